@@ -1,0 +1,68 @@
+"""The ``failcat`` command (CONTRACT §8).
+
+Each subcommand lives in its own module with a ``register(subparsers)`` function that adds its
+parser and sets ``handler``; this module only dispatches. A user's mistake (bad flag value,
+unreachable database, invalid catalog) ends in one line on stderr and a non-zero exit, never a
+traceback: handlers raise :class:`CommandError` and ``main`` prints it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+#: Subcommand modules, in the order ``failcat --help`` lists them.
+_SUBCOMMANDS = (
+    "serve",
+    "db",
+    "catalog",
+    "failures",
+    "aggregate",
+    "traffic",
+    "demo",
+)
+
+
+class CommandError(Exception):
+    """A user-facing failure of a command: printed as one line, exit status ``exit_code``."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser, with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="failcat",
+        description="Turn agent failures into trace-linked, queryable data.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in _SUBCOMMANDS:
+        module = importlib.import_module(f"collector_receiver.cli.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``failcat`` console script."""
+    try:
+        parser = build_parser()
+    except ImportError as exc:  # the receiver extra is missing
+        print(
+            f"failcat: {exc.name or exc} is not installed; "
+            "install the receiver with: pip install 'otel-failcat[receiver]'",
+            file=sys.stderr,
+        )
+        return 2
+    args = parser.parse_args(argv)
+    try:
+        result = args.handler(args)
+    except CommandError as exc:
+        print(f"failcat {args.command}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    return int(result or 0)

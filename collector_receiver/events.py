@@ -1,0 +1,106 @@
+"""The receiver's data model: what flows from one stage of the pipeline to the next.
+
+The flow runs one way::
+
+    OTLP bytes --decode--> request message --extract_failures--> FailureEvent
+      --prepare (redact, normalise, fingerprint, Catalog.match)--> MatchedFailure
+      --FailureStore.write_batch--> rows --> counters --> acknowledgement
+
+Only the ``otlp`` package touches protobuf classes and only the ``store`` package touches
+SQLAlchemy; everything in between speaks these plain, immutable dataclasses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, TypeAlias
+
+#: A value of an OTLP attribute once flattened: scalars, homogeneous lists, or nested maps
+#: (kvlist values) as plain dicts. Bytes values are rendered as lowercase hex.
+AttributeValue: TypeAlias = "str | bool | int | float | list[AttributeValue] | dict[str, AttributeValue] | None"
+
+#: Where a failure was found (CONTRACT §5, column ``source``).
+FailureSource = Literal["span_event", "log_record", "span_status"]
+
+#: The code stored for a failure that no catalog entry matches (CONTRACT §3).
+UNCATALOGED = "UNCATALOGED"
+
+
+@dataclass(frozen=True, slots=True)
+class FailureEvent:
+    """One failure as found in OTLP, before redaction and matching.
+
+    Attributes merge the span's (or log record's) attributes with the event's own, the event's
+    winning on conflicts; resource attributes are kept apart in ``resource``.
+    """
+
+    source: FailureSource
+    service_name: str
+    exception_type: str
+    exception_message: str
+    stacktrace: str
+    #: Unix time in nanoseconds of the event (span event time, log record time, or span end).
+    time_unix_nano: int
+    #: 32 lowercase hex characters, or None (a log record without trace context).
+    trace_id: str | None
+    #: 16 lowercase hex characters, or None.
+    span_id: str | None
+    #: Position of the failure inside its span (event index) or log batch, for the event key.
+    event_index: int = 0
+    attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
+    resource: Mapping[str, AttributeValue] = field(default_factory=dict)
+    scope_name: str = ""
+    span_name: str | None = None
+    #: The span attribute ``error.type`` when present.
+    error_type: str | None = None
+    #: ``failcat.cause_types`` as sent by ``otel_failcat`` (outermost first), else empty.
+    cause_types: tuple[str, ...] = ()
+    #: ``failcat.fingerprint`` as sent by ``otel_failcat``, else None (the receiver computes one).
+    fingerprint: str | None = None
+
+    def event_key(self) -> str:
+        """The idempotency key of CONTRACT §4: the same failure delivered twice gets the same key.
+
+        Derived from trace id, span id, time, type and event index — plus the service name and
+        source, so that two log records without trace context at the same nanosecond in two
+        services cannot collide.
+        """
+        parts = (
+            self.source,
+            self.service_name,
+            self.trace_id or "",
+            self.span_id or "",
+            str(self.time_unix_nano),
+            self.exception_type,
+            str(self.event_index),
+        )
+        return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:40]
+
+
+@dataclass(frozen=True, slots=True)
+class MatchedFailure:
+    """A failure ready to be stored: redacted, normalised, fingerprinted and matched.
+
+    Field names are the columns of ``failure_matches`` (CONTRACT §5), plus
+    ``message_template`` for ``failure_patterns``.
+    """
+
+    event_key: str
+    trace_id: str | None
+    span_id: str | None
+    service_name: str
+    code: str
+    category: str
+    severity: str
+    catalog_version: str
+    exception_type: str
+    exception_message: str
+    stacktrace: str
+    fingerprint: str
+    message_template: str
+    source: FailureSource
+    occurred_at: datetime
+    attributes: Mapping[str, AttributeValue] = field(default_factory=dict)

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Bring up what the test suite talks to on this machine: the shared PostgreSQL server and the
+# Prometheus tools (promtool, prometheus) from Debian's package. Idempotent; prints what it does.
+set -euo pipefail
+
+if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  echo "ensure-services: starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+
+if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then
+  echo "ensure-services: installing Debian's prometheus package"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq prometheus >/dev/null
+  # The package may start a system service on :9090; the tests run their own Prometheus.
+  (service prometheus stop || pkill -x prometheus || true) >/dev/null 2>&1
+fi
