@@ -1,0 +1,305 @@
+"""Decoded OTLP requests to flat :class:`FailureEvent` records (CONTRACT §4).
+
+A failure is
+
+* a span event named ``exception`` or ending in ``.exception`` (source ``span_event``);
+* a log record carrying the attribute ``exception.type`` or ``exception.message``
+  (source ``log_record``);
+* a span whose status is ERROR, which carries the attribute ``error.type`` and has no exception
+  event (source ``span_status``; the type is the ``error.type`` value, the message the status
+  message).
+
+Almost every span carries no failure, so the walk looks only at the event names and the status
+code of a span before deciding to build anything; attributes are flattened for the few spans
+and records that do carry one, and a resource's attributes once per resource that has one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf.message import Message
+
+from collector_receiver.events import AttributeValue, FailureEvent
+from collector_receiver.otlp._attributes import find_attribute, flatten_attributes
+from collector_receiver.otlp._messages import Signal
+
+#: ``service.name`` when the resource has none (the SDKs' default prefix).
+DEFAULT_SERVICE_NAME = "unknown_service"
+#: ``exception_type`` of a failure that names no type (only a message, or nothing at all).
+UNKNOWN_EXCEPTION_TYPE = "unknown"
+#: ``event_index`` of a ``span_status`` failure, apart from every real event index (≥ 0).
+SPAN_STATUS_EVENT_INDEX = -1
+#: At most this many distinct rejection reasons are kept; the count stays exact.
+MAX_REASONS = 10
+
+_STATUS_CODE_ERROR = 2
+_TRACE_ID_BYTES = 16
+_SPAN_ID_BYTES = 8
+_LOG_FAILURE_KEYS = frozenset({"exception.type", "exception.message"})
+
+
+@dataclass
+class ExtractResult:
+    """What one request held: its failures, how many items it had, and what was rejected."""
+
+    events: list[FailureEvent] = field(default_factory=list)
+    #: Spans, log records or data points seen (all of them, failures or not).
+    items: int = 0
+    #: Items rejected inside the otherwise good request (OTLP partial success).
+    rejected: int = 0
+    #: Distinct reasons for the rejections, at most :data:`MAX_REASONS` of them.
+    reasons: list[str] = field(default_factory=list)
+
+    def reject(self, reason: str) -> None:
+        """Count one rejected item and remember why."""
+        self.rejected += 1
+        if len(self.reasons) < MAX_REASONS and reason not in self.reasons:
+            self.reasons.append(reason)
+
+    @property
+    def error_message(self) -> str:
+        """The reasons as one line, for ``partial_success.error_message`` ("" when none)."""
+        if not self.rejected:
+            return ""
+        more = "" if len(self.reasons) < MAX_REASONS else "; ..."
+        return f"{self.rejected} rejected: " + "; ".join(self.reasons) + more
+
+
+def extract_failures(signal: Signal, request: Message) -> ExtractResult:
+    """The failures in a decoded ``Export*ServiceRequest`` of ``signal``.
+
+    Metrics carry no failures; their data points are only counted.
+    """
+    result = ExtractResult()
+    if signal == "traces":
+        _extract_traces(request, result)
+    elif signal == "logs":
+        _extract_logs(request, result)
+    elif signal == "metrics":
+        _count_data_points(request, result)
+    else:
+        raise ValueError(f"unknown OTLP signal {signal!r}")
+    return result
+
+
+class _BadId(ValueError):
+    pass
+
+
+def _hex_id(raw: bytes, size: int, name: str) -> str | None:
+    """Lowercase hex of an id; None for an absent (empty or all-zero) one."""
+    if not raw:
+        return None
+    if len(raw) != size:
+        raise _BadId(f"{name} has {len(raw)} bytes, expected {size}")
+    if not any(raw):
+        return None
+    return raw.hex()
+
+
+class _Resource:
+    """A resource's attributes and service name, flattened on first use only."""
+
+    __slots__ = ("_message", "attributes", "service_name")
+
+    def __init__(self, message: Any) -> None:
+        self._message = message
+        self.attributes: dict[str, AttributeValue] | None = None
+        self.service_name = DEFAULT_SERVICE_NAME
+
+    def load(self) -> _Resource:
+        if self.attributes is None:
+            self.attributes = flatten_attributes(self._message.attributes)
+            name = self.attributes.get("service.name")
+            if isinstance(name, str) and name:
+                self.service_name = name
+        return self
+
+
+def _text(value: AttributeValue, default: str = "") -> str:
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _cause_types(value: AttributeValue) -> tuple[str, ...]:
+    if isinstance(value, list):
+        return tuple(item for item in value if isinstance(item, str) and item)
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return ()
+
+
+def _fingerprint(value: AttributeValue) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _failure(
+    *,
+    source: Any,
+    resource: _Resource,
+    scope_name: str,
+    span_name: str | None,
+    trace_id: str | None,
+    span_id: str | None,
+    time_unix_nano: int,
+    event_index: int,
+    attributes: dict[str, AttributeValue],
+    exception_type: str,
+    exception_message: str,
+) -> FailureEvent:
+    error_type = attributes.get("error.type")
+    return FailureEvent(
+        source=source,
+        service_name=resource.service_name,
+        exception_type=exception_type or UNKNOWN_EXCEPTION_TYPE,
+        exception_message=exception_message,
+        stacktrace=_text(attributes.get("exception.stacktrace")),
+        time_unix_nano=time_unix_nano,
+        trace_id=trace_id,
+        span_id=span_id,
+        event_index=event_index,
+        attributes=attributes,
+        resource=resource.attributes or {},
+        scope_name=scope_name,
+        span_name=span_name,
+        error_type=None if error_type is None else _text(error_type),
+        cause_types=_cause_types(attributes.get("failcat.cause_types")),
+        fingerprint=_fingerprint(attributes.get("failcat.fingerprint")),
+    )
+
+
+def _extract_traces(request: Any, result: ExtractResult) -> None:
+    for resource_spans in request.resource_spans:
+        resource = _Resource(resource_spans.resource)
+        for scope_spans in resource_spans.scope_spans:
+            spans = scope_spans.spans
+            result.items += len(spans)
+            scope_name: str | None = None
+            for span in spans:
+                # The cheap test every span pays: event names, then the status code.
+                exception_events = None
+                for index, event in enumerate(span.events):
+                    name = event.name
+                    if name == "exception" or name.endswith(".exception"):
+                        if exception_events is None:
+                            exception_events = []
+                        exception_events.append((index, event))
+                if exception_events is None and span.status.code != _STATUS_CODE_ERROR:
+                    continue
+                if scope_name is None:
+                    scope_name = scope_spans.scope.name
+                _span_failures(span, exception_events, resource, scope_name, result)
+
+
+def _span_failures(
+    span: Any,
+    exception_events: list[tuple[int, Any]] | None,
+    resource: _Resource,
+    scope_name: str,
+    result: ExtractResult,
+) -> None:
+    if exception_events is None and find_attribute(span.attributes, "error.type") is None:
+        return  # an ERROR span without error.type is not a failure of its own
+    try:
+        trace_id = _hex_id(span.trace_id, _TRACE_ID_BYTES, "trace_id")
+        span_id = _hex_id(span.span_id, _SPAN_ID_BYTES, "span_id")
+    except _BadId as error:
+        result.reject(f"span {span.name[:60]!r}: {error}")
+        return
+    resource.load()
+    span_attributes = flatten_attributes(span.attributes)
+    end_time = span.end_time_unix_nano or span.start_time_unix_nano
+    if exception_events is None:
+        result.events.append(
+            _failure(
+                source="span_status",
+                resource=resource,
+                scope_name=scope_name,
+                span_name=span.name,
+                trace_id=trace_id,
+                span_id=span_id,
+                time_unix_nano=end_time,
+                event_index=SPAN_STATUS_EVENT_INDEX,
+                attributes=span_attributes,
+                exception_type=_text(span_attributes.get("error.type")),
+                exception_message=span.status.message,
+            )
+        )
+        return
+    for index, event in exception_events:
+        attributes = {**span_attributes, **flatten_attributes(event.attributes)}
+        result.events.append(
+            _failure(
+                source="span_event",
+                resource=resource,
+                scope_name=scope_name,
+                span_name=span.name,
+                trace_id=trace_id,
+                span_id=span_id,
+                time_unix_nano=event.time_unix_nano or end_time,
+                event_index=index,
+                attributes=attributes,
+                exception_type=_text(attributes.get("exception.type")),
+                exception_message=_text(attributes.get("exception.message")),
+            )
+        )
+
+
+def _extract_logs(request: Any, result: ExtractResult) -> None:
+    # event_index of a log record: how many failures of this request came before it with the
+    # same service, time, ids and type. Usually 0; it tells apart records that are otherwise
+    # identical, and unlike a position in the batch it does not change when a collector
+    # re-batches the records before delivering them again.
+    seen: dict[tuple[str, int, str | None, str | None, str], int] = {}
+    for resource_logs in request.resource_logs:
+        resource = _Resource(resource_logs.resource)
+        for scope_logs in resource_logs.scope_logs:
+            records = scope_logs.log_records
+            result.items += len(records)
+            for record in records:
+                if not any(kv.key in _LOG_FAILURE_KEYS for kv in record.attributes):
+                    continue
+                try:
+                    trace_id = _hex_id(record.trace_id, _TRACE_ID_BYTES, "trace_id")
+                    span_id = _hex_id(record.span_id, _SPAN_ID_BYTES, "span_id")
+                except _BadId as error:
+                    result.reject(f"log record: {error}")
+                    continue
+                resource.load()
+                attributes = flatten_attributes(record.attributes)
+                time_unix_nano = record.time_unix_nano or record.observed_time_unix_nano
+                exception_type = _text(attributes.get("exception.type")) or UNKNOWN_EXCEPTION_TYPE
+                key = (resource.service_name, time_unix_nano, trace_id, span_id, exception_type)
+                index = seen.get(key, 0)
+                seen[key] = index + 1
+                result.events.append(
+                    _failure(
+                        source="log_record",
+                        resource=resource,
+                        scope_name=scope_logs.scope.name,
+                        span_name=None,
+                        trace_id=trace_id,
+                        span_id=span_id,
+                        time_unix_nano=time_unix_nano,
+                        event_index=index,
+                        attributes=attributes,
+                        exception_type=exception_type,
+                        exception_message=_text(attributes.get("exception.message")),
+                    )
+                )
+
+
+def _count_data_points(request: Any, result: ExtractResult) -> None:
+    for resource_metrics in request.resource_metrics:
+        for scope_metrics in resource_metrics.scope_metrics:
+            for metric in scope_metrics.metrics:
+                kind = metric.WhichOneof("data")
+                if kind is not None:
+                    result.items += len(getattr(metric, kind).data_points)
