@@ -1,17 +1,79 @@
-"""``failcat db``: not written yet (placeholder until its issue lands)."""
+"""``failcat db``: migrate the failure store's schema, or show where it stands.
+
+::
+
+    failcat db upgrade [--db URL] [--revision REV]   # default: the newest revision
+    failcat db current [--db URL]
+
+The database URL comes from ``--db``, else ``FAILCAT_DATABASE_URL``, else
+``sqlite:///failcat.db``. ``failcat serve`` migrates on start by itself; this command is for
+migrating ahead of a deployment, or with a user allowed to change the schema.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("db", help="(not yet available)")
-    parser.set_defaults(handler=_run)
+    parser = subparsers.add_parser("db", help="migrate the database schema or show its revision")
+    actions = parser.add_subparsers(dest="db_action", metavar="ACTION", required=True)
+
+    up = actions.add_parser("upgrade", help="migrate the schema to the newest revision")
+    _add_db_option(up)
+    up.add_argument(
+        "--revision", default="head", help="revision to migrate to (default: head, the newest)"
+    )
+    up.set_defaults(handler=_upgrade)
+
+    current = actions.add_parser("current", help="print the schema revision of the database")
+    _add_db_option(current)
+    current.set_defaults(handler=_current)
 
 
-def _run(args: argparse.Namespace) -> int:
+def _add_db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        default=None,
+        help="database URL (default: $FAILCAT_DATABASE_URL, else sqlite:///failcat.db)",
+    )
+
+
+def _database_url(args: argparse.Namespace) -> str:
+    from collector_receiver.store import DATABASE_URL_ENV, DEFAULT_DATABASE_URL
+
+    return str(args.db or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL)
+
+
+def _upgrade(args: argparse.Namespace) -> int:
     from collector_receiver.cli import CommandError
+    from collector_receiver.store import StoreError, current_revision, upgrade
 
-    raise CommandError("not implemented yet")
+    url = _database_url(args)
+    try:
+        upgrade(url, args.revision)
+        revision = current_revision(url)
+    except StoreError as exc:
+        raise CommandError(str(exc), exit_code=1) from exc
+    print(f"database schema at revision {revision}")
+    return 0
+
+
+def _current(args: argparse.Namespace) -> int:
+    from collector_receiver.cli import CommandError
+    from collector_receiver.store import StoreError, current_revision, head_revision
+
+    try:
+        revision = current_revision(_database_url(args))
+    except StoreError as exc:
+        raise CommandError(str(exc), exit_code=1) from exc
+    if revision is None:
+        print("no schema (run: failcat db upgrade)")
+    elif revision == head_revision():
+        print(f"{revision} (head)")
+    else:
+        print(f"{revision} (head is {head_revision()}; run: failcat db upgrade)")
+    return 0

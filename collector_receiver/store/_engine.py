@@ -1,0 +1,111 @@
+"""Building a SQLAlchemy engine from a user's database URL, with the settings the store needs.
+
+Supported URLs (CONTRACT §5):
+
+- ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``, ``sqlite://`` (in memory);
+- ``postgresql+psycopg://user:password@host:port/dbname`` (``postgresql://`` and
+  ``postgres://`` are taken to mean the same psycopg 3 driver, the only one we ship).
+
+Anything else is refused with :class:`StoreConfigError` before any connection is attempted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy.exc
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import StaticPool
+
+from collector_receiver.store.errors import StoreConfigError
+
+#: Execution option read by the SQLite ``begin`` hook: "IMMEDIATE" takes the write lock at BEGIN.
+SQLITE_BEGIN_OPTION = "failcat_sqlite_begin"
+
+#: How long a SQLite writer waits for another writer's lock before giving up ("database is locked").
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_ALIASES = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
+_SUPPORTED = {"sqlite", "sqlite+pysqlite", "postgresql+psycopg"}
+
+
+def parse_database_url(url: str) -> URL:
+    """Validate ``url`` and return it with its driver made explicit."""
+    if not isinstance(url, str) or not url.strip():
+        raise StoreConfigError(
+            "empty database URL; expected sqlite:///PATH or postgresql+psycopg://..."
+        )
+    try:
+        parsed = make_url(url.strip())
+    except (sqlalchemy.exc.ArgumentError, ValueError) as exc:
+        raise StoreConfigError(
+            f"malformed database URL {_shown(url)!r}: expected sqlite:///PATH or "
+            "postgresql+psycopg://USER@HOST:PORT/DBNAME"
+        ) from exc
+    name = _ALIASES.get(parsed.drivername, parsed.drivername)
+    if name not in _SUPPORTED:
+        raise StoreConfigError(
+            f"unsupported database driver {parsed.drivername!r}: use sqlite:///PATH or "
+            "postgresql+psycopg://USER@HOST:PORT/DBNAME"
+        )
+    if name.startswith("postgresql") and not parsed.database:
+        raise StoreConfigError(f"database URL {_shown(url)!r} names no database")
+    return parsed.set(drivername=name)
+
+
+def create_store_engine(url: str) -> Engine:
+    """A lazily connecting engine for ``url`` (no connection is made here)."""
+    parsed = parse_database_url(url)
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if parsed.get_backend_name() == "postgresql":
+        kwargs["connect_args"] = {"connect_timeout": 10}
+    elif parsed.database in (None, "", ":memory:"):
+        # One in-memory database shared by every thread (the default pool would give each
+        # thread its own, empty one); FailureStore serialises writers on it.
+        kwargs["poolclass"] = StaticPool
+        kwargs["connect_args"] = {"check_same_thread": False}
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except (sqlalchemy.exc.ArgumentError, ImportError) as exc:
+        raise StoreConfigError(f"cannot use database URL {_shown(url)!r}: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, a busy timeout and foreign keys on every connection; explicit BEGINs.
+
+    pysqlite's own transaction handling issues BEGIN lazily (and never before DDL); turning it
+    off and emitting BEGIN ourselves makes migrations transactional and lets a writer ask for
+    ``BEGIN IMMEDIATE``, so two writers queue on the busy timeout instead of one failing when it
+    upgrades a read snapshot that the other has made stale.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _shown(url: str) -> str:
+    """``url`` without its password, for error messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.split("@", 1)[-1] if "@" in url else url
+
+
+__all__ = ["SQLITE_BEGIN_OPTION", "create_store_engine", "parse_database_url"]

@@ -1,0 +1,204 @@
+"""``FailureStore``: durable, idempotent writes of matched failures.
+
+One call of :meth:`FailureStore.write_batch` is one transaction. It inserts the batch into
+``failure_matches`` with ``INSERT ... ON CONFLICT (event_key) DO NOTHING RETURNING event_key`` so
+that a batch delivered twice (a sender retrying after a lost acknowledgement) stores each failure
+once, and folds the rows it actually inserted — never the duplicates — into ``failure_patterns``
+in the same transaction. When the call returns, the batch is committed; when it raises, nothing
+of it is, and :class:`StoreUnavailable` says the caller may retry the whole batch.
+
+Concurrent writers (several receiver processes, or threads sharing one store) are safe: rows are
+written in ``event_key`` order and patterns in ``fingerprint`` order, so racing transactions lock
+in the same order and cannot deadlock; a failure both deliver is stored by exactly one of them and
+counted in its pattern exactly once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import psycopg
+import sqlalchemy.exc
+from sqlalchemy import Connection, Engine, bindparam, case, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from collector_receiver.events import MatchedFailure
+from collector_receiver.store import _rows
+from collector_receiver.store._engine import SQLITE_BEGIN_OPTION, create_store_engine
+from collector_receiver.store.errors import StoreError, translate
+from collector_receiver.store.tables import UTCDateTime, failure_matches, failure_patterns
+
+
+@dataclass(frozen=True)
+class NewPattern:
+    """A fingerprint stored for the first time by a :meth:`FailureStore.write_batch` call."""
+
+    fingerprint: str
+    service_name: str
+    code: str
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What one :meth:`FailureStore.write_batch` call committed."""
+
+    #: The failures newly stored, in input order; repeats of stored event keys are left out.
+    inserted: tuple[MatchedFailure, ...]
+    #: Failures of the batch that were already stored, or repeated inside the batch.
+    duplicates: int
+    #: Patterns (fingerprints) this call created, sorted by fingerprint.
+    new_patterns: tuple[NewPattern, ...]
+
+
+_DB_ERRORS = (sqlalchemy.exc.SQLAlchemyError, psycopg.Error, sqlite3.Error)
+
+
+class FailureStore:
+    """Writes matched failures to SQLite or PostgreSQL (see the module docstring)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        dialect = engine.dialect.name
+        if dialect not in ("sqlite", "postgresql"):
+            raise StoreError(f"unsupported database dialect {dialect!r}")
+        self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self._is_sqlite = dialect == "sqlite"
+        # An in-memory SQLite database is one shared connection: serialise its writers here.
+        in_memory = self._is_sqlite and engine.url.database in (None, "", ":memory:")
+        self._memory_lock: threading.Lock | None = threading.Lock() if in_memory else None
+
+    @classmethod
+    def from_url(cls, url: str) -> FailureStore:
+        """A store for ``url``; raises :class:`StoreConfigError` for a malformed or unknown URL.
+
+        No connection is made here: an unreachable database shows up on the first call.
+        """
+        return cls(create_store_engine(url))
+
+    @property
+    def engine(self) -> Engine:
+        """The engine, for read-side modules (queries, aggregates) sharing the same pool."""
+        return self._engine
+
+    def ping(self) -> None:
+        """Run ``SELECT 1``; raise :class:`StoreUnavailable` when the database cannot be reached."""
+        try:
+            with self._engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except _DB_ERRORS as exc:
+            raise translate(exc, "database ping failed") from exc
+
+    def close(self) -> None:
+        """Close every pooled connection. The store reconnects if it is used again."""
+        self._engine.dispose()
+
+    def write_batch(self, failures: Sequence[MatchedFailure]) -> WriteResult:
+        """Store ``failures`` in one transaction, idempotently by ``event_key``.
+
+        Raises :class:`StoreUnavailable` (retry the same batch later) or :class:`StoreError`;
+        in both cases nothing of the batch is committed.
+        """
+        if not failures:
+            return WriteResult(inserted=(), duplicates=0, new_patterns=())
+        unique = _rows.unique_by_event_key(failures)
+        received_at = datetime.now(timezone.utc)
+        rows = sorted(
+            (_rows.match_row(failure, received_at) for failure in unique),
+            key=lambda row: row["event_key"],
+        )
+        try:
+            with self._write_transaction() as conn:
+                stored_keys = self._insert_matches(conn, rows)
+                inserted = tuple(f for f in unique if f.event_key in stored_keys)
+                new_patterns = self._upsert_patterns(conn, inserted)
+        except _DB_ERRORS as exc:
+            raise translate(exc, "writing failures failed") from exc
+        return WriteResult(
+            inserted=inserted,
+            duplicates=len(failures) - len(inserted),
+            new_patterns=new_patterns,
+        )
+
+    @contextmanager
+    def _write_transaction(self) -> Iterator[Connection]:
+        lock = self._memory_lock if self._memory_lock is not None else nullcontext()
+        with lock, self._engine.connect() as conn:
+            if self._is_sqlite:
+                # Take SQLite's write lock at BEGIN: writers queue on the busy timeout.
+                conn = conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+            with conn.begin():
+                yield conn
+
+    def _insert_matches(self, conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
+        """Insert ``rows`` (sorted by event key); return the event keys actually inserted."""
+        stmt = (
+            self._insert(failure_matches)
+            .on_conflict_do_nothing(index_elements=[failure_matches.c.event_key])
+            .returning(failure_matches.c.event_key)
+        )
+        return set(conn.execute(stmt, rows).scalars())
+
+    def _upsert_patterns(
+        self, conn: Connection, inserted: Sequence[MatchedFailure]
+    ) -> tuple[NewPattern, ...]:
+        """Fold the newly inserted failures into ``failure_patterns``; return the new ones.
+
+        Two steps, both in fingerprint order: insert the fingerprints not stored yet (the
+        RETURNING rows are exactly the new patterns, on both dialects), then widen the time range
+        and add the counts of the others. A racing writer's uncommitted insert of the same
+        fingerprint makes the first step wait for it, and its committed row is then updated by
+        the second step, so no occurrence is lost or counted twice.
+        """
+        deltas = _rows.pattern_rows(inserted)
+        if not deltas:
+            return ()
+        created_stmt = (
+            self._insert(failure_patterns)
+            .on_conflict_do_nothing(index_elements=[failure_patterns.c.fingerprint])
+            .returning(failure_patterns.c.fingerprint)
+        )
+        created = set(conn.execute(created_stmt, deltas).scalars())
+        existing = [row for row in deltas if row["fingerprint"] not in created]
+        if existing:
+            first = bindparam("b_first_seen", type_=UTCDateTime())
+            last = bindparam("b_last_seen", type_=UTCDateTime())
+            table = failure_patterns
+            widen = (
+                update(table)
+                .where(table.c.fingerprint == bindparam("b_fingerprint"))
+                .values(
+                    first_seen=case((first < table.c.first_seen, first), else_=table.c.first_seen),
+                    last_seen=case((last > table.c.last_seen, last), else_=table.c.last_seen),
+                    occurrences=table.c.occurrences + bindparam("b_occurrences"),
+                )
+            )
+            conn.execute(
+                widen,
+                [
+                    {
+                        "b_fingerprint": row["fingerprint"],
+                        "b_first_seen": row["first_seen"],
+                        "b_last_seen": row["last_seen"],
+                        "b_occurrences": row["occurrences"],
+                    }
+                    for row in existing
+                ],
+            )
+        return tuple(
+            NewPattern(
+                fingerprint=row["fingerprint"],
+                service_name=row["service_name"],
+                code=row["code"],
+            )
+            for row in deltas
+            if row["fingerprint"] in created
+        )
+
+
+__all__ = ["FailureStore", "NewPattern", "WriteResult"]

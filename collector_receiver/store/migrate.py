@@ -1,0 +1,88 @@
+"""Schema migrations, run programmatically: ``upgrade``, ``downgrade``, ``current_revision``.
+
+The Alembic scripts ship inside the distribution as the package ``collector_receiver.migrations``
+(``migrations/`` in the source tree), and are located with :mod:`importlib.resources`, so an
+installed wheel migrates a database without the source tree and without an ``alembic.ini``.
+Revisions are ``"0001"`` (failure_matches, failure_patterns) and ``"0002"`` (failure_aggregates).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from importlib.resources import files
+
+import psycopg
+import sqlalchemy.exc
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError as AlembicCommandError
+
+from collector_receiver.store._engine import create_store_engine
+from collector_receiver.store.errors import StoreError, translate
+
+_DB_ERRORS = (sqlalchemy.exc.SQLAlchemyError, psycopg.Error, sqlite3.Error)
+
+
+def script_location() -> str:
+    """The directory of the Alembic environment (``env.py`` and ``versions/``)."""
+    return str(files("collector_receiver.migrations"))
+
+
+def alembic_config() -> Config:
+    """An in-memory Alembic configuration pointing at the packaged scripts."""
+    config = Config()
+    config.set_main_option("script_location", script_location())
+    return config
+
+
+def head_revision() -> str | None:
+    """The newest revision the packaged scripts know."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate the database at ``url`` up to ``revision`` (default: the newest)."""
+    _run(url, "upgrade", revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Migrate the database at ``url`` down to ``revision`` (``"base"`` drops every table)."""
+    _run(url, "downgrade", revision)
+
+
+def current_revision(url: str) -> str | None:
+    """The revision the database at ``url`` is at, or None when it was never migrated."""
+    engine = create_store_engine(url)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except _DB_ERRORS as exc:
+        raise translate(exc, "reading the schema revision failed") from exc
+    finally:
+        engine.dispose()
+
+
+def _run(url: str, direction: str, revision: str) -> None:
+    engine = create_store_engine(url)
+    config = alembic_config()
+    try:
+        with engine.begin() as conn:
+            # env.py runs on this connection (and its transaction) instead of making its own.
+            config.attributes["connection"] = conn
+            if direction == "upgrade":
+                command.upgrade(config, revision)
+            else:
+                command.downgrade(config, revision)
+    except AlembicCommandError as exc:
+        raise StoreError(
+            f"cannot {direction} to {revision!r}: {' '.join(str(exc).split())}"
+        ) from exc
+    except _DB_ERRORS as exc:
+        raise translate(exc, f"schema {direction} failed") from exc
+    finally:
+        engine.dispose()
+
+
+__all__ = ["current_revision", "downgrade", "head_revision", "script_location", "upgrade"]
