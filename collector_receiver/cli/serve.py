@@ -1,17 +1,113 @@
-"""``failcat serve``: not written yet (placeholder until its issue lands)."""
+"""``failcat serve``: run the receiver (CONTRACT §4) until SIGTERM.
+
+Flags and their environment variables are documented in :mod:`collector_receiver.settings`;
+the service itself in :mod:`collector_receiver.server.app`. A bad flag, catalog or database
+URL, or a port already in use ends the command with one line and exit status 2.
+"""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+from collector_receiver.settings import (
+    DEFAULT_API_PORT,
+    DEFAULT_GRPC_PORT,
+    DEFAULT_HTTP_PORT,
+    DEFAULT_MAX_REQUEST_BYTES,
+    ReceiverSettings,
+    SettingsError,
+)
+
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("serve", help="(not yet available)")
+    parser = subparsers.add_parser(
+        "serve",
+        help="receive OTLP, store matched failures, serve metrics and the query API",
+        description=(
+            "Receive OTLP from agents or a Collector, match failures against the catalog, "
+            "store them, and serve /metrics, /healthz, /readyz and /api/v1/. SIGHUP reloads "
+            "the catalog; SIGTERM drains and exits. FAILCAT_AUTH_TOKEN turns on bearer auth."
+        ),
+    )
+    parser.add_argument(
+        "--db",
+        dest="database_url",
+        metavar="URL",
+        help="database URL (env FAILCAT_DATABASE_URL; default sqlite:///failcat.db)",
+    )
+    parser.add_argument(
+        "--catalog",
+        dest="catalog_path",
+        metavar="PATH",
+        help="catalog YAML file (env FAILCAT_CATALOG; default: the packaged catalog)",
+    )
+    parser.add_argument("--host", help="address every listener binds (default 127.0.0.1)")
+    parser.add_argument(
+        "--grpc-port",
+        metavar="PORT",
+        help=f"OTLP/gRPC port, 0 disables (default {DEFAULT_GRPC_PORT})",
+    )
+    parser.add_argument(
+        "--http-port",
+        metavar="PORT",
+        help=f"OTLP/HTTP port, 0 disables (default {DEFAULT_HTTP_PORT})",
+    )
+    parser.add_argument(
+        "--api-port",
+        metavar="PORT",
+        help=f"metrics, health and query API port, 0 disables (default {DEFAULT_API_PORT})",
+    )
+    parser.add_argument(
+        "--max-request-bytes",
+        metavar="N",
+        help=f"largest request, on the wire and inflated (default {DEFAULT_MAX_REQUEST_BYTES})",
+    )
+    parser.add_argument(
+        "--no-migrate", action="store_true", help="do not upgrade the database schema on start"
+    )
+    parser.add_argument(
+        "--write-batch-size",
+        metavar="N",
+        help="most failures committed in one transaction (default 2000; 1 = no group commit)",
+    )
+    parser.add_argument(
+        "--write-queue-size",
+        metavar="N",
+        help="most requests waiting for the database before answering 503 (default 256)",
+    )
     parser.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     from collector_receiver.cli import CommandError
 
-    raise CommandError("not implemented yet")
+    flags = {
+        name: getattr(args, name)
+        for name in (
+            "database_url",
+            "catalog_path",
+            "host",
+            "grpc_port",
+            "http_port",
+            "api_port",
+            "max_request_bytes",
+            "no_migrate",
+            "write_batch_size",
+            "write_queue_size",
+        )
+    }
+    try:
+        settings = ReceiverSettings.from_sources(flags)
+    except SettingsError as exc:
+        raise CommandError(str(exc)) from None
+
+    # Imported here so `failcat --help` stays fast and works without a loadable server stack.
+    from collector_receiver.server import _logging
+    from collector_receiver.server.app import StartupError, serve
+
+    _logging.configure()
+    try:
+        return serve(settings)
+    except StartupError as exc:
+        raise CommandError(str(exc)) from None

@@ -1,0 +1,66 @@
+"""The API listener (port 9464): ``/metrics``, ``/healthz``, ``/readyz`` and ``/api/v1/``.
+
+* ``GET /metrics`` — Prometheus text exposition of :mod:`collector_receiver.server.metrics`.
+* ``GET /healthz`` — 200 while the process runs (liveness).
+* ``GET /readyz`` — 200 when the database answers and a catalog is loaded; 503 with the reason
+  otherwise (readiness: take the receiver out of a load balancer while its database is down).
+* ``/api/v1/…`` — the query API (CONTRACT §7), added by ``collector_receiver.server.api``.
+
+With ``FAILCAT_AUTH_TOKEN`` set, only ``/api/v1/`` needs the bearer token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from collector_receiver.server._auth import bearer_middleware
+from collector_receiver.server.metrics import EXPOSITION_CONTENT_TYPE, ReceiverMetrics
+
+#: Answers None when ready, else a one-line reason.
+ReadinessCheck = Callable[[], Awaitable[str | None]]
+
+#: How long /readyz waits for the database before calling it unreachable.
+_READY_TIMEOUT_SECONDS = 5.0
+
+
+def build_api_app(
+    metrics: ReceiverMetrics,
+    readiness: ReadinessCheck,
+    auth_token: str | None = None,
+    add_routes: Callable[[web.Application], None] | None = None,
+) -> web.Application:
+    """The aiohttp application of the API listener; ``add_routes`` adds ``/api/v1/``."""
+    middlewares = []
+    if auth_token is not None:
+        middlewares.append(
+            bearer_middleware(auth_token, protects=lambda path: path.startswith("/api/"))
+        )
+    app = web.Application(middlewares=middlewares)
+
+    async def metrics_handler(request: web.Request) -> web.Response:
+        body = await asyncio.to_thread(metrics.exposition)
+        response = web.Response(body=body)
+        response.headers["Content-Type"] = EXPOSITION_CONTENT_TYPE
+        return response
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(request: web.Request) -> web.Response:
+        try:
+            reason = await asyncio.wait_for(readiness(), _READY_TIMEOUT_SECONDS)
+        except asyncio.TimeoutError:
+            reason = f"the database did not answer within {_READY_TIMEOUT_SECONDS:g}s"
+        if reason is None:
+            return web.json_response({"status": "ready"})
+        return web.json_response({"status": "not ready", "reason": reason}, status=503)
+
+    app.router.add_get("/metrics", metrics_handler)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    if add_routes is not None:
+        add_routes(app)
+    return app

@@ -1,0 +1,329 @@
+"""``failcat serve`` wired together: the one place that connects decode, matching, store,
+metrics and listeners (CONTRACT §4).
+
+Lifecycle of :class:`Receiver`:
+
+1. :meth:`Receiver.open` (blocking, before any listener): migrate the schema unless
+   ``--no-migrate``, load the catalog, open the store. Any problem raises :class:`StartupError`
+   with one line.
+2. :meth:`Receiver.start`: start the group-commit writer and the gRPC, OTLP/HTTP and API
+   listeners on ``--host``; log ``started`` with the ports.
+3. While running: ``SIGHUP`` reloads the catalog file (a bad file is refused and logged, the old
+   catalog stays); the database going away and coming back is logged once each way.
+4. :meth:`Receiver.stop` (``SIGTERM``/``SIGINT``): stop accepting on the OTLP listeners, let the
+   requests in flight finish (their failures are committed and acknowledged), drain the
+   writer, close the store, then the API listener. :func:`serve` then returns 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from aiohttp import web
+from grpc import aio
+from otel_failcat.redaction import RedactionSettings, Redactor
+
+from collector_receiver.catalog import Catalog, CatalogError, load_catalog
+from collector_receiver.pipeline import FailurePreparer
+from collector_receiver.server._batch_writer import GroupCommitWriter
+from collector_receiver.server._logging import log_event
+from collector_receiver.server.api import ApiSettings, add_api_routes
+from collector_receiver.server.api_app import build_api_app
+from collector_receiver.server.ingest import OtlpIngest
+from collector_receiver.server.metrics import ReceiverMetrics
+from collector_receiver.server.otlp_grpc import build_grpc_server
+from collector_receiver.server.otlp_http import build_otlp_http_app
+from collector_receiver.settings import ReceiverSettings
+from collector_receiver.store import (
+    FailureStore,
+    StoreError,
+    StoreUnavailable,
+    WriteResult,
+    upgrade,
+)
+from collector_receiver.store.queries import FailureQueries
+
+#: How long SIGTERM waits for requests in flight before closing connections anyway.
+_DRAIN_SECONDS = 30.0
+
+
+class StartupError(Exception):
+    """The receiver cannot start; ``str()`` is one line for the user."""
+
+
+class Receiver:
+    """One running receiver: listeners, writer thread, store, catalog and metrics."""
+
+    def __init__(self, settings: ReceiverSettings) -> None:
+        self.settings = settings
+        self.metrics = ReceiverMetrics()
+        self._store: FailureStore | None = None
+        self._preparer: FailurePreparer | None = None
+        self._writer: GroupCommitWriter[WriteResult] | None = None
+        self._grpc: aio.Server | None = None
+        self._http_runner: web.AppRunner | None = None
+        self._api_runner: web.AppRunner | None = None
+        self._queries: FailureQueries | None = None
+        self._database_down = False
+        self._state_lock = threading.Lock()
+        #: Ports actually listening, by listener name.
+        self.ports: dict[str, int] = {}
+
+    # -- start -----------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Migrate, load the catalog and open the store (blocking; before listening)."""
+        settings = self.settings
+        try:
+            redactor = Redactor(RedactionSettings.from_env())
+        except ValueError as exc:
+            raise StartupError(str(exc)) from None
+        try:
+            catalog = load_catalog(settings.catalog_path)
+        except CatalogError as exc:
+            raise StartupError(f"catalog refused: {exc}") from None
+        except OSError as exc:
+            raise StartupError(f"catalog cannot be read: {exc}") from None
+        if settings.migrate:
+            try:
+                upgrade(settings.database_url)
+            except StoreError as exc:
+                raise StartupError(f"database migration failed: {_one_line(exc)}") from None
+        try:
+            self._store = FailureStore.from_url(settings.database_url)
+        except StoreError as exc:
+            raise StartupError(_one_line(exc)) from None
+        self._preparer = FailurePreparer(catalog, redactor)
+
+    async def start(self) -> None:
+        """Start the writer and every enabled listener; raises StartupError on a busy port."""
+        if self._store is None or self._preparer is None:
+            raise RuntimeError("Receiver.open() must run first")
+        settings = self.settings
+        self._writer = GroupCommitWriter(
+            self._store.write_batch,
+            max_batch_failures=settings.write_batch_size,
+            max_queued_requests=settings.write_queue_size,
+            on_commit=self._committed,
+            on_error=self._write_failed,
+            is_retryable_group_error=lambda exc: isinstance(exc, StoreUnavailable),
+        )
+        self._writer.start()
+        ingest = OtlpIngest(self._preparer, self._writer, self.metrics)
+        try:
+            if settings.grpc_port:
+                self._grpc = build_grpc_server(
+                    ingest, settings.max_request_bytes, settings.auth_token
+                )
+                address = _address(settings.host, settings.grpc_port)
+                try:
+                    bound = self._grpc.add_insecure_port(address)
+                except RuntimeError as exc:
+                    raise StartupError(f"cannot listen on {address} (gRPC): {exc}") from None
+                if not bound:
+                    raise StartupError(f"cannot listen on {address} (gRPC)")
+                await self._grpc.start()
+                self.ports["grpc"] = bound
+            if settings.http_port:
+                http_app = build_otlp_http_app(
+                    ingest, settings.max_request_bytes, settings.auth_token
+                )
+                self._http_runner = await _listen(
+                    http_app, settings.host, settings.http_port, "OTLP/HTTP"
+                )
+                self.ports["http"] = settings.http_port
+            if settings.api_port:
+                api_app = build_api_app(
+                    self.metrics,
+                    self._readiness,
+                    settings.auth_token,
+                    add_routes=self._api_routes(),
+                )
+                self._api_runner = await _listen(api_app, settings.host, settings.api_port, "API")
+                self.ports["api"] = settings.api_port
+        except BaseException:
+            await self.stop(log=False)
+            raise
+        catalog = self._preparer.catalog
+        log_event(
+            "started",
+            host=settings.host,
+            grpc_port=self.ports.get("grpc", 0),
+            http_port=self.ports.get("http", 0),
+            api_port=self.ports.get("api", 0),
+            catalog=catalog.source,
+            catalog_version=catalog.catalog_version,
+            entries=len(catalog.entries),
+            database=_redacted_url(settings.database_url),
+        )
+
+    def _api_routes(self) -> Callable[[web.Application], None]:
+        self._queries = FailureQueries.from_url(self.settings.database_url)
+        api_settings = ApiSettings(
+            trace_url_template=self.settings.trace_url_template,
+            catalog_provider=lambda: self.catalog,
+        )
+        queries = self._queries
+
+        def add(app: web.Application) -> None:
+            add_api_routes(app, queries, api_settings)
+
+        return add
+
+    # -- running ---------------------------------------------------------------------------
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._preparer is None:
+            raise RuntimeError("no catalog loaded yet")
+        return self._preparer.catalog
+
+    def reload_catalog(self) -> bool:
+        """Load the catalog file again; keep the old one (and say why) if the new one is bad."""
+        if self._preparer is None:
+            return False
+        try:
+            catalog = load_catalog(self.settings.catalog_path)
+        except (CatalogError, OSError) as exc:
+            log_event(
+                "catalog_refused",
+                logging.ERROR,
+                reason=str(exc),
+                kept_catalog_version=self._preparer.catalog.catalog_version,
+            )
+            return False
+        # One attribute assignment: a request in flight sees the old or the new catalog whole.
+        self._preparer.catalog = catalog
+        log_event(
+            "catalog_reloaded",
+            catalog=catalog.source,
+            catalog_version=catalog.catalog_version,
+            entries=len(catalog.entries),
+        )
+        return True
+
+    async def _readiness(self) -> str | None:
+        if self._preparer is None:
+            return "no catalog loaded"
+        store = self._store
+        if store is None:
+            return "the store is closed"
+        try:
+            await asyncio.to_thread(store.ping)
+        except StoreError as exc:
+            return f"the database is unreachable: {_one_line(exc)}"
+        return None
+
+    def _committed(self, result: WriteResult, seconds: float) -> None:
+        self.metrics.record_persist_duration(seconds)
+        self.metrics.record_committed(
+            result.inserted, [(p.service_name, p.code) for p in result.new_patterns]
+        )
+        self._set_database_down(False, None)
+
+    def _write_failed(self, error: BaseException, seconds: float) -> None:
+        if isinstance(error, StoreUnavailable):
+            self._set_database_down(True, error)
+
+    def _set_database_down(self, down: bool, error: BaseException | None) -> None:
+        with self._state_lock:
+            if down == self._database_down:
+                return
+            self._database_down = down
+        if down:
+            log_event("database_unavailable", logging.ERROR, reason=_one_line(error))
+        else:
+            log_event("database_recovered")
+
+    # -- stop ------------------------------------------------------------------------------
+
+    async def stop(self, log: bool = True) -> None:
+        """Stop accepting, finish requests in flight, drain the writer, close everything."""
+        if log:
+            log_event("stopping")
+        closing: list[Any] = []
+        if self._grpc is not None:
+            closing.append(self._grpc.stop(_DRAIN_SECONDS))
+        if self._http_runner is not None:
+            closing.append(self._http_runner.cleanup())
+        await asyncio.gather(*closing, return_exceptions=True)
+        self._grpc = None
+        self._http_runner = None
+        if self._writer is not None:
+            await asyncio.to_thread(self._writer.close, _DRAIN_SECONDS)
+            self._writer = None
+        if self._api_runner is not None:
+            await self._api_runner.cleanup()
+            self._api_runner = None
+        if self._queries is not None:
+            self._queries.close()
+            self._queries = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        self.metrics.shutdown()
+        if log:
+            log_event("stopped")
+
+
+def serve(settings: ReceiverSettings) -> int:
+    """Run the receiver until SIGTERM/SIGINT; 0 after a clean drain. Raises StartupError."""
+    receiver = Receiver(settings)
+    receiver.open()
+    return asyncio.run(_run(receiver))
+
+
+async def _run(receiver: Receiver) -> int:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    await receiver.start()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, receiver.reload_catalog)
+    try:
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.remove_signal_handler(signum)
+        await receiver.stop()
+    return 0
+
+
+async def _listen(app: web.Application, host: str, port: int, name: str) -> web.AppRunner:
+    runner = web.AppRunner(
+        app, handle_signals=False, access_log=None, shutdown_timeout=_DRAIN_SECONDS
+    )
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise StartupError(f"cannot listen on {_address(host, port)} ({name}): {exc}") from None
+    return runner
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _redacted_url(url: str) -> str:
+    """The database URL without its password, for the log."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
+
+
+def _one_line(error: BaseException | None) -> str:
+    return " ".join(str(error).split()) if error is not None else ""
+
+
+__all__: Sequence[str] = ("Receiver", "StartupError", "serve")

@@ -1,0 +1,172 @@
+"""The receiver's own metrics (CONTRACT §6): the one module that touches the OTel meter.
+
+Instruments are recorded through the OpenTelemetry SDK and exposed in the Prometheus text
+format by ``opentelemetry-exporter-prometheus``. Each :class:`ReceiverMetrics` owns its own
+``MeterProvider`` and its own ``prometheus_client.CollectorRegistry`` — nothing is registered in
+the process-global registry or set as the global meter provider, so two receivers (or tests) in
+one process never see each other's numbers.
+
+Exposed names (exactly)::
+
+    failcat_failures_total{service_name,code,category,severity}      counter
+    failcat_uncataloged_total{service_name,exception_type}           counter
+    failcat_otlp_items_total{signal,outcome}                         counter
+    failcat_persist_errors_total{reason}                             counter
+    failcat_new_patterns_total{service_name,code}                    counter
+    failcat_request_duration_seconds{signal}                         histogram
+    failcat_match_duration_seconds                                   histogram
+    failcat_persist_duration_seconds                                 histogram
+
+The exporter's ``target_info`` and ``otel_scope_*`` labels are turned off. No label carries a
+message, trace id or fingerprint. The failure counters move only for failures a committed
+transaction newly inserted, so ``failcat_failures_total`` agrees with ``failure_matches``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal
+
+from opentelemetry.exporter.prometheus import PrometheusMetricReader
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
+from opentelemetry.sdk.resources import Resource
+from prometheus_client import CollectorRegistry, generate_latest
+
+from collector_receiver.events import UNCATALOGED, MatchedFailure
+
+#: Content type of :meth:`ReceiverMetrics.exposition`.
+EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+#: Why a write did not happen (label ``reason`` of ``failcat_persist_errors_total``).
+PersistErrorReason = Literal["unavailable", "store_error", "queue_full"]
+
+#: Seconds; spans from sub-millisecond matching to slow multi-second commits.
+_DURATION_BUCKETS = (
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+)
+
+_HISTOGRAMS = (
+    "failcat.request.duration",
+    "failcat.match.duration",
+    "failcat.persist.duration",
+)
+
+
+class ReceiverMetrics:
+    """Counters and histograms of one receiver; thread-safe (the writer thread records too)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=False)
+        self._reader = PrometheusMetricReader(
+            disable_target_info=True,
+            scope_info_enabled=False,
+            registry=self.registry,
+        )
+        views = [
+            View(
+                instrument_name=name,
+                aggregation=ExplicitBucketHistogramAggregation(_DURATION_BUCKETS),
+            )
+            for name in _HISTOGRAMS
+        ]
+        self._provider = MeterProvider(
+            metric_readers=[self._reader],
+            resource=Resource.create({"service.name": "failcat-receiver"}),
+            views=views,
+        )
+        meter = self._provider.get_meter("collector_receiver")
+        self._failures = meter.create_counter(
+            "failcat.failures", description="Failures stored, by catalog code."
+        )
+        self._uncataloged = meter.create_counter(
+            "failcat.uncataloged", description="Stored failures no catalog entry matched."
+        )
+        self._items = meter.create_counter(
+            "failcat.otlp.items",
+            description="OTLP spans, log records and data points received, by outcome.",
+        )
+        self._persist_errors = meter.create_counter(
+            "failcat.persist.errors",
+            description="Requests answered retryably because their failures were not stored.",
+        )
+        self._new_patterns = meter.create_counter(
+            "failcat.new.patterns", description="Fingerprints stored for the first time."
+        )
+        self._request_duration = meter.create_histogram(
+            "failcat.request.duration", unit="s", description="Time to answer an OTLP request."
+        )
+        self._match_duration = meter.create_histogram(
+            "failcat.match.duration",
+            unit="s",
+            description="Time to redact, fingerprint and match one request's failures.",
+        )
+        self._persist_duration = meter.create_histogram(
+            "failcat.persist.duration",
+            unit="s",
+            description="Time of one group-commit transaction.",
+        )
+
+    def record_committed(
+        self, inserted: Iterable[MatchedFailure], new_patterns: Iterable[tuple[str, str]]
+    ) -> None:
+        """Count failures a committed transaction inserted, and its new (service, code) patterns."""
+        for failure in inserted:
+            self._failures.add(
+                1,
+                {
+                    "service_name": failure.service_name,
+                    "code": failure.code,
+                    "category": failure.category,
+                    "severity": failure.severity,
+                },
+            )
+            if failure.code == UNCATALOGED:
+                self._uncataloged.add(
+                    1,
+                    {
+                        "service_name": failure.service_name,
+                        "exception_type": failure.exception_type,
+                    },
+                )
+        for service_name, code in new_patterns:
+            self._new_patterns.add(1, {"service_name": service_name, "code": code})
+
+    def record_items(self, signal: str, accepted: int, rejected: int) -> None:
+        """Count OTLP items of a request once its outcome is final."""
+        if accepted:
+            self._items.add(accepted, {"signal": signal, "outcome": "accepted"})
+        if rejected:
+            self._items.add(rejected, {"signal": signal, "outcome": "rejected"})
+
+    def record_persist_error(self, reason: PersistErrorReason) -> None:
+        self._persist_errors.add(1, {"reason": reason})
+
+    def record_request_duration(self, signal: str, seconds: float) -> None:
+        self._request_duration.record(seconds, {"signal": signal})
+
+    def record_match_duration(self, seconds: float) -> None:
+        self._match_duration.record(seconds)
+
+    def record_persist_duration(self, seconds: float) -> None:
+        self._persist_duration.record(seconds)
+
+    def exposition(self) -> bytes:
+        """The Prometheus text exposition of every metric above."""
+        return generate_latest(self.registry)
+
+    def shutdown(self) -> None:
+        self._provider.shutdown()
