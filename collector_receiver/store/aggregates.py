@@ -1,0 +1,262 @@
+"""SQL side of ``failcat aggregate``: the counts it needs, and the ``failure_aggregates`` table.
+
+Every number is a ``GROUP BY`` answered by the database over an ``occurred_at`` range (an index
+range scan), so the job's memory does not grow with the number of failures: only one row per code,
+per service and per new fingerprint crosses into Python. The arithmetic on those rows (shares,
+drift) lives in :mod:`collector_receiver.aggregate`.
+
+All counts of one run are read in one transaction (``REPEATABLE READ`` on PostgreSQL), so the
+window, the baseline and the totals agree with each other even while the receiver writes.
+
+``failure_aggregates`` (created by Alembic revision ``0002``) keeps one row per stored run so the
+history of the mix of codes and of the drift score can be charted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from collector_receiver.store._engine import create_store_engine
+from collector_receiver.store.queries import translate_errors
+from collector_receiver.store.tables import (
+    UTCDateTime,
+    failure_matches,
+    failure_patterns,
+    metadata,
+)
+
+__all__ = [
+    "MAX_NEW_PATTERNS",
+    "AggregateQueries",
+    "AggregateRecord",
+    "CodeCount",
+    "NewPatternRow",
+    "ServiceCount",
+    "WindowCounts",
+    "failure_aggregates",
+]
+
+#: At most this many new fingerprints are listed per run (most frequent first).
+MAX_NEW_PATTERNS = 500
+
+
+failure_aggregates = sa.Table(
+    "failure_aggregates",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("computed_at", UTCDateTime(), nullable=False),
+    sa.Column("window_start", UTCDateTime(), nullable=False),
+    sa.Column("window_end", UTCDateTime(), nullable=False),
+    sa.Column("baseline_start", UTCDateTime(), nullable=False),
+    sa.Column("baseline_end", UTCDateTime(), nullable=False),
+    sa.Column("total", sa.Integer, nullable=False),
+    sa.Column("uncataloged", sa.Integer, nullable=False),
+    sa.Column("drift_score", sa.Float, nullable=True),
+    sa.Column("drifted", sa.Boolean, nullable=False),
+    sa.Column("result", sa.JSON, nullable=False),
+    sa.Index("ix_failure_aggregates_window_end", "window_end"),
+)
+
+# "New fingerprints first seen inside the window" and the patterns list (newest first_seen
+# first) seek on first_seen; revision 0002 creates this index beside the table above.
+sa.Index("ix_failure_patterns_first_seen", failure_patterns.c.first_seen)
+
+
+@dataclass(frozen=True)
+class CodeCount:
+    code: str
+    category: str
+    severity: str
+    count: int
+
+
+@dataclass(frozen=True)
+class ServiceCount:
+    service_name: str
+    count: int
+
+
+@dataclass(frozen=True)
+class NewPatternRow:
+    fingerprint: str
+    code: str
+    exception_type: str
+    first_seen: datetime
+    occurrences: int
+
+
+@dataclass(frozen=True)
+class WindowCounts:
+    """Everything the job reads for one run, from one consistent snapshot."""
+
+    window_codes: tuple[CodeCount, ...]
+    baseline_codes: tuple[CodeCount, ...]
+    window_services: tuple[ServiceCount, ...]
+    new_patterns: tuple[NewPatternRow, ...]
+
+
+@dataclass(frozen=True)
+class AggregateRecord:
+    """One row of ``failure_aggregates``."""
+
+    computed_at: datetime
+    window_start: datetime
+    window_end: datetime
+    baseline_start: datetime
+    baseline_end: datetime
+    total: int
+    uncataloged: int
+    drift_score: float | None
+    drifted: bool
+    result: Mapping[str, Any]
+
+
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def _code_counts(connection: Connection, start: datetime, end: datetime) -> tuple[CodeCount, ...]:
+    t = failure_matches
+    # One row per code. A catalog change can move a code to another category or severity; the
+    # run then reports the greatest value seen in the range rather than splitting the code.
+    statement = (
+        sa.select(
+            t.c.code,
+            sa.func.max(t.c.category).label("category"),
+            sa.func.max(t.c.severity).label("severity"),
+            sa.func.count().label("n"),
+        )
+        .where(t.c.occurred_at >= start, t.c.occurred_at < end)
+        .group_by(t.c.code)
+        .order_by(t.c.code)
+    )
+    return tuple(
+        CodeCount(row.code, row.category, row.severity, int(row.n))
+        for row in connection.execute(statement)
+    )
+
+
+def _service_counts(
+    connection: Connection, start: datetime, end: datetime
+) -> tuple[ServiceCount, ...]:
+    t = failure_matches
+    statement = (
+        sa.select(t.c.service_name, sa.func.count().label("n"))
+        .where(t.c.occurred_at >= start, t.c.occurred_at < end)
+        .group_by(t.c.service_name)
+        .order_by(sa.func.count().desc(), t.c.service_name)
+    )
+    return tuple(
+        ServiceCount(row.service_name, int(row.n)) for row in connection.execute(statement)
+    )
+
+
+def _new_patterns(
+    connection: Connection, start: datetime, end: datetime
+) -> tuple[NewPatternRow, ...]:
+    p = failure_patterns
+    statement = (
+        sa.select(p.c.fingerprint, p.c.code, p.c.exception_type, p.c.first_seen, p.c.occurrences)
+        .where(p.c.first_seen >= start, p.c.first_seen < end)
+        .order_by(p.c.occurrences.desc(), p.c.first_seen, p.c.fingerprint)
+        .limit(MAX_NEW_PATTERNS)
+    )
+    return tuple(
+        NewPatternRow(
+            row.fingerprint, row.code, row.exception_type, _aware(row.first_seen), row.occurrences
+        )
+        for row in connection.execute(statement)
+    )
+
+
+class AggregateQueries:
+    """The aggregation job's access to the database: read counts, store results."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._owns_engine = False
+
+    @classmethod
+    def from_url(cls, url: str) -> AggregateQueries:
+        queries = cls(create_store_engine(url))
+        queries._owns_engine = True
+        return queries
+
+    def close(self) -> None:
+        if self._owns_engine:
+            self.engine.dispose()
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[Connection]:
+        with translate_errors(), self.engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                connection = connection.execution_options(isolation_level="REPEATABLE READ")
+            with connection.begin():
+                yield connection
+
+    def window_counts(
+        self,
+        window_start: datetime,
+        window_end: datetime,
+        baseline_start: datetime,
+        baseline_end: datetime,
+    ) -> WindowCounts:
+        """Counts per code (window and baseline), per service, and the new fingerprints."""
+        with self._snapshot() as connection:
+            return WindowCounts(
+                window_codes=_code_counts(connection, window_start, window_end),
+                baseline_codes=_code_counts(connection, baseline_start, baseline_end),
+                window_services=_service_counts(connection, window_start, window_end),
+                new_patterns=_new_patterns(connection, window_start, window_end),
+            )
+
+    def save(self, record: AggregateRecord) -> int:
+        """Insert one run into ``failure_aggregates``; returns its id."""
+        statement = sa.insert(failure_aggregates).values(
+            computed_at=record.computed_at,
+            window_start=record.window_start,
+            window_end=record.window_end,
+            baseline_start=record.baseline_start,
+            baseline_end=record.baseline_end,
+            total=record.total,
+            uncataloged=record.uncataloged,
+            drift_score=record.drift_score,
+            drifted=record.drifted,
+            result=dict(record.result),
+        )
+        with translate_errors(), self.engine.begin() as connection:
+            result = connection.execute(statement)
+            key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def history(self, limit: int = 100) -> list[AggregateRecord]:
+        """The most recent stored runs, newest window first."""
+        a = failure_aggregates
+        statement = sa.select(a).order_by(a.c.window_end.desc(), a.c.id.desc()).limit(limit)
+        with translate_errors(), self.engine.connect() as connection:
+            rows = connection.execute(statement).fetchall()
+        return [
+            AggregateRecord(
+                computed_at=_aware(row.computed_at),
+                window_start=_aware(row.window_start),
+                window_end=_aware(row.window_end),
+                baseline_start=_aware(row.baseline_start),
+                baseline_end=_aware(row.baseline_end),
+                total=row.total,
+                uncataloged=row.uncataloged,
+                drift_score=row.drift_score,
+                drifted=bool(row.drifted),
+                result=row.result,
+            )
+            for row in rows
+        ]

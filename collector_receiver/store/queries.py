@@ -1,0 +1,463 @@
+"""Read side of the store: the queries behind ``/api/v1/...`` and ``failcat failures``.
+
+:class:`FailureQueries` answers with plain frozen dataclasses (:class:`StoredFailure`,
+:class:`StoredPattern`) inside a :class:`Page`, so nothing above this module touches SQLAlchemy.
+
+Pagination is keyset ("seek") pagination, newest first by ``(occurred_at DESC, id DESC)``. The
+cursor is opaque to callers: base64url of the JSON ``[occurred_at, id]`` of the last row of the
+page. A failure stored after the first page was read is either newer than every row already
+handed out or has a larger id, so it never shifts the following pages: paging through a growing
+table yields each row that existed at the start exactly once. (An offset would skip or repeat rows
+whenever something is inserted in front of it.)
+
+Every filter is a bound parameter of a SQLAlchemy Core statement, and every statement is shaped
+to be answered from an index of ``failure_matches`` (see ``tests/.../test_queries_plans_pg.py``).
+
+Errors: an unreachable database raises :class:`~collector_receiver.store.StoreUnavailable`; a
+database without the failcat schema raises :class:`SchemaMissing`; a malformed cursor or limit
+raises :class:`ValueError` with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Generic, TypeVar
+from urllib.parse import quote
+
+import psycopg
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from collector_receiver.store._engine import create_store_engine
+from collector_receiver.store.errors import StoreError, one_line, translate
+from collector_receiver.store.tables import failure_matches, failure_patterns
+from collector_receiver.timeparse import format_time
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
+    "FailureFilter",
+    "FailureQueries",
+    "Page",
+    "SchemaMissing",
+    "StoredFailure",
+    "StoredPattern",
+    "decode_cursor",
+    "encode_cursor",
+    "render_trace_url",
+]
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 1000
+
+T = TypeVar("T")
+
+_DB_ERRORS = (sa.exc.SQLAlchemyError, psycopg.Error, sqlite3.Error)
+
+
+class SchemaMissing(StoreError):
+    """The database is reachable but has no failcat tables (``failcat db upgrade`` not run)."""
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list, newest first; ``next_cursor`` is None on the last page."""
+
+    items: tuple[T, ...]
+    next_cursor: str | None
+
+
+def render_trace_url(
+    template: str | None, trace_id: str | None, span_id: str | None, service_name: str
+) -> str | None:
+    """Fill ``{trace_id}``, ``{span_id}`` and ``{service_name}`` into a trace-link template.
+
+    Plain substitution rather than :meth:`str.format`, because trace-backend URLs (Grafana
+    Explore's ``left={"datasource":...}``) are full of braces of their own. Values are
+    percent-encoded. None when there is no template or the failure has no trace.
+    """
+    if not template or not trace_id:
+        return None
+    return (
+        template.replace("{trace_id}", quote(trace_id, safe=""))
+        .replace("{span_id}", quote(span_id or "", safe=""))
+        .replace("{service_name}", quote(service_name, safe=""))
+    )
+
+
+@dataclass(frozen=True)
+class StoredFailure:
+    """One row of ``failure_matches``; times are timezone-aware UTC."""
+
+    id: int
+    event_key: str
+    trace_id: str | None
+    span_id: str | None
+    service_name: str
+    code: str
+    category: str
+    severity: str
+    catalog_version: str
+    exception_type: str
+    exception_message: str
+    stacktrace: str
+    fingerprint: str
+    source: str
+    occurred_at: datetime
+    received_at: datetime
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_json(self, trace_url_template: str | None) -> dict[str, Any]:
+        """The item shape of ``GET /api/v1/failures`` (and ``failcat failures --json``)."""
+        return {
+            "id": self.id,
+            "event_key": self.event_key,
+            "trace_id": self.trace_id,
+            "span_id": self.span_id,
+            "service_name": self.service_name,
+            "code": self.code,
+            "category": self.category,
+            "severity": self.severity,
+            "catalog_version": self.catalog_version,
+            "exception_type": self.exception_type,
+            "exception_message": self.exception_message,
+            "stacktrace": self.stacktrace,
+            "fingerprint": self.fingerprint,
+            "source": self.source,
+            "occurred_at": format_time(self.occurred_at),
+            "received_at": format_time(self.received_at),
+            "attributes": dict(self.attributes),
+            "trace_url": render_trace_url(
+                trace_url_template, self.trace_id, self.span_id, self.service_name
+            ),
+        }
+
+
+@dataclass(frozen=True)
+class StoredPattern:
+    """One row of ``failure_patterns``: every occurrence of one fingerprint, grouped."""
+
+    fingerprint: str
+    code: str
+    service_name: str
+    exception_type: str
+    message_template: str
+    first_seen: datetime
+    last_seen: datetime
+    occurrences: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "fingerprint": self.fingerprint,
+            "code": self.code,
+            "service_name": self.service_name,
+            "exception_type": self.exception_type,
+            "message_template": self.message_template,
+            "first_seen": format_time(self.first_seen),
+            "last_seen": format_time(self.last_seen),
+            "occurrences": self.occurrences,
+        }
+
+
+@dataclass(frozen=True)
+class FailureFilter:
+    """The filters of ``list_failures``; None means "any". Times are aware datetimes."""
+
+    service: str | None = None
+    code: str | None = None
+    category: str | None = None
+    trace_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def encode_cursor(moment: datetime, key: int | str) -> str:
+    """Opaque cursor for the keyset position just after ``(moment, key)``."""
+    payload = json.dumps([format_time(moment), key], separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str, key_type: type[int] | type[str] = int) -> tuple[datetime, Any]:
+    """Inverse of :func:`encode_cursor`; ValueError("not a cursor of this list") otherwise."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
+        moment_text, key = raw
+        moment = datetime.fromisoformat(str(moment_text).replace("Z", "+00:00"))
+    except (ValueError, TypeError, UnicodeError, binascii.Error):
+        raise ValueError("not a cursor returned by this list") from None
+    if moment.tzinfo is None or type(key) is not key_type:
+        raise ValueError("not a cursor returned by this list")
+    return moment.astimezone(timezone.utc), key
+
+
+def _check_limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"must be between 1 and {MAX_LIMIT}")
+    return limit
+
+
+def _aware(moment: datetime) -> datetime:
+    # The store's column type hands back aware UTC datetimes; this guards raw SQLite values.
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+_FAILURE_COLUMNS = (
+    "id",
+    "event_key",
+    "trace_id",
+    "span_id",
+    "service_name",
+    "code",
+    "category",
+    "severity",
+    "catalog_version",
+    "exception_type",
+    "exception_message",
+    "stacktrace",
+    "fingerprint",
+    "source",
+    "occurred_at",
+    "received_at",
+    "attributes",
+)
+_PATTERN_COLUMNS = (
+    "fingerprint",
+    "code",
+    "service_name",
+    "exception_type",
+    "message_template",
+    "first_seen",
+    "last_seen",
+    "occurrences",
+)
+
+
+def _failure_from_row(row: sa.Row[Any]) -> StoredFailure:
+    values = row._mapping
+    return StoredFailure(
+        id=int(values["id"]),
+        event_key=values["event_key"],
+        trace_id=values["trace_id"],
+        span_id=values["span_id"],
+        service_name=values["service_name"],
+        code=values["code"],
+        category=values["category"],
+        severity=values["severity"],
+        catalog_version=values["catalog_version"],
+        exception_type=values["exception_type"],
+        exception_message=values["exception_message"],
+        stacktrace=values["stacktrace"],
+        fingerprint=values["fingerprint"],
+        source=values["source"],
+        occurred_at=_aware(values["occurred_at"]),
+        received_at=_aware(values["received_at"]),
+        attributes=values["attributes"] or {},
+    )
+
+
+def _pattern_from_row(row: sa.Row[Any]) -> StoredPattern:
+    values = row._mapping
+    return StoredPattern(
+        fingerprint=values["fingerprint"],
+        code=values["code"],
+        service_name=values["service_name"],
+        exception_type=values["exception_type"],
+        message_template=values["message_template"],
+        first_seen=_aware(values["first_seen"]),
+        last_seen=_aware(values["last_seen"]),
+        occurrences=int(values["occurrences"]),
+    )
+
+
+@contextmanager
+def translate_errors(doing: str = "query failed") -> Iterator[None]:
+    """Turn driver errors into the store's own: unavailable (retry later), schema missing, other."""
+    try:
+        yield
+    except _DB_ERRORS as exc:
+        text = one_line(exc)
+        lowered = text.lower()
+        if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
+            raise SchemaMissing(
+                f"the database has no failcat tables ({text}); run: failcat db upgrade"
+            ) from exc
+        raise translate(exc, doing) from exc
+
+
+class FailureQueries:
+    """Read-only queries over ``failure_matches`` and ``failure_patterns``.
+
+    Thread-safe (it holds only an engine), so the API can run each call in a worker thread.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._owns_engine = False
+
+    @classmethod
+    def from_url(cls, url: str) -> FailureQueries:
+        """Open the database at ``url`` (the same URLs as ``FailureStore.from_url``)."""
+        queries = cls(create_store_engine(url))
+        queries._owns_engine = True
+        return queries
+
+    def close(self) -> None:
+        """Release the engine's connections if this object created it."""
+        if self._owns_engine:
+            self.engine.dispose()
+
+    # -- failures ---------------------------------------------------------------------------
+
+    def list_failures(
+        self,
+        service: str | None = None,
+        code: str | None = None,
+        category: str | None = None,
+        trace_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[StoredFailure]:
+        """Failures matching every given filter, newest first, ``since <= occurred_at < until``."""
+        _check_limit(limit)
+        t = failure_matches
+        conditions: list[sa.ColumnElement[bool]] = []
+        if service is not None:
+            conditions.append(t.c.service_name == service)
+        if code is not None:
+            conditions.append(t.c.code == code)
+        if category is not None:
+            conditions.append(t.c.category == category)
+        if trace_id is not None:
+            conditions.append(t.c.trace_id == trace_id)
+        if since is not None:
+            conditions.append(t.c.occurred_at >= since)
+        if until is not None:
+            conditions.append(t.c.occurred_at < until)
+        if cursor is not None:
+            after_time, after_id = decode_cursor(cursor, int)
+            # The redundant "<=" gives the planner a plain range bound on the index column; the
+            # OR then settles ties within the same instant by id.
+            conditions.append(t.c.occurred_at <= after_time)
+            conditions.append(
+                sa.or_(
+                    t.c.occurred_at < after_time,
+                    sa.and_(t.c.occurred_at == after_time, t.c.id < after_id),
+                )
+            )
+        statement = (
+            sa.select(*(t.c[name] for name in _FAILURE_COLUMNS))
+            .where(*conditions)
+            .order_by(t.c.occurred_at.desc(), t.c.id.desc())
+            .limit(limit + 1)
+        )
+        with translate_errors(), self.engine.connect() as connection:
+            rows = connection.execute(statement).fetchall()
+        failures = [_failure_from_row(row) for row in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            last = failures[-1]
+            next_cursor = encode_cursor(last.occurred_at, last.id)
+        return Page(tuple(failures), next_cursor)
+
+    def get_failure(self, failure_id: int) -> StoredFailure | None:
+        """The failure with this id, or None."""
+        t = failure_matches
+        statement = sa.select(*(t.c[name] for name in _FAILURE_COLUMNS)).where(t.c.id == failure_id)
+        with translate_errors(), self.engine.connect() as connection:
+            row = connection.execute(statement).first()
+        return None if row is None else _failure_from_row(row)
+
+    def failures_for_trace(self, trace_id: str, limit: int = MAX_LIMIT) -> list[StoredFailure]:
+        """Every failure of one trace in the order it happened (oldest first)."""
+        _check_limit(limit)
+        t = failure_matches
+        statement = (
+            sa.select(*(t.c[name] for name in _FAILURE_COLUMNS))
+            .where(t.c.trace_id == trace_id)
+            .order_by(t.c.occurred_at.asc(), t.c.id.asc())
+            .limit(limit)
+        )
+        with translate_errors(), self.engine.connect() as connection:
+            rows = connection.execute(statement).fetchall()
+        return [_failure_from_row(row) for row in rows]
+
+    # -- patterns ---------------------------------------------------------------------------
+
+    def list_patterns(
+        self,
+        service: str | None = None,
+        code: str | None = None,
+        since: datetime | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[StoredPattern]:
+        """Patterns (one per fingerprint) seen at or after ``since``, newest first by first_seen.
+
+        Ordered by ``first_seen`` rather than ``last_seen`` because first_seen never changes:
+        a pattern that recurs while someone pages cannot jump over the cursor and be missed.
+        """
+        _check_limit(limit)
+        p = failure_patterns
+        conditions: list[sa.ColumnElement[bool]] = []
+        if service is not None:
+            conditions.append(p.c.service_name == service)
+        if code is not None:
+            conditions.append(p.c.code == code)
+        if since is not None:
+            conditions.append(p.c.last_seen >= since)
+        if cursor is not None:
+            after_time, after_key = decode_cursor(cursor, str)
+            conditions.append(p.c.first_seen <= after_time)
+            conditions.append(
+                sa.or_(
+                    p.c.first_seen < after_time,
+                    sa.and_(p.c.first_seen == after_time, p.c.fingerprint < after_key),
+                )
+            )
+        statement = (
+            sa.select(*(p.c[name] for name in _PATTERN_COLUMNS))
+            .where(*conditions)
+            .order_by(p.c.first_seen.desc(), p.c.fingerprint.desc())
+            .limit(limit + 1)
+        )
+        with translate_errors(), self.engine.connect() as connection:
+            rows = connection.execute(statement).fetchall()
+        patterns = [_pattern_from_row(row) for row in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            last = patterns[-1]
+            next_cursor = encode_cursor(last.first_seen, last.fingerprint)
+        return Page(tuple(patterns), next_cursor)
+
+    # -- catalog ----------------------------------------------------------------------------
+
+    def catalog_counts(self, since: datetime, until: datetime) -> dict[str, int]:
+        """Number of failures per code with ``since <= occurred_at < until`` (GROUP BY in SQL)."""
+        t = failure_matches
+        statement = (
+            sa.select(t.c.code, sa.func.count().label("n"))
+            .where(t.c.occurred_at >= since, t.c.occurred_at < until)
+            .group_by(t.c.code)
+        )
+        with translate_errors(), self.engine.connect() as connection:
+            rows = connection.execute(statement).fetchall()
+        return {row.code: int(row.n) for row in rows}
+
+
+def failures_as_json(
+    failures: Sequence[StoredFailure], trace_url_template: str | None
+) -> list[dict[str, Any]]:
+    """Convenience for the list endpoints and ``--json``."""
+    return [failure.as_json(trace_url_template) for failure in failures]
