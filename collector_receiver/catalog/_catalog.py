@@ -1,0 +1,118 @@
+"""The :class:`Catalog` object and the functions that build one from YAML."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from collector_receiver.catalog._matcher import Matcher
+from collector_receiver.catalog._model import (
+    UNCATALOGED_CATEGORY,
+    UNCATALOGED_SEVERITY,
+    CatalogEntry,
+    CatalogError,
+    Match,
+    MatchInput,
+)
+from collector_receiver.catalog._validate import FORMAT_VERSION, validate
+from collector_receiver.catalog._yaml import YamlProblem, load_yaml
+from collector_receiver.events import UNCATALOGED
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """A validated, compiled failure catalog. Immutable; share it freely between threads and
+    replace the whole object to reload.
+
+    Build one with :func:`load_catalog` or :func:`parse_catalog`; constructing it directly from
+    :class:`CatalogEntry` objects compiles their patterns too (and raises :class:`CatalogError`
+    for one RE2 refuses).
+    """
+
+    version: int
+    catalog_version: str
+    entries: tuple[CatalogEntry, ...]
+    source: str = "<string>"
+    _matcher: Matcher = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "entries", tuple(self.entries))
+        object.__setattr__(self, "_matcher", Matcher(self.entries, self.source))
+
+    def match(self, failure: MatchInput) -> Match:
+        """The entry a failure belongs to, with the reasons; ``UNCATALOGED`` when none applies.
+
+        Never raises for odd input (empty type, huge or binary-looking message, attribute values
+        of any type).
+        """
+        found = self._matcher.best(
+            failure.exception_type or "",
+            failure.exception_message or "",
+            failure.cause_types or (),
+            failure.attributes or {},
+            failure.error_type,
+        )
+        if found is None:
+            return Match(
+                code=UNCATALOGED,
+                category=UNCATALOGED_CATEGORY,
+                severity=UNCATALOGED_SEVERITY,
+                catalog_version=self.catalog_version,
+                entry=None,
+                reasons=(),
+            )
+        entry, reasons = found
+        return Match(
+            code=entry.code,
+            category=entry.category,
+            severity=entry.severity,
+            catalog_version=self.catalog_version,
+            entry=entry,
+            reasons=reasons,
+        )
+
+    def entry(self, code: str) -> CatalogEntry | None:
+        """The entry with this code, if the catalog has one."""
+        return next((e for e in self.entries if e.code == code), None)
+
+    def to_dict(self) -> dict[str, object]:
+        """The catalog as JSON-ready data in the file's own shape (for the query API)."""
+        return {
+            "version": self.version,
+            "catalog_version": self.catalog_version,
+            "entries": [entry.to_dict() for entry in self.entries],
+        }
+
+
+def parse_catalog(text: str, source: str = "<string>") -> Catalog:
+    """Parse and validate catalog YAML; ``source`` names it in errors and on the result."""
+    try:
+        doc = load_yaml(text)
+    except YamlProblem as exc:
+        raise CatalogError(f"{source}: {exc}") from None
+    catalog_version, entries = validate(doc, source)
+    return Catalog(
+        version=FORMAT_VERSION, catalog_version=catalog_version, entries=entries, source=source
+    )
+
+
+def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
+    """Load a catalog file; ``None`` loads the default catalog shipped in the package."""
+    target = Path(path) if path is not None else default_catalog_path()
+    source = str(target)
+    try:
+        raw = target.read_bytes()
+    except OSError as exc:
+        raise CatalogError(f"{source}: cannot read the file: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"{source}: not UTF-8 text (byte {exc.start})") from None
+    return parse_catalog(text, source=source)
+
+
+def default_catalog_path() -> Path:
+    """Where the default catalog shipped inside the package lives."""
+    return Path(str(resources.files("collector_receiver.catalog").joinpath("default.yaml")))

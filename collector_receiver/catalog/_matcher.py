@@ -1,0 +1,282 @@
+"""The compiled form of a catalog: what makes :meth:`Catalog.match` cheap per failure.
+
+Built once per catalog, read-only afterwards (safe to share between threads):
+
+- a dictionary from type-name keys (see :mod:`._types`) to the entries filed under them, so a
+  failure meets only the entries whose ``exception_types`` can apply plus the entries that have
+  no ``exception_types`` at all;
+- one ``re2.Set`` holding the ``message_patterns`` of every entry, so the message is scanned
+  once however many patterns the catalog has (the first :data:`MAX_MESSAGE_CHARS` characters);
+- per-entry compiled attribute patterns, checked only for candidates.
+
+The winner among the entries that match fully: entries that matched on a failure type only by
+class name (the failure's type carried no module) are dropped when some entry matched a type
+by a stronger rule; then the highest ``priority`` wins, then the earliest in the file.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import re2
+
+from collector_receiver.catalog import _types
+from collector_receiver.catalog._attributes import attribute_texts, canonical_text
+from collector_receiver.catalog._model import AttributeRule, CatalogEntry, CatalogError
+from collector_receiver.events import AttributeValue
+
+#: Only the head of a message is scanned: 64 Ki characters keep the worst case bounded
+#: (RE2 is linear, but a pathological catalog times a megabyte message is still slow) and
+#: every message an SDK produces says what it is about long before that.
+MAX_MESSAGE_CHARS = 65536
+
+#: RE2's memory budget for the combined pattern set. The default (8 MiB) is sized for one
+#: regex; a catalog puts hundreds in one automaton.
+SET_MAX_MEM = 64 << 20
+
+_log = logging.getLogger(__name__)
+
+
+def re2_options() -> re2.Options:
+    """Options for every catalog regex: RE2 defaults (UTF-8, case-sensitive), no stderr logging
+    (errors are reported as :class:`CatalogError` instead)."""
+    options = re2.Options()
+    options.log_errors = False
+    return options
+
+
+def compile_pattern(pattern: str) -> re2._Regexp:
+    """Compile one RE2 pattern; ``re2.error`` carries RE2's reason."""
+    return re2.compile(pattern, options=re2_options())
+
+
+def re2_reason(exc: Exception) -> str:
+    """RE2's reason for refusing a pattern, as one line of text."""
+    reason = exc.args[0] if exc.args else str(exc)
+    if isinstance(reason, bytes):
+        reason = reason.decode("utf-8", "replace")
+    return " ".join(str(reason).split())
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledAttribute:
+    key: str
+    texts: frozenset[str]
+    pattern: str | None
+    regex: re2._Regexp | None
+
+    def explain(self, attributes: Mapping[str, AttributeValue]) -> str | None:
+        """A reason if the failure's attribute satisfies this condition, else None."""
+        if self.key not in attributes:
+            return None
+        for text in attribute_texts(attributes[self.key]):
+            if self.regex is not None:
+                if self.regex.search(text) is not None:
+                    return f"attributes {self.key!r} = {text!r} matched pattern {self.pattern!r}"
+            elif text in self.texts:
+                return f"attributes {self.key!r} = {text!r} matched the catalog's value"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledEntry:
+    entry: CatalogEntry
+    #: position in preference order: highest priority first, then file order
+    rank: int
+    #: ids of this entry's patterns in the shared set, in the entry's order
+    pattern_ids: tuple[int, ...]
+    attributes: tuple[_CompiledAttribute, ...]
+    error_types: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    compiled: _CompiledEntry
+    reasons: tuple[str, ...]
+    weak: bool
+    typed: bool
+
+
+class Matcher:
+    """The compiled index of one catalog's entries. Immutable after construction."""
+
+    __slots__ = (
+        "_by_key",
+        "_entries",
+        "_pattern_owner",
+        "_pattern_regexes",
+        "_sentinel",
+        "_set",
+        "_untyped",
+    )
+
+    def __init__(self, entries: Sequence[CatalogEntry], source: str) -> None:
+        order = sorted(range(len(entries)), key=lambda i: (-entries[i].priority, i))
+        rank_of = {position: rank for rank, position in enumerate(order)}
+        by_key: dict[_types.Key, list[tuple[int, int]]] = {}
+        untyped: list[int] = []
+        pattern_owner: list[tuple[int, int]] = []
+        pattern_regexes: list[re2._Regexp] = []
+        pattern_set = re2.Set.SearchSet(_set_options())
+        compiled: list[_CompiledEntry] = []
+        for position, entry in enumerate(entries):
+            where = f"{source}: entry {entry.code} (#{position + 1})"
+            rule = entry.match
+            for name_index, name in enumerate(rule.exception_types):
+                for key in _types.catalog_keys(name):
+                    by_key.setdefault(key, []).append((position, name_index))
+            if not rule.exception_types:
+                untyped.append(position)
+            ids = []
+            for pattern_index, pattern in enumerate(rule.message_patterns):
+                try:
+                    regex = compile_pattern(pattern)
+                    set_id = pattern_set.Add(pattern)
+                except re2.error as exc:
+                    raise CatalogError(
+                        f"{where}: match.message_patterns[{pattern_index}] {pattern!r} is not "
+                        f"a valid RE2 regex: {re2_reason(exc)}"
+                    ) from None
+                if set_id != len(pattern_owner):  # the set numbers patterns in Add order
+                    raise AssertionError("re2.Set numbered patterns unexpectedly")
+                pattern_owner.append((position, pattern_index))
+                pattern_regexes.append(regex)
+                ids.append(set_id)
+            compiled.append(
+                _CompiledEntry(
+                    entry=entry,
+                    rank=rank_of[position],
+                    pattern_ids=tuple(ids),
+                    attributes=tuple(_compile_attribute(rule, where) for rule in rule.attributes),
+                    error_types=frozenset(rule.error_types),
+                )
+            )
+        # An always-matching sentinel: RE2::Set reports "no match" and a DFA failure the same
+        # way (an empty result); with the sentinel, an empty result can only mean the latter.
+        self._sentinel = pattern_set.Add("")
+        try:
+            pattern_set.Compile()
+        except re2.error:
+            raise CatalogError(
+                f"{source}: the message_patterns of all entries together exceed RE2's memory "
+                f"budget ({SET_MAX_MEM >> 20} MiB); simplify or remove some patterns"
+            ) from None
+        self._set = pattern_set
+        self._entries = tuple(compiled)
+        self._by_key = {key: tuple(hits) for key, hits in by_key.items()}
+        self._untyped = tuple(untyped)
+        self._pattern_owner = tuple(pattern_owner)
+        self._pattern_regexes = tuple(pattern_regexes)
+
+    def best(
+        self,
+        exception_type: str,
+        message: str,
+        cause_types: Sequence[str],
+        attributes: Mapping[str, AttributeValue],
+        error_type: str | None,
+    ) -> tuple[CatalogEntry, tuple[str, ...]] | None:
+        """The winning entry and its reasons, or None when no entry matches."""
+        type_hits = self._type_hits(exception_type, cause_types)
+        candidates = sorted(
+            (*type_hits.keys(), *self._untyped), key=lambda p: self._entries[p].rank
+        )
+        if not candidates:
+            return None
+        message_hits: frozenset[int] | None = None
+        verdicts: list[_Verdict] = []
+        for position in candidates:
+            compiled = self._entries[position]
+            reasons: list[str] = []
+            hit = type_hits.get(position)
+            if hit is not None:
+                reasons.append(hit.describe())
+            if compiled.pattern_ids:
+                if message_hits is None:
+                    message_hits = self._scan(message, candidates)
+                found = next((i for i in compiled.pattern_ids if i in message_hits), None)
+                if found is None:
+                    continue
+                _, pattern_index = self._pattern_owner[found]
+                pattern = compiled.entry.match.message_patterns[pattern_index]
+                reasons.append(f"message_patterns[{pattern_index}] {pattern!r} matched")
+            if compiled.attributes:
+                said = next(
+                    (r for r in (a.explain(attributes) for a in compiled.attributes) if r), None
+                )
+                if said is None:
+                    continue
+                reasons.append(said)
+            if compiled.error_types:
+                if error_type is None or error_type not in compiled.error_types:
+                    continue
+                reasons.append(f"error_types {error_type!r} matched error.type {error_type!r}")
+            verdicts.append(
+                _Verdict(
+                    compiled,
+                    tuple(f"{compiled.entry.code}: {r}" for r in reasons),
+                    weak=hit is not None and hit.weak,
+                    typed=hit is not None and not hit.weak,
+                )
+            )
+        if not verdicts:
+            return None
+        if any(v.typed for v in verdicts):
+            verdicts = [v for v in verdicts if not v.weak]
+        winner = verdicts[0]  # candidates were visited in preference order
+        return winner.compiled.entry, winner.reasons
+
+    def _type_hits(
+        self, exception_type: str, cause_types: Sequence[str]
+    ) -> dict[int, _types.TypeHit]:
+        best: dict[int, _types.TypeHit] = {}
+        for failure_type, role in _types.failure_types(exception_type, cause_types):
+            for key in _types.failure_keys(failure_type):
+                for position, name_index in self._by_key.get(key, ()):
+                    name = self._entries[position].entry.match.exception_types[name_index]
+                    rule = _types.rule_between(name, failure_type)
+                    if rule is None:  # pragma: no cover - the keys are built from the same rules
+                        continue
+                    hit = _types.TypeHit(name, name_index, failure_type, role, rule)
+                    current = best.get(position)
+                    if current is None or hit.sort_key() < current.sort_key():
+                        best[position] = hit
+        return best
+
+    def _scan(self, message: str, candidates: Sequence[int]) -> frozenset[int]:
+        """Ids of the patterns that occur in (the head of) ``message``: one pass of the set."""
+        text = message[:MAX_MESSAGE_CHARS]
+        found = self._set.Match(text)
+        if found:
+            return frozenset(found)
+        # RE2 gave up (DFA out of memory). Fall back to the candidates' own regexes, which RE2
+        # runs with its NFA when the DFA cannot cope: slower, never wrong.
+        _log.warning("catalog pattern set failed on a message; searching pattern by pattern")
+        hits = set()
+        for position in candidates:
+            for pattern_id in self._entries[position].pattern_ids:
+                if self._pattern_regexes[pattern_id].search(text) is not None:
+                    hits.add(pattern_id)
+        return frozenset(hits)
+
+
+def _set_options() -> re2.Options:
+    options = re2_options()
+    options.max_mem = SET_MAX_MEM
+    return options
+
+
+def _compile_attribute(rule: AttributeRule, where: str) -> _CompiledAttribute:
+    if rule.pattern is not None:
+        try:
+            regex = compile_pattern(rule.pattern)
+        except re2.error as exc:
+            raise CatalogError(
+                f"{where}: match.attributes[{rule.key!r}].pattern {rule.pattern!r} is not a "
+                f"valid RE2 regex: {re2_reason(exc)}"
+            ) from None
+        return _CompiledAttribute(rule.key, frozenset(), rule.pattern, regex)
+    texts = tuple(t for t in (canonical_text(v) for v in rule.values) if t is not None)
+    return _CompiledAttribute(rule.key, frozenset(texts), None, None)

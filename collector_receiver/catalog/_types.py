@@ -1,0 +1,141 @@
+"""How a catalog's ``exception_types`` name meets a failure's exception type.
+
+The rules, in the order a reason names them (``N`` the catalog's name, ``T`` the failure's type,
+``canonical`` = drop a leading ``builtins.`` and every *private* module component — one that
+starts with ``_`` and is neither the first nor the last component):
+
+1. ``exact`` — ``N == T``.
+2. ``class name`` — ``N`` has no dot (``TimeoutError``) and ``T``'s last component equals it
+   (``asyncio.exceptions.TimeoutError``, ``TimeoutError``).
+3. ``alias`` — both are qualified and ``canonical(N) == canonical(T)``
+   (``openai.RateLimitError`` vs ``openai._exceptions.RateLimitError``), or ``canonical(N)`` is
+   ``package.Class`` and ``T`` is in the same top-level package with the same class name
+   (``requests.ReadTimeout`` vs ``requests.exceptions.ReadTimeout``).
+4. ``class name only`` — ``T`` carries no module (a plain SDK sent ``RateLimitError``) and ``N``'s
+   last component equals it. This is a *weak* match: :meth:`Catalog.match` lets an entry that
+   matched only this way win only when no entry matched on a type by rules 1-3.
+
+Each rule is an exact dictionary lookup of a key derived from ``N`` when the catalog is built
+and from ``T`` at match time, so matching never compares a failure with every entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+#: How many types of a cause chain are looked at; longer chains are cut (and the cut logged
+#: nowhere: a chain that long is a loop of re-raises, its head is what matters).
+MAX_CAUSE_TYPES = 32
+
+EXACT = "exact"
+CLASS_NAME = "class name"
+ALIAS = "alias"
+CLASS_NAME_ONLY = "class name only"
+
+# Lower is better when choosing which hit an entry's reason reports.
+_RULE_RANK = {EXACT: 0, ALIAS: 1, CLASS_NAME: 2, CLASS_NAME_ONLY: 3}
+
+Key = tuple[str, ...]
+
+
+def canonical(name: str) -> str:
+    """``name`` without a leading ``builtins.`` and without private inner module components."""
+    parts = name.split(".")
+    if len(parts) > 1 and parts[0] == "builtins":
+        parts = parts[1:]
+    if len(parts) > 2:
+        parts = [parts[0], *(p for p in parts[1:-1] if not p.startswith("_")), parts[-1]]
+    return ".".join(parts)
+
+
+def catalog_keys(name: str) -> tuple[Key, ...]:
+    """The index keys under which a catalog name is filed."""
+    canon = canonical(name)
+    parts = canon.split(".")
+    if len(parts) == 1:
+        return (("class", canon),)
+    if len(parts) == 2:
+        return (("package-class", parts[0], parts[1]), ("weak", parts[-1]))
+    return (("qualified", canon), ("weak", parts[-1]))
+
+
+def failure_keys(failure_type: str) -> tuple[Key, ...]:
+    """The index keys a failure's type is looked up under."""
+    canon = canonical(failure_type)
+    parts = canon.split(".")
+    if len(parts) == 1:
+        return (("class", canon), ("weak", canon))
+    return (
+        ("class", parts[-1]),
+        ("qualified", canon),
+        ("package-class", parts[0], parts[-1]),
+    )
+
+
+def rule_between(name: str, failure_type: str) -> str | None:
+    """Which rule (if any) makes catalog name ``name`` match ``failure_type``.
+
+    The index finds candidates; this function is the definition, used to label the reason and
+    by tests as the reference.
+    """
+    if not name or not failure_type:
+        return None
+    if name == failure_type:
+        return EXACT
+    n_parts = canonical(name).split(".")
+    t_canon = canonical(failure_type)
+    t_parts = t_canon.split(".")
+    if len(n_parts) == 1:
+        return CLASS_NAME if t_parts[-1] == n_parts[0] else None
+    if len(t_parts) == 1:
+        return CLASS_NAME_ONLY if n_parts[-1] == t_parts[0] else None
+    if ".".join(n_parts) == t_canon:
+        return ALIAS
+    if len(n_parts) == 2 and n_parts[0] == t_parts[0] and n_parts[1] == t_parts[-1]:
+        return ALIAS
+    return None
+
+
+def is_weak(rule: str) -> bool:
+    return rule == CLASS_NAME_ONLY
+
+
+@dataclass(frozen=True, slots=True)
+class TypeHit:
+    """Catalog name ``name`` (position ``name_index`` in its entry) matched ``failure_type``, which
+    is the failure's own type (``role == "type"``) or one of its causes (``"cause"``)."""
+
+    name: str
+    name_index: int
+    failure_type: str
+    role: str
+    rule: str
+
+    @property
+    def weak(self) -> bool:
+        return is_weak(self.rule)
+
+    def sort_key(self) -> tuple[int, int, int, int]:
+        return (int(self.weak), int(self.role != "type"), _RULE_RANK[self.rule], self.name_index)
+
+    def describe(self) -> str:
+        how = {
+            EXACT: "",
+            ALIAS: " (via alias)",
+            CLASS_NAME: " (via class name)",
+            CLASS_NAME_ONLY: " (via class name only: the failure's type has no module)",
+        }[self.rule]
+        return f"exception_types {self.name!r} matched {self.role} {self.failure_type!r}{how}"
+
+
+def failure_types(exception_type: str, cause_types: Sequence[str]) -> Iterator[tuple[str, str]]:
+    """``(type, role)`` pairs of a failure: its own type, then its causes, each once."""
+    seen: set[str] = set()
+    if exception_type:
+        seen.add(exception_type)
+        yield exception_type, "type"
+    for cause in list(cause_types)[:MAX_CAUSE_TYPES]:
+        if isinstance(cause, str) and cause and cause not in seen:
+            seen.add(cause)
+            yield cause, "cause"
