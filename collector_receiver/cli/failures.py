@@ -1,17 +1,186 @@
-"""``failcat failures``: not written yet (placeholder until its issue lands)."""
+"""``failcat failures``: list stored failures straight from the database (no service needed).
+
+::
+
+    failcat failures                              # the 20 newest, as a table
+    failcat failures --service planner --code RATE_LIMITED --since 24h
+    failcat failures --category timeout --limit 100 --json
+    failcat failures --trace-id 4bf92f3577b34da6a3ce929d0e0e4736   # the trace's failure chain
+
+The table shows code, service, exception type, a short message, the time and the trace id.
+``--trace-id`` prints every failure of that trace oldest first, each with its stacktrace, so the
+chain from the first error to the last can be read top to bottom. ``--json`` prints the item shape
+of ``GET /api/v1/failures`` (one JSON object with ``items`` and ``next_cursor``; pass
+``--cursor`` to continue), including ``trace_url`` from ``FAILCAT_TRACE_URL_TEMPLATE``.
+
+The database URL comes from ``--db``, else ``FAILCAT_DATABASE_URL``, else
+``sqlite:///failcat.db``.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import json
+import os
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collector_receiver.store.queries import StoredFailure
+
+_TRACE_ID = re.compile(r"^[0-9a-fA-F]{32}$")
+_DEFAULT_LIMIT = 20
+_MESSAGE_WIDTH = 60
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("failures", help="(not yet available)")
+    parser = subparsers.add_parser(
+        "failures",
+        help="list stored failures (newest first), or the failure chain of one trace",
+        description="List stored failures from the database, newest first.",
+    )
+    parser.add_argument("--trace-id", help="show every failure of this trace, oldest first")
+    parser.add_argument("--service", help="only this service.name")
+    parser.add_argument("--code", help="only this catalog code (e.g. RATE_LIMITED, UNCATALOGED)")
+    parser.add_argument("--category", help="only this category (e.g. rate_limit)")
+    parser.add_argument("--since", help="RFC 3339 time or a duration back from now (15m, 24h, 7d)")
+    parser.add_argument("--until", help="RFC 3339 time or a duration back from now (exclusive)")
+    parser.add_argument(
+        "--limit", default=str(_DEFAULT_LIMIT), help=f"how many (default {_DEFAULT_LIMIT})"
+    )
+    parser.add_argument("--cursor", help="continue after a previous --json page (its next_cursor)")
+    parser.add_argument("--json", action="store_true", help="print the API's JSON item shape")
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        default=None,
+        help="database URL (default: $FAILCAT_DATABASE_URL, else sqlite:///failcat.db)",
+    )
     parser.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     from collector_receiver.cli import CommandError
+    from collector_receiver.store import (
+        DATABASE_URL_ENV,
+        DEFAULT_DATABASE_URL,
+        StoreError,
+    )
+    from collector_receiver.store.queries import MAX_LIMIT, FailureQueries
+    from collector_receiver.timeparse import parse_time, utc_now
 
-    raise CommandError("not implemented yet")
+    now = utc_now()
+    try:
+        limit = int(args.limit)
+    except ValueError:
+        raise CommandError(f"--limit: {args.limit!r} is not an integer") from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise CommandError(f"--limit: must be from 1 to {MAX_LIMIT}")
+    trace_id = None
+    if args.trace_id is not None:
+        if not _TRACE_ID.match(args.trace_id.strip()):
+            raise CommandError("--trace-id: must be 32 hexadecimal characters")
+        trace_id = args.trace_id.strip().lower()
+    times = {}
+    for flag in ("since", "until"):
+        value = getattr(args, flag)
+        try:
+            times[flag] = parse_time(value, now) if value is not None else None
+        except ValueError as exc:
+            raise CommandError(f"--{flag}: {exc}") from None
+    if times["since"] and times["until"] and times["until"] <= times["since"]:
+        raise CommandError("--until: must be later than --since")
+    template = os.environ.get("FAILCAT_TRACE_URL_TEMPLATE") or None
+    url = args.db or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
+
+    try:
+        queries = FailureQueries.from_url(url)
+    except StoreError as exc:
+        raise CommandError(f"--db: {exc}") from None
+    try:
+        if trace_id is not None and not any(
+            (args.service, args.code, args.category, args.since, args.until, args.cursor)
+        ):
+            chain = queries.failures_for_trace(trace_id, limit=MAX_LIMIT)
+            if args.json:
+                _print_json([f.as_json(template) for f in chain], None)
+            else:
+                print(_render_chain(trace_id, chain, template))
+            return 0
+        page = queries.list_failures(
+            service=args.service,
+            code=args.code,
+            category=args.category,
+            trace_id=trace_id,
+            since=times["since"],
+            until=times["until"],
+            limit=limit,
+            cursor=args.cursor,
+        )
+    except ValueError as exc:  # a cursor that no list returned
+        raise CommandError(f"--cursor: {exc}") from None
+    except StoreError as exc:
+        raise CommandError(str(exc), exit_code=1) from None
+    finally:
+        queries.close()
+    if args.json:
+        _print_json([f.as_json(template) for f in page.items], page.next_cursor)
+    else:
+        print(_render_table(page.items, page.next_cursor is not None))
+    return 0
+
+
+def _print_json(items: list[dict[str, Any]], next_cursor: str | None) -> None:
+    print(json.dumps({"items": items, "next_cursor": next_cursor}, indent=2, ensure_ascii=False))
+
+
+def _short(text: str, width: int) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def _when(failure: StoredFailure) -> str:
+    return failure.occurred_at.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _render_table(failures: Sequence[StoredFailure], more: bool) -> str:
+    if not failures:
+        return "no failures stored that match"
+    headers = ["TIME (UTC)", "CODE", "SERVICE", "TYPE", "MESSAGE", "TRACE ID"]
+    rows = [
+        [
+            _when(f),
+            f.code,
+            f.service_name,
+            f.exception_type.rsplit(".", 1)[-1],
+            _short(f.exception_message, _MESSAGE_WIDTH),
+            f.trace_id or "-",
+        ]
+        for f in failures
+    ]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    if more:
+        lines.append("(more failures match; raise --limit or use --json and --cursor)")
+    return "\n".join(lines)
+
+
+def _render_chain(trace_id: str, chain: Sequence[StoredFailure], template: str | None) -> str:
+    if not chain:
+        return f"no failures stored for trace {trace_id}"
+    lines = [f"trace {trace_id}: {len(chain)} failure(s), oldest first"]
+    link = chain[0].as_json(template)["trace_url"]
+    if link:
+        lines.append(f"open: {link}")
+    for number, failure in enumerate(chain, 1):
+        lines.append("")
+        lines.append(
+            f"[{number}] {_when(failure)}  {failure.code} ({failure.category}, "
+            f"{failure.severity})  service={failure.service_name}  span={failure.span_id or '-'}"
+        )
+        lines.append(f"    {failure.exception_type}: {_short(failure.exception_message, 200)}")
+        if failure.stacktrace:
+            lines.extend("    | " + line for line in failure.stacktrace.rstrip().splitlines())
+    return "\n".join(lines)
