@@ -15,3 +15,16 @@ FAILCAT_MAX_MESSAGE_LENGTH = "FAILCAT_MAX_MESSAGE_LENGTH"
 
 FAILCAT_MAX_STACKTRACE_LENGTH = "FAILCAT_MAX_STACKTRACE_LENGTH"
 """Cap on ``exception.stacktrace`` in characters (default 16384)."""
+
+FAILCAT_FLUSH_TIMEOUT_MILLIS = "FAILCAT_FLUSH_TIMEOUT_MILLIS"
+"""Upper bound, in milliseconds, on flushing the tracer, meter and logger providers when an
+unhandled exception is about to end the process (default 2000; 0 skips the flush)."""
+
+FAILCAT_DISABLED_HOOKS = "FAILCAT_DISABLED_HOOKS"
+"""Comma-separated hooks that ``instrument()`` leaves alone: any of ``excepthook``,
+``threading``, ``asyncio``, ``logging`` (default: none; all are installed)."""
+
+OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN = "OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN"
+"""OpenTelemetry's opt-in for exceptions as log records: ``logs`` emits an OTel log record
+instead of the span event, ``logs/dup`` emits both; unset (or anything else) keeps span events.
+Read each time a failure is recorded."""

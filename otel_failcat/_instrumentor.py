@@ -1,0 +1,82 @@
+"""``FailcatInstrumentor``: installs the hooks and points the explicit API at its providers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from typing import Any
+
+from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
+    BaseInstrumentor,
+)
+
+from otel_failcat._recorder import FailureRecorder, set_active_recorder
+from otel_failcat._settings import (
+    DEFAULT_FLUSH_TIMEOUT_MILLIS,
+    disabled_hooks,
+    flush_timeout_millis,
+)
+from otel_failcat.hooks import Hook
+from otel_failcat.hooks.asyncio_handler import AsyncioExceptionHook
+from otel_failcat.hooks.logging_handler import LoggingHook
+from otel_failcat.hooks.sys_excepthook import SysExceptHook
+from otel_failcat.hooks.threading_excepthook import ThreadingExceptHook
+
+_logger = logging.getLogger("otel_failcat")
+
+
+class FailcatInstrumentor(BaseInstrumentor):
+    """Captures the failures of this process as OpenTelemetry span events and a metric.
+
+    ``instrument(tracer_provider=..., meter_provider=..., logger_provider=...)`` installs the
+    hooks for ``sys.excepthook``, ``threading.excepthook``, the asyncio exception handler and
+    ``logging`` (minus those named in ``FAILCAT_DISABLED_HOOKS``), and makes
+    :func:`otel_failcat.record_failure` and :func:`otel_failcat.track` use the given providers.
+    Providers not given are the global ones, looked up when a failure is recorded.
+    ``opentelemetry-instrument`` calls it without arguments through the entry point
+    ``failcat``. Instrumenting twice is harmless (the second call is ignored with a warning, as
+    for every OpenTelemetry instrumentor); ``uninstrument()`` puts back every hook exactly.
+    """
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        """None: it instruments the interpreter, not a library."""
+        return ()
+
+    def _instrument(self, **kwargs: Any) -> None:
+        recorder = FailureRecorder(
+            tracer_provider=kwargs.get("tracer_provider"),
+            meter_provider=kwargs.get("meter_provider"),
+            logger_provider=kwargs.get("logger_provider"),
+        )
+        hooks = _build_hooks(recorder)
+        for hook in hooks:
+            hook.install()
+        self._failcat_hooks = hooks
+        set_active_recorder(recorder)
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        hooks: list[Hook] = getattr(self, "_failcat_hooks", [])
+        for hook in reversed(hooks):
+            hook.uninstall()
+        self._failcat_hooks = []
+        set_active_recorder(None)
+
+
+def _build_hooks(recorder: FailureRecorder) -> list[Hook]:
+    try:
+        timeout = flush_timeout_millis()
+    except ValueError as exc:
+        _logger.error("otel_failcat: %s; using %d", exc, DEFAULT_FLUSH_TIMEOUT_MILLIS)
+        timeout = DEFAULT_FLUSH_TIMEOUT_MILLIS
+    try:
+        disabled = disabled_hooks()
+    except ValueError as exc:
+        _logger.error("otel_failcat: %s; installing every hook", exc)
+        disabled = frozenset()
+    hooks: list[Hook] = [
+        SysExceptHook(recorder, timeout),
+        ThreadingExceptHook(recorder),
+        AsyncioExceptionHook(recorder),
+        LoggingHook(recorder),
+    ]
+    return [hook for hook in hooks if hook.name not in disabled]

@@ -1,0 +1,320 @@
+"""The one place that turns an exception into telemetry: a span event or log record, and a count.
+
+Every mechanism (the hooks, :func:`otel_failcat.record_failure`, :func:`otel_failcat.track`)
+calls :meth:`FailureRecorder.record`. It:
+
+1. enters the re-entrancy guard (a failure while recording is never recorded),
+2. skips an exception object it has already recorded (identity dedupe),
+3. builds the attributes: qualified type, redacted and capped message and stacktrace,
+   fingerprint, mechanism, handled, cause types, plus the caller's attributes,
+4. adds the ``exception`` event to the given span, else the current recording span, else a new
+   span ``failcat.unhandled_exception`` ended at once; and/or emits an OTel log record when
+   ``OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN`` says so,
+5. adds one to the counter ``failcat.agent.failures``.
+
+Providers not given explicitly are the global ones, looked up at record time, so the explicit
+API works without ``instrument()`` and follows a provider set later. Nothing raises out of
+:meth:`~FailureRecorder.record` or :meth:`~FailureRecorder.flush`; internal errors are reported
+through :mod:`otel_failcat._internal_errors`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import metrics, trace
+from opentelemetry._logs import LoggerProvider, LogRecord, SeverityNumber, get_logger_provider
+from opentelemetry.metrics import Counter, MeterProvider
+from opentelemetry.trace import Span, Status, StatusCode, Tracer, TracerProvider
+from opentelemetry.util.types import AttributeValue
+
+from otel_failcat import attributes as names
+from otel_failcat._dedupe import SeenExceptions
+from otel_failcat._exception_info import (
+    cause_types,
+    format_stacktrace,
+    qualified_type_name,
+    safe_message,
+)
+from otel_failcat._guard import recording
+from otel_failcat._internal_errors import report_internal_error
+from otel_failcat._settings import signal_mode
+from otel_failcat.environment_variables import (
+    FAILCAT_MAX_MESSAGE_LENGTH,
+    FAILCAT_MAX_STACKTRACE_LENGTH,
+    FAILCAT_REDACTION_ENABLED,
+    FAILCAT_REDACTION_EXTRA_PATTERNS,
+)
+from otel_failcat.fingerprint import compute_fingerprint
+from otel_failcat.redaction import RedactionSettings, Redactor
+from otel_failcat.version import __version__
+
+#: Caller-supplied attributes, as OpenTelemetry accepts them.
+Attributes = Mapping[str, AttributeValue]
+
+_SCOPE_NAME = "otel_failcat"
+_UNKNOWN_SERVICE = "unknown_service"
+_REDACTION_VARIABLES = (
+    FAILCAT_REDACTION_ENABLED,
+    FAILCAT_REDACTION_EXTRA_PATTERNS,
+    FAILCAT_MAX_MESSAGE_LENGTH,
+    FAILCAT_MAX_STACKTRACE_LENGTH,
+)
+
+
+@dataclass(frozen=True)
+class _Telemetry:
+    """Tracer, counter and logger bound to one triple of providers (rebuilt when one changes)."""
+
+    tracer_provider: TracerProvider
+    meter_provider: MeterProvider
+    logger_provider: LoggerProvider
+    tracer: Tracer
+    counter: Counter
+    service_name: str
+
+    def matches(self, tp: object, mp: object, lp: object) -> bool:
+        return (
+            self.tracer_provider is tp and self.meter_provider is mp and self.logger_provider is lp
+        )
+
+
+class FailureRecorder:
+    """Records failures through the given providers, or the global ones when not given."""
+
+    def __init__(
+        self,
+        tracer_provider: TracerProvider | None = None,
+        meter_provider: MeterProvider | None = None,
+        logger_provider: LoggerProvider | None = None,
+    ) -> None:
+        self._tracer_provider = tracer_provider
+        self._meter_provider = meter_provider
+        self._logger_provider = logger_provider
+        self._telemetry_cache: _Telemetry | None = None
+
+    # -- providers -------------------------------------------------------------------------
+
+    def providers(self) -> tuple[TracerProvider, MeterProvider, LoggerProvider]:
+        """The providers in effect now (the injected ones, else the current globals)."""
+        return (
+            self._tracer_provider or trace.get_tracer_provider(),
+            self._meter_provider or metrics.get_meter_provider(),
+            self._logger_provider or get_logger_provider(),
+        )
+
+    def telemetry(self) -> _Telemetry:
+        tp, mp, lp = self.providers()
+        cached = self._telemetry_cache
+        if cached is not None and cached.matches(tp, mp, lp):
+            return cached
+        meter = mp.get_meter(_SCOPE_NAME, __version__)
+        built = _Telemetry(
+            tracer_provider=tp,
+            meter_provider=mp,
+            logger_provider=lp,
+            tracer=tp.get_tracer(_SCOPE_NAME, __version__),
+            counter=meter.create_counter(
+                names.FAILURES_COUNTER,
+                unit=names.FAILURES_COUNTER_UNIT,
+                description="Failures of this process recorded by otel_failcat.",
+            ),
+            service_name=_service_name(tp),
+        )
+        self._telemetry_cache = built
+        return built
+
+    def tracer(self) -> Tracer:
+        """The tracer ``track`` starts its spans with."""
+        return self.telemetry().tracer
+
+    # -- recording -------------------------------------------------------------------------
+
+    def record(
+        self,
+        exc: BaseException,
+        mechanism: names.Mechanism,
+        *,
+        handled: bool,
+        attributes: Attributes | None = None,
+        span: Span | None = None,
+        tb: TracebackType | None = None,
+    ) -> bool:
+        """Record ``exc`` once; True if it was recorded now, False if skipped. Never raises."""
+        try:
+            with recording() as entered:
+                if not entered:
+                    return False
+                if not isinstance(exc, BaseException):
+                    raise TypeError(f"expected an exception instance, got {type(exc).__name__}")
+                if not seen_exceptions().first_sighting(exc):
+                    return False
+                self._emit(exc, mechanism, handled, attributes, span, tb)
+                return True
+        except Exception:
+            report_internal_error(f"recording a failure ({mechanism})")
+            return False
+
+    def _emit(
+        self,
+        exc: BaseException,
+        mechanism: names.Mechanism,
+        handled: bool,
+        caller_attributes: Attributes | None,
+        span: Span | None,
+        tb: TracebackType | None,
+    ) -> None:
+        telemetry = self.telemetry()
+        redactor = current_redactor()
+        exception_type = qualified_type_name(type(exc))
+        message = redactor.message(safe_message(exc))
+        stacktrace = redactor.stacktrace(format_stacktrace(exc, tb))
+        event_attributes: dict[str, AttributeValue] = dict(caller_attributes or {})
+        event_attributes.update(
+            {
+                names.EXCEPTION_TYPE: exception_type,
+                names.EXCEPTION_MESSAGE: message,
+                names.EXCEPTION_STACKTRACE: stacktrace,
+                names.FAILCAT_FINGERPRINT: compute_fingerprint(
+                    telemetry.service_name, exception_type, message, stacktrace
+                ),
+                names.FAILCAT_MECHANISM: mechanism,
+                names.FAILCAT_HANDLED: handled,
+                names.FAILCAT_CAUSE_TYPES: cause_types(exc),
+            }
+        )
+        target: Span | None = span if span is not None else trace.get_current_span()
+        if target is not None and not target.is_recording():
+            target = None
+        mode = signal_mode()
+        if mode in ("span", "dup"):
+            if target is None:
+                target = telemetry.tracer.start_span(
+                    names.UNHANDLED_SPAN_NAME, attributes=dict(caller_attributes or {})
+                )
+                target.add_event(names.EXCEPTION_EVENT_NAME, event_attributes)
+                target.set_attribute(names.ERROR_TYPE, exception_type)
+                target.set_status(Status(StatusCode.ERROR))
+                target.end()
+            else:
+                target.add_event(names.EXCEPTION_EVENT_NAME, event_attributes)
+        if mode in ("logs", "dup"):
+            _emit_log_record(telemetry, event_attributes, message, target)
+        telemetry.counter.add(
+            1,
+            {
+                names.EXCEPTION_TYPE: exception_type,
+                names.FAILCAT_MECHANISM: mechanism,
+                names.FAILCAT_HANDLED: handled,
+            },
+        )
+
+    # -- flushing --------------------------------------------------------------------------
+
+    def flush(self, timeout_millis: int) -> None:
+        """``force_flush`` the tracer, meter and logger providers within ``timeout_millis`` total.
+
+        Providers without ``force_flush`` (the API's no-op and proxy providers) are skipped.
+        """
+        deadline = time.monotonic() + timeout_millis / 1000
+        for provider in self.providers():
+            remaining = int((deadline - time.monotonic()) * 1000)
+            if remaining <= 0:
+                return
+            force_flush = getattr(provider, "force_flush", None)
+            if not callable(force_flush):
+                continue
+            try:
+                force_flush(timeout_millis=remaining)
+            except Exception:
+                report_internal_error("flushing providers")
+
+
+def _emit_log_record(
+    telemetry: _Telemetry,
+    event_attributes: Mapping[str, AttributeValue],
+    message: str,
+    span: Span | None,
+) -> None:
+    logger = telemetry.logger_provider.get_logger(_SCOPE_NAME, __version__)
+    log_context = (
+        trace.set_span_in_context(span) if span is not None else otel_context.get_current()
+    )
+    logger.emit(
+        LogRecord(
+            timestamp=time.time_ns(),
+            context=log_context,
+            severity_text="ERROR",
+            severity_number=SeverityNumber.ERROR,
+            body=message,
+            attributes=dict(event_attributes),
+            event_name=names.EXCEPTION_EVENT_NAME,
+        )
+    )
+
+
+def _service_name(tracer_provider: object) -> str:
+    resource: Any = getattr(tracer_provider, "resource", None)
+    value = getattr(resource, "attributes", {}).get("service.name") if resource else None
+    return value if isinstance(value, str) and value else _UNKNOWN_SERVICE
+
+
+# -- process-wide state, created on first use (nothing at import) ------------------------------
+
+_state_lock = threading.Lock()
+_seen: SeenExceptions | None = None
+_active: FailureRecorder | None = None
+_redactor_cache: tuple[tuple[str | None, ...], Redactor] | None = None
+
+
+def seen_exceptions() -> SeenExceptions:
+    """The process-wide dedupe set: one exception object is recorded once, by any recorder."""
+    global _seen
+    if _seen is None:
+        with _state_lock:
+            if _seen is None:
+                _seen = SeenExceptions()
+    return _seen
+
+
+def active_recorder() -> FailureRecorder:
+    """The recorder of ``instrument()`` while instrumented, else one using global providers."""
+    global _active
+    if _active is None:
+        with _state_lock:
+            if _active is None:
+                _active = FailureRecorder()
+    return _active
+
+
+def set_active_recorder(recorder: FailureRecorder | None) -> None:
+    """Install ``recorder`` for the explicit API (None: back to the global providers)."""
+    global _active
+    _active = recorder
+
+
+def current_redactor() -> Redactor:
+    """A :class:`Redactor` for the redaction variables as they are now (rebuilt on change).
+
+    An invalid value is reported once as an internal error and the defaults apply, so a typo
+    in the environment never turns redaction off.
+    """
+    global _redactor_cache
+    key = tuple(os.environ.get(name) for name in _REDACTION_VARIABLES)
+    cached = _redactor_cache
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    try:
+        redactor = Redactor(RedactionSettings.from_env())
+    except ValueError:
+        report_internal_error("reading the redaction settings")
+        redactor = Redactor(RedactionSettings())
+    _redactor_cache = (key, redactor)
+    return redactor

@@ -1,0 +1,65 @@
+"""``sys.excepthook``: the main thread's unhandled exception, just before the process dies.
+
+Records the exception (mechanism ``excepthook``, handled False), then flushes the tracer, meter
+and logger providers, bounded by ``FAILCAT_FLUSH_TIMEOUT_MILLIS``, so the last failure is
+exported before the interpreter exits; then chains to the previous hook, which prints the
+traceback. An exception that escapes ``asyncio.run`` arrives here too. ``SystemExit`` never
+reaches ``sys.excepthook``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from types import TracebackType
+
+from otel_failcat._internal_errors import report_internal_error
+from otel_failcat._recorder import FailureRecorder
+
+_ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], object]
+
+
+class SysExceptHook:
+    """Installs itself as ``sys.excepthook`` and chains to the hook it found."""
+
+    name = "excepthook"
+
+    def __init__(self, recorder: FailureRecorder, flush_timeout_millis: int) -> None:
+        self._recorder = recorder
+        self._flush_timeout_millis = flush_timeout_millis
+        self._previous: _ExceptHook | None = None
+        self._installed: _ExceptHook | None = None
+        self._active = False
+
+    def install(self) -> None:
+        if self._installed is not None:
+            return
+        previous = sys.excepthook
+
+        def failcat_excepthook(
+            exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+        ) -> None:
+            if self._active:
+                self._record_and_flush(exc, tb)
+            previous(exc_type, exc, tb)
+
+        self._previous = previous
+        self._installed = failcat_excepthook
+        self._active = True
+        sys.excepthook = failcat_excepthook
+
+    def uninstall(self) -> None:
+        self._active = False
+        if self._installed is not None and sys.excepthook is self._installed:
+            sys.excepthook = self._previous  # type: ignore[assignment]
+        self._installed = None
+        self._previous = None
+
+    def _record_and_flush(self, exc: BaseException, tb: TracebackType | None) -> None:
+        try:
+            if isinstance(exc, BaseException):
+                self._recorder.record(exc, "excepthook", handled=False, tb=tb)
+            if self._flush_timeout_millis > 0:
+                self._recorder.flush(self._flush_timeout_millis)
+        except Exception:
+            report_internal_error("sys.excepthook")
