@@ -36,7 +36,10 @@ MATCH_COLUMNS = (
 
 
 def clean_text(value: str) -> str:
-    return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    """``value`` without NUL characters (a non-string is left for the database to judge)."""
+    if isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", "\ufffd")
+    return value
 
 
 def clean_json(value: Any) -> Any:

@@ -18,6 +18,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError as AlembicCommandError
+from sqlalchemy import Engine
 
 from collector_receiver.store._engine import create_store_engine
 from collector_receiver.store.errors import StoreError, translate
@@ -64,8 +65,20 @@ def current_revision(url: str) -> str | None:
         engine.dispose()
 
 
+def upgrade_engine(engine: Engine, revision: str = "head") -> None:
+    """Like :func:`upgrade`, on an existing engine (the only way into an in-memory database)."""
+    _migrate(engine, "upgrade", revision)
+
+
 def _run(url: str, direction: str, revision: str) -> None:
     engine = create_store_engine(url)
+    try:
+        _migrate(engine, direction, revision)
+    finally:
+        engine.dispose()
+
+
+def _migrate(engine: Engine, direction: str, revision: str) -> None:
     config = alembic_config()
     try:
         with engine.begin() as conn:
@@ -81,8 +94,13 @@ def _run(url: str, direction: str, revision: str) -> None:
         ) from exc
     except _DB_ERRORS as exc:
         raise translate(exc, f"schema {direction} failed") from exc
-    finally:
-        engine.dispose()
 
 
-__all__ = ["current_revision", "downgrade", "head_revision", "script_location", "upgrade"]
+__all__ = [
+    "current_revision",
+    "downgrade",
+    "head_revision",
+    "script_location",
+    "upgrade",
+    "upgrade_engine",
+]
