@@ -1,0 +1,227 @@
+"""Failure fingerprints: one stable id per kind of failure (CONTRACT §5, ``failcat.fingerprint``).
+
+Two failures get the same fingerprint when they come from the same service, have the same exception
+type, the same message once variable parts are templated, and went through the same in-app code
+path. The id must be the same on every machine and Python version, in the agent and in the receiver
+(which computes it for failures sent without ``otel_failcat``), so the recipe is exact:
+
+1. ``frames = in_app_frames(stacktrace)`` (below); if that is empty, the *library* frames (those
+   under ``site-packages``/``dist-packages``, named relative to that directory) are used instead;
+   standard-library and ``<frozen ...>`` frames are never used.
+2. ``template = message_template(message[:1024])`` (:mod:`otel_failcat.normalize`). Only the first
+   1024 characters count, so agents and receivers with different length caps agree.
+3. The parts ``["failcat.fp.v1", service_name.strip(), exception_type.strip(), template,
+   str(len(frames)), *frames]`` are each encoded as UTF-8 (lone surrogates kept with
+   ``surrogatepass``) and written as ``<byte length in decimal>:<bytes>``, concatenated.
+4. The fingerprint is the first 32 characters of the lowercase SHA-256 hex digest of that.
+
+Nothing depends on ``hash()``, dict order, line numbers or the directory the code lives in.
+Compute it from the message and stacktrace *as exported* (redacted and capped by
+:class:`otel_failcat.redaction.Redactor`), which is what the receiver sees too.
+
+How frames are read
+-------------------
+Python tracebacks (``File "<path>", line N, in <func>``, also inside exception groups' ``|``
+margins, and every section of a chained traceback, root cause first as Python prints them):
+
+- dropped: ``<frozen ...>``, anything under ``site-packages`` or ``dist-packages``, and the standard
+  library (``lib/pythonX.Y/``, ``lib/pypyX.Y/``, ``PythonXY/Lib/`` on Windows);
+- kept ("in-app") frames are named ``<file name>:<function>``, where the file name is the last path
+  component (``agent.py``), or the last two for ``__init__.py`` and ``__main__.py``
+  (``tools/__init__.py``). Directories above are left out on purpose: checkouts, containers and
+  virtual environments put the same code under arbitrary directories. Pseudo-files such as
+  ``<string>`` are kept with their digits replaced by ``#``.
+
+Other runtimes, used when no Python frame is present (line and column numbers are always dropped):
+
+- Java/Kotlin ``at com.example.Foo.bar(Foo.java:12)`` → ``com.example.Foo.bar`` (module prefixes
+  such as ``java.base/`` removed; ``java.``, ``javax.``, ``jdk.``, ``sun.``, ``com.sun.``,
+  ``kotlin.``, ``scala.`` frames are not in-app); ``Caused by:`` sections included.
+- JavaScript (V8) ``at fn (/app/src/file.js:1:2)`` / ``at /app/src/file.js:1:2`` →
+  ``file.js:fn`` (``node_modules``, ``node:`` and ``internal/`` frames are not in-app).
+- Go ``pkg.Func(...)`` followed by ``\\t/path/file.go:12 +0x1d`` → ``file.go:pkg.Func``
+  (``runtime.`` functions and files under ``/go/src/`` or ``GOROOT`` are not in-app).
+
+A run of identical consecutive frames (recursion) counts once, so recursion depth does not change
+the fingerprint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from otel_failcat.normalize import message_template
+
+__all__ = [
+    "FINGERPRINT_MESSAGE_CHARS",
+    "FINGERPRINT_VERSION",
+    "compute_fingerprint",
+    "in_app_frames",
+]
+
+#: First part of the hashed payload; bump when the recipe changes.
+FINGERPRINT_VERSION = "failcat.fp.v1"
+
+#: Characters of the message that enter the template used by the fingerprint.
+FINGERPRINT_MESSAGE_CHARS = 1024
+
+# Bounds the parsing work on hostile input; a redacted stacktrace is far shorter.
+_MAX_STACKTRACE_INPUT = 262144
+_MAX_LINE = 4096
+
+_PY_FRAME = re.compile(
+    r'^[\s|]*File "(?P<file>[^"\n]{1,4096})", line \d+(?:, in (?P<func>.{1,512}))?'
+)
+_PY_STDLIB = re.compile(
+    r"(?:^|/)lib(?:64)?/(?:python|pypy)\d+(?:\.\d+)?[a-z]?/|(?:^|/)python\d*[^/]{0,64}/lib/",
+    re.IGNORECASE,
+)
+_PY_LIBRARY = re.compile(r"(?:^|/)(?:site|dist)-packages/", re.IGNORECASE)
+
+_JAVA_FRAME = re.compile(r"^\s*at\s+(?P<frame>[\w$.<>/-]{1,1024})\((?P<loc>[^)\n]{0,1024})\)\s*$")
+_JAVA_SYSTEM = ("java.", "javax.", "jdk.", "sun.", "com.sun.", "kotlin.", "scala.")
+
+_JS_FRAME = re.compile(
+    r"^\s*at\s+(?:async\s+)?(?:(?P<fn>[^\s()]{1,512}(?: \[as [^\]\n]{1,256}\])?)\s+\()?"
+    r"(?P<loc>[^()\s]{1,4096}?)(?::\d+){1,2}\)?\s*$"
+)
+
+_GO_FILE = re.compile(r"^\s+(?P<file>\S{1,4096}\.go):\d+(?:\s+\+0x[0-9a-fA-F]+)?\s*$")
+_GO_FUNC = re.compile(
+    r"^(?:created by )?(?P<fn>[^\s(]{1,1024}(?:\([^\s)]{0,256}\)[^\s(]{0,1024})?)\("
+)
+_GO_FUNC_BARE = re.compile(r"^(?:created by )?(?P<fn>\S{1,1024}?)(?: in goroutine \d+)?\s*$")
+
+_DIGITS = re.compile(r"\d+")
+_JAVA_SYNTHETIC = re.compile(r"\$\d+|0x[0-9a-fA-F]+|/\d+")
+
+
+@dataclass(frozen=True)
+class _Frame:
+    name: str
+    in_app: bool
+
+
+def in_app_frames(stacktrace: str) -> tuple[str, ...]:
+    """The stacktrace's in-app frames, outermost first, as machine-independent names.
+
+    See the module docstring for what counts as in-app and how frames are named.
+    """
+    return tuple(frame.name for frame in _parse(stacktrace) if frame.in_app)
+
+
+def compute_fingerprint(
+    service_name: str, exception_type: str, message: str, stacktrace: str
+) -> str:
+    """The failure's fingerprint: 32 lowercase hex characters (recipe in the module docstring)."""
+    frames = _parse(stacktrace)
+    names = [frame.name for frame in frames if frame.in_app]
+    if not names:
+        names = [frame.name for frame in frames]
+    parts = [
+        FINGERPRINT_VERSION,
+        service_name.strip(),
+        exception_type.strip(),
+        message_template(message[:FINGERPRINT_MESSAGE_CHARS]),
+        str(len(names)),
+        *names,
+    ]
+    digest = hashlib.sha256()
+    for part in parts:
+        encoded = part.encode("utf-8", "surrogatepass")
+        digest.update(str(len(encoded)).encode("ascii") + b":" + encoded)
+    return digest.hexdigest()[:32]
+
+
+def _parse(stacktrace: str) -> list[_Frame]:
+    """Frames of the first runtime whose format the stacktrace shows, duplicates collapsed.
+
+    Standard-library frames are not returned at all; library frames are, marked not in-app.
+    """
+    lines = [line[:_MAX_LINE] for line in stacktrace[:_MAX_STACKTRACE_INPUT].splitlines()]
+    for parser in (_python_frames, _java_frames, _js_frames, _go_frames):
+        frames = list(parser(lines))
+        if frames:
+            return _collapse(frame for frame in frames if frame is not None)
+    return []
+
+
+def _collapse(frames: Iterable[_Frame]) -> list[_Frame]:
+    collapsed: list[_Frame] = []
+    for frame in frames:
+        if not collapsed or collapsed[-1] != frame:
+            collapsed.append(frame)
+    return collapsed
+
+
+def _python_frames(lines: list[str]) -> Iterable[_Frame | None]:
+    """Yield a frame per ``File`` line; ``None`` for recognised frames that never count."""
+    for line in lines:
+        match = _PY_FRAME.match(line)
+        if match is None:
+            continue
+        path = match["file"].replace("\\", "/")
+        func = (match["func"] or "?").strip()
+        if path.startswith("<"):
+            if path.startswith("<frozen"):
+                yield None
+            else:
+                yield _Frame(f"{_DIGITS.sub('#', path)}:{func}", in_app=True)
+            continue
+        library = _PY_LIBRARY.search(path)
+        if library is not None:
+            yield _Frame(f"{path[library.end() :]}:{func}", in_app=False)
+        elif _PY_STDLIB.search(path) is not None:
+            yield None
+        else:
+            yield _Frame(f"{_file_name(path)}:{func}", in_app=True)
+
+
+def _file_name(path: str) -> str:
+    components = [part for part in path.split("/") if part]
+    if not components:
+        return path
+    if len(components) >= 2 and components[-1] in ("__init__.py", "__main__.py"):
+        return "/".join(components[-2:])
+    return components[-1]
+
+
+def _java_frames(lines: list[str]) -> Iterable[_Frame | None]:
+    for line in lines:
+        match = _JAVA_FRAME.match(line)
+        if match is None:
+            continue
+        frame = match["frame"].rsplit("/", 1)[-1] if "/" in match["frame"] else match["frame"]
+        frame = _JAVA_SYNTHETIC.sub("", frame)
+        yield _Frame(frame, in_app=not frame.startswith(_JAVA_SYSTEM))
+
+
+def _js_frames(lines: list[str]) -> Iterable[_Frame | None]:
+    for line in lines:
+        match = _JS_FRAME.match(line)
+        if match is None:
+            continue
+        location = match["loc"]
+        function = match["fn"] or "?"
+        library = (
+            "node_modules/" in location
+            or location.startswith(("node:", "internal/"))
+            or location == "<anonymous>"
+        )
+        yield _Frame(f"{_file_name(location.replace(chr(92), '/'))}:{function}", in_app=not library)
+
+
+def _go_frames(lines: list[str]) -> Iterable[_Frame | None]:
+    for index, line in enumerate(lines):
+        match = _GO_FILE.match(line)
+        if match is None or index == 0:
+            continue
+        header = lines[index - 1]
+        func_match = _GO_FUNC.match(header) or _GO_FUNC_BARE.match(header)
+        function = func_match["fn"] if func_match is not None else "?"
+        path = match["file"].replace("\\", "/")
+        system = function.startswith("runtime.") or "/go/src/" in path or "GOROOT" in path
+        yield _Frame(f"{_file_name(path)}:{function}", in_app=not system)

@@ -1,0 +1,532 @@
+"""Secret redaction and length caps for exception messages and stacktraces.
+
+Used by the agent before a failure leaves the process and again by the receiver before it stores
+one (CONTRACT §2, §4), so a failure from an agent without ``otel_failcat`` never stores a secret
+either. Each secret found is replaced by ``[REDACTED:<kind>]``; for credentials that come with a
+label (``password=``, ``Authorization: Bearer``, ``user:pass@host``) the label is kept and only
+the value goes.
+
+Kinds, in the order they are applied:
+
+====================  ========================================================================
+``private_key``       ``-----BEGIN ... PRIVATE KEY-----`` blocks (also when cut off before END)
+``password``          the password of ``scheme://user:password@host`` (user and host are kept)
+``slack_webhook``     ``https://hooks.slack.com/services/...`` (and ``workflows``/``triggers``)
+``jwt``               ``eyJ...``.``eyJ...``.``...`` JSON Web Tokens
+``bearer_token``      ``Authorization: Bearer <token>`` and a free-standing ``Bearer <token>``
+``basic_auth``        ``Authorization: Basic <b64>`` and a free-standing ``Basic <b64>``
+``authorization``     any other ``Authorization:`` / ``Proxy-Authorization:`` credential
+``anthropic_key``     ``sk-ant-...``
+``openai_key``        ``sk-...``, ``sk-proj-...``, ``sk-svcacct-...`` (≥ 20 characters after
+                      ``sk-``; masked forms such as ``sk-proj-****abcd`` too)
+``aws_access_key_id`` ``AKIA``/``ASIA``/``ABIA``/``ACCA`` + 16 upper-case letters or digits
+``aws_secret_key``    the 40-character value after ``aws_secret_access_key`` /
+                      ``SecretAccessKey`` (``=`` or ``:``, quoted or not)
+``github_token``      ``ghp_``, ``gho_``, ``ghs_``, ``ghu_``, ``ghr_`` tokens and ``github_pat_``
+``google_api_key``    ``AIza`` + 35 characters
+``slack_token``       ``xoxb-``, ``xoxa-``, ``xoxp-``, ``xoxr-``, ``xoxs-``, ``xoxo-``, ``xapp-``
+``password`` /        values of ``password``/``passwd``/``pwd``/``passphrase``,
+``api_key`` /         ``api_key``/``apikey``/``x-api-key``/``access_key``/``private_key``,
+``token`` /           ``token``/``access_token``/``auth_token``/``refresh_token``/``id_token``,
+``secret`` /          ``secret``/``client_secret``/``secret_key``,
+``credential``        ``credential(s)`` pairs written ``key=value``, ``key: value``,
+                      ``"key": "value"``; the key is kept
+``email``             e-mail addresses
+``custom``            matches of the ``FAILCAT_REDACTION_EXTRA_PATTERNS``
+====================  ========================================================================
+
+To keep ordinary messages intact, a label-driven value is only taken when it looks like a
+credential: a quoted value or a ``key=value`` pair always is (except that ``token``/``key``/
+``secret`` values need ≥ 8 characters there, so ``max_token=5`` stays); after ``:`` an unquoted
+value must not be a plain word (``Invalid token: expired`` stays). The same rule keeps
+``Bearer authentication`` and ``Basic realm`` intact.
+
+All patterns are linear for Python's backtracking ``re``: every repetition is bounded, and no
+quantified group repeats over characters its neighbour can also take. Redaction is idempotent:
+``redact(redact(t)) == redact(t)`` (for the built-in kinds; an extra pattern that matches
+``[REDACTED:custom]`` itself breaks that, which is the pattern author's business).
+
+Length caps, applied after redaction by :meth:`Redactor.message` and :meth:`Redactor.stacktrace`:
+
+- Only the first ``2 * cap`` characters of a message are redacted at all (the rest could never
+  be shown), which bounds the time spent on a huge message. If the redacted text is longer than
+  the cap, its head is kept and ``…[truncated N chars]`` appended, the whole staying ≤ the cap.
+- A stacktrace keeps its head (a quarter of the budget) *and its tail* (the rest): the tail holds
+  the raising frame and the exception line, the most useful part. For a stacktrace longer than
+  ``2 * cap`` only its first and last ``cap`` characters are redacted. The marker is
+  ``\\n…[truncated N chars]\\n`` between head and tail.
+- ``N`` counts the characters left out (of the redacted text, plus those never redacted).
+- With redaction disabled the caps still apply.
+
+Redaction never raises: if it fails unexpectedly the text is replaced by
+``[REDACTED:unredactable]`` rather than risk a leak. Bad settings raise :class:`ValueError` with a
+one-line reason when the settings are built, never later.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from otel_failcat.environment_variables import (
+    FAILCAT_MAX_MESSAGE_LENGTH,
+    FAILCAT_MAX_STACKTRACE_LENGTH,
+    FAILCAT_REDACTION_ENABLED,
+    FAILCAT_REDACTION_EXTRA_PATTERNS,
+)
+
+__all__ = ["RedactionSettings", "Redactor", "redaction_marker"]
+
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+_MAX_LENGTH = 100_000_000
+_UNREDACTABLE = "[REDACTED:unredactable]"
+
+
+def redaction_marker(kind: str) -> str:
+    """The text that replaces a secret of ``kind``: ``[REDACTED:<kind>]``."""
+    return f"[REDACTED:{kind}]"
+
+
+@dataclass(frozen=True)
+class RedactionSettings:
+    """What to redact and how long messages and stacktraces may be.
+
+    Validated on construction: ``ValueError`` with a one-line reason for a non-positive length or
+    an extra pattern that does not compile or matches the empty string.
+    """
+
+    enabled: bool = True
+    max_message_length: int = 4096
+    max_stacktrace_length: int = 16384
+    extra_patterns: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name, value in (
+            ("max_message_length", self.max_message_length),
+            ("max_stacktrace_length", self.max_stacktrace_length),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{name} must be an integer, got {value!r}")
+            if not 1 <= value <= _MAX_LENGTH:
+                raise ValueError(f"{name} must be between 1 and {_MAX_LENGTH}, got {value}")
+        for index, pattern in enumerate(self.extra_patterns, start=1):
+            _compile_extra(pattern, index)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> RedactionSettings:
+        """Build settings from ``FAILCAT_*`` variables (``os.environ`` by default).
+
+        Unset or empty variables take the defaults. Invalid values raise ``ValueError`` naming
+        the variable; callers decide whether to fall back to the defaults.
+        """
+        env = os.environ if environ is None else environ
+        enabled = _parse_bool(FAILCAT_REDACTION_ENABLED, env.get(FAILCAT_REDACTION_ENABLED), True)
+        max_message = _parse_length(
+            FAILCAT_MAX_MESSAGE_LENGTH, env.get(FAILCAT_MAX_MESSAGE_LENGTH), 4096
+        )
+        max_stack = _parse_length(
+            FAILCAT_MAX_STACKTRACE_LENGTH, env.get(FAILCAT_MAX_STACKTRACE_LENGTH), 16384
+        )
+        raw_patterns = env.get(FAILCAT_REDACTION_EXTRA_PATTERNS) or ""
+        patterns = tuple(line.strip() for line in raw_patterns.splitlines() if line.strip())
+        for index, pattern in enumerate(patterns, start=1):
+            try:
+                _compile_extra(pattern, index)
+            except ValueError as error:
+                raise ValueError(f"{FAILCAT_REDACTION_EXTRA_PATTERNS}: {error}") from None
+        return cls(
+            enabled=enabled,
+            max_message_length=max_message,
+            max_stacktrace_length=max_stack,
+            extra_patterns=patterns,
+        )
+
+
+def _parse_bool(name: str, raw: str | None, default: bool) -> bool:
+    if raw is None or not raw.strip():
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"{name}: expected true or false, got {raw!r}")
+
+
+def _parse_length(name: str, raw: str | None, default: int) -> int:
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ValueError(f"{name}: expected a positive integer, got {raw!r}") from None
+    if not 1 <= value <= _MAX_LENGTH:
+        raise ValueError(f"{name}: expected an integer between 1 and {_MAX_LENGTH}, got {value}")
+    return value
+
+
+def _compile_extra(pattern: str, index: int) -> re.Pattern[str]:
+    try:
+        compiled = re.compile(pattern)
+    except re.error as error:
+        reason = str(error).splitlines()[0]
+        raise ValueError(f"extra pattern #{index} {pattern!r} is invalid: {reason}") from None
+    if compiled.fullmatch("") is not None:
+        raise ValueError(f"extra pattern #{index} {pattern!r} matches the empty string")
+    return compiled
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules
+
+_Replace = Callable[["re.Match[str]"], str]
+_PLAIN_WORD = re.compile(r"[A-Za-z][a-z]*")
+
+
+def _looks_secret(value: str) -> bool:
+    """False for a plain word (``expired``, ``Signature``) that merely follows a label."""
+    return _PLAIN_WORD.fullmatch(value) is None
+
+
+def _whole(kind: str) -> _Replace:
+    marker = redaction_marker(kind)
+    return lambda _match: marker
+
+
+def _group_prefix(kind: str) -> _Replace:
+    """Keep the ``prefix`` group, replace the rest of the match."""
+    marker = redaction_marker(kind)
+    return lambda match: match["prefix"] + marker
+
+
+@dataclass(frozen=True)
+class _Rule:
+    kind: str
+    pattern: re.Pattern[str]
+    replace: _Replace
+    #: The rule is skipped when none of these occurs in the lower-cased text (cheap pre-check).
+    needles: tuple[str, ...] = ()
+
+
+def _url_password(match: re.Match[str]) -> str:
+    return match["prefix"] + redaction_marker("password") + "@"
+
+
+def _scheme_token(kind: str) -> _Replace:
+    marker = redaction_marker(kind)
+
+    def replace(match: re.Match[str]) -> str:
+        if not _looks_secret(match["token"]):
+            return match[0]
+        return match["prefix"] + marker
+
+    return replace
+
+
+_KNOWN_SCHEMES = {
+    "bearer": "bearer_token",
+    "basic": "basic_auth",
+}
+_OTHER_SCHEMES = frozenset(
+    {"token", "digest", "apikey", "api-key", "key", "hmac", "aws4-hmac-sha256"}
+)
+
+
+def _authorization(match: re.Match[str]) -> str:
+    credential = match["cred"]
+    if credential.startswith("[REDACTED"):
+        return match[0]
+    scheme = match["scheme"]
+    if scheme is None:
+        if not _looks_secret(credential):
+            return match[0]
+        return match["prefix"] + redaction_marker("authorization")
+    lowered = scheme.lower()
+    if lowered in _KNOWN_SCHEMES:
+        kind = _KNOWN_SCHEMES[lowered]
+    elif lowered in _OTHER_SCHEMES:
+        kind = "authorization"
+    else:
+        return match[0]
+    return match["prefix"] + scheme + match["space"] + redaction_marker(kind)
+
+
+_PASSWORD_KEYS = frozenset({"password", "passwd", "pwd", "passphrase"})
+
+
+def _key_kind(key: str) -> str:
+    lowered = key.lower()
+    if lowered in _PASSWORD_KEYS:
+        return "password"
+    if "secret" in lowered:
+        return "secret"
+    if "token" in lowered:
+        return "token"
+    if "credential" in lowered:
+        return "credential"
+    return "api_key"
+
+
+def _key_value(match: re.Match[str]) -> str:
+    kind = _key_kind(match["key"])
+    quoted = match["qvalue"]
+    if quoted is not None:
+        if quoted.startswith("[REDACTED"):
+            return match[0]
+        quote = match["quote"]
+        return f"{match['prefix']}{quote}{redaction_marker(kind)}{quote}"
+    value = match["value"]
+    if value.startswith("[REDACTED"):
+        return match[0]
+    assigned = "=" in match["sep"]
+    if kind == "password":
+        taken = assigned or _looks_secret(value)
+    else:
+        taken = len(value) >= 8 and (assigned or _looks_secret(value))
+    if not taken:
+        return match[0]
+    return match["prefix"] + redaction_marker(kind)
+
+
+_B64URL = r"A-Za-z0-9_\-"
+_KEY_NAMES = (
+    r"x-api-key|api[_-]?key|apikey|access[_-]?key|private[_-]?key|secret[_-]?key"
+    r"|client[_-]?secret|secret|access[_-]?token|auth[_-]?token|refresh[_-]?token"
+    r"|id[_-]?token|token|password|passwd|pwd|passphrase|credentials?"
+)
+
+
+def _rules() -> tuple[_Rule, ...]:
+    return (
+        _Rule(
+            "private_key",
+            re.compile(
+                r"-----BEGIN[A-Z ]{0,40}PRIVATE KEY-----[A-Za-z0-9+/=\s:,.-]{0,16384}?"
+                r"(?:-----END[A-Z ]{0,40}PRIVATE KEY-----|(?=[^A-Za-z0-9+/=\s:,.-])|\Z)"
+            ),
+            _whole("private_key"),
+            ("private key-----",),
+        ),
+        _Rule(
+            "password",
+            re.compile(
+                r"(?P<prefix>(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}://"
+                r"[^\s:/?#@\[\]\"'<>]{0,256}:)[^\s/?#\[\]\"'<>]{1,256}@"
+            ),
+            _url_password,
+            ("://",),
+        ),
+        _Rule(
+            "slack_webhook",
+            re.compile(
+                r"https?://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{8,512}"
+            ),
+            _whole("slack_webhook"),
+            ("hooks.slack.com",),
+        ),
+        _Rule(
+            "jwt",
+            re.compile(
+                rf"(?<![{_B64URL}])eyJ[{_B64URL}]{{5,4096}}\.eyJ[{_B64URL}]{{5,4096}}"
+                rf"\.[{_B64URL}]{{0,4096}}"
+            ),
+            _whole("jwt"),
+            ("eyj",),
+        ),
+        _Rule(
+            "authorization",
+            re.compile(
+                r"(?P<prefix>(?<![A-Za-z0-9-])(?i:(?:proxy-)?authorization)[\"']?\s{0,8}[:=]\s{0,8}"
+                r"[\"']?)(?:(?P<scheme>[A-Za-z][A-Za-z0-9_-]{0,31})(?P<space>\s{1,8}))?"
+                r"(?P<cred>[^\s\"',;]{1,4096})"
+            ),
+            _authorization,
+            ("authorization",),
+        ),
+        _Rule(
+            "bearer_token",
+            re.compile(
+                r"(?P<prefix>(?<![A-Za-z0-9])(?i:bearer)\s{1,8})"
+                r"(?P<token>[A-Za-z0-9._~+/-]{8,4096}=*)(?![A-Za-z0-9._~+/=-])"
+            ),
+            _scheme_token("bearer_token"),
+            ("bearer",),
+        ),
+        _Rule(
+            "basic_auth",
+            re.compile(
+                r"(?P<prefix>(?<![A-Za-z0-9])(?i:basic)\s{1,8})"
+                r"(?P<token>[A-Za-z0-9+/]{8,4096}={0,2})(?![A-Za-z0-9+/=])"
+            ),
+            _scheme_token("basic_auth"),
+            ("basic",),
+        ),
+        _Rule(
+            "anthropic_key",
+            re.compile(rf"(?<![{_B64URL}])sk-ant-[{_B64URL}*]{{20,512}}"),
+            _whole("anthropic_key"),
+            ("sk-ant-",),
+        ),
+        _Rule(
+            "openai_key",
+            re.compile(rf"(?<![{_B64URL}])sk-[{_B64URL}*]{{20,512}}"),
+            _whole("openai_key"),
+            ("sk-",),
+        ),
+        _Rule(
+            "aws_access_key_id",
+            re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])"),
+            _whole("aws_access_key_id"),
+            ("akia", "asia", "abia", "acca"),
+        ),
+        _Rule(
+            "aws_secret_key",
+            re.compile(
+                r"(?P<prefix>(?<![A-Za-z0-9])(?i:aws_?secret_?(?:access_?)?key|secretaccesskey)"
+                r"[\"']?\s{0,8}[:=]\s{0,8}[\"']?)[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"
+            ),
+            _group_prefix("aws_secret_key"),
+            ("secret",),
+        ),
+        _Rule(
+            "github_token",
+            re.compile(
+                r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})"
+                r"(?![A-Za-z0-9_])"
+            ),
+            _whole("github_token"),
+            ("ghp_", "gho_", "ghs_", "ghu_", "ghr_", "github_pat_"),
+        ),
+        _Rule(
+            "google_api_key",
+            re.compile(rf"(?<![{_B64URL}])AIza[{_B64URL}]{{35}}(?![{_B64URL}])"),
+            _whole("google_api_key"),
+            ("aiza",),
+        ),
+        _Rule(
+            "slack_token",
+            re.compile(r"(?<![A-Za-z0-9-])(?:xox[abposr]|xapp)-[A-Za-z0-9-]{10,512}"),
+            _whole("slack_token"),
+            ("xox", "xapp-"),
+        ),
+        _Rule(
+            "key_value",
+            re.compile(
+                rf"(?P<prefix>(?<![A-Za-z0-9])(?P<key>(?i:{_KEY_NAMES}))(?![A-Za-z0-9])"
+                r"(?P<sep>[\"']?\s{0,8}[:=]\s{0,8}))"
+                r"(?:(?P<quote>[\"'])(?P<qvalue>[^\"'\n]{1,512})(?P=quote)"
+                r"|(?P<value>[^\s\"'&,;\[\](){}<>]{1,512}))"
+            ),
+            _key_value,
+            ("key", "secret", "token", "pass", "pwd", "credential"),
+        ),
+        _Rule(
+            "email",
+            re.compile(
+                r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}"
+                r"(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])"
+            ),
+            _whole("email"),
+            ("@",),
+        ),
+    )
+
+
+class Redactor:
+    """Redacts secrets and caps lengths according to :class:`RedactionSettings`.
+
+    Immutable after construction and safe to share between threads. Construction raises
+    ``ValueError`` for an invalid extra pattern; the methods never raise.
+    """
+
+    def __init__(self, settings: RedactionSettings | None = None) -> None:
+        self._settings = settings if settings is not None else RedactionSettings()
+        custom = tuple(
+            _Rule("custom", _compile_extra(pattern, index), _whole("custom"))
+            for index, pattern in enumerate(self._settings.extra_patterns, start=1)
+        )
+        self._rules: tuple[_Rule, ...] = _rules() + custom
+
+    @property
+    def settings(self) -> RedactionSettings:
+        return self._settings
+
+    def redact(self, text: str) -> str:
+        """``text`` with every secret replaced by ``[REDACTED:<kind>]`` (unchanged if disabled)."""
+        if not self._settings.enabled:
+            return text
+        try:
+            return self._redact(text)
+        except Exception:
+            # Never raise into the host, and never let an unredacted text through.
+            return _UNREDACTABLE
+
+    def message(self, text: str) -> str:
+        """Redact an exception message and cap it to ``max_message_length`` (head kept)."""
+        try:
+            limit = self._settings.max_message_length
+            raw = text[: 2 * limit]
+            redacted = self.redact(raw)
+            never_redacted = len(text) - len(raw)
+            if len(redacted) <= limit and never_redacted == 0:
+                return redacted
+            return _cap_head(redacted, limit, never_redacted)
+        except Exception:
+            return _UNREDACTABLE
+
+    def stacktrace(self, text: str) -> str:
+        """Redact a stacktrace and cap it to ``max_stacktrace_length`` (head and tail kept)."""
+        try:
+            limit = self._settings.max_stacktrace_length
+            if len(text) <= 2 * limit:
+                redacted = self.redact(text)
+                if len(redacted) <= limit:
+                    return redacted
+                return _cap_head_tail(redacted, redacted, limit, 0)
+            head = self.redact(text[:limit])
+            tail = self.redact(text[-limit:])
+            return _cap_head_tail(head, tail, limit, len(text) - 2 * limit)
+        except Exception:
+            return _UNREDACTABLE
+
+    def _redact(self, text: str) -> str:
+        if not isinstance(text, str):
+            text = str(text)
+        lowered = text.lower()
+        for rule in self._rules:
+            if rule.needles and not any(needle in lowered for needle in rule.needles):
+                continue
+            replaced = rule.pattern.sub(rule.replace, text)
+            if replaced != text:
+                text = replaced
+                lowered = text.lower()
+        return text
+
+
+def _truncation(count: int) -> str:
+    return f"…[truncated {count} chars]"
+
+
+def _cap_head(text: str, limit: int, never_redacted: int) -> str:
+    widest = len(_truncation(len(text) + never_redacted))
+    keep = limit - widest
+    if keep < 1:
+        return text[:limit]
+    return text[:keep] + _truncation(len(text) - keep + never_redacted)
+
+
+def _cap_head_tail(head: str, tail: str, limit: int, never_redacted: int) -> str:
+    widest = len(_truncation(len(head) + len(tail) + never_redacted)) + 2
+    budget = limit - widest
+    if budget < 2:
+        return tail[-limit:]
+    head_keep = budget // 4
+    tail_keep = budget - head_keep
+    if head is tail:
+        dropped = len(head) - head_keep - tail_keep
+    else:
+        dropped = len(head) - head_keep + len(tail) - tail_keep + never_redacted
+    return f"{head[:head_keep]}\n{_truncation(dropped)}\n{tail[-tail_keep:]}"
