@@ -146,9 +146,11 @@ def summarize(spec: AggregateSpec, counts: WindowCounts) -> dict[str, Any]:
         )
     by_code.sort(key=lambda e: (-e["count"], -(e["baseline_share"] or 0.0), e["code"]))
 
-    score = jensen_shannon_divergence(
+    raw_score = jensen_shannon_divergence(
         {c: e.count for c, e in window.items()}, {c: e.count for c, e in baseline.items()}
     )
+    # The verdict compares the score as reported, so the JSON never contradicts itself.
+    score = None if raw_score is None else round(raw_score, _DIGITS)
     enough = window_total >= spec.min_failures and baseline_total >= spec.min_failures
     drifted = bool(enough and score is not None and score >= spec.drift_threshold)
     return {
@@ -179,7 +181,7 @@ def summarize(spec: AggregateSpec, counts: WindowCounts) -> dict[str, Any]:
         ],
         "drift": {
             "method": DRIFT_METHOD,
-            "score": None if score is None else round(score, _DIGITS),
+            "score": score,
             "threshold": spec.drift_threshold,
             "drifted": drifted,
         },

@@ -33,8 +33,7 @@ def test_every_preexisting_row_exactly_once_under_concurrent_inserts(db_url: str
             # Newer failures, and late arrivals with old timestamps landing among pages
             # already read and pages still to come.
             batch = [
-                failure(NOW + timedelta(seconds=writer_rng.randrange(-600, 600)))
-                for _ in range(5)
+                failure(NOW + timedelta(seconds=writer_rng.randrange(-600, 600))) for _ in range(5)
             ]
             store.write_batch(batch)
             written += len(batch)
