@@ -25,6 +25,7 @@ import re2
 from collector_receiver.catalog import _types
 from collector_receiver.catalog._attributes import attribute_texts, canonical_text
 from collector_receiver.catalog._model import AttributeRule, CatalogEntry, CatalogError
+from collector_receiver.catalog._text import quote
 from collector_receiver.events import AttributeValue
 
 #: Only the head of a message is scanned: 64 Ki characters keep the worst case bounded
@@ -73,10 +74,13 @@ class _CompiledAttribute:
             return None
         for text in attribute_texts(attributes[self.key]):
             if self.regex is not None:
-                if self.regex.search(text) is not None:
-                    return f"attributes {self.key!r} = {text!r} matched pattern {self.pattern!r}"
+                if self.regex.search(utf8(text)) is not None:
+                    return (
+                        f"attributes {quote(self.key)} = {quote(text)} matched pattern "
+                        f"{quote(self.pattern)}"
+                    )
             elif text in self.texts:
-                return f"attributes {self.key!r} = {text!r} matched the catalog's value"
+                return f"attributes {quote(self.key)} = {quote(text)} matched the catalog's value"
         return None
 
 
@@ -136,7 +140,7 @@ class Matcher:
                     set_id = pattern_set.Add(pattern)
                 except re2.error as exc:
                     raise CatalogError(
-                        f"{where}: match.message_patterns[{pattern_index}] {pattern!r} is not "
+                        f"{where}: match.message_patterns[{pattern_index}] {quote(pattern)} is not "
                         f"a valid RE2 regex: {re2_reason(exc)}"
                     ) from None
                 if set_id != len(pattern_owner):  # the set numbers patterns in Add order
@@ -201,7 +205,7 @@ class Matcher:
                     continue
                 _, pattern_index = self._pattern_owner[found]
                 pattern = compiled.entry.match.message_patterns[pattern_index]
-                reasons.append(f"message_patterns[{pattern_index}] {pattern!r} matched")
+                reasons.append(f"message_patterns[{pattern_index}] {quote(pattern)} matched")
             if compiled.attributes:
                 said = next(
                     (r for r in (a.explain(attributes) for a in compiled.attributes) if r), None
@@ -212,7 +216,8 @@ class Matcher:
             if compiled.error_types:
                 if error_type is None or error_type not in compiled.error_types:
                     continue
-                reasons.append(f"error_types {error_type!r} matched error.type {error_type!r}")
+                said = quote(error_type)
+                reasons.append(f"error_types {said} matched error.type {said}")
             verdicts.append(
                 _Verdict(
                     compiled,
@@ -247,7 +252,7 @@ class Matcher:
 
     def _scan(self, message: str, candidates: Sequence[int]) -> frozenset[int]:
         """Ids of the patterns that occur in (the head of) ``message``: one pass of the set."""
-        text = message[:MAX_MESSAGE_CHARS]
+        text = utf8(message[:MAX_MESSAGE_CHARS])
         found = self._set.Match(text)
         if found:
             return frozenset(found)
@@ -262,6 +267,15 @@ class Matcher:
         return frozenset(hits)
 
 
+def utf8(text: str) -> bytes:
+    """``text`` as UTF-8 for RE2. Lone surrogates (which Python strings can hold and UTF-8
+    cannot) become U+FFFD instead of failing the match."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace").encode("utf-8")
+
+
 def _set_options() -> re2.Options:
     options = re2_options()
     options.max_mem = SET_MAX_MEM
@@ -274,8 +288,8 @@ def _compile_attribute(rule: AttributeRule, where: str) -> _CompiledAttribute:
             regex = compile_pattern(rule.pattern)
         except re2.error as exc:
             raise CatalogError(
-                f"{where}: match.attributes[{rule.key!r}].pattern {rule.pattern!r} is not a "
-                f"valid RE2 regex: {re2_reason(exc)}"
+                f"{where}: match.attributes[{quote(rule.key)}].pattern {quote(rule.pattern)} "
+                f"is not a valid RE2 regex: {re2_reason(exc)}"
             ) from None
         return _CompiledAttribute(rule.key, frozenset(), rule.pattern, regex)
     texts = tuple(t for t in (canonical_text(v) for v in rule.values) if t is not None)

@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from collector_receiver.catalog._text import quote
+
 #: How many types of a cause chain are looked at; longer chains are cut (and the cut logged
 #: nowhere: a chain that long is a loop of re-raises, its head is what matters).
 MAX_CAUSE_TYPES = 32
@@ -126,7 +128,8 @@ class TypeHit:
             CLASS_NAME: " (via class name)",
             CLASS_NAME_ONLY: " (via class name only: the failure's type has no module)",
         }[self.rule]
-        return f"exception_types {self.name!r} matched {self.role} {self.failure_type!r}{how}"
+        name, failure_type = quote(self.name), quote(self.failure_type)
+        return f"exception_types {name} matched {self.role} {failure_type}{how}"
 
 
 def failure_types(exception_type: str, cause_types: Sequence[str]) -> Iterator[tuple[str, str]]:

@@ -22,6 +22,7 @@ from collector_receiver.catalog._model import (
     MatchRule,
     Scalar,
 )
+from collector_receiver.catalog._text import quote
 from collector_receiver.catalog._yaml import LoadedYaml
 from collector_receiver.events import UNCATALOGED
 
@@ -154,7 +155,7 @@ def _match(ctx: _Context, raw: Any) -> MatchRule:
         ctx.fail(f"match must be a mapping of match kinds, not {_kind(raw)}")
     if not raw:
         ctx.fail(f"match is empty (give at least one of: {', '.join(MATCH_KINDS)})", raw)
-    _unknown_keys(ctx, raw, MATCH_KINDS, "match kind", prefix="match.")
+    _unknown_keys(ctx, raw, MATCH_KINDS, "match kind")
     exception_types = _string_list(ctx, raw, "exception_types")
     for position, name in enumerate(exception_types):
         if not TYPE_NAME_RE.fullmatch(name):
@@ -266,12 +267,12 @@ def _text(ctx: _Context, raw: Mapping[str, Any], key: str) -> str:
 
 
 def _unknown_keys(
-    ctx: _Context, raw: Mapping[Any, Any], allowed: tuple[str, ...], what: str, prefix: str = ""
+    ctx: _Context, raw: Mapping[Any, Any], allowed: tuple[str, ...], what: str
 ) -> None:
     for key in raw:
         if key not in allowed:
             ctx.fail(
-                f"unknown {what} {prefix}{_short(key)} (allowed: {', '.join(allowed)})",
+                f"unknown {what} {_short(key)} (allowed: {', '.join(allowed)})",
                 raw,
             )
 
@@ -297,7 +298,6 @@ def _kind(value: object) -> str:
     return type(value).__name__
 
 
-def _short(value: object, limit: int = 60) -> str:
-    """``repr`` of a value, cut so that an error line stays readable."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def _short(value: object) -> str:
+    """A wrong value quoted for an error line."""
+    return quote(value, limit=60)
