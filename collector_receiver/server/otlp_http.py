@@ -53,8 +53,13 @@ def build_otlp_http_app(
     middlewares = []
     if auth_token is not None:
         middlewares.append(bearer_middleware(auth_token, protects=lambda path: True))
-    # aiohttp's own cap is the backstop for chunked bodies without Content-Length.
-    app = web.Application(client_max_size=max_request_bytes, middlewares=middlewares)
+    # aiohttp's own cap is the backstop for chunked bodies without Content-Length. Its automatic
+    # decompression is off: ``inflate`` undoes gzip itself, with the cap on the inflated size.
+    app = web.Application(
+        client_max_size=max_request_bytes,
+        middlewares=middlewares,
+        handler_args={"auto_decompress": False},
+    )
     handler = _ExportHandler(ingest, max_request_bytes)
     for path, signal in _PATHS.items():
         app.router.add_post(path, handler.route(signal))
