@@ -4,13 +4,17 @@ An exception raised inside nested ``track`` blocks, logged with ``logger.excepti
 left unhandled passes through several hooks; only the first sighting is recorded. Identity, not
 equality, decides (two ``ValueError("x")`` are two failures). No strong reference is kept: the
 table maps ``id(exc)`` to a weak reference, and its entry disappears with the exception, so a
-later object that reuses the address is not mistaken for it. The rare exception class that
-cannot be weakly referenced (``__slots__ = ()``) gets a marker in its instance ``__dict__``,
-which every ``BaseException`` has.
+later object that reuses the address is not mistaken for it.
+
+The built-in exception types (``ValueError``, ``KeyError``...) and classes with ``__slots__``
+cannot be weakly referenced. Those get a marker in their instance ``__dict__`` (every
+``BaseException`` has one) whose value is ``(pid, id(exc))``: it dies with the object, and a
+copy or an unpickled twin (another ``id`` or another process) does not carry a valid mark.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 
@@ -39,7 +43,7 @@ class SeenExceptions:
     def __contains__(self, exc: object) -> bool:
         if not isinstance(exc, BaseException):
             return False
-        return self._seen.get(id(exc)) is exc or exc.__dict__.get(_MARKER, False) is True
+        return self._seen.get(id(exc)) is exc or exc.__dict__.get(_MARKER) == _mark_of(exc)
 
     def __len__(self) -> int:
         return len(self._seen)
@@ -47,7 +51,12 @@ class SeenExceptions:
     @staticmethod
     def _mark(exc: BaseException) -> bool:
         # Not weakly referenceable: fall back to a marker on the object itself (dies with it).
-        if exc.__dict__.get(_MARKER, False) is True:
+        mark = _mark_of(exc)
+        if exc.__dict__.get(_MARKER) == mark:
             return False
-        exc.__dict__[_MARKER] = True
+        exc.__dict__[_MARKER] = mark
         return True
+
+
+def _mark_of(exc: BaseException) -> tuple[int, int]:
+    return (os.getpid(), id(exc))

@@ -1,0 +1,64 @@
+"""``OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN``: failures as OTel log records, instead of or besides
+span events, with the same attributes and the trace context."""
+
+from __future__ import annotations
+
+import pytest
+from opentelemetry._logs import SeverityNumber
+
+from otel_failcat import record_failure
+from tests.otel_failcat._helpers import Telemetry, raise_and_catch
+
+
+def test_logs_emits_a_log_record_instead_of_the_event(
+    instrumented: Telemetry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs")
+    tracer = instrumented.tracer_provider.get_tracer("agent")
+    with tracer.start_as_current_span("agent.step") as span:
+        record_failure(raise_and_catch(ValueError("as a log")), {"agent.step": 2})
+
+    assert instrumented.exception_events() == []
+    (record,) = instrumented.log_records()
+    assert record.event_name == "exception"
+    assert record.severity_number is SeverityNumber.ERROR
+    assert record.severity_text == "ERROR"
+    assert record.trace_id == span.get_span_context().trace_id
+    assert record.span_id == span.get_span_context().span_id
+    attrs = dict(record.attributes)
+    assert attrs["exception.type"] == "ValueError"
+    assert attrs["exception.message"] == "as a log"
+    assert attrs["failcat.mechanism"] == "explicit"
+    assert attrs["agent.step"] == 2
+    assert set(attrs) >= {"exception.stacktrace", "failcat.fingerprint", "failcat.cause_types"}
+
+
+def test_logs_without_a_span_has_no_trace_context(
+    instrumented: Telemetry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs")
+    record_failure(raise_and_catch(ValueError("no span")))
+    (record,) = instrumented.log_records()
+    assert record.trace_id == 0
+    assert instrumented.finished_spans() == []
+
+
+def test_logs_dup_emits_both_linked(
+    instrumented: Telemetry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs/dup")
+    record_failure(raise_and_catch(KeyError("both")))
+    ((span, event_attrs),) = instrumented.exception_events()
+    (record,) = instrumented.log_records()
+    assert span.name == "failcat.unhandled_exception"
+    assert (record.trace_id, record.span_id) == (span.context.trace_id, span.context.span_id)
+    assert dict(record.attributes) == event_attrs
+
+
+def test_other_values_keep_span_events(
+    instrumented: Telemetry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "http")
+    record_failure(raise_and_catch(KeyError("span")))
+    assert len(instrumented.exception_events()) == 1
+    assert instrumented.log_records() == []
