@@ -1,0 +1,232 @@
+"""Redactor behaviour beyond the corpus: settings, caps, bad configuration, properties."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from otel_failcat.redaction import RedactionSettings, Redactor, redaction_marker
+
+OPENAI_KEY = "sk-proj-FAKE0123456789abcdefABCDEFghij"
+_MARKER = re.compile(r"…\[truncated (\d+) chars\]")
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def test_defaults_without_environment() -> None:
+    assert RedactionSettings.from_env({}) == RedactionSettings(
+        enabled=True, max_message_length=4096, max_stacktrace_length=16384, extra_patterns=()
+    )
+
+
+def test_from_env_reads_every_variable() -> None:
+    loaded = RedactionSettings.from_env(
+        {
+            "FAILCAT_REDACTION_ENABLED": " FALSE ",
+            "FAILCAT_MAX_MESSAGE_LENGTH": "100",
+            "FAILCAT_MAX_STACKTRACE_LENGTH": "2000",
+            "FAILCAT_REDACTION_EXTRA_PATTERNS": "cust-[0-9]{6}\n\n  internal-[a-z]+  \r\n",
+        }
+    )
+    assert loaded == RedactionSettings(
+        enabled=False,
+        max_message_length=100,
+        max_stacktrace_length=2000,
+        extra_patterns=("cust-[0-9]{6}", "internal-[a-z]+"),
+    )
+
+
+def test_from_env_defaults_to_os_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAILCAT_MAX_MESSAGE_LENGTH", "321")
+    assert RedactionSettings.from_env().max_message_length == 321
+
+
+def test_empty_values_mean_default() -> None:
+    loaded = RedactionSettings.from_env(
+        {"FAILCAT_REDACTION_ENABLED": "", "FAILCAT_MAX_MESSAGE_LENGTH": "  "}
+    )
+    assert loaded == RedactionSettings()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "reason"),
+    [
+        ("FAILCAT_REDACTION_ENABLED", "maybe", "expected true or false"),
+        ("FAILCAT_MAX_MESSAGE_LENGTH", "ten", "expected a positive integer"),
+        ("FAILCAT_MAX_MESSAGE_LENGTH", "0", "between 1 and"),
+        ("FAILCAT_MAX_STACKTRACE_LENGTH", "-5", "between 1 and"),
+        ("FAILCAT_MAX_STACKTRACE_LENGTH", "1.5", "expected a positive integer"),
+        ("FAILCAT_REDACTION_EXTRA_PATTERNS", "ok-[0-9]+\nbroken(", "extra pattern #2"),
+        ("FAILCAT_REDACTION_EXTRA_PATTERNS", "a*", "matches the empty string"),
+    ],
+)
+def test_invalid_environment_is_a_one_line_value_error(
+    variable: str, value: str, reason: str
+) -> None:
+    with pytest.raises(ValueError) as raised:
+        RedactionSettings.from_env({variable: value})
+    message = str(raised.value)
+    assert variable in message
+    assert reason in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"max_message_length": 0},
+        {"max_stacktrace_length": -1},
+        {"max_message_length": True},
+        {"extra_patterns": ("[unclosed",)},
+        {"extra_patterns": ("x?",)},
+    ],
+)
+def test_invalid_settings_rejected_at_construction(kwargs: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        RedactionSettings(**kwargs)  # type: ignore[arg-type]
+
+
+# --- redaction --------------------------------------------------------------------------------
+
+
+def test_extra_patterns_are_redacted_as_custom() -> None:
+    redactor = Redactor(RedactionSettings(extra_patterns=(r"cust-[0-9]{6}",)))
+    assert redactor.redact("lookup of cust-123456 failed") == (
+        f"lookup of {redaction_marker('custom')} failed"
+    )
+
+
+def test_disabled_redaction_keeps_secrets_but_still_caps() -> None:
+    redactor = Redactor(RedactionSettings(enabled=False, max_message_length=64))
+    assert redactor.redact(f"key {OPENAI_KEY}") == f"key {OPENAI_KEY}"
+    capped = redactor.message("x" * 500)
+    assert len(capped) <= 64
+    assert _MARKER.search(capped)
+
+
+def test_redact_never_raises_on_non_string() -> None:
+    # The public type is str, but a host may hand anything; redaction must not raise.
+    assert Redactor().redact(12345) == "12345"  # type: ignore[arg-type]
+    assert Redactor().message(None) == "[REDACTED:unredactable]"  # type: ignore[arg-type]
+
+
+def test_several_secrets_of_different_kinds_in_one_message() -> None:
+    text = f"key={OPENAI_KEY} user=bob@example.com url=https://u:p4ss@h.example/x"
+    assert Redactor().redact(text) == (
+        "key=[REDACTED:openai_key] user=[REDACTED:email] url=https://u:[REDACTED:password]@h.example/x"
+    )
+
+
+def test_label_kept_value_redacted_for_plain_word_after_equals() -> None:
+    assert Redactor().redact("password=hunter") == "password=[REDACTED:password]"
+    assert Redactor().redact("password: hunter") == "password: hunter"
+
+
+# --- caps ---------------------------------------------------------------------------------------
+
+
+def test_short_message_is_not_marked() -> None:
+    assert Redactor().message("short") == "short"
+
+
+def test_message_cap_keeps_head_and_counts_dropped_characters() -> None:
+    redactor = Redactor(RedactionSettings(max_message_length=100))
+    text = "HEAD" + "x" * 1000
+    capped = redactor.message(text)
+    assert len(capped) <= 100
+    assert capped.startswith("HEAD")
+    match = _MARKER.search(capped)
+    assert match is not None
+    kept = match.start()
+    assert int(match[1]) == len(text) - kept
+
+
+def test_message_cap_redacts_secret_near_the_cut() -> None:
+    redactor = Redactor(RedactionSettings(max_message_length=60))
+    text = "a" * 40 + " " + OPENAI_KEY + " " + "b" * 200
+    capped = redactor.message(text)
+    assert "sk-proj" not in capped
+    assert OPENAI_KEY[:12] not in capped
+
+
+def test_stacktrace_cap_keeps_head_and_tail() -> None:
+    redactor = Redactor(RedactionSettings(max_stacktrace_length=400))
+    frames = "".join(f'  File "/app/mod{i}.py", line {i}, in f{i}\n' for i in range(100))
+    text = "Traceback (most recent call last):\n" + frames + "ValueError: the raising line"
+    capped = redactor.stacktrace(text)
+    assert len(capped) <= 400
+    assert capped.startswith("Traceback (most recent call last):")
+    assert capped.endswith("ValueError: the raising line")
+    assert _MARKER.search(capped)
+
+
+def test_huge_stacktrace_is_redacted_in_head_and_tail() -> None:
+    redactor = Redactor(RedactionSettings(max_stacktrace_length=300))
+    text = f"start {OPENAI_KEY}\n" + "y" * 10_000 + f"\nend {OPENAI_KEY}"
+    capped = redactor.stacktrace(text)
+    assert OPENAI_KEY not in capped
+    assert capped.count("[REDACTED:openai_key]") == 2
+    assert len(capped) <= 300
+
+
+def test_tiny_caps_still_bound_the_output() -> None:
+    redactor = Redactor(RedactionSettings(max_message_length=5, max_stacktrace_length=5))
+    assert redactor.message("0123456789") == "01234"
+    assert redactor.stacktrace("0123456789") == "56789"
+
+
+def test_pathological_input_stays_fast() -> None:
+    # Not a timing assertion on speed, a guard against catastrophic backtracking: each of these
+    # would take minutes with an exponential or quadratic pattern.
+    redactor = Redactor()
+    hostile = [
+        "sk-" + "a-" * 5000,
+        "password=" * 3000,
+        "a@" * 5000,
+        "eyJ" + "a" * 5000 + ".eyJ" + "." * 5000,
+        "http://" + "a:" * 5000,
+        "Authorization: " * 2000,
+        "-----BEGIN PRIVATE KEY-----" + "A" * 20000,
+    ]
+    started = time.perf_counter()
+    for text in hostile:
+        redactor.stacktrace(text)
+        redactor.message(text)
+    assert time.perf_counter() - started < 20
+
+
+# --- properties ---------------------------------------------------------------------------------
+
+_SECRETISH = st.sampled_from(
+    [OPENAI_KEY, "AKIAFAKE1234567890AB", "Bearer abc123def456", "a@b.co", "password=x", "'", '"']
+)
+_TEXT = st.lists(st.one_of(st.text(max_size=40), _SECRETISH), max_size=12).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_TEXT, limit=st.integers(min_value=1, max_value=200))
+def test_message_never_raises_and_respects_the_cap(text: str, limit: int) -> None:
+    redactor = Redactor(RedactionSettings(max_message_length=limit, max_stacktrace_length=limit))
+    assert len(redactor.message(text)) <= limit
+    assert len(redactor.stacktrace(text)) <= limit
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_TEXT)
+def test_redaction_is_idempotent(text: str) -> None:
+    redactor = Redactor()
+    once = redactor.redact(text)
+    assert redactor.redact(once) == once
+    capped = redactor.message(text)
+    assert redactor.message(capped) == capped
+
+
+@settings(max_examples=200, deadline=None)
+@given(prefix=st.text(max_size=30), suffix=st.text(max_size=30))
+def test_known_key_never_survives_any_context(prefix: str, suffix: str) -> None:
+    assert OPENAI_KEY not in Redactor().redact(f"{prefix} {OPENAI_KEY} {suffix}")
