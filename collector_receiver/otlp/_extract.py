@@ -181,30 +181,50 @@ def _extract_traces(request: Any, result: ExtractResult) -> None:
         for scope_spans in resource_spans.scope_spans:
             spans = scope_spans.spans
             result.items += len(spans)
-            scope_name: str | None = None
             for span in spans:
-                # The cheap test every span pays: event names, then the status code.
-                exception_events = None
-                for index, event in enumerate(span.events):
-                    name = event.name
-                    if name == "exception" or name.endswith(".exception"):
-                        if exception_events is None:
-                            exception_events = []
-                        exception_events.append((index, event))
-                if exception_events is None and span.status.code != _STATUS_CODE_ERROR:
-                    continue
-                if scope_name is None:
-                    scope_name = scope_spans.scope.name
-                _span_failures(span, exception_events, resource, scope_name, result)
+                # The test every span pays, kept to the fewest protobuf accesses: event names
+                # (only when there are events), then the status code (only when a status is
+                # set). Everything else is built for the rare span that passes.
+                events = span.events
+                if events:
+                    for event in events:
+                        if event.name.endswith("exception"):  # narrowed in _span_failures
+                            break
+                    else:
+                        events = None
+                else:
+                    events = None
+                if events is not None or (
+                    span.HasField("status") and span.status.code == _STATUS_CODE_ERROR
+                ):
+                    _span_failures(span, events, resource, scope_spans.scope.name, result)
+
+
+def _is_exception_event(name: str) -> bool:
+    return name.endswith("exception") and (len(name) == 9 or name[-10] == ".")
 
 
 def _span_failures(
     span: Any,
-    exception_events: list[tuple[int, Any]] | None,
+    events: Any,
     resource: _Resource,
     scope_name: str,
     result: ExtractResult,
 ) -> None:
+    """The failures of one span that passed the cheap test.
+
+    ``events`` are all the span's events when a name ends in "exception" (the exact rule is
+    applied here), None when none does and the span's status is ERROR.
+    """
+    exception_events = None
+    if events is not None:
+        exception_events = [
+            (index, event) for index, event in enumerate(events) if _is_exception_event(event.name)
+        ]
+        if not exception_events:  # only names like "myexception"
+            exception_events = None
+            if not (span.HasField("status") and span.status.code == _STATUS_CODE_ERROR):
+                return
     if exception_events is None and find_attribute(span.attributes, "error.type") is None:
         return  # an ERROR span without error.type is not a failure of its own
     try:

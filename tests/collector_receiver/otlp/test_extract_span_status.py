@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
 from collector_receiver.otlp import SPAN_STATUS_EVENT_INDEX, decode_request, extract_failures
 from tests.collector_receiver.otlp._helpers import T0, exception_event, span, trace_request
 
@@ -54,3 +56,13 @@ def test_non_string_error_type_is_rendered_as_text() -> None:
     [failure] = _failures(span(status_code=_ERROR, attributes={"error.type": 429})).events
 
     assert failure.exception_type == "429" and failure.error_type == "429"
+
+
+def test_events_that_only_look_like_exceptions_do_not_hide_the_status() -> None:
+    look_alike = Span.Event(name="myexception", time_unix_nano=T0)
+    result = _failures(
+        span(status_code=_ERROR, attributes={"error.type": "E"}, events=[look_alike]),
+        span("quiet", events=[look_alike]),
+    )
+
+    assert [f.source for f in result.events] == ["span_status"]
