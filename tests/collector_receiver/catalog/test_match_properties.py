@@ -1,0 +1,181 @@
+"""Properties of ``Catalog.match`` over generated catalogs and failures: it never raises, it is
+deterministic, and the indexed, one-pass matcher picks what a naive loop over every entry
+picks (the naive loop is the definition of the rules, written plainly)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import re2
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from collector_receiver.catalog import MAX_MESSAGE_CHARS, Catalog, CatalogEntry
+from collector_receiver.catalog._attributes import attribute_texts, canonical_text
+from collector_receiver.catalog._types import MAX_CAUSE_TYPES, is_weak, rule_between
+from collector_receiver.events import FailureEvent
+from tests.collector_receiver.catalog._helpers import build, entry, failure
+
+TYPE_NAMES = [
+    "openai.RateLimitError",
+    "openai._exceptions.RateLimitError",
+    "anthropic.RateLimitError",
+    "RateLimitError",
+    "TimeoutError",
+    "builtins.TimeoutError",
+    "asyncio.exceptions.TimeoutError",
+    "requests.ReadTimeout",
+    "requests.exceptions.ReadTimeout",
+    "a.b.C",
+    "a._x.b.C",
+    "C",
+]
+PATTERNS = ["(?i)rate limit", "timeout", "^x", "[0-9]{3}", "é+", "a|b", "$", r"\bword\b"]
+FRAGMENTS = ["Rate Limit", "timeout", "x", "429", "é", "a", "word", " ", "zz", "\x00"]
+ATTR_VALUES: list[Any] = [429, "429", 429.0, True, "true", "x", 1.5, [1, 429], None, {"k": 1}]
+
+non_surrogate_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
+
+
+@st.composite
+def entries(draw: st.DrawFn, code: str) -> dict[str, Any]:
+    kinds = draw(
+        st.sets(
+            st.sampled_from(["exception_types", "message_patterns", "attributes", "error_types"]),
+            min_size=1,
+        )
+    )
+    match: dict[str, Any] = {}
+    if "exception_types" in kinds:
+        match["exception_types"] = draw(
+            st.lists(st.sampled_from(TYPE_NAMES), min_size=1, max_size=3)
+        )
+    if "message_patterns" in kinds:
+        match["message_patterns"] = draw(
+            st.lists(st.sampled_from(PATTERNS), min_size=1, max_size=3)
+        )
+    if "attributes" in kinds:
+        value = draw(
+            st.one_of(
+                st.sampled_from([429, "429", True, "x", 1.5]),
+                st.lists(st.sampled_from([429, "x", False]), min_size=1, max_size=2),
+                st.sampled_from([{"pattern": "^4"}, {"pattern": "x"}]),
+            )
+        )
+        match["attributes"] = {draw(st.sampled_from(["k1", "k2"])): value}
+    if "error_types" in kinds:
+        match["error_types"] = draw(st.lists(st.sampled_from(["429", "timeout"]), min_size=1))
+    return entry(code, match, priority=draw(st.integers(-2, 2)))
+
+
+@st.composite
+def catalogs(draw: st.DrawFn) -> Catalog:
+    count = draw(st.integers(0, 8))
+    return build(*(draw(entries(f"E{i}")) for i in range(count)))
+
+
+@st.composite
+def failures(draw: st.DrawFn) -> FailureEvent:
+    message = "".join(draw(st.lists(st.one_of(st.sampled_from(FRAGMENTS), non_surrogate_text))))
+    return failure(
+        exception_type=draw(st.one_of(st.sampled_from([*TYPE_NAMES, ""]), non_surrogate_text)),
+        message=message,
+        causes=draw(
+            st.lists(st.one_of(st.sampled_from(TYPE_NAMES), non_surrogate_text), max_size=3)
+        ),
+        attributes=draw(
+            st.dictionaries(st.sampled_from(["k1", "k2", "k3"]), st.sampled_from(ATTR_VALUES))
+        ),
+        error_type=draw(st.sampled_from([None, "429", "timeout", "other"])),
+    )
+
+
+def naive_winner(catalog: Catalog, event: FailureEvent) -> str:
+    """Every entry, every rule, no index and no pattern set."""
+    types = [event.exception_type, *event.cause_types[:MAX_CAUSE_TYPES]]
+    matched: list[tuple[CatalogEntry, bool]] = []
+    for candidate in sorted(catalog.entries, key=lambda e: (-e.priority, e.index)):
+        rule = candidate.match
+        weak = False
+        if rule.exception_types:
+            found = [
+                r
+                for name in rule.exception_types
+                for t in types
+                if (r := rule_between(name, t)) is not None
+            ]
+            if not found:
+                continue
+            weak = all(is_weak(r) for r in found)
+        text = event.exception_message[:MAX_MESSAGE_CHARS]
+        if rule.message_patterns and not any(re2.search(p, text) for p in rule.message_patterns):
+            continue
+        if rule.attributes and not any(
+            attr.key in event.attributes
+            and any(
+                (re2.search(attr.pattern, t) is not None)
+                if attr.pattern is not None
+                else t in {canonical_text(v) for v in attr.values}
+                for t in attribute_texts(event.attributes[attr.key])
+            )
+            for attr in rule.attributes
+        ):
+            continue
+        if rule.error_types and event.error_type not in rule.error_types:
+            continue
+        matched.append((candidate, weak and bool(rule.exception_types)))
+    strong_typed = any(not weak and e.match.exception_types for e, weak in matched)
+    if strong_typed:
+        matched = [(e, weak) for e, weak in matched if not weak]
+    return matched[0][0].code if matched else "UNCATALOGED"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(catalog=catalogs(), event=failures())
+def test_indexed_matcher_agrees_with_the_naive_definition(
+    catalog: Catalog, event: FailureEvent
+) -> None:
+    verdict = catalog.match(event)
+    assert verdict.code == naive_winner(catalog, event)
+    assert all(reason.startswith(f"{verdict.code}: ") for reason in verdict.reasons)
+    assert (verdict.entry is None) == (verdict.code == "UNCATALOGED") == (not verdict.reasons)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    exception_type=st.text(max_size=50),
+    message=st.text(max_size=300),
+    causes=st.lists(st.text(max_size=30), max_size=5),
+    attributes=st.dictionaries(
+        st.text(max_size=10),
+        st.recursive(
+            st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20)),
+            lambda inner: st.one_of(
+                st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)
+            ),
+            max_leaves=6,
+        ),
+        max_size=4,
+    ),
+    error_type=st.one_of(st.none(), st.text(max_size=10)),
+)
+def test_match_never_raises_and_is_deterministic(
+    exception_type: str,
+    message: str,
+    causes: list[str],
+    attributes: dict[str, Any],
+    error_type: str | None,
+) -> None:
+    catalog = _EVERYTHING
+    event = failure(exception_type, message, causes, attributes, error_type)
+    first = catalog.match(event)
+    assert catalog.match(event) == first
+    assert first.code in {"UNCATALOGED", *(e.code for e in catalog.entries)}
+
+
+_EVERYTHING = build(
+    entry("BY_TYPE", {"exception_types": TYPE_NAMES}),
+    entry("BY_MESSAGE", {"message_patterns": PATTERNS}),
+    entry("BY_ATTRIBUTE", {"attributes": {"k1": 429, "k2": {"pattern": "."}, "k3": ["x", 1.5]}}),
+    entry("BY_ERROR_TYPE", {"error_types": ["429"]}),
+)
