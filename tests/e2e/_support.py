@@ -64,15 +64,14 @@ def metric_sum(
     return total
 
 
-def run_agent(
+def start_agent(
     jobs: Sequence[str],
     *,
     grpc_endpoint: str,
     http_endpoint: str,
     extra: Sequence[str] = (),
-    timeout: float = 120.0,
-) -> dict[str, Any]:
-    """Run the SDK agent script in a fresh interpreter; its JSON report."""
+) -> subprocess.Popen[str]:
+    """Start the SDK agent script in a fresh interpreter; see :func:`agent_report`."""
     argv = [
         sys.executable,
         str(AGENT),
@@ -85,10 +84,30 @@ def run_agent(
     for job in jobs:
         argv += ["--job", job]
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    done = subprocess.run(
-        argv, capture_output=True, text=True, timeout=timeout, env=env, check=False
+    return subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
-    assert done.returncode == 0, done.stderr
-    report: dict[str, Any] = json.loads(done.stdout)
-    report["stderr"] = done.stderr
+
+
+def agent_report(process: subprocess.Popen[str], timeout: float = 120.0) -> dict[str, Any]:
+    """Wait for an agent; its JSON report (``ok``, ``failures``) plus its ``stderr``."""
+    stdout, stderr = process.communicate(timeout=timeout)
+    assert process.returncode == 0, stderr
+    report: dict[str, Any] = json.loads(stdout)
+    report["stderr"] = stderr
     return report
+
+
+def run_agent(
+    jobs: Sequence[str],
+    *,
+    grpc_endpoint: str,
+    http_endpoint: str,
+    extra: Sequence[str] = (),
+    timeout: float = 120.0,
+) -> dict[str, Any]:
+    """Run the SDK agent script to the end; its JSON report."""
+    process = start_agent(
+        jobs, grpc_endpoint=grpc_endpoint, http_endpoint=http_endpoint, extra=extra
+    )
+    return agent_report(process, timeout)
