@@ -1,0 +1,212 @@
+"""End to end, as a user runs it: agent scripts under ``opentelemetry-instrument`` with the real
+OTLP exporters (gRPC and HTTP/protobuf) sending to a real OTLP server in the test process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.otlp_sink import OtlpSink
+
+OPENTELEMETRY_INSTRUMENT = Path(sys.executable).with_name("opentelemetry-instrument")
+FAKE_KEY = "sk-proj-" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2H1g0"
+SERVICE = "agent-under-test"
+
+# A thread dies, an asyncio task fails unobserved, then the main thread crashes.
+AGENT = textwrap.dedent(
+    f"""
+    import asyncio, gc, os, sys, threading
+
+    if os.environ.get("AGENT_EXIT_WITHOUT_ATEXIT"):
+        # Wrap the hook chain so the process ends with os._exit right after it: no atexit
+        # handlers, so no SDK shutdown flush. Only otel_failcat's own flush can deliver.
+        chained = sys.excepthook
+        def last_words(*args):
+            chained(*args)
+            sys.stderr.flush()
+            os._exit(1)
+        sys.excepthook = last_words
+
+    def worker():
+        raise ConnectionError("tool worker lost its connection")
+
+    thread = threading.Thread(target=worker, name="tool-worker")
+    thread.start()
+    thread.join()
+
+    async def background():
+        raise LookupError("background task failed")
+
+    async def main():
+        asyncio.get_running_loop().create_task(background())
+        await asyncio.sleep(0.01)
+
+    asyncio.run(main())
+    gc.collect()
+    raise RuntimeError("agent crashed calling the model with key {FAKE_KEY}")
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def sink() -> Iterator[OtlpSink]:
+    with OtlpSink() as running:
+        yield running
+
+
+def _run_agent(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    script = tmp_path / "agent.py"
+    script.write_text(AGENT)
+    full_env = {
+        **os.environ,
+        "OTEL_SERVICE_NAME": SERVICE,
+        # Batches would wait a minute: what arrives was flushed by the crash.
+        "OTEL_BSP_SCHEDULE_DELAY": "60000",
+        "OTEL_BLRP_SCHEDULE_DELAY": "60000",
+        "OTEL_METRIC_EXPORT_INTERVAL": "60000",
+        **env,
+    }
+    return subprocess.run(
+        [str(OPENTELEMETRY_INSTRUMENT), sys.executable, str(script)],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _events_of(sink: OtlpSink, marker: str) -> dict[str, dict[str, object]]:
+    """The exception events of one run (told apart by the resource attribute), by mechanism."""
+    return {
+        str(event.attributes["failcat.mechanism"]): event.attributes
+        for span in sink.spans()
+        if span.resource.get("run") == marker
+        for event in span.events
+        if event.name == "exception" and "failcat.mechanism" in event.attributes
+    }
+
+
+def test_grpc_every_failure_arrives_before_the_process_dies(sink: OtlpSink, tmp_path: Path) -> None:
+    result = _run_agent(
+        tmp_path,
+        {
+            **sink.exporter_env("grpc"),
+            "OTEL_RESOURCE_ATTRIBUTES": "run=grpc",
+            "AGENT_EXIT_WITHOUT_ATEXIT": "1",
+        },
+    )
+    assert result.returncode == 1, result.stderr
+    assert "RuntimeError: agent crashed" in result.stderr  # the user still sees the traceback
+    assert "ConnectionError: tool worker lost its connection" in result.stderr
+
+    events = _events_of(sink, "grpc")  # already there: exported before exit
+    assert set(events) == {"excepthook", "threading", "asyncio"}
+    crash = events["excepthook"]
+    assert crash["exception.type"] == "RuntimeError"
+    assert crash["failcat.handled"] is False
+    assert len(str(crash["failcat.fingerprint"])) == 32
+    assert events["threading"]["exception.type"] == "ConnectionError"
+    assert events["threading"]["thread.name"] == "tool-worker"
+    assert events["asyncio"]["exception.type"] == "LookupError"
+    grpc_spans = [s for s in sink.spans() if s.resource.get("run") == "grpc"]
+    assert {s.resource["service.name"] for s in grpc_spans} == {SERVICE}
+
+    points = [
+        p for p in sink.metric_points("failcat.agent.failures") if p.resource.get("run") == "grpc"
+    ]
+    counted = {p.attributes["failcat.mechanism"]: p.value for p in points}
+    assert counted == {"excepthook": 1, "threading": 1, "asyncio": 1}
+    assert sink.request_counts()["grpc"] >= 2
+
+    wire = sink.raw_bodies()
+    assert FAKE_KEY.encode() not in wire
+    assert b"[REDACTED:" in wire
+    assert FAKE_KEY in result.stderr  # only the local traceback, never the wire
+
+
+def test_http_exits_1_and_sends_span_events_and_log_records(sink: OtlpSink, tmp_path: Path) -> None:
+    before = sink.request_counts()["http"]
+    result = _run_agent(
+        tmp_path,
+        {
+            **sink.exporter_env("http/protobuf"),
+            "OTEL_RESOURCE_ATTRIBUTES": "run=http",
+            "OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN": "logs/dup",
+        },
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback (most recent call last)" in result.stderr
+    assert sink.request_counts()["http"] > before
+
+    events = _events_of(sink, "http")
+    assert set(events) == {"excepthook", "threading", "asyncio"}
+    records = [r for r in sink.log_records() if r.resource.get("run") == "http"]
+    by_mechanism = {r.attributes["failcat.mechanism"]: r for r in records}
+    assert set(by_mechanism) == {"excepthook", "threading", "asyncio"}
+    crash = by_mechanism["excepthook"]
+    assert crash.event_name == "exception"
+    assert crash.severity_text == "ERROR"
+    assert crash.attributes["exception.type"] == "RuntimeError"
+    crash_span = next(
+        s
+        for s in sink.spans()
+        if s.resource.get("run") == "http"
+        and any(e.attributes.get("failcat.mechanism") == "excepthook" for e in s.events)
+    )
+    assert (crash.trace_id, crash.span_id) == (crash_span.trace_id, crash_span.span_id)
+    assert FAKE_KEY.encode() not in sink.raw_bodies()
+
+
+def test_disabled_by_name_through_the_standard_variable(sink: OtlpSink, tmp_path: Path) -> None:
+    script = tmp_path / "agent.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import sys
+            from opentelemetry import trace
+            print("hooked:", sys.excepthook is not sys.__excepthook__)
+            with trace.get_tracer("agent").start_as_current_span("plain-span"):
+                pass
+            raise RuntimeError("nobody records this")
+            """
+        )
+    )
+    env = {
+        **os.environ,
+        **sink.exporter_env("http/protobuf"),
+        "OTEL_SERVICE_NAME": SERVICE,
+        "OTEL_RESOURCE_ATTRIBUTES": "run=disabled",
+        "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "failcat",
+    }
+    result = subprocess.run(
+        [str(OPENTELEMETRY_INSTRUMENT), sys.executable, str(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "hooked: False" in result.stdout
+    # The exporters work (the plain span arrives at shutdown) but failcat sent nothing.
+    assert sink.wait_for(
+        lambda s: any(
+            sp.name == "plain-span" and sp.resource.get("run") == "disabled" for sp in s.spans()
+        ),
+        timeout=10,
+    )
+    mine = [s for s in sink.spans() if s.resource.get("run") == "disabled"]
+    assert [s.name for s in mine] == ["plain-span"]
+    assert all(not s.events for s in mine)
+    assert not [
+        p
+        for p in sink.metric_points("failcat.agent.failures")
+        if p.resource.get("run") == "disabled"
+    ]
