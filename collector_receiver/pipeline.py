@@ -34,12 +34,11 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 
+from collector_receiver.catalog import Catalog, Match
+from collector_receiver.events import AttributeValue, FailureEvent, MatchedFailure
 from otel_failcat.fingerprint import compute_fingerprint
 from otel_failcat.normalize import message_template
 from otel_failcat.redaction import Redactor
-
-from collector_receiver.catalog import Catalog, Match
-from collector_receiver.events import AttributeValue, FailureEvent, MatchedFailure
 
 #: Longest service name and exception type stored; longer ones are cut.
 MAX_NAME_LENGTH = 255
