@@ -290,8 +290,8 @@ def _catalog_body(
             listed.add(entry.code)
     # UNCATALOGED and codes of earlier catalog versions still have stored failures; list them
     # so the counts add up to everything stored in the window.
-    extra = sorted(code for code in counts if code not in listed)
-    if UNCATALOGED not in listed and UNCATALOGED not in extra:
+    extra = sorted(code for code in counts if code not in listed and code != UNCATALOGED)
+    if UNCATALOGED not in listed:
         extra.insert(0, UNCATALOGED)
     for code in extra:
         items.append(

@@ -280,7 +280,7 @@ def _pattern_from_row(row: sa.Row[Any]) -> StoredPattern:
 
 
 @contextmanager
-def translate_errors(doing: str = "query failed") -> Iterator[None]:
+def translate_errors(doing: str = "reading the failure store failed") -> Iterator[None]:
     """Turn driver errors into the store's own: unavailable (retry later), schema missing, other."""
     try:
         yield

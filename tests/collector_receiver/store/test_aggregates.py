@@ -1,0 +1,243 @@
+"""The aggregation job against hand-computed fixtures, on SQLite and PostgreSQL.
+
+``NOW`` is 2026-11-28T12:00Z; ``--window 1h --baseline 24h`` gives the window
+[11:00, 12:00) and the baseline [2026-11-27T11:00, 11:00). Rows sit on both edges of both
+ranges, so an off-by-one in a bound changes a count.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from collector_receiver.aggregate import AggregateSpec, compute_aggregate, to_record
+from collector_receiver.events import MatchedFailure
+from collector_receiver.store import downgrade, upgrade
+from collector_receiver.store.aggregates import AggregateQueries, failure_aggregates
+from collector_receiver.store.queries import SchemaMissing
+from collector_receiver.store.tables import metadata
+from tests.collector_receiver.store._inspection_data import NOW, failure, seed
+
+WINDOW_START = NOW - timedelta(hours=1)
+BASELINE_START = NOW - timedelta(hours=25)
+
+TOP_KEYS = ["window", "baseline", "totals", "by_code", "by_service", "new_patterns", "drift"]
+
+
+def _spread(n: int, start: timedelta, span: timedelta, **kwargs: str) -> list[MatchedFailure]:
+    """``n`` failures evenly inside [NOW - start, NOW - start + span)."""
+    step = span / n
+    return [failure(NOW - start + step * i, **kwargs) for i in range(n)]  # type: ignore[arg-type]
+
+
+def _stable_fixture() -> list[MatchedFailure]:
+    rows: list[MatchedFailure] = []
+    # Window [11:00, 12:00): 12 RATE_LIMITED (planner), 6 TIMEOUT (coder), 2 UNCATALOGED.
+    rows += _spread(11, timedelta(minutes=59), timedelta(minutes=59), code="RATE_LIMITED")
+    rows.append(failure(WINDOW_START, code="RATE_LIMITED"))  # on the window's start: inside
+    rows += _spread(
+        6, timedelta(minutes=50), timedelta(minutes=40), code="TIMEOUT", service="coder"
+    )
+    rows += _spread(2, timedelta(minutes=30), timedelta(minutes=10), code="UNCATALOGED")
+    # Baseline: 60 / 30 / 10, the same mix.
+    rows += _spread(59, timedelta(hours=24), timedelta(hours=23), code="RATE_LIMITED")
+    rows.append(failure(BASELINE_START, code="RATE_LIMITED"))  # on the baseline's start: inside
+    rows += _spread(30, timedelta(hours=20), timedelta(hours=10), code="TIMEOUT", service="coder")
+    rows += _spread(10, timedelta(hours=5), timedelta(hours=3), code="UNCATALOGED")
+    # Outside both: at the window's end (exclusive) and just before the baseline.
+    rows.append(failure(NOW, code="TOOL_FAILED"))
+    rows.append(failure(BASELINE_START - timedelta(microseconds=1), code="TOOL_FAILED"))
+    return rows
+
+
+def _run(url: str, **spec: object) -> dict[str, object]:
+    queries = AggregateQueries.from_url(url)
+    try:
+        return compute_aggregate(queries, AggregateSpec(now=NOW, **spec))  # type: ignore[arg-type]
+    finally:
+        queries.close()
+
+
+def test_stable_mix_counts_shares_and_verdict(db_url: str) -> None:
+    seed(db_url, _stable_fixture())
+    result = _run(db_url)
+
+    assert list(result) == TOP_KEYS
+    assert result["window"] == {"start": "2026-11-28T11:00:00Z", "end": "2026-11-28T12:00:00Z"}
+    assert result["baseline"] == {
+        "start": "2026-11-27T11:00:00Z",
+        "end": "2026-11-28T11:00:00Z",
+    }
+    assert result["totals"] == {"failures": 20, "uncataloged": 2, "services": 2, "codes": 3}
+    assert result["by_code"] == [
+        {
+            "code": "RATE_LIMITED",
+            "category": "rate_limit",
+            "severity": "medium",
+            "count": 12,
+            "share": 0.6,
+            "baseline_share": 0.6,
+        },
+        {
+            "code": "TIMEOUT",
+            "category": "timeout",
+            "severity": "medium",
+            "count": 6,
+            "share": 0.3,
+            "baseline_share": 0.3,
+        },
+        {
+            "code": "UNCATALOGED",
+            "category": "uncataloged",
+            "severity": "medium",
+            "count": 2,
+            "share": 0.1,
+            "baseline_share": 0.1,
+        },
+    ]
+    assert result["by_service"] == [
+        {"service_name": "planner", "count": 14},
+        {"service_name": "coder", "count": 6},
+    ]
+    # Every fingerprint was first seen in the baseline.
+    assert result["new_patterns"] == []
+    assert result["drift"] == {
+        "method": "jensen_shannon_divergence_base2",
+        "score": 0.0,
+        "threshold": 0.1,
+        "drifted": False,
+    }
+
+
+def _drifted_fixture() -> list[MatchedFailure]:
+    rows: list[MatchedFailure] = []
+    # Baseline: 100 RATE_LIMITED. Window: 5 RATE_LIMITED and 15 PROVIDER_OVERLOADED, a code
+    # (and fingerprint) never seen before, first at 11:10.
+    rows += _spread(100, timedelta(hours=25), timedelta(hours=24), code="RATE_LIMITED")
+    rows += _spread(5, timedelta(minutes=55), timedelta(minutes=50), code="RATE_LIMITED")
+    rows += _spread(
+        15,
+        timedelta(minutes=50),
+        timedelta(minutes=45),
+        code="PROVIDER_OVERLOADED",
+        exception_type="anthropic.InternalServerError",
+        fingerprint="0f" * 16,
+    )
+    return rows
+
+
+def test_drifted_mix_with_a_new_pattern(db_url: str) -> None:
+    seed(db_url, _drifted_fixture())
+    result = _run(db_url)
+    assert result["totals"] == {"failures": 20, "uncataloged": 0, "services": 1, "codes": 2}
+    assert result["by_code"] == [
+        {
+            "code": "PROVIDER_OVERLOADED",
+            "category": "overloaded",
+            "severity": "high",
+            "count": 15,
+            "share": 0.75,
+            "baseline_share": 0.0,
+        },
+        {
+            "code": "RATE_LIMITED",
+            "category": "rate_limit",
+            "severity": "medium",
+            "count": 5,
+            "share": 0.25,
+            "baseline_share": 1.0,
+        },
+    ]
+    assert result["new_patterns"] == [
+        {
+            "fingerprint": "0f" * 16,
+            "code": "PROVIDER_OVERLOADED",
+            "exception_type": "anthropic.InternalServerError",
+            "first_seen": "2026-11-28T11:10:00Z",
+            "occurrences": 15,
+        }
+    ]
+    # P = (0.75, 0.25), Q = (0, 1): JSD = ½(0.75 + 0.25·log2 0.4) + ½·log2 1.6 = 0.548795
+    assert result["drift"] == {
+        "method": "jensen_shannon_divergence_base2",
+        "score": 0.548795,
+        "threshold": 0.1,
+        "drifted": True,
+    }
+
+
+def test_the_same_drift_below_the_minimum_count_is_not_called(db_url: str) -> None:
+    seed(db_url, _drifted_fixture())
+    result = _run(db_url, min_failures=21)
+    assert result["drift"]["score"] == 0.548795  # type: ignore[index]
+    assert result["drift"]["drifted"] is False  # type: ignore[index]
+    assert _run(db_url, drift_threshold=0.6)["drift"]["drifted"] is False  # type: ignore[index]
+
+
+def test_empty_database_gives_zeros(db_url: str) -> None:
+    seed(db_url, [])
+    result = _run(db_url)
+    assert result["totals"] == {"failures": 0, "uncataloged": 0, "services": 0, "codes": 0}
+    assert result["by_code"] == result["by_service"] == result["new_patterns"] == []
+    assert result["drift"]["score"] is None  # type: ignore[index]
+    assert result["drift"]["drifted"] is False  # type: ignore[index]
+
+
+def test_store_keeps_the_result_for_history(db_url: str) -> None:
+    seed(db_url, _drifted_fixture())
+    queries = AggregateQueries.from_url(db_url)
+    spec = AggregateSpec(now=NOW)
+    result = compute_aggregate(queries, spec)
+    first = queries.save(to_record(spec, result, NOW + timedelta(seconds=3)))
+    later = AggregateSpec(now=NOW + timedelta(hours=1))
+    second = queries.save(
+        to_record(later, compute_aggregate(queries, later), NOW + timedelta(hours=1))
+    )
+    assert second > first
+    history = queries.history()
+    queries.close()
+    assert [h.window_end for h in history] == [NOW + timedelta(hours=1), NOW]
+    stored = history[1]
+    assert stored.computed_at == NOW + timedelta(seconds=3)
+    assert (stored.window_start, stored.baseline_start, stored.baseline_end) == (
+        WINDOW_START,
+        BASELINE_START,
+        WINDOW_START,
+    )
+    assert (stored.total, stored.uncataloged, stored.drifted) == (20, 0, True)
+    assert stored.drift_score == pytest.approx(0.548795)
+    assert stored.result == result
+
+
+def test_store_before_migration_0002_says_to_upgrade(db_url: str) -> None:
+    upgrade(db_url, "0001")
+    queries = AggregateQueries.from_url(db_url)
+    spec = AggregateSpec(now=NOW)
+    result = compute_aggregate(queries, spec)
+    with pytest.raises(SchemaMissing, match="failcat db upgrade"):
+        queries.save(to_record(spec, result, NOW))
+    queries.close()
+
+
+def test_migration_0002_matches_the_table_definition_and_downgrades(db_url: str) -> None:
+    upgrade(db_url)
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": False})
+            differences = compare_metadata(context, metadata)
+        assert differences == []
+        downgrade(db_url, "0001")
+        inspector = sa.inspect(engine)
+        assert failure_aggregates.name not in inspector.get_table_names()
+        assert "ix_failure_patterns_first_seen" not in {
+            index["name"] for index in inspector.get_indexes("failure_patterns")
+        }
+        upgrade(db_url)
+        assert failure_aggregates.name in sa.inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
