@@ -16,9 +16,10 @@ For each failure, in this order:
    few resource attributes (service version, namespace, instance, deployment environment), the
    instrumentation scope name (``otel.scope.name``) and the span name (``failcat.span.name``).
 
-Every string is also made storable: NUL characters, which PostgreSQL refuses in text and JSON,
-are removed, and the service name and exception type are capped at
-:data:`MAX_NAME_LENGTH` characters. A value the database would refuse would otherwise fail the
+Every value is also made storable: NUL characters, which PostgreSQL refuses in text and JSON,
+are removed; non-finite doubles in attributes (NaN, infinities), which JSON cannot hold, become
+the strings ``"nan"``, ``"inf"``, ``"-inf"``; and the service name and exception type are capped
+at :data:`MAX_NAME_LENGTH` characters. A value the database would refuse would otherwise fail the
 whole batch, and a retrying sender would send it again forever.
 
 Reloading the catalog: ``preparer.catalog = new_catalog`` (or :meth:`FailurePreparer.with_catalog`)
@@ -30,6 +31,7 @@ attribute once per call, so one batch is matched against one catalog and carries
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
@@ -139,6 +141,8 @@ class FailurePreparer:
             return [self._redact_value(item) for item in value]
         if isinstance(value, dict):
             return self._redact_mapping(value)
+        if isinstance(value, float) and not math.isfinite(value):
+            return repr(value)  # "nan", "inf", "-inf": PostgreSQL's JSON has no such numbers
         return value
 
 

@@ -6,6 +6,7 @@ Uses the real catalog parser, the real redactor and real OTLP bytes; nothing is 
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import datetime, timezone
 
 import pytest
@@ -207,7 +208,7 @@ def test_values_the_database_would_refuse_are_made_storable(preparer: FailurePre
         service_name="svc\x00" + "s" * 1000,
         exception_type="bad\x00type",
         exception_message="nul\x00here",
-        attributes={"k\x00": "v\x00"},
+        attributes={"k\x00": "v\x00", "ratio": float("nan"), "limits": [float("inf"), 1.5]},
     )
 
     [(failure, _)] = preparer.prepare([event])
@@ -216,6 +217,9 @@ def test_values_the_database_would_refuse_are_made_storable(preparer: FailurePre
     assert len(failure.service_name) == MAX_NAME_LENGTH
     assert failure.exception_type == "badtype"
     assert failure.attributes["k"] == "v"
+    assert failure.attributes["ratio"] == "nan"
+    assert failure.attributes["limits"] == ["inf", 1.5]
+    json.dumps(failure.attributes, allow_nan=False)  # raises if anything non-finite is left
 
 
 def test_swapping_the_catalog_changes_the_next_batch(preparer: FailurePreparer) -> None:
