@@ -247,17 +247,25 @@ def _emit_log_record(
     log_context = (
         trace.set_span_in_context(span) if span is not None else otel_context.get_current()
     )
-    logger.emit(
-        LogRecord(
-            timestamp=time.time_ns(),
-            context=log_context,
-            severity_text="ERROR",
-            severity_number=SeverityNumber.ERROR,
-            body=message,
-            attributes=dict(event_attributes),
-            event_name=names.EXCEPTION_EVENT_NAME,
+    common: dict[str, Any] = {
+        "timestamp": time.time_ns(),
+        "severity_text": "ERROR",
+        "severity_number": SeverityNumber.ERROR,
+        "body": message,
+        "attributes": dict(event_attributes),
+    }
+    try:
+        record = LogRecord(context=log_context, event_name=names.EXCEPTION_EVENT_NAME, **common)
+    except TypeError:
+        # OpenTelemetry API before 1.35: no context or event name on LogRecord yet.
+        span_context = trace.get_current_span(log_context).get_span_context()
+        record = LogRecord(
+            trace_id=span_context.trace_id,
+            span_id=span_context.span_id,
+            trace_flags=span_context.trace_flags,
+            **common,
         )
-    )
+    logger.emit(record)
 
 
 def _service_name(tracer_provider: object) -> str:
