@@ -136,3 +136,13 @@ def test_ordinary_bug_stays_uncataloged(catalog: Catalog, case: Mapping[str, Any
     match = catalog.match(_event(case))
     assert match.code == UNCATALOGED, f"matched {match.code}; reasons: {match.reasons}"
     assert match.entry is None
+
+
+def test_every_runbook_url_points_at_a_row_of_the_docs(catalog: Catalog) -> None:
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "default-catalog.md").read_text("utf-8")
+    dangling = [
+        entry.code
+        for entry in catalog.entries
+        if entry.runbook_url and f'<a id="{entry.runbook_url.rpartition("#")[2]}"></a>' not in docs
+    ]
+    assert not dangling, f"runbook_url anchors missing from docs/default-catalog.md: {dangling}"
