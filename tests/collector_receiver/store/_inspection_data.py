@@ -82,3 +82,52 @@ def seed(url: str, failures: Sequence[MatchedFailure]) -> None:
             store.write_batch(list(failures))
     finally:
         store.close()
+
+
+# -- hand-computed mixes for the aggregation job (window [11:00, 12:00), baseline the 24h before)
+
+WINDOW_START = NOW - timedelta(hours=1)
+BASELINE_START = NOW - timedelta(hours=25)
+
+
+def spread(n: int, start: timedelta, span: timedelta, **kwargs: str) -> list[MatchedFailure]:
+    """``n`` failures evenly inside [NOW - start, NOW - start + span)."""
+    step = span / n
+    return [failure(NOW - start + step * i, **kwargs) for i in range(n)]  # type: ignore[arg-type]
+
+
+def stable_mix() -> list[MatchedFailure]:
+    """Window 12/6/2 and baseline 60/30/10 of RATE_LIMITED/TIMEOUT/UNCATALOGED: JSD 0."""
+    rows: list[MatchedFailure] = []
+    # Window [11:00, 12:00): 12 RATE_LIMITED (planner), 6 TIMEOUT (coder), 2 UNCATALOGED.
+    rows += spread(11, timedelta(minutes=59), timedelta(minutes=59), code="RATE_LIMITED")
+    rows.append(failure(WINDOW_START, code="RATE_LIMITED"))  # on the window's start: inside
+    rows += spread(6, timedelta(minutes=50), timedelta(minutes=40), code="TIMEOUT", service="coder")
+    rows += spread(2, timedelta(minutes=30), timedelta(minutes=10), code="UNCATALOGED")
+    # Baseline: 60 / 30 / 10, the same mix.
+    rows += spread(59, timedelta(hours=24), timedelta(hours=23), code="RATE_LIMITED")
+    rows.append(failure(BASELINE_START, code="RATE_LIMITED"))  # on the baseline's start: inside
+    rows += spread(30, timedelta(hours=20), timedelta(hours=10), code="TIMEOUT", service="coder")
+    rows += spread(10, timedelta(hours=5), timedelta(hours=3), code="UNCATALOGED")
+    # Outside both: at the window's end (exclusive) and just before the baseline.
+    rows.append(failure(NOW, code="TOOL_FAILED"))
+    rows.append(failure(BASELINE_START - timedelta(microseconds=1), code="TOOL_FAILED"))
+    return rows
+
+
+def drifted_mix() -> list[MatchedFailure]:
+    """Baseline 100 RATE_LIMITED; window 5 RATE_LIMITED + 15 new PROVIDER_OVERLOADED."""
+    rows: list[MatchedFailure] = []
+    # Baseline: 100 RATE_LIMITED. Window: 5 RATE_LIMITED and 15 PROVIDER_OVERLOADED, a code
+    # (and fingerprint) never seen before, first at 11:10.
+    rows += spread(100, timedelta(hours=25), timedelta(hours=24), code="RATE_LIMITED")
+    rows += spread(5, timedelta(minutes=55), timedelta(minutes=50), code="RATE_LIMITED")
+    rows += spread(
+        15,
+        timedelta(minutes=50),
+        timedelta(minutes=45),
+        code="PROVIDER_OVERLOADED",
+        exception_type="anthropic.InternalServerError",
+        fingerprint="0f" * 16,
+    )
+    return rows

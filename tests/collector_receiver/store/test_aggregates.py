@@ -15,43 +15,16 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from collector_receiver.aggregate import AggregateSpec, compute_aggregate, to_record
-from collector_receiver.events import MatchedFailure
 from collector_receiver.store import downgrade, upgrade
 from collector_receiver.store.aggregates import AggregateQueries, failure_aggregates
 from collector_receiver.store.queries import SchemaMissing
 from collector_receiver.store.tables import metadata
-from tests.collector_receiver.store._inspection_data import NOW, failure, seed
+from tests.collector_receiver.store._inspection_data import NOW, drifted_mix, seed, stable_mix
 
 WINDOW_START = NOW - timedelta(hours=1)
 BASELINE_START = NOW - timedelta(hours=25)
 
 TOP_KEYS = ["window", "baseline", "totals", "by_code", "by_service", "new_patterns", "drift"]
-
-
-def _spread(n: int, start: timedelta, span: timedelta, **kwargs: str) -> list[MatchedFailure]:
-    """``n`` failures evenly inside [NOW - start, NOW - start + span)."""
-    step = span / n
-    return [failure(NOW - start + step * i, **kwargs) for i in range(n)]  # type: ignore[arg-type]
-
-
-def _stable_fixture() -> list[MatchedFailure]:
-    rows: list[MatchedFailure] = []
-    # Window [11:00, 12:00): 12 RATE_LIMITED (planner), 6 TIMEOUT (coder), 2 UNCATALOGED.
-    rows += _spread(11, timedelta(minutes=59), timedelta(minutes=59), code="RATE_LIMITED")
-    rows.append(failure(WINDOW_START, code="RATE_LIMITED"))  # on the window's start: inside
-    rows += _spread(
-        6, timedelta(minutes=50), timedelta(minutes=40), code="TIMEOUT", service="coder"
-    )
-    rows += _spread(2, timedelta(minutes=30), timedelta(minutes=10), code="UNCATALOGED")
-    # Baseline: 60 / 30 / 10, the same mix.
-    rows += _spread(59, timedelta(hours=24), timedelta(hours=23), code="RATE_LIMITED")
-    rows.append(failure(BASELINE_START, code="RATE_LIMITED"))  # on the baseline's start: inside
-    rows += _spread(30, timedelta(hours=20), timedelta(hours=10), code="TIMEOUT", service="coder")
-    rows += _spread(10, timedelta(hours=5), timedelta(hours=3), code="UNCATALOGED")
-    # Outside both: at the window's end (exclusive) and just before the baseline.
-    rows.append(failure(NOW, code="TOOL_FAILED"))
-    rows.append(failure(BASELINE_START - timedelta(microseconds=1), code="TOOL_FAILED"))
-    return rows
 
 
 def _run(url: str, **spec: object) -> dict[str, object]:
@@ -63,7 +36,7 @@ def _run(url: str, **spec: object) -> dict[str, object]:
 
 
 def test_stable_mix_counts_shares_and_verdict(db_url: str) -> None:
-    seed(db_url, _stable_fixture())
+    seed(db_url, stable_mix())
     result = _run(db_url)
 
     assert list(result) == TOP_KEYS
@@ -113,25 +86,8 @@ def test_stable_mix_counts_shares_and_verdict(db_url: str) -> None:
     }
 
 
-def _drifted_fixture() -> list[MatchedFailure]:
-    rows: list[MatchedFailure] = []
-    # Baseline: 100 RATE_LIMITED. Window: 5 RATE_LIMITED and 15 PROVIDER_OVERLOADED, a code
-    # (and fingerprint) never seen before, first at 11:10.
-    rows += _spread(100, timedelta(hours=25), timedelta(hours=24), code="RATE_LIMITED")
-    rows += _spread(5, timedelta(minutes=55), timedelta(minutes=50), code="RATE_LIMITED")
-    rows += _spread(
-        15,
-        timedelta(minutes=50),
-        timedelta(minutes=45),
-        code="PROVIDER_OVERLOADED",
-        exception_type="anthropic.InternalServerError",
-        fingerprint="0f" * 16,
-    )
-    return rows
-
-
 def test_drifted_mix_with_a_new_pattern(db_url: str) -> None:
-    seed(db_url, _drifted_fixture())
+    seed(db_url, drifted_mix())
     result = _run(db_url)
     assert result["totals"] == {"failures": 20, "uncataloged": 0, "services": 1, "codes": 2}
     assert result["by_code"] == [
@@ -171,7 +127,7 @@ def test_drifted_mix_with_a_new_pattern(db_url: str) -> None:
 
 
 def test_the_same_drift_below_the_minimum_count_is_not_called(db_url: str) -> None:
-    seed(db_url, _drifted_fixture())
+    seed(db_url, drifted_mix())
     result = _run(db_url, min_failures=21)
     assert result["drift"]["score"] == 0.548795  # type: ignore[index]
     assert result["drift"]["drifted"] is False  # type: ignore[index]
@@ -188,7 +144,7 @@ def test_empty_database_gives_zeros(db_url: str) -> None:
 
 
 def test_store_keeps_the_result_for_history(db_url: str) -> None:
-    seed(db_url, _drifted_fixture())
+    seed(db_url, drifted_mix())
     queries = AggregateQueries.from_url(db_url)
     spec = AggregateSpec(now=NOW)
     result = compute_aggregate(queries, spec)
