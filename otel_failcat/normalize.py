@@ -111,7 +111,7 @@ _RULES: tuple[tuple[str, str], ...] = (
         + _EXT_END
         + r"(?![A-Za-z0-9_./-])"
         # Windows drive or UNC; segments may hold spaces only when another segment follows
-        + r"|(?<![A-Za-z0-9\\])(?:[A-Za-z]:|\\\\[A-Za-z0-9_.$-]{1,255})"
+        + r"|(?<![A-Za-z0-9\\])(?:[A-Za-z]:(?=\\)|\\\\[A-Za-z0-9_.$-]{1,255})"
         + rf"(?:\\{_WIN_SEG_SPACED}(?=\\))*(?:\\{_WIN_SEG})?\\?",
     ),
     (
