@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import subprocess
 import sys
+import textwrap
 
 import pytest
 from opentelemetry._logs import NoOpLoggerProvider
@@ -42,3 +44,35 @@ def test_everything_works_silently_on_noop_providers(
     out = capsys.readouterr()
     assert out.out == ""
     assert "nowhere" not in out.err and "crash" not in out.err
+
+
+def test_a_process_without_any_sdk_stays_silent() -> None:
+    """A plain interpreter: only the API's default (proxy) providers exist."""
+    script = textwrap.dedent(
+        """
+        import asyncio, logging, threading
+        from otel_failcat import FailcatInstrumentor, record_failure, track
+        from otel_failcat._internal_errors import internal_error_count
+
+        logging.basicConfig(level=logging.CRITICAL + 1)  # the user's own logging stays quiet
+        threading.excepthook = lambda args: None         # and so do the user's own hooks
+        FailcatInstrumentor().instrument()
+        record_failure(ValueError("explicit"))
+        try:
+            with track("step"):
+                raise KeyError("k")
+        except KeyError:
+            pass
+        threading.Thread(target=lambda: 1 / 0).start()
+        loop = asyncio.new_event_loop()
+        loop.set_exception_handler(lambda loop, context: None)
+        loop.call_soon(lambda: [][1])
+        loop.run_until_complete(asyncio.sleep(0.01))
+        FailcatInstrumentor().uninstrument()
+        assert internal_error_count() == 0, internal_error_count()
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 
-from otel_failcat import record_failure
+from otel_failcat import _internal_errors, record_failure
 from otel_failcat._guard import is_recording
 from otel_failcat._internal_errors import INTERNAL_LOGGER_NAME, internal_error_count
 from otel_failcat.redaction import Redactor
@@ -55,6 +55,7 @@ def test_a_redaction_bug_is_swallowed_logged_once_and_counted(
         raise RuntimeError("redactor bug")
 
     monkeypatch.setattr(Redactor, "message", broken)
+    monkeypatch.setattr(_internal_errors, "_logged_places", set())  # as in a fresh process
     before = internal_error_count()
     with caplog.at_level(logging.WARNING, logger=INTERNAL_LOGGER_NAME):
         record_failure(raise_and_catch(ValueError("one")))
@@ -63,6 +64,7 @@ def test_a_redaction_bug_is_swallowed_logged_once_and_counted(
     assert internal_error_count() == before + 2
     assert instrumented.exception_events() == []
     assert not is_recording()
-    mine = [r for r in caplog.records if r.name == INTERNAL_LOGGER_NAME]
-    assert len(mine) <= 1  # once per place per process (0 if an earlier test logged it)
-    assert all(r.levelno == logging.WARNING for r in mine)
+    (logged,) = [r for r in caplog.records if r.name == INTERNAL_LOGGER_NAME]  # once
+    assert logged.levelno == logging.WARNING
+    assert "recording a failure (explicit)" in logged.getMessage()
+    assert logged.exc_info is not None and "redactor bug" in str(logged.exc_info[1])
