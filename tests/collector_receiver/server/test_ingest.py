@@ -1,0 +1,143 @@
+"""OtlpIngest with the real decode, catalog, redactor and store: what is committed, what is
+counted, and which outcomes ask the sender to retry."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from collector_receiver.catalog import load_catalog
+from collector_receiver.pipeline import FailurePreparer
+from collector_receiver.server._batch_writer import GroupCommitWriter
+from collector_receiver.server.ingest import OtlpIngest, RetryLater
+from collector_receiver.server.metrics import ReceiverMetrics
+from collector_receiver.store import FailureStore, StoreUnavailable, WriteResult, upgrade
+from otel_failcat.redaction import Redactor
+from tests.collector_receiver.otlp._helpers import exception_event, resource, span, trace_request
+
+PROTOBUF = "application/x-protobuf"
+#: Nothing listens on port 1: every connection attempt is refused at once.
+UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/failcat"
+
+
+@dataclass
+class Rig:
+    ingest: OtlpIngest
+    metrics: ReceiverMetrics
+    committed: list[WriteResult]
+
+    def counter(self, name: str, **labels: str) -> float:
+        text = self.metrics.exposition().decode()
+        total = 0.0
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == name and all(
+                    sample.labels.get(k) == v for k, v in labels.items()
+                ):
+                    total += sample.value
+        return total
+
+
+async def _rig(url: str, *, start: bool = True) -> AsyncIterator[Rig]:
+    store = FailureStore.from_url(url)
+    metrics = ReceiverMetrics()
+    committed: list[WriteResult] = []
+
+    def on_commit(result: WriteResult, seconds: float) -> None:  # as the Receiver wires it
+        committed.append(result)
+        metrics.record_committed(
+            result.inserted, [(p.service_name, p.code) for p in result.new_patterns]
+        )
+
+    writer: GroupCommitWriter[WriteResult] = GroupCommitWriter(
+        store.write_batch,
+        max_batch_failures=1000,
+        max_queued_requests=8,
+        on_commit=on_commit,
+        is_retryable_group_error=lambda exc: isinstance(exc, StoreUnavailable),
+    )
+    if start:
+        writer.start()
+    preparer = FailurePreparer(load_catalog(), Redactor())
+    try:
+        yield Rig(OtlpIngest(preparer, writer, metrics), metrics, committed)
+    finally:
+        await asyncio.to_thread(writer.close, 10)
+        store.close()
+        metrics.shutdown()
+
+
+@pytest.fixture
+async def rig(sqlite_url: str) -> AsyncIterator[Rig]:
+    upgrade(sqlite_url)
+    async for value in _rig(sqlite_url):
+        yield value
+
+
+def _body(spans: int, failures: int, service: str = "svc") -> bytes:
+    trace_id = secrets.token_bytes(16)
+    items = [
+        span(
+            f"step-{i}",
+            trace_id=trace_id,
+            span_id=secrets.token_bytes(8),
+            attributes={"payload": "x" * 100},
+            events=[exception_event("KeyError", f"missing {i}")] if i < failures else [],
+        )
+        for i in range(spans)
+    ]
+    return trace_request(items, res=resource(service)).SerializeToString()
+
+
+async def test_a_large_request_is_decoded_and_matched_off_the_loop_and_committed(
+    rig: Rig,
+) -> None:
+    body = _body(spans=2000, failures=40)
+    assert len(body) > 256 * 1024  # takes the worker-thread path for decode and for matching
+    outcome = await rig.ingest.export("traces", body, PROTOBUF)
+    assert (outcome.items, outcome.rejected, outcome.failures) == (2000, 0, 40)
+    assert sum(len(r.inserted) for r in rig.committed) == 40
+    assert rig.counter("failcat_failures_total") == 40
+    assert rig.counter("failcat_otlp_items_total", outcome="accepted", signal="traces") == 2000
+    assert rig.counter("failcat_match_duration_seconds_count") == 1
+
+
+async def test_a_repeated_request_counts_its_failures_once(rig: Rig) -> None:
+    body = _body(spans=3, failures=2)
+    await rig.ingest.export("traces", body, PROTOBUF)
+    await rig.ingest.export("traces", body, PROTOBUF)
+    assert rig.counter("failcat_failures_total") == 2
+    assert sum(r.duplicates for r in rig.committed) == 2
+
+
+async def test_requests_without_failures_never_touch_the_database() -> None:
+    async for rig in _rig(UNREACHABLE):
+        outcome = await rig.ingest.export("traces", _body(spans=5, failures=0), PROTOBUF)
+        assert outcome.failures == 0
+        assert rig.counter("failcat_otlp_items_total", outcome="accepted") == 5
+        assert rig.counter("failcat_persist_errors_total") == 0
+
+
+async def test_an_unreachable_database_asks_the_sender_to_retry() -> None:
+    async for rig in _rig(UNREACHABLE):
+        with pytest.raises(RetryLater) as retry:
+            await rig.ingest.export("traces", _body(spans=2, failures=1), PROTOBUF)
+        assert retry.value.reason == "unavailable"
+        assert retry.value.retry_after_seconds > 0
+        assert rig.counter("failcat_persist_errors_total", reason="unavailable") == 1
+        # nothing is counted as accepted: the sender will send these items again
+        assert rig.counter("failcat_otlp_items_total") == 0
+
+
+async def test_a_writer_that_takes_nothing_more_asks_the_sender_to_retry(sqlite_url: str) -> None:
+    upgrade(sqlite_url)
+    async for rig in _rig(sqlite_url, start=False):
+        with pytest.raises(RetryLater) as retry:
+            await rig.ingest.export("traces", _body(spans=2, failures=1), PROTOBUF)
+        assert retry.value.reason == "queue_full"
+        assert rig.counter("failcat_persist_errors_total", reason="queue_full") == 1
