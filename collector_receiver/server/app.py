@@ -21,12 +21,11 @@ import asyncio
 import logging
 import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 from grpc import aio
-from otel_failcat.redaction import RedactionSettings, Redactor
 
 from collector_receiver.catalog import Catalog, CatalogError, load_catalog
 from collector_receiver.pipeline import FailurePreparer
@@ -47,6 +46,7 @@ from collector_receiver.store import (
     upgrade,
 )
 from collector_receiver.store.queries import FailureQueries
+from otel_failcat.redaction import RedactionSettings, Redactor
 
 #: How long SIGTERM waits for requests in flight before closing connections anyway.
 _DRAIN_SECONDS = 30.0
@@ -326,4 +326,4 @@ def _one_line(error: BaseException | None) -> str:
     return " ".join(str(error).split()) if error is not None else ""
 
 
-__all__: Sequence[str] = ("Receiver", "StartupError", "serve")
+__all__ = ["Receiver", "StartupError", "serve"]
