@@ -3,6 +3,7 @@ and one-line startup errors."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import signal
 import subprocess
@@ -139,6 +140,10 @@ def test_sighup_reloads_a_good_catalog_and_refuses_a_bad_one(
     assert receiver.alive()
     assert http_post(url, _acme_failure("svc-reload"), headers)[0] == 200
 
+    status, body = http_get(f"{receiver.api_url}/api/v1/catalog", AUTH)
+    assert status == 200
+    listed = [item["code"] for item in json.loads(body)["items"] if item["in_catalog"]]
+    assert listed == ["ACME_TOOL_BROKEN"]  # the query API shows the catalog in use
     assert _codes(receiver, "svc-reload") == [
         ("ACME_TOOL_FAILED", "v1"),
         ("ACME_TOOL_BROKEN", "v2"),
