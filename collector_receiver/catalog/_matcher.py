@@ -16,6 +16,7 @@ by a stronger rule; then the highest ``priority`` wins, then the earliest in the
 
 from __future__ import annotations
 
+import heapq
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -87,20 +88,13 @@ class _CompiledAttribute:
 @dataclass(frozen=True, slots=True)
 class _CompiledEntry:
     entry: CatalogEntry
-    #: position in preference order: highest priority first, then file order
-    rank: int
+    #: position in the file, counting from 0
+    position: int
     #: ids of this entry's patterns in the shared set, in the entry's order
     pattern_ids: tuple[int, ...]
+    pattern_id_set: frozenset[int]
     attributes: tuple[_CompiledAttribute, ...]
     error_types: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
-class _Verdict:
-    compiled: _CompiledEntry
-    reasons: tuple[str, ...]
-    weak: bool
-    typed: bool
 
 
 class Matcher:
@@ -108,20 +102,21 @@ class Matcher:
 
     __slots__ = (
         "_by_key",
-        "_entries",
-        "_pattern_owner",
+        "_by_rank",
         "_pattern_regexes",
+        "_rank_of",
         "_sentinel",
         "_set",
-        "_untyped",
+        "_untyped_ranks",
     )
 
     def __init__(self, entries: Sequence[CatalogEntry], source: str) -> None:
         order = sorted(range(len(entries)), key=lambda i: (-entries[i].priority, i))
-        rank_of = {position: rank for rank, position in enumerate(order)}
+        rank_of = [0] * len(entries)
+        for rank, position in enumerate(order):
+            rank_of[position] = rank
         by_key: dict[_types.Key, list[tuple[int, int]]] = {}
-        untyped: list[int] = []
-        pattern_owner: list[tuple[int, int]] = []
+        untyped_ranks: list[int] = []
         pattern_regexes: list[re2._Regexp] = []
         pattern_set = re2.Set.SearchSet(_set_options())
         compiled: list[_CompiledEntry] = []
@@ -132,7 +127,7 @@ class Matcher:
                 for key in _types.catalog_keys(name):
                     by_key.setdefault(key, []).append((position, name_index))
             if not rule.exception_types:
-                untyped.append(position)
+                untyped_ranks.append(rank_of[position])
             ids = []
             for pattern_index, pattern in enumerate(rule.message_patterns):
                 try:
@@ -140,19 +135,19 @@ class Matcher:
                     set_id = pattern_set.Add(pattern)
                 except re2.error as exc:
                     raise CatalogError(
-                        f"{where}: match.message_patterns[{pattern_index}] {quote(pattern)} is not "
-                        f"a valid RE2 regex: {re2_reason(exc)}"
+                        f"{where}: match.message_patterns[{pattern_index}] {quote(pattern)} is "
+                        f"not a valid RE2 regex: {re2_reason(exc)}"
                     ) from None
-                if set_id != len(pattern_owner):  # the set numbers patterns in Add order
+                if set_id != len(pattern_regexes):  # the set numbers patterns in Add order
                     raise AssertionError("re2.Set numbered patterns unexpectedly")
-                pattern_owner.append((position, pattern_index))
                 pattern_regexes.append(regex)
                 ids.append(set_id)
             compiled.append(
                 _CompiledEntry(
                     entry=entry,
-                    rank=rank_of[position],
+                    position=position,
                     pattern_ids=tuple(ids),
+                    pattern_id_set=frozenset(ids),
                     attributes=tuple(_compile_attribute(rule, where) for rule in rule.attributes),
                     error_types=frozenset(rule.error_types),
                 )
@@ -168,10 +163,10 @@ class Matcher:
                 f"budget ({SET_MAX_MEM >> 20} MiB); simplify or remove some patterns"
             ) from None
         self._set = pattern_set
-        self._entries = tuple(compiled)
+        self._by_rank = tuple(compiled[position] for position in order)
+        self._rank_of = tuple(rank_of)
         self._by_key = {key: tuple(hits) for key, hits in by_key.items()}
-        self._untyped = tuple(untyped)
-        self._pattern_owner = tuple(pattern_owner)
+        self._untyped_ranks = tuple(sorted(untyped_ranks))
         self._pattern_regexes = tuple(pattern_regexes)
 
     def best(
@@ -182,56 +177,78 @@ class Matcher:
         attributes: Mapping[str, AttributeValue],
         error_type: str | None,
     ) -> tuple[CatalogEntry, tuple[str, ...]] | None:
-        """The winning entry and its reasons, or None when no entry matches."""
+        """The winning entry and its reasons, or None when no entry matches.
+
+        Candidates are visited in preference order and only tested (booleans, set lookups);
+        the reasons are spelled out for the winner alone. The loop stops at the first match
+        that no later entry can beat: one that matched on a type by a strong rule, or the
+        first match of all if it is not a class-name-only one.
+        """
         type_hits = self._type_hits(exception_type, cause_types)
-        candidates = sorted(
-            (*type_hits.keys(), *self._untyped), key=lambda p: self._entries[p].rank
-        )
-        if not candidates:
-            return None
+        typed_ranks = sorted(self._rank_of[position] for position in type_hits)
         message_hits: frozenset[int] | None = None
-        verdicts: list[_Verdict] = []
-        for position in candidates:
-            compiled = self._entries[position]
-            reasons: list[str] = []
-            hit = type_hits.get(position)
-            if hit is not None:
-                reasons.append(hit.describe())
-            if compiled.pattern_ids:
+        first: _CompiledEntry | None = None
+        first_not_weak: _CompiledEntry | None = None
+        winner: _CompiledEntry | None = None
+        for rank in heapq.merge(self._untyped_ranks, typed_ranks):
+            candidate = self._by_rank[rank]
+            if candidate.pattern_ids:
                 if message_hits is None:
-                    message_hits = self._scan(message, candidates)
-                found = next((i for i in compiled.pattern_ids if i in message_hits), None)
-                if found is None:
+                    message_hits = self._scan(message)
+                if message_hits.isdisjoint(candidate.pattern_id_set):
                     continue
-                _, pattern_index = self._pattern_owner[found]
-                pattern = compiled.entry.match.message_patterns[pattern_index]
-                reasons.append(f"message_patterns[{pattern_index}] {quote(pattern)} matched")
-            if compiled.attributes:
-                said = next(
-                    (r for r in (a.explain(attributes) for a in compiled.attributes) if r), None
-                )
-                if said is None:
-                    continue
-                reasons.append(said)
-            if compiled.error_types:
-                if error_type is None or error_type not in compiled.error_types:
-                    continue
-                said = quote(error_type)
-                reasons.append(f"error_types {said} matched error.type {said}")
-            verdicts.append(
-                _Verdict(
-                    compiled,
-                    tuple(f"{compiled.entry.code}: {r}" for r in reasons),
-                    weak=hit is not None and hit.weak,
-                    typed=hit is not None and not hit.weak,
-                )
-            )
-        if not verdicts:
+            if candidate.attributes and not any(
+                a.explain(attributes) for a in candidate.attributes
+            ):
+                continue
+            if candidate.error_types and (
+                error_type is None or error_type not in candidate.error_types
+            ):
+                continue
+            hit = type_hits.get(candidate.position)
+            if first is None:
+                first = candidate
+            if hit is not None and hit.weak:
+                continue
+            if first_not_weak is None:
+                first_not_weak = candidate
+            if hit is not None or first is candidate:
+                winner = first_not_weak
+                break
+        else:
+            winner = first  # no strong type match: class-name-only matches keep their rank
+        if winner is None:
             return None
-        if any(v.typed for v in verdicts):
-            verdicts = [v for v in verdicts if not v.weak]
-        winner = verdicts[0]  # candidates were visited in preference order
-        return winner.compiled.entry, winner.reasons
+        return winner.entry, self._reasons(
+            winner, type_hits.get(winner.position), message_hits, attributes, error_type
+        )
+
+    def _reasons(
+        self,
+        winner: _CompiledEntry,
+        hit: _types.TypeHit | None,
+        message_hits: frozenset[int] | None,
+        attributes: Mapping[str, AttributeValue],
+        error_type: str | None,
+    ) -> tuple[str, ...]:
+        reasons: list[str] = []
+        if hit is not None:
+            reasons.append(hit.describe())
+        if winner.pattern_ids and message_hits is not None:
+            index = next(i for i, pid in enumerate(winner.pattern_ids) if pid in message_hits)
+            pattern = winner.entry.match.message_patterns[index]
+            reasons.append(f"message_patterns[{index}] {quote(pattern)} matched")
+        for attribute in winner.attributes:
+            said = attribute.explain(attributes)
+            if said is not None:
+                reasons.append(said)
+                break
+        if winner.error_types and error_type is not None:
+            reasons.append(
+                f"error_types {quote(error_type)} matched error.type {quote(error_type)}"
+            )
+        code = winner.entry.code
+        return tuple(f"{code}: {reason}" for reason in reasons)
 
     def _type_hits(
         self, exception_type: str, cause_types: Sequence[str]
@@ -240,7 +257,9 @@ class Matcher:
         for failure_type, role in _types.failure_types(exception_type, cause_types):
             for key in _types.failure_keys(failure_type):
                 for position, name_index in self._by_key.get(key, ()):
-                    name = self._entries[position].entry.match.exception_types[name_index]
+                    name = self._by_rank[self._rank_of[position]].entry.match.exception_types[
+                        name_index
+                    ]
                     rule = _types.rule_between(name, failure_type)
                     if rule is None:  # pragma: no cover - the keys are built from the same rules
                         continue
@@ -250,21 +269,18 @@ class Matcher:
                         best[position] = hit
         return best
 
-    def _scan(self, message: str, candidates: Sequence[int]) -> frozenset[int]:
+    def _scan(self, message: str) -> frozenset[int]:
         """Ids of the patterns that occur in (the head of) ``message``: one pass of the set."""
         text = utf8(message[:MAX_MESSAGE_CHARS])
         found = self._set.Match(text)
         if found:
             return frozenset(found)
-        # RE2 gave up (DFA out of memory). Fall back to the candidates' own regexes, which RE2
-        # runs with its NFA when the DFA cannot cope: slower, never wrong.
+        # RE2 gave up (DFA out of memory). Fall back to each regex alone, which RE2 runs with
+        # its NFA when the DFA cannot cope: slower, never wrong.
         _log.warning("catalog pattern set failed on a message; searching pattern by pattern")
-        hits = set()
-        for position in candidates:
-            for pattern_id in self._entries[position].pattern_ids:
-                if self._pattern_regexes[pattern_id].search(text) is not None:
-                    hits.add(pattern_id)
-        return frozenset(hits)
+        return frozenset(
+            i for i, regex in enumerate(self._pattern_regexes) if regex.search(text) is not None
+        )
 
 
 def utf8(text: str) -> bytes:
