@@ -7,8 +7,10 @@ write function once for the group — one transaction — and then resolves ever
 on the event loop. A request is therefore acknowledged only after the transaction holding its
 failures committed.
 
-The queue is bounded in requests: when it is full :meth:`submit` raises :class:`WriterBusy` at
-once, and the caller answers retryably. Memory stays bounded however fast senders are.
+The queue is bounded in requests and in failures waiting: when either bound is reached
+:meth:`submit` raises :class:`WriterBusy` at once, and the caller answers retryably. Memory stays
+bounded however fast senders are. (An empty queue always takes a request, however large, so a
+big batch from a Collector is never refused forever.)
 
 If a group's transaction fails with an error that is not "database unavailable", the group is
 retried one request per transaction, so one request the database refuses cannot fail the
@@ -56,6 +58,7 @@ class GroupCommitWriter(Generic[ResultT]):
         *,
         max_batch_failures: int,
         max_queued_requests: int,
+        max_queued_failures: int | None = None,
         on_commit: Callable[[ResultT, float], None] | None = None,
         on_error: Callable[[BaseException, float], None] | None = None,
         is_retryable_group_error: Callable[[BaseException], bool] = lambda exc: False,
@@ -65,6 +68,10 @@ class GroupCommitWriter(Generic[ResultT]):
         self._write = write
         self._max_batch_failures = max_batch_failures
         self._queue: queue.Queue[_Pending | None] = queue.Queue(maxsize=max_queued_requests)
+        self._max_queued_failures = max_queued_failures or max_batch_failures * max_queued_requests
+        #: Failures submitted and not yet taken by the writer thread (guarded by the lock).
+        self._queued_failures = 0
+        self._count_lock = threading.Lock()
         self._on_commit = on_commit
         self._on_error = on_error
         self._is_retryable = is_retryable_group_error
@@ -88,10 +95,15 @@ class GroupCommitWriter(Generic[ResultT]):
             raise WriterBusy("the receiver is shutting down")
         loop = asyncio.get_running_loop()
         pending = _Pending(failures=failures, loop=loop, future=loop.create_future())
-        try:
-            self._queue.put_nowait(pending)
-        except queue.Full:
-            raise WriterBusy("the write queue is full") from None
+        with self._count_lock:
+            waiting = self._queued_failures
+            if waiting and waiting + len(failures) > self._max_queued_failures:
+                raise WriterBusy(f"the write queue is full ({waiting} failures waiting)")
+            try:
+                self._queue.put_nowait(pending)
+            except queue.Full:
+                raise WriterBusy("the write queue is full") from None
+            self._queued_failures += len(failures)
         return pending.future
 
     def close(self, timeout: float | None = None) -> None:
@@ -101,10 +113,6 @@ class GroupCommitWriter(Generic[ResultT]):
             return
         self._queue.put(None)  # blocks only while the writer drains a full queue
         self._thread.join(timeout)
-
-    @property
-    def queued(self) -> int:
-        return self._queue.qsize()
 
     # -- writer thread -------------------------------------------------------------------
 
@@ -139,6 +147,8 @@ class GroupCommitWriter(Generic[ResultT]):
 
     def _write_group(self, group: list[_Pending]) -> None:
         failures = [f for pending in group for f in pending.failures]
+        with self._count_lock:
+            self._queued_failures -= len(failures)
         error = self._attempt(failures)
         if error is None:
             for pending in group:

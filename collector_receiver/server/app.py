@@ -48,6 +48,10 @@ from collector_receiver.store import (
 from collector_receiver.store.queries import FailureQueries
 from otel_failcat.redaction import RedactionSettings, Redactor
 
+#: Failures that may wait for the writer, at least (else 4 transactions' worth): with messages
+#: and stacktraces capped, this bounds the queue's memory to some hundreds of MB at worst.
+_MIN_QUEUED_FAILURES = 10_000
+
 #: How long SIGTERM waits for requests in flight before closing connections anyway.
 _DRAIN_SECONDS = 30.0
 
@@ -109,6 +113,7 @@ class Receiver:
             self._store.write_batch,
             max_batch_failures=settings.write_batch_size,
             max_queued_requests=settings.write_queue_size,
+            max_queued_failures=max(4 * settings.write_batch_size, _MIN_QUEUED_FAILURES),
             on_commit=self._committed,
             on_error=self._write_failed,
             is_retryable_group_error=lambda exc: isinstance(exc, StoreUnavailable),

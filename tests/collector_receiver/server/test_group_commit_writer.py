@@ -103,6 +103,28 @@ async def test_full_queue_answers_busy_at_once() -> None:
     assert sorted(k for group in write.groups for k in group) == ["a0", "b0", "b1"]
 
 
+async def test_failures_waiting_are_bounded_too_but_an_empty_queue_takes_any_request() -> None:
+    write = GatedWrite()
+    write.gate.clear()
+    writer: GroupCommitWriter[int] = GroupCommitWriter(
+        write, max_batch_failures=10, max_queued_requests=100, max_queued_failures=5
+    )
+    writer.start()
+    try:
+        held = writer.submit([matched_failure("a0")])
+        await _wait_entered(write)
+        big = writer.submit([matched_failure(f"b{i}") for i in range(8)])  # over 5, queue empty
+        with pytest.raises(WriterBusy):
+            writer.submit([matched_failure("c0")])
+        write.gate.set()
+        await asyncio.wait_for(asyncio.gather(held, big), 10)
+        # once written, the room is back
+        await asyncio.wait_for(writer.submit([matched_failure("d0")]), 10)
+    finally:
+        await asyncio.to_thread(writer.close, 10)
+    assert write.groups == [["a0"], [f"b{i}" for i in range(8)], ["d0"]]
+
+
 async def test_unavailable_database_fails_every_request_of_the_group() -> None:
     write = GatedWrite()
     write.gate.clear()
