@@ -7,20 +7,22 @@ from collector_receiver.events import FailureEvent
 
 
 def test_all_is_pinned() -> None:
-    assert sorted(catalog_package.__all__) == [
-        "MAX_MESSAGE_CHARS",
-        "SEVERITIES",
-        "AttributeRule",
-        "Catalog",
-        "CatalogEntry",
-        "CatalogError",
-        "Match",
-        "MatchInput",
-        "MatchRule",
-        "default_catalog_path",
-        "load_catalog",
-        "parse_catalog",
-    ]
+    assert sorted(catalog_package.__all__) == sorted(
+        [
+            "MAX_MESSAGE_CHARS",
+            "SEVERITIES",
+            "AttributeRule",
+            "Catalog",
+            "CatalogEntry",
+            "CatalogError",
+            "Match",
+            "MatchInput",
+            "MatchRule",
+            "default_catalog_path",
+            "load_catalog",
+            "parse_catalog",
+        ]
+    )
     for name in catalog_package.__all__:
         assert getattr(catalog_package, name) is not None
 
