@@ -17,9 +17,12 @@ import argparse
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from collector_receiver.events import AttributeValue
+
+if TYPE_CHECKING:
+    from collector_receiver.catalog import Catalog
 
 
 def register(subparsers: Any) -> None:
@@ -73,7 +76,7 @@ def _catalog_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _load(path: str | None) -> Any:
+def _load(path: str | None) -> Catalog:
     from collector_receiver.catalog import CatalogError, load_catalog
     from collector_receiver.cli import CommandError
 
