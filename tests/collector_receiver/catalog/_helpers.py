@@ -29,7 +29,8 @@ def entry(code: str, match: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
 def catalog_text(*entries: Mapping[str, Any], catalog_version: str = "test-1") -> str:
     """Catalog YAML with these entries, in this order."""
     document = {"version": 2, "catalog_version": catalog_version, "entries": list(entries)}
-    return yaml.safe_dump(document, sort_keys=False)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(document, Dumper=dumper, sort_keys=False, allow_unicode=True)
 
 
 def build(*entries: Mapping[str, Any], catalog_version: str = "test-1") -> Catalog:
