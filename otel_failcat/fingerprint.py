@@ -73,7 +73,8 @@ _MAX_STACKTRACE_INPUT = 262144
 _MAX_LINE = 4096
 
 _PY_FRAME = re.compile(
-    r'^[\s|]*File "(?P<file>[^"\n]{1,4096})", line \d+(?:, in (?P<func>.{1,512}))?'
+    r'^[ \t|]{0,64}File "(?P<file>[^"\n]{1,4096})", line \d+(?:, in (?P<func>.{1,512}))?',
+    re.MULTILINE,
 )
 _PY_STDLIB = re.compile(
     r"(?:^|/)lib(?:64)?/(?:python|pypy)\d+(?:\.\d+)?[a-z]?/|(?:^|/)python\d*[^/]{0,64}/lib/",
@@ -141,12 +142,15 @@ def _parse(stacktrace: str) -> list[_Frame]:
 
     Standard-library frames are not returned at all; library frames are, marked not in-app.
     """
-    lines = [line[:_MAX_LINE] for line in stacktrace[:_MAX_STACKTRACE_INPUT].splitlines()]
-    for parser in (_python_frames, _java_frames, _js_frames, _go_frames):
-        frames = list(parser(lines))
-        if frames:
-            return _collapse(frame for frame in frames if frame is not None)
-    return []
+    text = stacktrace[:_MAX_STACKTRACE_INPUT]
+    frames = list(_python_frames(text))
+    if not frames:
+        lines = [line[:_MAX_LINE] for line in text.splitlines()]
+        for parser in (_java_frames, _js_frames, _go_frames):
+            frames = list(parser(lines))
+            if frames:
+                break
+    return _collapse(frame for frame in frames if frame is not None)
 
 
 def _collapse(frames: Iterable[_Frame]) -> list[_Frame]:
@@ -157,12 +161,9 @@ def _collapse(frames: Iterable[_Frame]) -> list[_Frame]:
     return collapsed
 
 
-def _python_frames(lines: list[str]) -> Iterable[_Frame | None]:
+def _python_frames(text: str) -> Iterable[_Frame | None]:
     """Yield a frame per ``File`` line; ``None`` for recognised frames that never count."""
-    for line in lines:
-        match = _PY_FRAME.match(line)
-        if match is None:
-            continue
+    for match in _PY_FRAME.finditer(text):
         path = match["file"].replace("\\", "/")
         func = (match["func"] or "?").strip()
         if path.startswith("<"):

@@ -70,7 +70,7 @@ _RULES: tuple[tuple[str, str], ...] = (
     (
         "str",
         r"(?<![A-Za-z0-9>])'[^'\n]{0,512}'(?![A-Za-z0-9<])"
-        r"|(?<![A-Za-z0-9>])\"(?:[^\"\\\n]|\\.){0,512}\"(?![A-Za-z0-9<])",
+        r"|(?<![A-Za-z0-9>])\"[^\"\\\n]{0,512}(?:\\.[^\"\\\n]{0,512}){0,8}\"(?![A-Za-z0-9<])",
     ),
     (
         "url",
@@ -78,11 +78,12 @@ _RULES: tuple[tuple[str, str], ...] = (
     ),
     (
         "timestamp",
-        r"(?<!\d)\d{4}-[01]\d-[0-3]\d[Tt ][0-2]\d:[0-5]\d(?::[0-5]\d(?:[.,]\d{1,9})?)?"
+        r"(?<![A-Za-z0-9])\d{4}-[01]\d-[0-3]\d[Tt ][0-2]\d:[0-5]\d(?::[0-5]\d(?:[.,]\d{1,9})?)?"
         r"(?:[Zz]|[+-][0-2]\d:?[0-5]\d)?(?!\d)"
-        rf"|{_DAY}, [0-3]?\d {_MONTH} \d{{4}} [0-2]\d:[0-5]\d:[0-5]\d (?:GMT|UTC|[+-]\d{{4}})",
+        rf"|(?<![A-Za-z0-9]){_DAY}, [0-3]?\d {_MONTH} \d{{4}} [0-2]\d:[0-5]\d:[0-5]\d"
+        r" (?:GMT|UTC|[+-]\d{4})",
     ),
-    ("date", r"(?<!\d)\d{4}-[01]\d-[0-3]\d(?!\d)"),
+    ("date", r"(?<![A-Za-z0-9])\d{4}-[01]\d-[0-3]\d(?!\d)"),
     ("time", r"(?<![\d:])[0-2]\d:[0-5]\d:[0-5]\d(?:[.,]\d{1,9})?(?![\d:])"),
     (
         "uuid",
@@ -128,7 +129,16 @@ _RULES: tuple[tuple[str, str], ...] = (
 #: Every placeholder :func:`message_template` can produce.
 PLACEHOLDERS: tuple[str, ...] = tuple(f"<{name}>" for name, _ in _RULES)
 
-_COMBINED = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in _RULES))
+# Every rule that can start on a letter or digit requires a word start there, so positions inside
+# a word are rejected by one cheap guard instead of by each of the alternatives in turn (this
+# guard makes the whole substitution several times faster on ordinary text).
+_WORD_START_OR_SYMBOL = r"(?:(?<![A-Za-z0-9])|(?![A-Za-z0-9]))"
+_COMBINED = re.compile(
+    _WORD_START_OR_SYMBOL
+    + "(?:"
+    + "|".join(f"(?P<{name}>{pattern})" for name, pattern in _RULES)
+    + ")"
+)
 _WHITESPACE = re.compile(r"\s+")
 
 

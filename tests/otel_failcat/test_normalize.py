@@ -133,7 +133,7 @@ _MESSAGES = st.one_of(
 )
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(message=_MESSAGES)
 def test_template_is_idempotent(message: str) -> None:
     once = message_template(message)

@@ -230,3 +230,64 @@ def test_redaction_is_idempotent(text: str) -> None:
 @given(prefix=st.text(max_size=30), suffix=st.text(max_size=30))
 def test_known_key_never_survives_any_context(prefix: str, suffix: str) -> None:
     assert OPENAI_KEY not in Redactor().redact(f"{prefix} {OPENAI_KEY} {suffix}")
+
+
+_PIECES = st.sampled_from(
+    [
+        "sk-",
+        "sk-ant-",
+        "AKIA",
+        "ghp_",
+        "github_pat_",
+        "AIza",
+        "xoxb-",
+        "eyJ",
+        ".eyJ",
+        "Bearer ",
+        "basic ",
+        "Authorization: ",
+        "://",
+        "u:p@",
+        "password",
+        "token",
+        "api_key",
+        "secret",
+        "=",
+        ": ",
+        '"',
+        "'",
+        "@",
+        "a@b.co",
+        "[REDACTED:x]",
+        "0123456789abcdef",
+        "ABCDEFGHIJKLMNOP",
+        "-----BEGIN PRIVATE KEY-----",
+        " ",
+        "\n",
+    ]
+)
+_SECRET_SOUP = st.lists(st.one_of(_PIECES, st.text(max_size=6)), max_size=40).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=_SECRET_SOUP)
+def test_secret_soup_is_redacted_idempotently(text: str) -> None:
+    redactor = Redactor()
+    once = redactor.redact(text)
+    assert redactor.redact(once) == once
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.one_of(_SECRET_SOUP, _TEXT))
+def test_searching_near_needles_finds_what_a_full_scan_finds(text: str) -> None:
+    # Rules only search windows around their needles; that must be a pure optimisation.
+    for rule in Redactor()._rules:
+        assert rule.apply(text, text.lower()) == rule.pattern.sub(rule.replace, text), rule.kind
+
+
+def test_long_values_near_window_edges_are_redacted_whole() -> None:
+    value = "v" * 500 + "1"
+    for text in (f"api_key={value} tail", f"x-api-key: '{value}'", "token=" + "a1" * 300):
+        redacted = Redactor().redact(text)
+        assert "v" * 20 not in redacted
+        assert "a1a1a1" not in redacted
