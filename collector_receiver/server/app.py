@@ -43,6 +43,8 @@ from collector_receiver.store import (
     StoreError,
     StoreUnavailable,
     WriteResult,
+    current_revision,
+    head_revision,
     upgrade,
 )
 from collector_receiver.store.queries import FailureQueries
@@ -93,11 +95,13 @@ class Receiver:
             raise StartupError(f"catalog refused: {exc}") from None
         except OSError as exc:
             raise StartupError(f"catalog cannot be read: {exc}") from None
-        if settings.migrate:
-            try:
+        try:
+            if settings.migrate:
                 upgrade(settings.database_url)
-            except StoreError as exc:
-                raise StartupError(f"database migration failed: {_one_line(exc)}") from None
+            else:
+                _check_schema(settings.database_url)
+        except StoreError as exc:
+            raise StartupError(f"database migration failed: {_one_line(exc)}") from None
         try:
             self._store = FailureStore.from_url(settings.database_url)
         except StoreError as exc:
@@ -311,6 +315,16 @@ async def _listen(app: web.Application, host: str, port: int, name: str) -> web.
         await runner.cleanup()
         raise StartupError(f"cannot listen on {_address(host, port)} ({name}): {exc}") from None
     return runner
+
+
+def _check_schema(url: str) -> None:
+    """With ``--no-migrate``, refuse to start on a schema this failcat cannot write to."""
+    found, wanted = current_revision(url), head_revision()
+    if found != wanted:
+        raise StartupError(
+            f"the database schema is at revision {found or 'none'}, this failcat needs {wanted}: "
+            "run `failcat db upgrade` or start without --no-migrate"
+        )
 
 
 def _address(host: str, port: int) -> str:

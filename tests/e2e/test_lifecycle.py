@@ -204,6 +204,7 @@ def test_startup_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
             "bad.yaml",
         ),
         (["--db", "nosuchdriver://x", *ports, "--api-port", str(api_port)], "nosuchdriver"),
+        (["--db", db, *ports, "--api-port", str(api_port), "--no-migrate"], "failcat db upgrade"),
     ]
     for argv, expected in cases:
         done = _serve(*argv)
