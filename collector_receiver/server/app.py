@@ -3,9 +3,9 @@ metrics and listeners (CONTRACT §4).
 
 Lifecycle of :class:`Receiver`:
 
-1. :meth:`Receiver.open` (blocking, before any listener): migrate the schema unless
-   ``--no-migrate``, load the catalog, open the store. Any problem raises :class:`StartupError`
-   with one line.
+1. :meth:`Receiver.open` (blocking, before any listener): load the catalog, migrate the schema
+   (with ``--no-migrate``: check it is current), open the store. Any problem raises
+   :class:`StartupError` with one line.
 2. :meth:`Receiver.start`: start the group-commit writer and the gRPC, OTLP/HTTP and API
    listeners on ``--host``; log ``started`` with the ports.
 3. While running: ``SIGHUP`` reloads the catalog file (a bad file is refused and logged, the old
