@@ -107,3 +107,29 @@ def test_constructing_a_catalog_directly_still_checks_patterns() -> None:
         CatalogError, match="message_patterns\\[0\\] '\\(' is not a valid RE2 regex"
     ):
         Catalog(version=2, catalog_version="x", entries=(bad,), source="direct")
+
+
+def test_yaml_merge_keys_may_share_fields_between_entries() -> None:
+    text = """\
+version: 2
+catalog_version: "1"
+entries:
+  - &provider_error
+    code: OPENAI_ERROR
+    title: Provider error
+    category: overloaded
+    severity: high
+    remediation: Retry later.
+    match: {exception_types: [openai.InternalServerError]}
+  - <<: *provider_error
+    code: ANTHROPIC_ERROR
+    match: {exception_types: [anthropic.InternalServerError]}
+"""
+    catalog = parse_catalog(text)
+    second = catalog.entries[1]
+    assert (second.code, second.severity, second.remediation) == (
+        "ANTHROPIC_ERROR",
+        "high",
+        "Retry later.",
+    )
+    assert second.match.exception_types == ("anthropic.InternalServerError",)
