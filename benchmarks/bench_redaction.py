@@ -102,6 +102,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     rng = random.Random(args.seed)
     messages = _messages() * 20
     stacktraces = _stacktraces(rng, 200)
+    # Short span attribute values, which the receiver redacts one by one.
+    attributes = [
+        "gpt-4o-mini",
+        "POST",
+        "https://api.openai.com/v1/chat/completions",
+        "agent-7",
+        "429",
+        "web_search",
+        "chat gpt-4o",
+        "user@example.com",
+    ] * 200
     redactor = Redactor()
     naive = re.compile(r"sk-[A-Za-z0-9_-]{20,}")
 
@@ -121,6 +132,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                 ("message_template", message_template),
                 ("message + template", lambda t: message_template(redactor.message(t))),
             ],
+        ),
+        (
+            "attributes",
+            attributes,
+            [("Redactor.message", redactor.message)],
         ),
         (
             "stacktraces",

@@ -544,7 +544,14 @@ class Redactor:
             _Rule("custom", _compile_extra(pattern, index), _whole("custom"))
             for index, pattern in enumerate(self._settings.extra_patterns, start=1)
         )
-        self._rules: tuple[_Rule, ...] = _rules() + custom
+        builtin = _rules()
+        self._rules: tuple[_Rule, ...] = builtin + custom
+        self._custom = custom
+        # One search for every needle at once: most texts (attribute values, ordinary messages)
+        # hold none, and then only the extra patterns need to run.
+        self._any_needle = re.compile(
+            "|".join(re.escape(needle) for rule in builtin for needle in rule.needles)
+        )
 
     @property
     def settings(self) -> RedactionSettings:
@@ -603,7 +610,8 @@ class Redactor:
 
     def _one_pass(self, text: str) -> str:
         lowered = text.lower()
-        for rule in self._rules:
+        rules = self._rules if self._any_needle.search(lowered) else self._custom
+        for rule in rules:
             replaced = rule.apply(text, lowered)
             if replaced != text:
                 text = replaced
