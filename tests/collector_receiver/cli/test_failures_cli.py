@@ -101,24 +101,24 @@ def test_trace_shows_the_chain_in_time_order_with_stacktraces(
     assert "no failures stored for trace" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(
-    ("argv", "flag"),
-    [
-        (["--since", "yesterday"], "--since"),
-        (["--limit", "0"], "--limit"),
-        (["--limit", "many"], "--limit"),
-        (["--trace-id", "abc"], "--trace-id"),
-        (["--cursor", "bogus"], "--cursor"),
-        (["--since", "1h", "--until", "2h"], "--until"),
-    ],
-)
+BAD_INPUT: list[tuple[list[str], str]] = [
+    (["--since", "yesterday"], "--since"),
+    (["--limit", "0"], "--limit"),
+    (["--limit", "many"], "--limit"),
+    (["--trace-id", "abc"], "--trace-id"),
+    (["--cursor", "bogus"], "--cursor"),
+    (["--since", "1h", "--until", "2h"], "--until"),
+]
+
+
 def test_bad_input_is_one_line_naming_the_flag(
-    url: str, capsys: pytest.CaptureFixture[str], argv: list[str], flag: str
+    url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["failures", "--db", url, *argv]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith(f"failcat failures: {flag}: ")
-    assert err.count("\n") == 1
+    for argv, flag in BAD_INPUT:
+        assert main(["failures", "--db", url, *argv]) == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith(f"failcat failures: {flag}: "), err
+        assert err.count("\n") == 1
 
 
 def test_unmigrated_and_unreachable_databases(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -48,21 +49,19 @@ def test_lists_everything_newest_first_with_ids_breaking_ties(queries: FailureQu
     assert page.items[0].occurred_at.tzinfo is not None
 
 
-@pytest.mark.parametrize(
-    ("filters", "expected_codes"),
-    [
-        ({"service": "planner"}, ["UNCATALOGED", "TIMEOUT", "RATE_LIMITED"]),
-        ({"code": "RATE_LIMITED"}, ["RATE_LIMITED", "RATE_LIMITED"]),
-        ({"category": "timeout"}, ["TIMEOUT", "TIMEOUT", "TIMEOUT"]),
-        ({"trace_id": TRACE_A}, ["UNCATALOGED", "TIMEOUT", "RATE_LIMITED"]),
-        ({"service": "coder", "code": "RATE_LIMITED"}, ["RATE_LIMITED"]),
-        ({"service": "nobody"}, []),
-    ],
-)
-def test_filters(
-    queries: FailureQueries, filters: dict[str, str], expected_codes: list[str]
-) -> None:
-    assert [f.code for f in queries.list_failures(**filters).items] == expected_codes  # type: ignore[arg-type]
+FILTER_CASES: list[tuple[dict[str, Any], list[str]]] = [
+    ({"service": "planner"}, ["UNCATALOGED", "TIMEOUT", "RATE_LIMITED"]),
+    ({"code": "RATE_LIMITED"}, ["RATE_LIMITED", "RATE_LIMITED"]),
+    ({"category": "timeout"}, ["TIMEOUT", "TIMEOUT", "TIMEOUT"]),
+    ({"trace_id": TRACE_A}, ["UNCATALOGED", "TIMEOUT", "RATE_LIMITED"]),
+    ({"service": "coder", "code": "RATE_LIMITED"}, ["RATE_LIMITED"]),
+    ({"service": "nobody"}, []),
+]
+
+
+def test_filters(queries: FailureQueries) -> None:
+    for filters, expected_codes in FILTER_CASES:
+        assert [f.code for f in queries.list_failures(**filters).items] == expected_codes
 
 
 def test_since_is_inclusive_and_until_exclusive(queries: FailureQueries) -> None:
@@ -94,16 +93,16 @@ def test_cursor_keeps_the_filters_it_is_used_with(queries: FailureQueries) -> No
     assert {f.id for f in first.items}.isdisjoint(f.id for f in rest.items)
 
 
-@pytest.mark.parametrize("cursor", ["garbage", "", "W10", encode_cursor(NOW, "fingerprint")])
-def test_malformed_cursor_is_a_value_error(queries: FailureQueries, cursor: str) -> None:
-    with pytest.raises(ValueError, match="cursor"):
-        queries.list_failures(cursor=cursor)
+def test_malformed_cursor_is_a_value_error(queries: FailureQueries) -> None:
+    for cursor in ["garbage", "", "W10", encode_cursor(NOW, "fingerprint")]:
+        with pytest.raises(ValueError, match="cursor"):
+            queries.list_failures(cursor=cursor)
 
 
-@pytest.mark.parametrize("limit", [0, -1, 1001])
-def test_limit_is_bounded(queries: FailureQueries, limit: int) -> None:
-    with pytest.raises(ValueError, match="between 1 and 1000"):
-        queries.list_failures(limit=limit)
+def test_limit_is_bounded(queries: FailureQueries) -> None:
+    for limit in [0, -1, 1001]:
+        with pytest.raises(ValueError, match="between 1 and 1000"):
+            queries.list_failures(limit=limit)
 
 
 def test_get_failure_by_id_and_unknown_id(queries: FailureQueries) -> None:
