@@ -1,38 +1,51 @@
 """OTLP/JSON: protobuf's JSON mapping with the exceptions of the OTLP specification.
 
-The OTLP specification ("JSON Protobuf Encoding") departs from the standard proto3 JSON
-mapping in one way that matters to a parser: ``traceId``, ``spanId`` and ``parentSpanId`` are
-hex strings, not base64. Everything else is what ``google.protobuf.json_format`` already
-accepts: lowerCamelCase or original field names, 64-bit integers as strings or numbers, enums
-as integers or names, and (with ``ignore_unknown_fields``) fields the receiver does not know.
+The OTLP specification ("JSON Protobuf Encoding") departs from the standard proto3 JSON mapping
+in one way that matters to a parser: ``traceId``, ``spanId`` and ``parentSpanId`` are hex
+strings, not base64. Otherwise the usual mapping holds, leniently, as the specification asks
+of receivers: lowerCamelCase or original field names, 64-bit integers as strings or numbers,
+enums as integers or names (an unknown name is ignored), unknown fields ignored, ``null``
+meaning "not set", doubles also as ``"NaN"``, ``"Infinity"``, ``"-Infinity"``.
 
-Converting the ids happens in ``json.loads``'s ``object_hook``, which sees every JSON object
-once. That is safe because in OTLP every JSON object key is a field name: attribute keys travel
-as ``{"key": ..., "value": ...}`` values, never as object keys.
+``google.protobuf.json_format`` sets one field at a time from Python and reads at about
+3 MB/s. Here the parsed JSON is rewritten, field by field, into the keyword arguments of the
+message's constructor (plain dicts and lists with the proto field names and converted
+scalars), and the protobuf runtime builds the whole tree in one call: several times faster.
+The rewrite is driven by the message descriptors, so it follows the schema the receiver was
+built with.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
+import functools
 import json
+import math
+import re
+from collections.abc import Callable
 from typing import Any
 
-from google.protobuf import json_format
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from collector_receiver.otlp._errors import DecodeError
 
-_HEX_ID_FIELDS = frozenset(
-    {"traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"}
-)
+_Convert = Callable[[Any], Any]
+_Plan = dict[str, tuple[str, int, Any]]
+
+#: Bytes fields written as hex in OTLP/JSON (spans, links, log records, exemplars).
+_HEX_ID_FIELDS = frozenset({"trace_id", "span_id", "parent_span_id"})
+_INTEGER = re.compile(r"-?[0-9]+")
+_NUMBER = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_SPECIAL_DOUBLES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_SKIP = object()  # a converter's answer for "leave the field unset" (an unknown enum name)
 
 
 def parse_otlp_json(body: bytes, message_type: type[Message]) -> Message:
     """``body`` (UTF-8 JSON) as a ``message_type``; :class:`DecodeError` if it is malformed."""
     try:
-        document = json.loads(body, object_hook=_hex_ids_to_base64)
-    except _BadHexId as error:
-        raise DecodeError(str(error)) from None
+        document = json.loads(body)
     except UnicodeDecodeError:
         raise DecodeError("JSON body is not valid UTF-8") from None
     except json.JSONDecodeError as error:
@@ -42,32 +55,228 @@ def parse_otlp_json(body: bytes, message_type: type[Message]) -> Message:
         raise DecodeError("JSON body is nested too deeply") from None
     if not isinstance(document, dict):
         raise DecodeError(f"JSON body must be an object, not {type(document).__name__}")
-    message = message_type()
+    name = message_type.__name__
     try:
-        json_format.ParseDict(document, message, ignore_unknown_fields=True)
-    except (json_format.ParseError, ValueError, TypeError) as error:
-        raise DecodeError(f"invalid OTLP/JSON {message_type.__name__}: {error}") from None
+        arguments = _convert_message(_plan(message_type.DESCRIPTOR), document)
+        return message_type(**arguments)
+    except _Invalid as error:
+        raise DecodeError(f"invalid OTLP/JSON {name}: {error.path}: {error.reason}") from None
     except RecursionError:
         raise DecodeError("JSON body is nested too deeply") from None
-    return message
+    except (ValueError, TypeError) as error:  # the protobuf runtime's own checks (ranges, UTF-8)
+        raise DecodeError(f"invalid OTLP/JSON {name}: {error}") from None
 
 
-class _BadHexId(ValueError):
-    pass
+class _Invalid(ValueError):
+    def __init__(self, reason: str, path: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.path = path
+
+    def within(self, key: str) -> _Invalid:
+        if not self.path:
+            return _Invalid(self.reason, key)
+        separator = "" if self.path.startswith("[") else "."
+        return _Invalid(self.reason, f"{key}{separator}{self.path}")
 
 
-def _hex_ids_to_base64(obj: dict[str, Any]) -> dict[str, Any]:
-    for key in _HEX_ID_FIELDS.intersection(obj):
-        value = obj[key]
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            raise _BadHexId(f"{key} must be a hex string, not {type(value).__name__}")
+# How a field's JSON value becomes a constructor argument (the middle of a plan entry).
+_SCALAR = 0  # through the entry's converter
+_STRING = 1  # as is, once checked to be a string (the most common value by far)
+_MESSAGE = 2  # a nested message: the entry holds that message's plan
+_REPEATED_MESSAGE = 3
+_REPEATED_SCALAR = 4
+
+_PLANS: dict[str, _Plan] = {}
+
+
+def _plan(descriptor: Descriptor) -> _Plan:
+    """JSON key (camelCase and proto name) -> (proto field name, how, converter or plan)."""
+    plan = _PLANS.get(descriptor.full_name)
+    if plan is None:
+        plan = {}
+        _PLANS[descriptor.full_name] = plan  # registered before it is filled: AnyValue recurses
+        for field in descriptor.fields:
+            entry = (field.name, *_field_conversion(field))
+            plan[field.json_name] = entry
+            plan[field.name] = entry
+    return plan
+
+
+def _field_conversion(field: FieldDescriptor) -> tuple[int, Any]:
+    if field.type == FieldDescriptor.TYPE_MESSAGE:
+        sub_plan = _plan(field.message_type)
+        return (_REPEATED_MESSAGE if field.is_repeated else _MESSAGE), sub_plan
+    convert: _Convert
+    if field.type == FieldDescriptor.TYPE_BYTES and field.name in _HEX_ID_FIELDS:
+        convert = _hex_bytes
+    elif field.type == FieldDescriptor.TYPE_STRING and not field.is_repeated:
+        return _STRING, None
+    else:
+        convert = _SCALARS.get(field.type) or _enum_converter(field)
+    return (_REPEATED_SCALAR if field.is_repeated else _SCALAR), convert
+
+
+def _convert_message(plan: _Plan, value: Any) -> dict[str, Any]:
+    """A JSON object as constructor arguments; the hot loop of OTLP/JSON decoding."""
+    if type(value) is not dict:
+        raise _Invalid(f"expected an object, not {_json_type(value)}")
+    arguments: dict[str, Any] = {}
+    for key, item in value.items():
+        entry = plan.get(key)
+        if entry is None or item is None:
+            continue  # unknown fields are ignored; null means "not set"
+        name, how, arg = entry
         try:
-            raw = bytes.fromhex(value)
-        except ValueError:
-            raise _BadHexId(f"{key} is not a hex string: {value[:40]!r}") from None
-        if len(raw) * 2 != len(value):  # bytes.fromhex skips whitespace; an id has none
-            raise _BadHexId(f"{key} is not a hex string: {value[:40]!r}")
-        obj[key] = base64.b64encode(raw).decode("ascii")
-    return obj
+            if how == _STRING:
+                if type(item) is not str:
+                    raise _Invalid(f"expected a string, not {_json_type(item)}")
+                arguments[name] = item
+            elif how == _MESSAGE:
+                arguments[name] = _convert_message(arg, item)
+            elif how == _REPEATED_MESSAGE:
+                if type(item) is not list:
+                    raise _Invalid(f"expected an array, not {_json_type(item)}")
+                try:
+                    arguments[name] = [_convert_message(arg, element) for element in item]
+                except _Invalid:
+                    raise _locate(item, functools.partial(_convert_message, arg)) from None
+            elif how == _SCALAR:
+                converted = arg(item)
+                if converted is not _SKIP:
+                    arguments[name] = converted
+            else:
+                if type(item) is not list:
+                    raise _Invalid(f"expected an array, not {_json_type(item)}")
+                try:
+                    converted_items = [arg(element) for element in item]
+                except _Invalid:
+                    raise _locate(item, arg) from None
+                arguments[name] = [element for element in converted_items if element is not _SKIP]
+        except _Invalid as error:
+            raise error.within(key) from None
+    return arguments
+
+
+def _locate(items: list[Any], convert: _Convert) -> _Invalid:
+    """The error of the first element that fails, with its index (only on the error path)."""
+    for index, element in enumerate(items):
+        try:
+            convert(element)
+        except _Invalid as error:
+            return error.within(f"[{index}]")
+    return _Invalid("invalid array")  # pragma: no cover - called only after an element failed
+
+
+def _enum_converter(field: FieldDescriptor) -> _Convert:
+    if field.enum_type is None:  # pragma: no cover - every other type has a converter
+        raise TypeError(f"no OTLP/JSON converter for field {field.full_name}")
+    numbers = {value.name: value.number for value in field.enum_type.values}
+
+    def convert(value: Any) -> Any:
+        if type(value) is int:
+            return value
+        if type(value) is str:
+            return numbers.get(value, _SKIP)  # an unknown name is ignored, like unknown fields
+        raise _Invalid(f"expected an enum number or name, not {_json_type(value)}")
+
+    return convert
+
+
+def _string(value: Any) -> str:
+    if type(value) is str:
+        return value
+    raise _Invalid(f"expected a string, not {_json_type(value)}")
+
+
+def _bool(value: Any) -> bool:
+    if type(value) is bool:
+        return value
+    raise _Invalid(f"expected true or false, not {_json_type(value)}")
+
+
+def _integer(value: Any) -> int:
+    if type(value) is int:
+        return value
+    if type(value) is str and _INTEGER.fullmatch(value):
+        return int(value)
+    if type(value) is float and value.is_integer():
+        return int(value)
+    raise _Invalid(f"expected an integer, not {_json_type(value)} {_shown(value)}")
+
+
+def _double(value: Any) -> float:
+    if type(value) is float or type(value) is int:
+        return float(value)
+    if type(value) is str:
+        special = _SPECIAL_DOUBLES.get(value)
+        if special is not None:
+            return special
+        if _NUMBER.fullmatch(value):
+            return float(value)
+    raise _Invalid(f"expected a number, not {_json_type(value)} {_shown(value)}")
+
+
+def _base64_bytes(value: Any) -> bytes:
+    if type(value) is not str:
+        raise _Invalid(f"expected a base64 string, not {_json_type(value)}")
+    text = value.replace("-", "+").replace("_", "/")  # URL-safe alphabet accepted too
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise _Invalid(f"not a base64 string: {_shown(value)}") from None
+
+
+def _hex_bytes(value: Any) -> bytes:
+    if type(value) is not str:
+        raise _Invalid(f"must be a hex string, not {_json_type(value)}")
+    try:
+        raw = bytes.fromhex(value)
+    except ValueError:
+        raise _Invalid(f"not a hex string: {_shown(value)}") from None
+    if len(raw) * 2 != len(value):  # bytes.fromhex skips whitespace; an id has none
+        raise _Invalid(f"not a hex string: {_shown(value)}")
+    return raw
+
+
+_SCALARS: dict[int, _Convert] = {
+    FieldDescriptor.TYPE_STRING: _string,
+    FieldDescriptor.TYPE_BOOL: _bool,
+    FieldDescriptor.TYPE_BYTES: _base64_bytes,
+    FieldDescriptor.TYPE_DOUBLE: _double,
+    FieldDescriptor.TYPE_FLOAT: _double,
+    **dict.fromkeys(
+        (
+            FieldDescriptor.TYPE_INT32,
+            FieldDescriptor.TYPE_INT64,
+            FieldDescriptor.TYPE_UINT32,
+            FieldDescriptor.TYPE_UINT64,
+            FieldDescriptor.TYPE_SINT32,
+            FieldDescriptor.TYPE_SINT64,
+            FieldDescriptor.TYPE_FIXED32,
+            FieldDescriptor.TYPE_FIXED64,
+            FieldDescriptor.TYPE_SFIXED32,
+            FieldDescriptor.TYPE_SFIXED64,
+        ),
+        _integer,
+    ),
+}
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

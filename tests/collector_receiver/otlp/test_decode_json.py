@@ -206,10 +206,10 @@ def _one_span(fields: str) -> bytes:
         (_one_span('"name": 5'), "invalid OTLP/JSON"),
         (_one_span('"startTimeUnixNano": "soon"'), "invalid OTLP/JSON"),
         (_one_span('"name": "\\ud800"'), "invalid OTLP/JSON"),
-        (_one_span('"traceId": "xyz"'), "traceId is not a hex string"),
-        (_one_span('"spanId": "abc"'), "spanId is not a hex string"),
-        (_one_span('"spanId": "ab cd"'), "spanId is not a hex string"),
-        (_one_span('"traceId": 12'), "traceId must be a hex string, not int"),
+        (_one_span('"traceId": "xyz"'), r"spans\[0\]\.traceId: not a hex string"),
+        (_one_span('"spanId": "abc"'), "spanId: not a hex string"),
+        (_one_span('"spanId": "ab cd"'), "spanId: not a hex string"),
+        (_one_span('"traceId": 12'), "traceId: must be a hex string, not number"),
         (b"[" * 100_000, "nested too deeply|malformed JSON"),
     ],
 )
@@ -260,3 +260,53 @@ def test_json_with_a_protobuf_content_type_is_a_decode_error() -> None:
 def test_unsupported_content_type_wins_over_the_body() -> None:
     with pytest.raises(UnsupportedMediaType):
         decode_request("traces", TRACES_JSON.encode(), "text/json")
+
+
+def test_lenient_scalars_follow_protobufs_json_mapping() -> None:
+    body = _one_span(
+        '"kind": "SPAN_KIND_FROM_THE_FUTURE", "startTimeUnixNano": 1.7e18,'
+        ' "droppedEventsCount": "3", "status": {"code": "STATUS_CODE_ERROR"},'
+        ' "attributes": ['
+        '{"key": "nan", "value": {"doubleValue": "NaN"}},'
+        '{"key": "inf", "value": {"doubleValue": "-Infinity"}},'
+        '{"key": "num", "value": {"doubleValue": "2.5"}},'
+        '{"key": "raw", "value": {"bytesValue": "-_8"}},'
+        '{"key": "empty", "value": {"kvlistValue": {}}}]'
+    )
+
+    [[[span]]] = [
+        [list(scope.spans) for scope in resource.scope_spans]
+        for resource in decode_request("traces", body, "application/json").resource_spans
+    ]
+
+    assert span.kind == 0  # an unknown enum name is ignored, like an unknown field
+    assert span.start_time_unix_nano == 1_700_000_000_000_000_000
+    assert span.dropped_events_count == 3
+    assert span.status.code == 2
+    values = {kv.key: kv.value for kv in span.attributes}
+    assert values["nan"].double_value != values["nan"].double_value
+    assert values["inf"].double_value == float("-inf")
+    assert values["num"].double_value == 2.5
+    assert values["raw"].bytes_value == b"\xfb\xff"  # URL-safe base64 without padding
+    assert values["empty"].WhichOneof("value") == "kvlist_value"
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ('"startTimeUnixNano": "1.5"', r"spans\[0\]\.startTimeUnixNano: expected an integer"),
+        ('"startTimeUnixNano": -1', "out of range"),
+        ('"droppedEventsCount": 4294967296', "out of range"),
+        ('"startTimeUnixNano": true', "expected an integer, not boolean"),
+        ('"name": ["a"]', r"spans\[0\]\.name: expected a string, not array"),
+        ('"events": {}', r"spans\[0\]\.events: expected an array, not object"),
+        ('"events": [{}, 7]', r"spans\[0\]\.events\[1\]: expected an object, not number"),
+        ('"status": {"code": 2.5}', r"status\.code: expected an enum number or name"),
+        ('"attributes": [{"value": {"bytesValue": "***"}}]', "not a base64 string"),
+        ('"attributes": [{"value": {"doubleValue": "fast"}}]', "expected a number"),
+        ('"attributes": [{"value": {"boolValue": "true"}}]', "expected true or false"),
+    ],
+)
+def test_values_of_the_wrong_type_name_their_field(fields: str, reason: str) -> None:
+    with pytest.raises(DecodeError, match=reason):
+        decode_request("traces", _one_span(fields), "application/json")
