@@ -40,7 +40,12 @@ from aiohttp import web
 
 from collector_receiver.events import UNCATALOGED
 from collector_receiver.store import StoreError, StoreUnavailable
-from collector_receiver.store.queries import DEFAULT_LIMIT, MAX_LIMIT, FailureQueries
+from collector_receiver.store.queries import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    FailureQueries,
+    SchemaMissing,
+)
 from collector_receiver.timeparse import format_time, parse_time, utc_now
 
 if TYPE_CHECKING:
@@ -160,10 +165,12 @@ def _guarded(handler: Handler) -> Handler:
             return await handler(request)
         except _BadParameter as exc:
             return _error(400, str(exc))
-        except StoreUnavailable as exc:
+        except (StoreUnavailable, SchemaMissing) as exc:
+            # Both clear up without a change to the request: the database comes back, or
+            # someone runs the migration.
             return _error(503, str(exc), {"Retry-After": _RETRY_AFTER_SECONDS})
         except StoreError as exc:
-            return _error(503, str(exc), {"Retry-After": _RETRY_AFTER_SECONDS})
+            return _error(500, str(exc))
 
     return wrapper
 

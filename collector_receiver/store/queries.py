@@ -380,7 +380,11 @@ class FailureQueries:
         return None if row is None else _failure_from_row(row)
 
     def failures_for_trace(self, trace_id: str, limit: int = MAX_LIMIT) -> list[StoredFailure]:
-        """Every failure of one trace in the order it happened (oldest first)."""
+        """The failures of one trace in the order they happened (oldest first), at most ``limit``.
+
+        A trace is one request of an agent; a thousand failures in one is already a loop gone
+        wrong, so the first ``limit`` tell the story.
+        """
         _check_limit(limit)
         t = failure_matches
         statement = (
