@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import sys
 import threading
@@ -120,7 +119,8 @@ def _spec_factory(args: argparse.Namespace) -> Any:
 
 def _run(args: argparse.Namespace) -> int:
     from collector_receiver.cli import CommandError
-    from collector_receiver.store import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, StoreError
+    from collector_receiver.cli._read_database import read_database_url
+    from collector_receiver.store import StoreError
     from collector_receiver.store.aggregates import AggregateQueries
     from collector_receiver.timeparse import parse_duration, parse_time
 
@@ -140,7 +140,7 @@ def _run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise CommandError(f"--every: {exc}") from None
 
-    url = args.db or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
+    url = read_database_url(args.db)
     try:
         queries = AggregateQueries.from_url(url)
     except StoreError as exc:

@@ -62,11 +62,8 @@ def register(subparsers: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from collector_receiver.cli import CommandError
-    from collector_receiver.store import (
-        DATABASE_URL_ENV,
-        DEFAULT_DATABASE_URL,
-        StoreError,
-    )
+    from collector_receiver.cli._read_database import read_database_url
+    from collector_receiver.store import StoreError
     from collector_receiver.store.queries import MAX_LIMIT, FailureQueries
     from collector_receiver.timeparse import parse_time, utc_now
 
@@ -92,7 +89,7 @@ def _run(args: argparse.Namespace) -> int:
     if times["since"] and times["until"] and times["until"] <= times["since"]:
         raise CommandError("--until: must be later than --since")
     template = os.environ.get("FAILCAT_TRACE_URL_TEMPLATE") or None
-    url = args.db or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
+    url = read_database_url(args.db)
 
     try:
         queries = FailureQueries.from_url(url)

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -109,8 +110,19 @@ def test_bad_flags_are_one_line_naming_the_flag(
 def test_unmigrated_database_says_to_upgrade(
     sqlite_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    Path(sqlite_url.removeprefix("sqlite:///")).touch()
     assert main(["aggregate", "--db", sqlite_url]) == 1
     assert "failcat db upgrade" in capsys.readouterr().err
+
+
+def test_missing_sqlite_file_is_named_not_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FAILCAT_DATABASE_URL", raising=False)
+    assert main(["aggregate"]) == 2  # the default sqlite:///failcat.db
+    assert "no database file 'failcat.db'" in capsys.readouterr().err
+    assert not (tmp_path / "failcat.db").exists()
 
 
 def test_every_runs_until_sigterm_in_a_real_process(sqlite_url: str) -> None:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -124,6 +125,12 @@ def test_bad_input_is_one_line_naming_the_flag(
 def test_unmigrated_and_unreachable_databases(
     sqlite_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # A file that does not exist is named, and not created.
+    assert main(["failures", "--db", sqlite_url]) == 2
+    assert capsys.readouterr().err.startswith("failcat failures: --db: no database file ")
+    path = Path(sqlite_url.removeprefix("sqlite:///"))
+    assert not path.exists()
+    path.touch()  # an empty SQLite database: no schema yet
     assert main(["failures", "--db", sqlite_url]) == 1
     assert "failcat db upgrade" in capsys.readouterr().err
     assert main(["failures", "--db", "postgresql+psycopg://postgres@127.0.0.1:1/x"]) == 1
