@@ -23,6 +23,7 @@ import functools
 import json
 import math
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -87,25 +88,40 @@ _MESSAGE = 2  # a nested message: the entry holds that message's plan
 _REPEATED_MESSAGE = 3
 _REPEATED_SCALAR = 4
 
+#: Complete plans by message name, filled on first use. A plan is published only once it and
+#: every plan it refers to are complete, so a thread never sees a half-built one.
 _PLANS: dict[str, _Plan] = {}
+_PLANS_LOCK = threading.Lock()
 
 
 def _plan(descriptor: Descriptor) -> _Plan:
     """JSON key (camelCase and proto name) -> (proto field name, how, converter or plan)."""
     plan = _PLANS.get(descriptor.full_name)
     if plan is None:
+        with _PLANS_LOCK:
+            plan = _PLANS.get(descriptor.full_name)
+            if plan is None:
+                building: dict[str, _Plan] = {}
+                plan = _build_plan(descriptor, building)
+                _PLANS.update(building)
+    return plan
+
+
+def _build_plan(descriptor: Descriptor, building: dict[str, _Plan]) -> _Plan:
+    plan = _PLANS.get(descriptor.full_name) or building.get(descriptor.full_name)
+    if plan is None:
         plan = {}
-        _PLANS[descriptor.full_name] = plan  # registered before it is filled: AnyValue recurses
+        building[descriptor.full_name] = plan  # registered before it is filled: AnyValue recurses
         for field in descriptor.fields:
-            entry = (field.name, *_field_conversion(field))
+            entry = (field.name, *_field_conversion(field, building))
             plan[field.json_name] = entry
             plan[field.name] = entry
     return plan
 
 
-def _field_conversion(field: FieldDescriptor) -> tuple[int, Any]:
+def _field_conversion(field: FieldDescriptor, building: dict[str, _Plan]) -> tuple[int, Any]:
     if field.type == FieldDescriptor.TYPE_MESSAGE:
-        sub_plan = _plan(field.message_type)
+        sub_plan = _build_plan(field.message_type, building)
         return (_REPEATED_MESSAGE if field.is_repeated else _MESSAGE), sub_plan
     convert: _Convert
     if field.type == FieldDescriptor.TYPE_BYTES and field.name in _HEX_ID_FIELDS:
