@@ -24,7 +24,7 @@ import base64
 import binascii
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -43,7 +43,6 @@ from collector_receiver.timeparse import format_time
 __all__ = [
     "DEFAULT_LIMIT",
     "MAX_LIMIT",
-    "FailureFilter",
     "FailureQueries",
     "Page",
     "SchemaMissing",
@@ -164,18 +163,6 @@ class StoredPattern:
             "last_seen": format_time(self.last_seen),
             "occurrences": self.occurrences,
         }
-
-
-@dataclass(frozen=True)
-class FailureFilter:
-    """The filters of ``list_failures``; None means "any". Times are aware datetimes."""
-
-    service: str | None = None
-    code: str | None = None
-    category: str | None = None
-    trace_id: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
 
 
 def encode_cursor(moment: datetime, key: int | str) -> str:
@@ -458,10 +445,3 @@ class FailureQueries:
         with translate_errors(), self.engine.connect() as connection:
             rows = connection.execute(statement).fetchall()
         return {row.code: int(row.n) for row in rows}
-
-
-def failures_as_json(
-    failures: Sequence[StoredFailure], trace_url_template: str | None
-) -> list[dict[str, Any]]:
-    """Convenience for the list endpoints and ``--json``."""
-    return [failure.as_json(trace_url_template) for failure in failures]
