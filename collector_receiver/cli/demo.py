@@ -1,17 +1,83 @@
-"""``failcat demo``: not written yet (placeholder until its issue lands)."""
+"""``failcat demo``: start the receiver, send synthetic agent failures, show what was stored.
+
+::
+
+    failcat demo                          # sqlite:///failcat.db in the current directory
+    failcat demo --count 500 --services 6 --seed 7
+    failcat demo --db postgresql+psycopg://localhost/failcat --keep-running
+
+See :mod:`collector_receiver.demo` for the steps. Exit status 0 when every failure sent was
+found in the database, 1 when some were missing or the receiver failed, 2 for a bad flag.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
+
+_DEFAULT_COUNT = 200
+_DEFAULT_SERVICES = 4
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("demo", help="(not yet available)")
+    parser = subparsers.add_parser(
+        "demo",
+        help="run the receiver on SQLite, send synthetic failures, print what was stored",
+        description=(
+            "Start `failcat serve` on the embedded SQLite default, run `failcat traffic` "
+            "against it, wait until every failure is stored, print a summary and stop."
+        ),
+    )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="database URL (default: $FAILCAT_DATABASE_URL, else sqlite:///failcat.db)",
+    )
+    parser.add_argument(
+        "--catalog", metavar="PATH", help="catalog YAML file (default: the packaged catalog)"
+    )
+    parser.add_argument(
+        "--count", default=str(_DEFAULT_COUNT), help=f"failures to send ({_DEFAULT_COUNT})"
+    )
+    parser.add_argument(
+        "--services",
+        default=str(_DEFAULT_SERVICES),
+        help=f"synthetic services, 1 to 6 ({_DEFAULT_SERVICES})",
+    )
+    parser.add_argument("--seed", help="random seed: the same seed sends the same mix")
+    parser.add_argument(
+        "--keep-running",
+        action="store_true",
+        help="leave the receiver running after the summary, until Ctrl-C",
+    )
     parser.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     from collector_receiver.cli import CommandError
+    from collector_receiver.demo import DemoError, DemoSpec, run_demo
+    from collector_receiver.settings import DEFAULT_DATABASE_URL
+    from collector_receiver.traffic import MAX_COUNT, MAX_SERVICES
 
-    raise CommandError("not implemented yet")
+    def integer(flag: str, text: str, low: int, high: int) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise CommandError(f"{flag}: {text!r} is not an integer") from None
+        if not low <= value <= high:
+            raise CommandError(f"{flag}: must be from {low} to {high}")
+        return value
+
+    spec = DemoSpec(
+        db_url=args.db or os.environ.get("FAILCAT_DATABASE_URL") or DEFAULT_DATABASE_URL,
+        count=integer("--count", args.count, 1, MAX_COUNT),
+        services=integer("--services", args.services, 1, MAX_SERVICES),
+        seed=None if args.seed is None else integer("--seed", args.seed, 0, 2**63 - 1),
+        keep_running=args.keep_running,
+        catalog_path=args.catalog or os.environ.get("FAILCAT_CATALOG") or None,
+    )
+    try:
+        return run_demo(spec)
+    except DemoError as exc:
+        raise CommandError(str(exc), exit_code=1) from None

@@ -1,17 +1,114 @@
-"""``failcat traffic``: not written yet (placeholder until its issue lands)."""
+"""``failcat traffic``: synthetic agents sending realistic failures over real OTLP.
+
+::
+
+    failcat traffic                                   # 100 failures, 3 services, to 127.0.0.1:4317
+    failcat traffic --protocol http --endpoint http://127.0.0.1:4318 --count 500 --services 6
+    failcat traffic --seed 7 --uncataloged-share 0.2 --rate 50
+
+Each synthetic service has its own OpenTelemetry ``TracerProvider`` and the SDK's OTLP span
+exporter (gRPC, or HTTP/protobuf); agent runs produce GenAI span trees with one failure each in
+three of four runs, recorded through ``otel_failcat`` (see :mod:`collector_receiver.traffic`).
+A progress bar is drawn on stderr when it is a terminal; the last line on stdout says how many
+failures and spans were delivered. If the endpoint cannot be reached (an export fails), the
+command stops and exits 1 with the reason.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
+
+_DEFAULT_COUNT = 100
+_DEFAULT_SERVICES = 3
+_DEFAULT_UNCATALOGED_SHARE = 0.1
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("traffic", help="(not yet available)")
+    parser = subparsers.add_parser(
+        "traffic",
+        help="send synthetic agent failures over OTLP (real SDK and exporters)",
+        description=(
+            "Run synthetic agents that raise realistic failures (the default catalog's and some "
+            "it does not know) inside GenAI span trees and export them with the OpenTelemetry "
+            "SDK's OTLP exporters."
+        ),
+    )
+    parser.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="receiver or collector (default http://127.0.0.1:4317 for grpc, :4318 for http)",
+    )
+    parser.add_argument(
+        "--protocol", choices=("grpc", "http"), default="grpc", help="OTLP transport (grpc)"
+    )
+    parser.add_argument(
+        "--count", default=str(_DEFAULT_COUNT), help=f"failures to send ({_DEFAULT_COUNT})"
+    )
+    parser.add_argument(
+        "--services",
+        default=str(_DEFAULT_SERVICES),
+        help=f"synthetic services, 1 to 6 ({_DEFAULT_SERVICES})",
+    )
+    parser.add_argument("--seed", help="random seed: the same seed sends the same mix")
+    parser.add_argument(
+        "--uncataloged-share",
+        default=str(_DEFAULT_UNCATALOGED_SHARE),
+        help=f"share of failures no catalog entry knows ({_DEFAULT_UNCATALOGED_SHARE})",
+    )
+    parser.add_argument(
+        "--rate", default="0", help="failures per second; 0 = as fast as possible (0)"
+    )
+    parser.add_argument(
+        "--timeout", default="10", help="seconds an export may take, retries included (10)"
+    )
+    parser.add_argument(
+        "--token", help="bearer token for the receiver (default $FAILCAT_AUTH_TOKEN)"
+    )
     parser.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     from collector_receiver.cli import CommandError
+    from collector_receiver.traffic import TrafficError, run_traffic
+    from collector_receiver.traffic._progress import ProgressBar
 
-    raise CommandError("not implemented yet")
+    spec = build_spec(args)
+    bar = ProgressBar(spec.count, "failures")
+    try:
+        result = run_traffic(spec, progress=bar)
+    except TrafficError as exc:
+        raise CommandError(str(exc), exit_code=1) from None
+    finally:
+        bar.close()
+    print(result.summary_line())
+    return 0
+
+
+def build_spec(args: argparse.Namespace) -> Any:
+    """A :class:`TrafficSpec` from the parsed flags; CommandError for a bad value."""
+    from collector_receiver.cli import CommandError
+    from collector_receiver.traffic import TrafficSpec
+
+    def number(flag: str, text: str, kind: type[int] | type[float]) -> Any:
+        try:
+            return kind(text)
+        except ValueError:
+            noun = "an integer" if kind is int else "a number"
+            raise CommandError(f"{flag}: {text!r} is not {noun}") from None
+
+    try:
+        return TrafficSpec(
+            endpoint=args.endpoint,
+            protocol=args.protocol,
+            count=number("--count", args.count, int),
+            services=number("--services", args.services, int),
+            seed=None if args.seed is None else number("--seed", args.seed, int),
+            uncataloged_share=number("--uncataloged-share", args.uncataloged_share, float),
+            rate=number("--rate", args.rate, float),
+            timeout=number("--timeout", args.timeout, float),
+            token=args.token or os.environ.get("FAILCAT_AUTH_TOKEN") or None,
+        )
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None

@@ -1,0 +1,59 @@
+"""Synthetic agents: realistic failures sent through the real OpenTelemetry SDK and OTLP exporters.
+
+``failcat traffic`` and ``failcat demo`` use it; tests and benchmarks can too::
+
+    from collector_receiver.traffic import TrafficSpec, run_traffic
+
+    result = run_traffic(TrafficSpec(endpoint="127.0.0.1:4317", count=200, services=3, seed=7))
+    print(result.summary_line())
+    result.failures      # each SentFailure: service, trace id, span id, the code it should get
+
+What is sent:
+
+- **Services** (``--services K``, up to six): ``support-agent`` (OpenAI, LangChain, httpx),
+  ``research-agent`` (Anthropic, LangGraph, httpx), ``coding-agent`` (LiteLLM, MCP, tenacity),
+  ``planner-agent`` (pydantic-ai, Google GenAI), ``triage-agent`` (OpenAI Agents SDK, requests),
+  ``data-agent`` (OpenAI, requests). Each has its own ``TracerProvider`` (resource
+  ``service.name``, ``service.version``, ``deployment.environment.name``) with a
+  ``BatchSpanProcessor`` and the SDK's OTLP exporter, gRPC or HTTP/protobuf.
+- **Agent runs**: ``invoke_agent <service>`` spans with ``chat <model>`` calls (``gen_ai.*``
+  attributes), ``execute_tool <tool>`` spans and the tools' HTTP client spans. A quarter of the
+  runs succeed; the others carry exactly one failure.
+- **Failures**: about thirty kinds the default catalog knows (rate limits, overload, timeouts,
+  context length, output parsing, tool errors, turn and recursion limits, retries exhausted...),
+  raised as exceptions whose types carry the libraries' names (``openai.RateLimitError``), from
+  library-looking frames, often chained (``raise APITimeoutError from ReadTimeout``), and recorded
+  with ``otel_failcat.record_failure`` (handled) or ``otel_failcat.track`` (escaping); some are
+  ERROR spans with ``error.type`` and no exception event. A share (``--uncataloged-share``,
+  default 0.1) are plain bugs of the agents' own code (``KeyError``, ``AttributeError``, custom
+  classes) that no catalog entry knows. One kind carries a fake API key in its message, which
+  ``otel_failcat`` redacts before it leaves the process.
+
+The seed fixes the mix (which service, which failure, in which order); trace ids and times are
+new on every run. Delivery is checked through the exporters' results: if any export fails (say
+the endpoint is unreachable) sending stops and :class:`TrafficError` says why in one line.
+"""
+
+from collector_receiver.traffic._model import (
+    MAX_COUNT,
+    SentFailure,
+    TrafficError,
+    TrafficResult,
+    TrafficSpec,
+)
+from collector_receiver.traffic._runner import run_traffic
+from collector_receiver.traffic._services import MAX_SERVICES, SERVICES
+
+#: Names of the synthetic services, in the order ``--services K`` takes them.
+SERVICE_NAMES: tuple[str, ...] = tuple(service.name for service in SERVICES)
+
+__all__ = [
+    "MAX_COUNT",
+    "MAX_SERVICES",
+    "SERVICE_NAMES",
+    "SentFailure",
+    "TrafficError",
+    "TrafficResult",
+    "TrafficSpec",
+    "run_traffic",
+]
