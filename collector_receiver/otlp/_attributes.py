@@ -14,7 +14,21 @@ def flatten_value(value: Any) -> AttributeValue:
     Bytes become lowercase hex (JSON has no bytes). ``string_value_strindex`` (a reference into
     a profiles dictionary the receiver never gets) is kept as its integer.
     """
-    kind = value.WhichOneof("value")
+    return _flatten(value, value.WhichOneof("value"))
+
+
+def flatten_attributes(key_values: Iterable[Any]) -> dict[str, AttributeValue]:
+    """Repeated ``KeyValue`` as a dict; a key given twice keeps its last value."""
+    flat: dict[str, AttributeValue] = {}
+    for kv in key_values:
+        value = kv.value
+        kind = value.WhichOneof("value")
+        # Most attribute values are strings: read them without the general dispatch.
+        flat[kv.key] = value.string_value if kind == "string_value" else _flatten(value, kind)
+    return flat
+
+
+def _flatten(value: Any, kind: str | None) -> AttributeValue:
     if kind is None:
         return None
     if kind == "array_value":
@@ -25,11 +39,6 @@ def flatten_value(value: Any) -> AttributeValue:
         return bytes(value.bytes_value).hex()
     result: AttributeValue = getattr(value, kind)
     return result
-
-
-def flatten_attributes(key_values: Iterable[Any]) -> dict[str, AttributeValue]:
-    """Repeated ``KeyValue`` as a dict; a key given twice keeps its last value."""
-    return {kv.key: flatten_value(kv.value) for kv in key_values}
 
 
 def find_attribute(key_values: Iterable[Any], key: str) -> Any | None:
