@@ -284,7 +284,10 @@ def _extract_logs(request: Any, result: ExtractResult) -> None:
             records = scope_logs.log_records
             result.items += len(records)
             for record in records:
-                if not any(kv.key in _LOG_FAILURE_KEYS for kv in record.attributes):
+                for kv in record.attributes:  # the cheap test: attribute keys only
+                    if kv.key in _LOG_FAILURE_KEYS:
+                        break
+                else:
                     continue
                 try:
                     trace_id = _hex_id(record.trace_id, _TRACE_ID_BYTES, "trace_id")
