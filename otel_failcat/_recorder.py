@@ -146,8 +146,12 @@ class FailureRecorder:
         attributes: Attributes | None = None,
         span: Span | None = None,
         tb: TracebackType | None = None,
+        timestamp: int | None = None,
     ) -> bool:
-        """Record ``exc`` once; True if it was recorded now, False if skipped. Never raises."""
+        """Record ``exc`` once; True if it was recorded now, False if skipped. Never raises.
+
+        ``timestamp`` (nanoseconds since the epoch) dates the event or log record; None: now.
+        """
         try:
             with recording() as entered:
                 if not entered:
@@ -156,7 +160,7 @@ class FailureRecorder:
                     raise TypeError(f"expected an exception instance, got {type(exc).__name__}")
                 if not seen_exceptions().first_sighting(exc):
                     return False
-                self._emit(exc, mechanism, handled, attributes, span, tb)
+                self._emit(exc, mechanism, handled, attributes, span, tb, timestamp)
                 return True
         except Exception:
             report_internal_error(f"recording a failure ({mechanism})")
@@ -170,8 +174,12 @@ class FailureRecorder:
         caller_attributes: Attributes | None,
         span: Span | None,
         tb: TracebackType | None,
+        timestamp: int | None,
     ) -> None:
         telemetry = self.telemetry()
+        target: Span | None = span if span is not None else trace.get_current_span()
+        if target is not None and not target.is_recording():
+            target = None
         redactor = current_redactor()
         exception_type = qualified_type_name(type(exc))
         message = redactor.message(safe_message(exc))
@@ -183,30 +191,30 @@ class FailureRecorder:
                 names.EXCEPTION_MESSAGE: message,
                 names.EXCEPTION_STACKTRACE: stacktrace,
                 names.FAILCAT_FINGERPRINT: compute_fingerprint(
-                    telemetry.service_name, exception_type, message, stacktrace
+                    _service_name_of(target) or telemetry.service_name,
+                    exception_type,
+                    message,
+                    stacktrace,
                 ),
                 names.FAILCAT_MECHANISM: mechanism,
                 names.FAILCAT_HANDLED: handled,
                 names.FAILCAT_CAUSE_TYPES: cause_types(exc),
             }
         )
-        target: Span | None = span if span is not None else trace.get_current_span()
-        if target is not None and not target.is_recording():
-            target = None
         mode = signal_mode()
         if mode in ("span", "dup"):
             if target is None:
                 target = telemetry.tracer.start_span(
                     names.UNHANDLED_SPAN_NAME, attributes=dict(caller_attributes or {})
                 )
-                target.add_event(names.EXCEPTION_EVENT_NAME, event_attributes)
+                target.add_event(names.EXCEPTION_EVENT_NAME, event_attributes, timestamp)
                 target.set_attribute(names.ERROR_TYPE, exception_type)
                 target.set_status(Status(StatusCode.ERROR))
                 target.end()
             else:
-                target.add_event(names.EXCEPTION_EVENT_NAME, event_attributes)
+                target.add_event(names.EXCEPTION_EVENT_NAME, event_attributes, timestamp)
         if mode in ("logs", "dup"):
-            _emit_log_record(telemetry, event_attributes, message, target)
+            _emit_log_record(telemetry, event_attributes, message, target, timestamp)
         telemetry.counter.add(
             1,
             {
@@ -242,13 +250,14 @@ def _emit_log_record(
     event_attributes: Mapping[str, AttributeValue],
     message: str,
     span: Span | None,
+    timestamp: int | None,
 ) -> None:
     logger = telemetry.logger_provider.get_logger(_SCOPE_NAME, __version__)
     log_context = (
         trace.set_span_in_context(span) if span is not None else otel_context.get_current()
     )
     common: dict[str, Any] = {
-        "timestamp": time.time_ns(),
+        "timestamp": timestamp if timestamp is not None else time.time_ns(),
         "severity_text": "ERROR",
         "severity_number": SeverityNumber.ERROR,
         "body": message,
@@ -269,9 +278,18 @@ def _emit_log_record(
 
 
 def _service_name(tracer_provider: object) -> str:
-    resource: Any = getattr(tracer_provider, "resource", None)
+    return _resource_service_name(getattr(tracer_provider, "resource", None)) or _UNKNOWN_SERVICE
+
+
+def _service_name_of(span: Span | None) -> str | None:
+    # The receiver fingerprints with the resource the span is exported under, which is the
+    # span's own (an SDK span of another provider than ours has another resource).
+    return _resource_service_name(getattr(span, "resource", None)) if span is not None else None
+
+
+def _resource_service_name(resource: Any) -> str | None:
     value = getattr(resource, "attributes", {}).get("service.name") if resource else None
-    return value if isinstance(value, str) and value else _UNKNOWN_SERVICE
+    return value if isinstance(value, str) and value else None
 
 
 # -- process-wide state, created on first use (nothing at import) ------------------------------

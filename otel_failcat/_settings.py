@@ -20,8 +20,9 @@ from otel_failcat.environment_variables import (
 #: Where a failure is emitted: span event only, log record only, or both.
 SignalMode = Literal["span", "logs", "dup"]
 
-#: The hooks ``instrument()`` can install, by the ``failcat.mechanism`` they report.
-HOOK_NAMES = ("excepthook", "threading", "asyncio", "logging")
+#: The hooks ``instrument()`` can install: the first four by the ``failcat.mechanism`` they
+#: report; ``record_exception`` is the SDK's ``Span.record_exception`` (``track``/``explicit``).
+HOOK_NAMES = ("excepthook", "threading", "asyncio", "logging", "record_exception")
 
 DEFAULT_FLUSH_TIMEOUT_MILLIS = 2000
 
