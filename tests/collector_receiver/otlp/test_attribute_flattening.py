@@ -5,6 +5,7 @@ from __future__ import annotations
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from collector_receiver.otlp import decode_request, extract_failures
+from collector_receiver.otlp._attributes import MAX_DEPTH, TOO_DEEP
 from tests.collector_receiver.otlp._helpers import exception_event, span, trace_request
 
 
@@ -35,3 +36,19 @@ def test_every_value_kind_is_flattened() -> None:
     assert flat["arr"] == ["a", 1, False]
     assert flat["map"] == {"inner": {"deep": [1.5]}, "n": 3}
     assert flat["unset"] is None
+
+
+def test_values_nested_too_deep_are_cut() -> None:
+    deep: object = "leaf"
+    for _ in range(MAX_DEPTH + 5):
+        deep = [deep]
+    request = trace_request([span(events=[exception_event(nested=deep)])])
+    decoded = decode_request("traces", request.SerializeToString(), "application/x-protobuf")
+
+    [failure] = extract_failures("traces", decoded).events
+
+    value = failure.attributes["nested"]
+    for _ in range(MAX_DEPTH):
+        assert isinstance(value, list)
+        [value] = value
+    assert value == TOO_DEEP
