@@ -344,15 +344,18 @@ def _key_kind(key: str) -> str:
 
 def _key_value(match: re.Match[str]) -> str:
     kind = _key_kind(match["key"])
-    quoted = match["qvalue"]
+    double, single = match["dq"], match["sq"]
+    quoted = double if double is not None else single
     if quoted is not None:
         if quoted.startswith("[REDACTED"):
             return match[0]
-        quote = match["quote"]
+        quote = '"' if double is not None else "'"
         return f"{match['prefix']}{quote}{redaction_marker(kind)}{quote}"
     value = match["value"]
     if value.startswith("[REDACTED"):
         return match[0]
+    if match["openq"]:
+        return match["prefix"] + match["openq"] + redaction_marker(kind)
     assigned = "=" in match["sep"]
     if kind == "password":
         taken = assigned or _looks_secret(value)
@@ -540,8 +543,10 @@ def _rules() -> tuple[_Rule, ...]:
             re.compile(
                 rf"(?P<prefix>(?P<key>{_word(_KEY_NAMES, 'A-Za-z0-9')})(?![A-Za-z0-9])"
                 r"(?P<sep>[\"']?\s{0,8}[:=]\s{0,8}))"
-                r"(?:(?P<quote>[\"'])(?P<qvalue>[^\"'\n]{1,4096})(?P=quote)"
-                r"|(?P<value>[^\s\"'&,;\[\](){}<>]{1,4096}))"
+                # a double-quoted value may hold escaped quotes; an unterminated quote still
+                # opens a value (a message cut off in the middle of one)
+                r"(?:\"(?P<dq>(?:[^\"\\\n]|\\.){1,2048})\"|'(?P<sq>[^'\n]{1,4096})'"
+                r"|(?P<openq>[\"']?)(?P<value>[^\s\"'&,;\[\](){}<>]{1,4096}))"
             ),
             _key_value,
             ("key", "secret", "token", "pass", "pwd", "credential"),
