@@ -25,8 +25,9 @@ Python tracebacks (``File "<path>", line N, in <func>``, also inside exception g
 margins, and every section of a chained traceback, root cause first as Python prints them):
 
 - dropped: ``<frozen ...>``, anything under ``site-packages`` or ``dist-packages``, and the standard
-  library (``lib/pythonX.Y/``, ``lib/pypyX.Y/``, ``PythonXY/Lib/`` on Windows);
-- kept ("in-app") frames are named ``<file name>:<function>``, where the file name is the last path
+  library (``lib/pythonX.Y/``, ``lib/pypyX.Y/``; on Windows ``PythonXY/Lib/``, ``AnacondaN/Lib/``);
+- kept ("in-app") frames are named ``<file name>:<function>`` (the function's last dotted part, so
+  ``Agent.run`` and ``run`` are the same), where the file name is the last path
   component (``agent.py``), or the last two for ``__init__.py`` and ``__main__.py``
   (``tools/__init__.py``). Directories above are left out on purpose: checkouts, containers and
   virtual environments put the same code under arbitrary directories. Pseudo-files such as
@@ -77,7 +78,9 @@ _PY_FRAME = re.compile(
     re.MULTILINE,
 )
 _PY_STDLIB = re.compile(
-    r"(?:^|/)lib(?:64)?/(?:python|pypy)\d+(?:\.\d+)?[a-z]?/|(?:^|/)python\d*[^/]{0,64}/lib/",
+    r"(?:^|/)lib(?:64)?/(?:python|pypy)\d+(?:\.\d+)?[a-z]?/"
+    # Windows installations: C:\Python311\Lib, ...\Python\Python312-32\Lib, Anaconda3\Lib
+    r"|(?:^|/)(?:python\d+[^/]{0,16}|anaconda\d*|miniconda\d*|miniforge\d*)/lib/",
     re.IGNORECASE,
 )
 _PY_LIBRARY = re.compile(r"(?:^|/)(?:site|dist)-packages/", re.IGNORECASE)
@@ -165,7 +168,9 @@ def _python_frames(text: str) -> Iterable[_Frame | None]:
     """Yield a frame per ``File`` line; ``None`` for recognised frames that never count."""
     for match in _PY_FRAME.finditer(text):
         path = match["file"].replace("\\", "/")
-        func = (match["func"] or "?").strip()
+        # The last dotted part only: whether a Python version prints ``method`` or a qualified
+        # ``Class.method`` / ``outer.<locals>.inner`` must not change the fingerprint.
+        func = (match["func"] or "?").strip().rsplit(".", 1)[-1]
         if path.startswith("<"):
             if path.startswith("<frozen"):
                 yield None

@@ -213,6 +213,22 @@ def test_stdlib_variants_are_not_in_app() -> None:
     assert in_app_frames(stdlib) == ("<stdin>:f5",)
 
 
+def test_app_directories_named_like_python_are_still_in_app() -> None:
+    stacktrace = (
+        'File "/home/u/python-projects/lib/agent.py", line 1, in run\n'
+        'File "/srv/pythonic/lib/tools.py", line 2, in call\n'
+        'File "C:\\ProgramData\\Anaconda3\\Lib\\json\\decoder.py", line 3, in decode\n'
+    )
+    assert in_app_frames(stacktrace) == ("agent.py:run", "tools.py:call")
+
+
+def test_qualified_function_names_count_by_their_last_part() -> None:
+    plain = 'File "/app/agent.py", line 1, in run\n'
+    qualified = 'File "/app/agent.py", line 1, in Agent.run\n'
+    nested = 'File "/app/agent.py", line 1, in main.<locals>.run\n'
+    assert in_app_frames(plain) == in_app_frames(qualified) == in_app_frames(nested)
+
+
 def test_real_python_traceback() -> None:
     def failing_tool() -> None:
         raise ValueError("tool failed with code 7")
