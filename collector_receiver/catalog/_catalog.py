@@ -109,7 +109,9 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise CatalogError(f"{source}: not UTF-8 text (invalid byte at offset {exc.start})") from None
+        raise CatalogError(
+            f"{source}: not UTF-8 text (invalid byte at offset {exc.start})"
+        ) from None
     return parse_catalog(text, source=source)
 
 

@@ -1,9 +1,7 @@
-"""A catalog is shared by the receiver's threads; and when RE2's pattern set gives up on a
-message, matching falls back to the patterns one by one instead of missing the match."""
+"""A catalog is shared by the receiver's threads; its one-pass message scan is exact."""
 
 from __future__ import annotations
 
-import logging
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -30,32 +28,26 @@ def test_concurrent_matches_from_many_threads_agree() -> None:
     assert {m.code for m in results} == {"RATE", "TIMEOUT", "HTTP_5XX", "UNCATALOGED"}
 
 
-class _ExhaustedSet:
-    """Answers like an RE2::Set whose DFA ran out of memory: no indices at all."""
-
-    def Match(self, text: bytes) -> None:
-        return None
-
-
-def test_pattern_set_failure_falls_back_to_single_patterns(
-    caplog: pytest.LogCaptureFixture,
+@pytest.mark.parametrize(
+    ("pattern", "message", "found"),
+    [
+        (".", "x", True),  # no literal to prefilter on: always confirmed
+        ("^$", "", True),
+        (r"\d{3}", "code 429", True),
+        (r"\d{3}", "code 42", False),
+        ("(?i)rate limit", "RATE LIMIT", True),
+        ("Rate limit", "rate limit", False),  # case-sensitive stays case-sensitive
+        ("(?i)straße", "STRAẞE", True),
+        ("(?i)k", "\u212a", True),  # Kelvin sign folds to k
+        ("配额", "超出配额", True),
+        ("timeout|timed out", "the call timed out", True),
+    ],
+)
+def test_message_scan_is_exact_for_patterns_with_and_without_literals(
+    pattern: str, message: str, found: bool
 ) -> None:
     catalog = build(
-        entry("RATE", {"message_patterns": ["^never$", "(?i)rate limit"]}),
-        entry("OTHER", {"message_patterns": ["other"]}),
+        entry("OTHER", {"message_patterns": ["never-in-any-message"]}),
+        entry("UNDER_TEST", {"message_patterns": [pattern]}),
     )
-    catalog._matcher._set = _ExhaustedSet()  # type: ignore[assignment]
-    with caplog.at_level(logging.WARNING, logger="collector_receiver.catalog._matcher"):
-        verdict = catalog.match(failure(message="Rate limit reached"))
-    assert verdict.code == "RATE"
-    assert verdict.reasons == ("RATE: message_patterns[1] '(?i)rate limit' matched",)
-    assert "searching pattern by pattern" in caplog.text
-    assert catalog.match(failure(message="nothing")).code == "UNCATALOGED"
-
-
-def test_the_pattern_set_reports_its_sentinel_on_every_message() -> None:
-    """The fallback relies on the always-matching sentinel: no result means RE2 gave up."""
-    catalog = build(entry("NEVER", {"message_patterns": ["^impossible$"]}))
-    matcher = catalog._matcher
-    assert matcher._set.Match(b"anything") == [matcher._sentinel]
-    assert matcher._set.Match(b"") == [matcher._sentinel]
+    assert (catalog.match(failure(message=message)).code == "UNDER_TEST") is found
