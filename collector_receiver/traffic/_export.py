@@ -52,10 +52,10 @@ def normalize_endpoint(endpoint: str | None, protocol: Protocol) -> str:
     if port is None:
         raise ValueError(f"{endpoint!r} has no port (e.g. 127.0.0.1:4317)")
     path = parts.path.rstrip("/")
-    if path.endswith("/v1/traces"):
-        path = path[: -len("/v1/traces")]
     if protocol == "grpc" and path:
         raise ValueError(f"{endpoint!r}: a gRPC endpoint has no path")
+    if path.endswith("/v1/traces"):
+        path = path[: -len("/v1/traces")]
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 

@@ -26,6 +26,7 @@ SITE_PACKAGES = "/app/.venv/lib/python3.12/site-packages/"
 
 _compile_lock = threading.Lock()
 _compiled: dict[tuple[str, tuple[str, ...]], Callable[..., NoReturn]] = {}
+_file_lines: dict[str, list[str]] = {}
 
 
 def library_error(
@@ -59,7 +60,16 @@ def library_function(path: LibraryPath) -> Callable[..., NoReturn]:
             if found is None:
                 found = _compile(path)
                 _compiled[key] = found
+    filename = SITE_PACKAGES + path.file
+    if filename not in linecache.cache:  # someone called linecache.clearcache()
+        _register_lines(filename)
     return found
+
+
+def _register_lines(filename: str) -> None:
+    lines = _file_lines.get(filename, [])
+    # mtime None: linecache.checkcache never drops the entry, so tracebacks show the lines.
+    linecache.cache[filename] = (sum(map(len, lines)), None, list(lines), filename)
 
 
 def _compile(path: LibraryPath) -> Callable[..., NoReturn]:
@@ -75,10 +85,13 @@ def _compile(path: LibraryPath) -> Callable[..., NoReturn]:
             lines.append("        raise error\n")
             lines.append("    raise error from cause\n")
         lines.append("\n")
-    source = "".join(lines)
+    # Several paths may live in one file: each is appended below the ones compiled before, so
+    # every traceback line number points at its own code in the file's one linecache entry.
+    earlier = _file_lines.setdefault(filename, [])
+    source = "\n" * len(earlier) + "".join(lines)
     namespace: dict[str, object] = {"__name__": path.file.removesuffix(".py").replace("/", ".")}
     exec(compile(source, filename, "exec"), namespace)
-    # mtime None: linecache.checkcache never drops the entry, so tracebacks show the lines.
-    linecache.cache[filename] = (len(source), None, lines, filename)
+    earlier.extend(lines)
+    _register_lines(filename)
     entry: Callable[..., NoReturn] = namespace[functions[0]]  # type: ignore[assignment]
     return entry

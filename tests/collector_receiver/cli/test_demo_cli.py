@@ -1,0 +1,137 @@
+"""``failcat demo`` as the README runs it: the console script, in a fresh directory.
+
+It must start the receiver on the embedded SQLite default (``failcat.db`` in the current
+directory), send traffic, print what was stored and stop the receiver, even when a default port
+is taken by something else.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from collector_receiver.settings import DEFAULT_GRPC_PORT
+from tests.e2e._receiver import FAILCAT
+from tests.e2e._support import stored_failures
+
+pytestmark = pytest.mark.slow
+
+
+def _demo(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FAILCAT_", "OTEL_"))}
+    return subprocess.run(
+        [FAILCAT, "demo", *args], cwd=cwd, capture_output=True, text=True, timeout=120, env=env
+    )
+
+
+@contextmanager
+def _default_grpc_port_taken() -> Iterator[None]:
+    """Hold 127.0.0.1:4317 so the demo has to pick other ports (fine if someone else holds it)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        try:
+            sock.bind(("127.0.0.1", DEFAULT_GRPC_PORT))
+            sock.listen()
+        except OSError:
+            pass  # already taken: the demo faces the same situation
+        yield
+    finally:
+        sock.close()
+
+
+def _section(stdout: str, title: str) -> list[str]:
+    lines = stdout.splitlines()
+    start = lines.index(title) + 1
+    end = next((i for i in range(start, len(lines)) if not lines[i].strip()), len(lines))
+    return lines[start:end]
+
+
+def test_demo_stores_and_summarises_in_the_current_directory(tmp_path: Path) -> None:
+    with _default_grpc_port_taken():
+        done = _demo(tmp_path, "--count", "60", "--services", "3", "--seed", "5")
+    assert done.returncode == 0, done.stderr + done.stdout
+
+    # The receiver started on other ports and was stopped; nothing is left listening.
+    ready = re.search(r"OTLP/gRPC :(\d+), OTLP/HTTP :(\d+), metrics and API :(\d+)", done.stderr)
+    assert ready is not None, done.stderr
+    assert int(ready.group(1)) != DEFAULT_GRPC_PORT
+    api_port = int(ready.group(3))
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", api_port)) != 0
+
+    # The embedded default database in the current directory holds exactly what was sent.
+    db_file = tmp_path / "failcat.db"
+    assert db_file.is_file()
+    rows = stored_failures(f"sqlite:///{db_file}")
+    assert len(rows) == 60
+
+    out = done.stdout
+    assert re.search(
+        r"^sent 60 failures \(\d+ cataloged, \d+ uncataloged\) in \d+ spans", out, re.M
+    )
+    assert "stored 60 of 60 failures in sqlite:///failcat.db" in out
+    assert "receiver metric failcat_failures_total = 60" in out
+
+    codes = _section(out, "Failures by code:")
+    assert codes[0].split() == ["CODE", "CATEGORY", "SEVERITY", "COUNT"]
+    table = {line.split()[0]: line.split()[1:] for line in codes[1:]}
+    counts = {}
+    for row in rows:
+        counts[row["code"]] = counts.get(row["code"], 0) + 1
+        assert table[row["code"]][:2] == [row["category"], row["severity"]]
+    assert {code: int(cells[2]) for code, cells in table.items()} == counts
+
+    services = _section(out, "Failures by service:")
+    assert {line.split()[0] for line in services[1:]} == {r["service_name"] for r in rows}
+
+    newest = _section(out, "Newest failures:")
+    assert newest[0].split()[:3] == ["TIME", "(UTC)", "SERVICE"]
+    trace_ids = {line.split()[-1] for line in newest[1:]}
+    assert len(newest) == 1 + 8
+    assert trace_ids <= {r["trace_id"] for r in rows}
+
+    hints = _section(out, "Where to look next:")
+    first_trace = newest[1].split()[-1]
+    assert any(f"failcat failures --trace-id {first_trace}" in line for line in hints)
+    assert any("/metrics" in line for line in hints)
+    assert any("/api/v1/failures" in line for line in hints)
+
+
+def test_a_second_demo_adds_to_the_same_database_and_counts_only_its_own(tmp_path: Path) -> None:
+    first = _demo(tmp_path, "--count", "20", "--services", "2")
+    second = _demo(tmp_path, "--count", "30", "--services", "2")
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    assert "stored 30 of 30 failures" in second.stdout
+    assert len(stored_failures(f"sqlite:///{tmp_path / 'failcat.db'}")) == 50
+
+
+def test_a_database_the_receiver_cannot_open_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    done = _demo(tmp_path, "--db", "nosuchdriver://somewhere/x", "--count", "5")
+    assert done.returncode == 1
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("failcat demo: the receiver did not start: ")
+    assert "nosuchdriver" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (["--count", "many"], "failcat demo: --count: 'many' is not an integer"),
+        (["--services", "0"], "failcat demo: --services: must be from 1 to 6"),
+    ],
+)
+def test_bad_flags_exit_2(tmp_path: Path, args: list[str], reason: str) -> None:
+    done = _demo(tmp_path, *args)
+    assert done.returncode == 2
+    assert done.stderr.strip() == reason
+    assert not (tmp_path / "failcat.db").exists()
