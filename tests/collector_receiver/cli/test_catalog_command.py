@@ -175,3 +175,14 @@ def test_console_script_validates_and_refuses(catalog_file: Path, broken_file: P
     assert len(bad.stderr.splitlines()) == 1
     assert "Traceback" not in bad.stderr
     assert bad.stderr.startswith(f"failcat catalog: {broken_file}: entry BAD (#1): ")
+
+
+def test_validate_without_a_path_checks_the_packaged_default(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from collector_receiver.catalog import default_catalog_path
+
+    assert main(["catalog", "validate"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"ok: {default_catalog_path()}: ")
+    assert " entries, catalog_version " in out
