@@ -177,10 +177,12 @@ def _python_frames(text: str) -> Iterable[_Frame | None]:
             else:
                 yield _Frame(f"{_DIGITS.sub('#', path)}:{func}", in_app=True)
             continue
-        library = _PY_LIBRARY.search(path)
+        # Cheap substring checks first: the regular expressions run only on paths that can match.
+        lowered = path.lower()
+        library = _PY_LIBRARY.search(path) if "-packages/" in lowered else None
         if library is not None:
             yield _Frame(f"{path[library.end() :]}:{func}", in_app=False)
-        elif _PY_STDLIB.search(path) is not None:
+        elif "lib" in lowered and _PY_STDLIB.search(path) is not None:
             yield None
         else:
             yield _Frame(f"{_file_name(path)}:{func}", in_app=True)
