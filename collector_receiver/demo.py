@@ -25,10 +25,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -91,7 +93,7 @@ def run_demo(spec: DemoSpec, out: TextIO | None = None, err: TextIO | None = Non
     out = out or sys.stdout
     err = err or sys.stderr
     window_start = _utc_now()
-    with tempfile.TemporaryDirectory(prefix="failcat-demo-") as scratch:
+    with _sigterm_as_interrupt(), tempfile.TemporaryDirectory(prefix="failcat-demo-") as scratch:
         receiver = _start_receiver(spec, Path(scratch) / "receiver.log", err)
         try:
             result = _send(spec, receiver.ports, err)
@@ -105,6 +107,23 @@ def run_demo(spec: DemoSpec, out: TextIO | None = None, err: TextIO | None = Non
         if status != 0:
             raise DemoError(f"the receiver exited with status {status}: {receiver.last_log_line()}")
     return 0 if stored.total == len(result.failures) else 1
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM ends the demo like Ctrl-C does, so the receiver is always stopped first."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 # -- the receiver ------------------------------------------------------------------------------

@@ -7,10 +7,13 @@ is taken by something else.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import signal
 import socket
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -135,3 +138,41 @@ def test_bad_flags_exit_2(tmp_path: Path, args: list[str], reason: str) -> None:
     assert done.returncode == 2
     assert done.stderr.strip() == reason
     assert not (tmp_path / "failcat.db").exists()
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_keep_running_serves_until_interrupted(tmp_path: Path, stop_signal: int) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FAILCAT_", "OTEL_"))}
+    with _default_grpc_port_taken():
+        demo = subprocess.Popen(
+            [FAILCAT, "demo", "--count", "15", "--services", "2", "--keep-running"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        try:
+            assert demo.stdout is not None and demo.stderr is not None
+            ready = demo.stderr.readline()
+            api_port = int(re.search(r"metrics and API :(\d+)", ready).group(1))  # type: ignore[union-attr]
+            for line in demo.stdout:
+                if "keeps running" in line:
+                    break
+            else:
+                pytest.fail(f"no 'keeps running' line; stderr: {demo.stderr.read()}")
+            base = f"http://127.0.0.1:{api_port}"
+            with urllib.request.urlopen(f"{base}/api/v1/failures?limit=5", timeout=10) as answer:
+                items = json.load(answer)["items"]
+            assert len(items) == 5
+            with urllib.request.urlopen(f"{base}/metrics", timeout=10) as answer:
+                assert b"failcat_failures_total" in answer.read()
+            demo.send_signal(stop_signal)
+            status = demo.wait(60)
+        finally:
+            if demo.poll() is None:
+                demo.kill()
+                demo.wait()
+    assert status == 0  # an orderly stop either way
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", api_port)) != 0  # the receiver was stopped
