@@ -30,8 +30,10 @@ from collector_receiver.events import UNCATALOGED
 FORMAT_VERSION = 2
 
 TOP_LEVEL_KEYS = ("version", "catalog_version", "entries")
-REQUIRED_ENTRY_KEYS = ("code", "title", "category", "severity", "match", "remediation")
-OPTIONAL_ENTRY_KEYS = ("priority", "runbook_url")
+REQUIRED_ENTRY_KEYS = ("code", "title", "category", "severity", "match")
+# CONTRACT §3 names priority, remediation and runbook_url as optional; the default catalog
+# gives every entry a remediation (its own test holds it to that).
+OPTIONAL_ENTRY_KEYS = ("priority", "remediation", "runbook_url")
 MATCH_KINDS = ("exception_types", "message_patterns", "attributes", "error_types")
 
 CODE_RE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*")
@@ -127,7 +129,7 @@ def _entry(ctx: _Context, raw: Any, index: int, first_index: dict[str, int]) -> 
     severity = raw["severity"]
     if not isinstance(severity, str) or severity not in SEVERITIES:
         ctx.fail(f"unknown severity {_short(severity)} (expected one of: {', '.join(SEVERITIES)})")
-    remediation = _text(ctx, raw, "remediation")
+    remediation = _text(ctx, raw, "remediation") if "remediation" in raw else ""
     priority = raw.get("priority", 0)
     if not _is_int(priority):
         ctx.fail(f"priority must be an integer, not {_kind(priority)}")

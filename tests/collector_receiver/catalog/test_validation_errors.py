@@ -118,11 +118,19 @@ def test_unknown_entry_key() -> None:
     assert "unknown entry key 'descripton'" in message
 
 
-@pytest.mark.parametrize("key", ["title", "category", "severity", "remediation"])
+@pytest.mark.parametrize("key", ["title", "category", "severity"])
 def test_missing_required_key(key: str) -> None:
     head = "".join(line + "\n" for line in ENTRY_HEAD.splitlines() if f" {key}:" not in line)
     message = refuse(catalog_yaml(head + "    match: {exception_types: [X]}\n"))
     assert f"missing required key '{key}'" in message
+
+
+def test_remediation_is_optional_but_never_empty() -> None:
+    head = "".join(line + "\n" for line in ENTRY_HEAD.splitlines() if " remediation:" not in line)
+    catalog = parse_catalog(catalog_yaml(head + "    match: {exception_types: [X]}\n"))
+    assert catalog.entries[0].remediation == ""
+    empty = catalog_yaml(head + "    remediation: '  '\n    match: {exception_types: [X]}\n")
+    assert "remediation must be a non-empty string" in refuse(empty)
 
 
 def test_missing_match() -> None:
