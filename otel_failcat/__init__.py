@@ -10,8 +10,9 @@ or by hand::
     FailcatInstrumentor().instrument(tracer_provider=..., meter_provider=..., logger_provider=...)
 
 It captures unhandled exceptions of the main thread, of other threads and of asyncio tasks and
-callbacks, ``logging`` records at ERROR and above that carry an exception, and what the code
-hands it with :func:`record_failure` and :func:`track`. Each failure becomes a span event
+callbacks, ``logging`` records at ERROR and above that carry an exception, what the code hands
+it with :func:`record_failure` and :func:`track`, and what the SDK's own spans record with
+``Span.record_exception`` (once, on the innermost span). Each failure becomes a span event
 ``exception`` (attributes in :mod:`otel_failcat.attributes`) and a count on the counter
 ``failcat.agent.failures``; secrets are redacted first. See ``docs/agent.md``.
 """

@@ -13,8 +13,9 @@ attribute                  type         meaning
                                         in-app frames
 ``failcat.mechanism``      str          ``excepthook`` | ``threading`` | ``asyncio`` |
                                         ``logging`` | ``explicit`` | ``track``
-``failcat.handled``        bool         False when the exception escaped: the unhandled-hook
-                                        mechanisms and ``track``
+``failcat.handled``        bool         False when the exception escaped where it was
+                                        recorded: the unhandled-hook mechanisms and ``track``
+                                        (also an SDK span it left)
 ``failcat.cause_types``    list[str]    qualified types of the ``__cause__``/``__context__``
                                         chain, direct cause first, root cause last
 ``error.type``             str          on the ``track`` span (with status ERROR)

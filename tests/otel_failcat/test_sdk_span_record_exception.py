@@ -310,3 +310,22 @@ def test_disabled_by_name_leaves_the_sdk_method_alone(
         assert SdkSpan.__dict__["record_exception"] is original
     finally:
         FailcatInstrumentor().uninstrument()
+
+
+def test_a_call_with_something_that_is_not_an_exception_behaves_as_the_sdk_does(
+    telemetry: Telemetry,
+) -> None:
+    def outcome() -> str:
+        with telemetry.tracer_provider.get_tracer("agent").start_as_current_span("s") as span:
+            try:
+                span.record_exception("not an exception")  # type: ignore[arg-type]
+            except Exception as exc:
+                return type(exc).__name__
+        return "no error"
+
+    plain = outcome()
+    FailcatInstrumentor().instrument(**telemetry.providers())
+    try:
+        assert outcome() == plain
+    finally:
+        FailcatInstrumentor().uninstrument()
