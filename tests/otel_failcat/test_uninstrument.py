@@ -8,6 +8,7 @@ import sys
 import threading
 
 import pytest
+from opentelemetry.sdk.trace import Span as SdkSpan
 
 from otel_failcat import FailcatInstrumentor, record_failure
 from otel_failcat._recorder import active_recorder
@@ -19,6 +20,7 @@ def _hooks() -> tuple[object, ...]:
         sys.excepthook,
         threading.excepthook,
         asyncio.BaseEventLoop.__dict__["call_exception_handler"],
+        SdkSpan.__dict__["record_exception"],
         tuple(logging.getLogger().handlers),
     )
 
@@ -28,12 +30,12 @@ def test_uninstrument_restores_every_hook_by_identity(telemetry: Telemetry) -> N
     instrumentor = FailcatInstrumentor()
     instrumentor.instrument(**telemetry.providers())
     during = _hooks()
-    assert all(a is not b for a, b in zip(before[:3], during[:3], strict=True))
-    assert len(during[3]) == len(before[3]) + 1
+    assert all(a is not b for a, b in zip(before[:4], during[:4], strict=True))
+    assert len(during[4]) == len(before[4]) + 1
     instrumentor.uninstrument()
     after = _hooks()
-    assert all(a is b for a, b in zip(before[:3], after[:3], strict=True))
-    assert after[3] == before[3] and all(a is b for a, b in zip(before[3], after[3], strict=True))
+    assert all(a is b for a, b in zip(before[:4], after[:4], strict=True))
+    assert after[4] == before[4] and all(a is b for a, b in zip(before[4], after[4], strict=True))
 
 
 def test_instrument_twice_installs_once(telemetry: Telemetry) -> None:
@@ -90,7 +92,8 @@ def test_disabled_hooks_are_left_alone(
     try:
         during = _hooks()
         assert during[2] is before[2]
-        assert during[3] == before[3]
+        assert during[4] == before[4]
         assert during[0] is not before[0]
+        assert during[3] is not before[3]
     finally:
         FailcatInstrumentor().uninstrument()
