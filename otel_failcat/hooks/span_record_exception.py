@@ -15,10 +15,12 @@ not wrapped. For a recording SDK span the call goes through the shared recorder 
   innermost span, where the exception was raised: the best trace link;
 - every later sighting (an enclosing span it escapes from, a hook) adds nothing: identity dedupe.
   The SDK still sets each span's ERROR status itself (``set_status_on_exception`` is separate);
-- ``escaped=True`` (the exception is leaving the span: the SDK's ``__exit__``) is mechanism
-  ``track``, handled False, the same situation as an exception escaping a ``track`` block;
-  ``escaped=False`` (the default: code calling ``span.record_exception(e)`` on an exception it
-  caught) is ``explicit``, handled True, like ``record_failure``.
+- an exception leaving the span is mechanism ``track``, handled False, the same situation as
+  an exception escaping a ``track`` block. That is a call with ``escaped=True`` (the SDK span's
+  ``__exit__``), or one from ``opentelemetry.trace.use_span``, which records on the way out
+  for ``start_as_current_span`` but does not pass ``escaped``, so its caller is recognised;
+- any other call (code calling ``span.record_exception(e)``, normally on an exception it caught)
+  is ``explicit``, handled True, like ``record_failure``.
 
 A span that is no longer recording (ended) and an argument that is not an exception go to the
 original method, which behaves as it always did. So does every call once uninstrumented, if
@@ -75,7 +77,7 @@ class SpanRecordExceptionHook:
         ) -> None:
             if self._active and isinstance(exception, BaseException) and _is_recording(span):
                 # The frame lookup runs on the exception path only (see _escaping_callers).
-                escaping = escaped or sys._getframe(1).f_code in escaping_callers
+                escaping = escaped or _caller_code_in(escaping_callers)
                 self._record(span, exception, attributes, timestamp, escaping)
                 return
             previous(span, exception, attributes, timestamp, escaped)
@@ -128,6 +130,15 @@ def _escaping_callers() -> frozenset[CodeType]:
         if isinstance(code, CodeType):
             callers.add(code)
     return frozenset(callers)
+
+
+def _caller_code_in(codes: frozenset[CodeType]) -> bool:
+    """Whether the caller of the patched method runs one of ``codes``. Never raises."""
+    try:
+        # 0: this function, 1: the patched method, 2: whoever called it.
+        return sys._getframe(2).f_code in codes
+    except Exception:  # no frame introspection on this interpreter: assume a plain call
+        return False
 
 
 def _is_recording(span: Any) -> bool:
