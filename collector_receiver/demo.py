@@ -19,6 +19,7 @@ older rows gives the same summary.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -259,8 +260,6 @@ def _wait_ready(receiver: _Receiver) -> None:
 
 def _reason(log_line: str) -> str:
     """A log line of the receiver, shortened to what a person needs."""
-    import json
-
     try:
         record = json.loads(log_line)
     except ValueError:

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collector_receiver.traffic import TrafficSpec
 
 _DEFAULT_COUNT = 100
 _DEFAULT_SERVICES = 3
@@ -86,7 +89,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_spec(args: argparse.Namespace) -> Any:
+def build_spec(args: argparse.Namespace) -> TrafficSpec:
     """A :class:`TrafficSpec` from the parsed flags; CommandError for a bad value."""
     from collector_receiver.cli import CommandError
     from collector_receiver.traffic import TrafficSpec

@@ -28,6 +28,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
+from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer, format_span_id
 from opentelemetry.trace import format_trace_id as _format_trace_id
 from opentelemetry.util.types import AttributeValue
@@ -83,7 +84,9 @@ class AgentRun:
                     except _RunAborted:
                         span.set_status(Status(StatusCode.ERROR, "agent run failed"))
         except Exception:
-            pass  # the failure was recorded where it happened; the "framework" reports the run
+            if self.site is None:
+                raise  # not a failure of the scenario: a bug of the simulation itself
+            # Otherwise the failure was recorded where it happened; the "framework" moves on.
         return self.site
 
     # -- the steps of a run ----------------------------------------------------------------------
@@ -217,7 +220,7 @@ class AgentRun:
             if set_status:
                 span.set_attribute(ERROR_TYPE, _type_name(exc))
                 span.set_status(Status(StatusCode.ERROR))
-            record_failure(exc, attributes={"agent.step": span_name(span)})
+            record_failure(exc, attributes={"agent.step": _span_name(span)})
 
     def _note_site(self, span: Span, scenario: Scenario) -> None:
         context = span.get_span_context()
@@ -244,14 +247,12 @@ class AgentRun:
             yield span
 
 
-def span_name(span: Span) -> str:
+def _span_name(span: Span) -> str:
     """The span's name (SDK spans have one; anything else gets an empty string)."""
     return str(getattr(span, "name", ""))
 
 
 def _current_span() -> Span | None:
-    from opentelemetry import trace
-
     span = trace.get_current_span()
     return span if span.is_recording() else None
 
