@@ -38,14 +38,18 @@ def register(subparsers: Any) -> None:
         "--catalog", metavar="PATH", help="catalog YAML file (default: the packaged catalog)"
     )
     parser.add_argument(
-        "--count", default=str(_DEFAULT_COUNT), help=f"failures to send ({_DEFAULT_COUNT})"
+        "--count",
+        metavar="N",
+        default=str(_DEFAULT_COUNT),
+        help=f"failures to send ({_DEFAULT_COUNT})",
     )
     parser.add_argument(
         "--services",
+        metavar="K",
         default=str(_DEFAULT_SERVICES),
         help=f"synthetic services, 1 to 6 ({_DEFAULT_SERVICES})",
     )
-    parser.add_argument("--seed", help="random seed: the same seed sends the same mix")
+    parser.add_argument("--seed", metavar="S", help="random seed: the same seed sends the same mix")
     parser.add_argument(
         "--keep-running",
         action="store_true",

@@ -47,27 +47,37 @@ def register(subparsers: Any) -> None:
         "--protocol", choices=("grpc", "http"), default="grpc", help="OTLP transport (grpc)"
     )
     parser.add_argument(
-        "--count", default=str(_DEFAULT_COUNT), help=f"failures to send ({_DEFAULT_COUNT})"
+        "--count",
+        metavar="N",
+        default=str(_DEFAULT_COUNT),
+        help=f"failures to send ({_DEFAULT_COUNT})",
     )
     parser.add_argument(
         "--services",
+        metavar="K",
         default=str(_DEFAULT_SERVICES),
         help=f"synthetic services, 1 to 6 ({_DEFAULT_SERVICES})",
     )
-    parser.add_argument("--seed", help="random seed: the same seed sends the same mix")
+    parser.add_argument("--seed", metavar="S", help="random seed: the same seed sends the same mix")
     parser.add_argument(
         "--uncataloged-share",
+        metavar="F",
         default=str(_DEFAULT_UNCATALOGED_SHARE),
         help=f"share of failures no catalog entry knows ({_DEFAULT_UNCATALOGED_SHARE})",
     )
     parser.add_argument(
-        "--rate", default="0", help="failures per second; 0 = as fast as possible (0)"
+        "--rate", metavar="R", default="0", help="failures per second; 0 = as fast as possible (0)"
     )
     parser.add_argument(
-        "--timeout", default="10", help="seconds an export may take, retries included (10)"
+        "--timeout",
+        metavar="SECONDS",
+        default="10",
+        help="seconds an export may take, retries included (10)",
     )
     parser.add_argument(
-        "--token", help="bearer token for the receiver (default $FAILCAT_AUTH_TOKEN)"
+        "--token",
+        metavar="TOKEN",
+        help="bearer token for the receiver (default $FAILCAT_AUTH_TOKEN)",
     )
     parser.set_defaults(handler=_run)
 
