@@ -18,12 +18,15 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError as AlembicCommandError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
-from collector_receiver.store._engine import create_store_engine
+from collector_receiver.store._engine import SQLITE_BEGIN_OPTION, create_store_engine
 from collector_receiver.store.errors import StoreError, translate
 
 _DB_ERRORS = (sqlalchemy.exc.SQLAlchemyError, psycopg.Error, sqlite3.Error)
+
+#: The PostgreSQL advisory lock held while migrating (an arbitrary constant: "failcat" in ASCII).
+_LOCK_KEY = 0x6661696C636174
 
 
 def script_location() -> str:
@@ -81,13 +84,20 @@ def _run(url: str, direction: str, revision: str) -> None:
 def _migrate(engine: Engine, direction: str, revision: str) -> None:
     config = alembic_config()
     try:
-        with engine.begin() as conn:
-            # env.py runs on this connection (and its transaction) instead of making its own.
-            config.attributes["connection"] = conn
-            if direction == "upgrade":
-                command.upgrade(config, revision)
-            else:
-                command.downgrade(config, revision)
+        with engine.connect() as conn:
+            # Several receivers starting at once all migrate: serialise them, so the later ones
+            # find the schema current instead of failing on "table already exists". SQLite: take
+            # the write lock at BEGIN; PostgreSQL: a transaction-scoped advisory lock.
+            conn = conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+                # env.py runs on this connection and its transaction instead of making its own.
+                config.attributes["connection"] = conn
+                if direction == "upgrade":
+                    command.upgrade(config, revision)
+                else:
+                    command.downgrade(config, revision)
     except AlembicCommandError as exc:
         raise StoreError(
             f"cannot {direction} to {revision!r}: {' '.join(str(exc).split())}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,27 @@ def test_an_unknown_revision_is_a_one_line_store_error(db_url: str) -> None:
 
     assert "9999" in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+def test_receivers_starting_together_all_migrate(db_url: str) -> None:
+    # Unserialised, racing CREATE TABLEs fail, or deadlock on PostgreSQL against the import lock
+    # of the migration scripts that alembic loads in every thread.
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def migrate() -> None:
+        try:
+            start.wait()
+            upgrade(db_url)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=migrate, daemon=True) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert not any(thread.is_alive() for thread in threads)
+    assert errors == []
+    assert current_revision(db_url) == head_revision()
