@@ -180,7 +180,7 @@ def _start_receiver(spec: DemoSpec, log_path: Path, err: TextIO) -> _Receiver:
     ports = receiver.ports
     print(
         f"failcat demo: receiver ready on {_HOST} (OTLP/gRPC :{ports.grpc}, OTLP/HTTP "
-        f":{ports.http}, metrics and API :{ports.api}), database {spec.db_url}",
+        f":{ports.http}, metrics and API :{ports.api}), database {display_url(spec.db_url)}",
         file=err,
     )
     return receiver
@@ -396,7 +396,8 @@ def _print_summary(
     uncataloged = sum(row[3] for row in stored.codes if row[0] == "UNCATALOGED")
     lines = [
         result.summary_line(),
-        f"stored {stored.total} of {sent} failures in {spec.db_url}: {len(stored.codes)} codes "
+        f"stored {stored.total} of {sent} failures in {display_url(spec.db_url)}: "
+        f"{len(stored.codes)} codes "
         f"({uncataloged} UNCATALOGED) from {len(stored.services)} services",
     ]
     if stored.total != sent:
@@ -427,7 +428,7 @@ def _print_summary(
             for when, service, code, exc_type, trace in stored.newest
         ],
     )
-    db = "" if spec.db_url == DEFAULT_DATABASE_URL else f" --db {spec.db_url}"
+    db = "" if spec.db_url == DEFAULT_DATABASE_URL else f" --db {display_url(spec.db_url)}"
     trace = stored.newest[0][4] if stored.newest else "<trace id>"
     api = f"http://{_HOST}:{ports.api}"
     running = "" if spec.keep_running else " (while it runs: failcat demo --keep-running)"
@@ -461,6 +462,16 @@ def _table(
         )
 
     return [line(headers)] + [line(row) for row in rows]
+
+
+def display_url(url: str) -> str:
+    """``url`` with its password, if any, shown as ``***`` (it is printed on a terminal)."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
 
 
 def _utc_now() -> datetime:

@@ -176,3 +176,21 @@ def test_keep_running_serves_until_interrupted(tmp_path: Path, stop_signal: int)
     assert status == 0  # an orderly stop either way
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", api_port)) != 0  # the receiver was stopped
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("sqlite:///failcat.db", "sqlite:///failcat.db"),
+        (
+            "postgresql+psycopg://app:s3cr3t@db:5432/failcat",
+            "postgresql+psycopg://app:***@db:5432/failcat",
+        ),
+        ("postgresql+psycopg://app@db/failcat", "postgresql+psycopg://app@db/failcat"),
+        ("postgresql+psycopg://app:p@ss@db/failcat", "postgresql+psycopg://app:***@db/failcat"),
+    ],
+)
+def test_printed_database_urls_hide_the_password(url: str, shown: str) -> None:
+    from collector_receiver.demo import display_url
+
+    assert display_url(url) == shown
