@@ -1,0 +1,221 @@
+"""Every panel query of the overview dashboard answers on a real Prometheus.
+
+One stack for the module: ``failcat serve`` on an embedded SQLite database, fed by ``failcat
+traffic`` (the real OTel SDK and OTLP exporters) and by one OTLP/HTTP request with a malformed
+span (a rejected item), scraped every second by a real Prometheus that also loads the alert
+rules. Each panel target's ``expr``, with the template variables substituted as Grafana would,
+must come back ``success`` and non-empty — for "All" and for a single service.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
+
+from tests.e2e._receiver import FAILCAT, ReceiverProcess, http_post, running_receiver
+from tests.ops import _dashboards
+from tests.ops._paths import OVERVIEW_DASHBOARD, RULES
+from tests.ops._prometheus import PrometheusProcess, running_prometheus
+
+pytestmark = pytest.mark.slow
+
+_DASHBOARD = _dashboards.load(OVERVIEW_DASHBOARD)
+_TARGETS = [
+    pytest.param(panel, target, id=f"{panel['id']}-{panel['title']}-{target['refId']}")
+    for panel, target in _dashboards.targets(_DASHBOARD)
+]
+_ALL = {"service_name": ".*", "code": ".*", "category": ".*", "datasource": "ignored"}
+_ONE_SERVICE = {**_ALL, "service_name": "support-agent"}
+
+
+@dataclass
+class Stack:
+    receiver: ReceiverProcess
+    prometheus: PrometheusProcess
+    stored: int
+
+
+def _send_traffic(receiver: ReceiverProcess, count: int, seed: int) -> None:
+    result = subprocess.run(
+        [
+            FAILCAT,
+            "traffic",
+            "--endpoint",
+            f"http://{receiver.grpc_endpoint}",
+            "--count",
+            str(count),
+            "--services",
+            "3",
+            "--seed",
+            str(seed),
+            "--uncataloged-share",
+            "0.25",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"sent {count} failures" in result.stdout, result.stdout
+
+
+def _send_malformed_span(receiver: ReceiverProcess) -> None:
+    """One good request whose only failure span has a 5-byte trace id: a rejected item."""
+    request = ExportTraceServiceRequest(
+        resource_spans=[
+            ResourceSpans(
+                scope_spans=[
+                    ScopeSpans(
+                        spans=[
+                            Span(
+                                trace_id=b"\x01" * 5,
+                                span_id=b"\x02" * 8,
+                                name="bad ids",
+                                events=[
+                                    Span.Event(
+                                        name="exception",
+                                        attributes=[
+                                            KeyValue(
+                                                key="exception.type",
+                                                value=AnyValue(string_value="ValueError"),
+                                            )
+                                        ],
+                                    )
+                                ],
+                            )
+                        ]
+                    )
+                ]
+            )
+        ]
+    )
+    status, _, body = http_post(
+        f"{receiver.http_endpoint}/v1/traces",
+        request.SerializeToString(),
+        {"Content-Type": "application/x-protobuf"},
+    )
+    assert status == 200, body
+    answer = ExportTraceServiceResponse.FromString(body)
+    assert answer.partial_success.rejected_spans == 1, answer
+
+
+def _stored_rows(db_url: str) -> int:
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            return int(
+                connection.execute(sa.text("SELECT count(*) FROM failure_matches")).scalar_one()
+            )
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    directory = tmp_path_factory.mktemp("ops-live")
+    db_url = f"sqlite:///{directory / 'failcat.db'}"
+    with running_receiver(db_url, directory / "receiver.log") as receiver:
+        with running_prometheus(
+            directory, [f"127.0.0.1:{receiver.api_port}"], rule_files=[RULES]
+        ) as prometheus:
+            prometheus.wait_until('sum(up{job="failcat"})', 1)
+            # Two rounds with scrapes in between, so every counter has samples that rise.
+            _send_traffic(receiver, 40, seed=11)
+            _send_malformed_span(receiver)
+            prometheus.wait_until("sum(failcat_failures_total)", _stored_rows(db_url))
+            _send_traffic(receiver, 40, seed=12)
+            stored = _stored_rows(db_url)
+            prometheus.wait_until("sum(failcat_failures_total)", stored)
+            prometheus.wait_until("min(count_over_time(failcat_failures_total[1m]))", 3)
+            prometheus.wait_until(
+                'min(count_over_time(failcat_otlp_items_total{outcome="rejected"}[1m]))', 3
+            )
+            yield Stack(receiver, prometheus, stored)
+
+
+def _assert_answers(prometheus: PrometheusProcess, expr: str) -> list[dict[str, Any]]:
+    answer = prometheus.query(expr)
+    assert answer["status"] == "success", f"{expr}\n{answer}"
+    result: list[dict[str, Any]] = answer["data"]["result"]
+    assert result, f"empty result for:\n{expr}"
+    return result
+
+
+@pytest.mark.parametrize(("panel", "target"), _TARGETS)
+def test_panel_query_answers_for_all_services(
+    stack: Stack, panel: dict[str, Any], target: dict[str, Any]
+) -> None:
+    _assert_answers(stack.prometheus, _dashboards.substitute(target["expr"], _ALL))
+
+
+@pytest.mark.parametrize(("panel", "target"), _TARGETS)
+def test_panel_query_answers_for_one_service(
+    stack: Stack, panel: dict[str, Any], target: dict[str, Any]
+) -> None:
+    _assert_answers(stack.prometheus, _dashboards.substitute(target["expr"], _ONE_SERVICE))
+
+
+def test_template_variable_queries_list_the_services_and_codes(stack: Stack) -> None:
+    """label_values(...) is what Grafana runs for the variables; the series API answers it."""
+    services = {
+        s["metric"]["service_name"]
+        for s in _assert_answers(
+            stack.prometheus, "group by (service_name) (failcat_failures_total)"
+        )
+    }
+    assert services == {"support-agent", "research-agent", "coding-agent"}
+    codes = _assert_answers(stack.prometheus, "group by (code) (failcat_failures_total)")
+    assert "UNCATALOGED" in {s["metric"]["code"] for s in codes}
+    assert len(codes) > 3
+
+
+def _panel_target(title: str) -> dict[str, Any]:
+    return next(t for p, t in _dashboards.targets(_DASHBOARD) if p["title"] == title)
+
+
+def test_failures_stored_panel_agrees_with_the_database(stack: Stack) -> None:
+    expr = _dashboards.substitute(_panel_target("Failures stored")["expr"], _ALL)
+    (sample,) = _assert_answers(stack.prometheus, expr)
+    # increase() extrapolates to the edges of the window; the counters themselves are exact.
+    assert float(sample["value"][1]) > 0
+    assert stack.prometheus.scalar("sum(failcat_failures_total)") == stack.stored
+
+
+def test_health_panels_show_the_rejected_item_and_zero_persist_errors(stack: Stack) -> None:
+    rejected = stack.prometheus.scalar('sum(failcat_otlp_items_total{outcome="rejected"})')
+    assert rejected == 1
+    expr = _dashboards.substitute(_panel_target("Persist errors")["expr"], _ALL)
+    (sample,) = _assert_answers(stack.prometheus, expr)
+    assert sample["metric"] == {"reason": "none"} and float(sample["value"][1]) == 0
+
+
+def test_catalog_match_ratio_and_uncataloged_share_add_up_to_one(stack: Stack) -> None:
+    match = _dashboards.substitute(_panel_target("Catalog match ratio")["expr"], _ALL)
+    share = _dashboards.substitute(_panel_target("Uncataloged share")["expr"], _ALL)
+    value = stack.prometheus.scalar(f"({match}) + ({share})")
+    assert value == pytest.approx(1.0)
+    uncataloged = stack.prometheus.scalar("sum(failcat_uncataloged_total)")
+    assert uncataloged is not None and 0 < uncataloged < stack.stored
+
+
+def test_the_alert_rules_load_and_the_recording_rules_record(stack: Stack) -> None:
+    rules = stack.prometheus.rules()
+    assert rules and all(rule["health"] == "ok" for rule in rules), [
+        (rule["name"], rule.get("lastError")) for rule in rules if rule["health"] != "ok"
+    ]
+    stack.prometheus.wait_until("count(failcat:failures:rate5m)", 1)
+    stack.prometheus.wait_until("count(failcat:uncataloged_share:ratio15m)", 1)
+    # A fresh Prometheus has no history a day back: the day-over-day alerts must stay quiet.
+    firing = {rule["name"] for rule in rules if rule.get("state") == "firing"}
+    assert not firing & {"FailcatFailureRateSpike", "FailcatCodeMixDrift", "FailcatReceiverDown"}

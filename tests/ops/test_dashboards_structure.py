@@ -1,0 +1,156 @@
+"""Both Grafana dashboards are import-ready and well-formed (checked without a Grafana)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.ops import _dashboards
+from tests.ops._paths import OVERVIEW_DASHBOARD, POSTGRES_DASHBOARD
+
+_EXPOSED = {
+    "failcat_failures_total",
+    "failcat_uncataloged_total",
+    "failcat_otlp_items_total",
+    "failcat_persist_errors_total",
+    "failcat_new_patterns_total",
+    "failcat_request_duration_seconds_bucket",
+    "failcat_match_duration_seconds_bucket",
+    "failcat_persist_duration_seconds_bucket",
+}
+_PANEL_TYPES = {"timeseries", "stat", "table", "bargauge", "piechart"}
+_DATASOURCE_TYPES = {
+    OVERVIEW_DASHBOARD: "prometheus",
+    POSTGRES_DASHBOARD: "grafana-postgresql-datasource",
+}
+
+
+@pytest.fixture(params=[OVERVIEW_DASHBOARD, POSTGRES_DASHBOARD], ids=lambda p: p.stem)
+def dashboard_path(request: pytest.FixtureRequest) -> Path:
+    path: Path = request.param
+    return path
+
+
+def test_identity_and_import_fields(dashboard_path: Path) -> None:
+    dashboard = _dashboards.load(dashboard_path)
+    assert dashboard["uid"] == dashboard_path.stem
+    assert len(dashboard["uid"]) <= 40
+    assert dashboard["id"] is None, "an exported id would clash on import"
+    assert dashboard["schemaVersion"] >= 39
+    assert "failcat" in dashboard["tags"]
+    assert dashboard["title"]
+    assert dashboard["time"]["from"].startswith("now-")
+    assert dashboard["timepicker"]["refresh_intervals"]
+    required = {(r["type"], r["id"]) for r in dashboard["__requires"]}
+    assert ("datasource", _DATASOURCE_TYPES[dashboard_path]) in required
+    for panel in _dashboards.panels(dashboard):
+        assert ("panel", panel["type"]) in required, panel["type"]
+
+
+def test_datasource_is_a_template_variable_used_by_every_panel_and_target(
+    dashboard_path: Path,
+) -> None:
+    dashboard = _dashboards.load(dashboard_path)
+    variable = _dashboards.variables(dashboard)["datasource"]
+    assert variable["type"] == "datasource"
+    assert variable["query"] == _DATASOURCE_TYPES[dashboard_path]
+    expected = {"type": _DATASOURCE_TYPES[dashboard_path], "uid": "${datasource}"}
+    for panel, target in _dashboards.targets(dashboard):
+        assert panel["datasource"] == expected, panel["title"]
+        assert target["datasource"] == expected, panel["title"]
+    for other in _dashboards.variables(dashboard).values():
+        if other["type"] == "query":
+            assert other["datasource"] == expected, other["name"]
+
+
+def test_panels_have_unique_ids_and_fit_the_grid_without_overlap(dashboard_path: Path) -> None:
+    dashboard = _dashboards.load(dashboard_path)
+    panels = list(_dashboards.panels(dashboard))
+    ids = [panel["id"] for panel in panels]
+    assert len(set(ids)) == len(ids)
+    cells: dict[tuple[int, int], str] = {}
+    for panel in panels:
+        grid = panel["gridPos"]
+        assert all(isinstance(grid[key], int) for key in "hwxy"), panel["title"]
+        assert grid["w"] > 0 and grid["h"] > 0 and grid["x"] + grid["w"] <= 24, panel["title"]
+        for x in range(grid["x"], grid["x"] + grid["w"]):
+            for y in range(grid["y"], grid["y"] + grid["h"]):
+                assert (x, y) not in cells, f"{panel['title']} overlaps {cells[(x, y)]}"
+                cells[(x, y)] = panel["title"]
+        assert panel["type"] in _PANEL_TYPES
+        assert panel["title"] and panel["description"]
+        assert panel["targets"], f"{panel['title']} has no query"
+
+
+def test_every_variable_a_query_uses_is_defined(dashboard_path: Path) -> None:
+    dashboard = _dashboards.load(dashboard_path)
+    defined = set(_dashboards.variables(dashboard))
+    for panel, target in _dashboards.targets(dashboard):
+        text = target.get("expr") or target["rawSql"]
+        text = re.sub(r"\$__\w+\([^)]*\)", "", text)  # SQL macros
+        assert _dashboards.referenced_variables(text) <= defined, panel["title"]
+
+
+def test_overview_has_the_promised_panels() -> None:
+    dashboard = _dashboards.load(OVERVIEW_DASHBOARD)
+    panels = list(_dashboards.panels(dashboard))
+    assert len(panels) >= 10
+    assert {panel["type"] for panel in panels} == _PANEL_TYPES
+    exprs = [target["expr"] for _, target in _dashboards.targets(dashboard)]
+    joined = "\n".join(exprs)
+    for grouping in ("code", "category", "severity", "service_name"):
+        assert re.search(rf"sum by \({grouping}\) \(rate\(failcat_failures_total", joined) or (
+            re.search(rf"sum by \({grouping}\) \(increase\(failcat_failures_total", joined)
+        ), grouping
+    for histogram in ("request", "match", "persist"):
+        assert f"histogram_quantile(0.99, sum by (le) (rate(failcat_{histogram}_duration" in joined
+    assert "outcome" in joined and "failcat_persist_errors_total" in joined
+    assert "failcat_uncataloged_total" in joined and "failcat_new_patterns_total" in joined
+    used = set(re.findall(r"\bfailcat_[a-z_]+", joined))
+    assert used <= _EXPOSED, used - _EXPOSED
+
+
+def test_overview_variables_come_from_failure_labels() -> None:
+    variables = _dashboards.variables(_dashboards.load(OVERVIEW_DASHBOARD))
+    for name in ("service_name", "code", "category"):
+        variable = variables[name]
+        assert variable["type"] == "query"
+        assert variable["multi"] and variable["includeAll"]
+        assert variable["allValue"] == ".*"
+        assert re.fullmatch(
+            rf"label_values\(failcat_failures_total(\{{[^}}]*\}})?, {name}\)",
+            variable["query"]["query"],
+        ), variable["query"]
+    # Each selector is a regex match so "All" and several values work.
+    for _, target in _dashboards.targets(_dashboards.load(OVERVIEW_DASHBOARD)):
+        for name in ("service_name", "code", "category"):
+            assert f'{name}="${name}"' not in target["expr"]
+
+
+def _link_urls(panel: dict[str, Any], field: str) -> list[str]:
+    return [
+        link["url"]
+        for override in panel["fieldConfig"]["overrides"]
+        if override["matcher"] == {"id": "byName", "options": field}
+        for prop in override["properties"]
+        if prop["id"] == "links"
+        for link in prop["value"]
+    ]
+
+
+def test_postgres_newest_failures_link_trace_ids_through_the_trace_url_variable() -> None:
+    dashboard = _dashboards.load(POSTGRES_DASHBOARD)
+    variable = _dashboards.variables(dashboard)["trace_url"]
+    assert variable["type"] in {"textbox", "constant"}
+    assert variable["query"].startswith("http")
+    newest = next(p for p in dashboard["panels"] if p["title"] == "Newest failures")
+    assert newest["type"] == "table"
+    assert "trace_id" in newest["targets"][0]["rawSql"]
+    assert _link_urls(newest, "trace_id") == ["${trace_url}${__value.raw}"]
+    patterns = next(p for p in dashboard["panels"] if p["title"] == "Top patterns")
+    sql = patterns["targets"][0]["rawSql"]
+    assert "first_seen" in sql and "last_seen" in sql and "failure_patterns" in sql
+    assert len(list(_dashboards.panels(dashboard))) >= 6
