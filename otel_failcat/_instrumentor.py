@@ -20,6 +20,7 @@ from otel_failcat.hooks import Hook
 from otel_failcat.hooks.asyncio_handler import AsyncioExceptionHook
 from otel_failcat.hooks.logging_handler import LoggingHook
 from otel_failcat.hooks.span_record_exception import SpanRecordExceptionHook
+from otel_failcat.hooks.span_status import SpanStatusHook
 from otel_failcat.hooks.sys_excepthook import SysExceptHook
 from otel_failcat.hooks.threading_excepthook import ThreadingExceptHook
 
@@ -32,7 +33,8 @@ class FailcatInstrumentor(BaseInstrumentor):
     ``instrument(tracer_provider=..., meter_provider=..., logger_provider=...)`` installs the
     hooks for ``sys.excepthook``, ``threading.excepthook``, the asyncio exception handler and
     ``logging``, routes the SDK's ``Span.record_exception`` through failcat (so spans started
-    with OpenTelemetry's defaults add one redacted event per exception, not one per span), minus
+    with OpenTelemetry's defaults add one redacted event per exception, not one per span),
+    redacts the descriptions of ERROR statuses the SDK sets from exception messages, minus
     the hooks named in ``FAILCAT_DISABLED_HOOKS``, and makes
     :func:`otel_failcat.record_failure` and :func:`otel_failcat.track` use the given providers.
     Providers not given are the global ones, looked up when a failure is recorded.
@@ -82,5 +84,6 @@ def _build_hooks(recorder: FailureRecorder) -> list[Hook]:
         AsyncioExceptionHook(recorder),
         LoggingHook(recorder),
         SpanRecordExceptionHook(recorder),
+        SpanStatusHook(),
     ]
     return [hook for hook in hooks if hook.name not in disabled]

@@ -21,8 +21,9 @@ from otel_failcat.environment_variables import (
 SignalMode = Literal["span", "logs", "dup"]
 
 #: The hooks ``instrument()`` can install: the first four by the ``failcat.mechanism`` they
-#: report; ``record_exception`` is the SDK's ``Span.record_exception`` (``track``/``explicit``).
-HOOK_NAMES = ("excepthook", "threading", "asyncio", "logging", "record_exception")
+#: report; ``record_exception`` is the SDK's ``Span.record_exception`` (``track``/``explicit``);
+#: ``set_status`` redacts the descriptions of the SDK's ERROR statuses.
+HOOK_NAMES = ("excepthook", "threading", "asyncio", "logging", "record_exception", "set_status")
 
 DEFAULT_FLUSH_TIMEOUT_MILLIS = 2000
 

@@ -23,7 +23,8 @@ unhandled exception is about to end the process (default 2000; 0 skips the flush
 FAILCAT_DISABLED_HOOKS = "FAILCAT_DISABLED_HOOKS"
 """Comma-separated hooks that ``instrument()`` leaves alone: any of ``excepthook``,
 ``threading``, ``asyncio``, ``logging``, ``record_exception`` (the SDK's
-``Span.record_exception``) (default: none; all are installed)."""
+``Span.record_exception``), ``set_status`` (redaction of the SDK's ERROR status descriptions)
+(default: none; all are installed)."""
 
 OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN = "OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN"
 """OpenTelemetry's opt-in for exceptions as log records: ``logs`` emits an OTel log record

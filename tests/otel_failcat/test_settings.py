@@ -35,7 +35,7 @@ def test_disabled_hooks() -> None:
         disabled_hooks({"FAILCAT_DISABLED_HOOKS": "logging,stdout"})
     assert str(info.value) == (
         "FAILCAT_DISABLED_HOOKS names unknown hooks stdout; "
-        "known: excepthook, threading, asyncio, logging, record_exception"
+        "known: excepthook, threading, asyncio, logging, record_exception, set_status"
     )
 
 

@@ -22,6 +22,7 @@ def _hooks() -> tuple[object, ...]:
         asyncio.BaseEventLoop.__dict__["call_exception_handler"],
         SdkSpan.__dict__["record_exception"],
         tuple(logging.getLogger().handlers),
+        SdkSpan.__dict__["set_status"],
     )
 
 
@@ -36,6 +37,7 @@ def test_uninstrument_restores_every_hook_by_identity(telemetry: Telemetry) -> N
     after = _hooks()
     assert all(a is b for a, b in zip(before[:4], after[:4], strict=True))
     assert after[4] == before[4] and all(a is b for a, b in zip(before[4], after[4], strict=True))
+    assert during[5] is not before[5] and after[5] is before[5]
 
 
 def test_instrument_twice_installs_once(telemetry: Telemetry) -> None:
