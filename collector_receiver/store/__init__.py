@@ -4,6 +4,7 @@ Public API::
 
     store = FailureStore.from_url("postgresql+psycopg://user@host/db")  # or "sqlite:///failcat.db"
     upgrade(url)                          # migrate the schema to the newest revision
+                                          # (upgrade_engine(store.engine) for "sqlite://")
     result = store.write_batch(failures)  # one transaction, idempotent on event_key
     result.inserted, result.duplicates, result.new_patterns
 
@@ -16,7 +17,13 @@ from __future__ import annotations
 
 from collector_receiver.store.errors import StoreConfigError, StoreError, StoreUnavailable
 from collector_receiver.store.failure_store import FailureStore, NewPattern, WriteResult
-from collector_receiver.store.migrate import current_revision, downgrade, head_revision, upgrade
+from collector_receiver.store.migrate import (
+    current_revision,
+    downgrade,
+    head_revision,
+    upgrade,
+    upgrade_engine,
+)
 
 #: The database used when neither ``--db`` nor ``FAILCAT_DATABASE_URL`` names one.
 DEFAULT_DATABASE_URL = "sqlite:///failcat.db"
@@ -36,4 +43,5 @@ __all__ = [
     "downgrade",
     "head_revision",
     "upgrade",
+    "upgrade_engine",
 ]

@@ -31,7 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from collector_receiver.events import MatchedFailure
 from collector_receiver.store import _pg_copy, _rows
 from collector_receiver.store._engine import SQLITE_BEGIN_OPTION, create_store_engine
-from collector_receiver.store.errors import StoreError, translate
+from collector_receiver.store.errors import StoreConfigError, translate
 from collector_receiver.store.tables import UTCDateTime, failure_matches, failure_patterns
 
 
@@ -66,7 +66,7 @@ class FailureStore:
         self._engine = engine
         dialect = engine.dialect.name
         if dialect not in ("sqlite", "postgresql"):
-            raise StoreError(f"unsupported database dialect {dialect!r}")
+            raise StoreConfigError(f"unsupported database dialect {dialect!r}")
         self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         self._is_sqlite = dialect == "sqlite"
         # An in-memory SQLite database is one shared connection: serialise its writers here.
