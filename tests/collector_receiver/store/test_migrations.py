@@ -135,3 +135,28 @@ def test_receivers_starting_together_all_migrate(db_url: str) -> None:
     assert not any(thread.is_alive() for thread in threads)
     assert errors == []
     assert current_revision(db_url) == head_revision()
+
+
+def test_the_indexes_the_queries_rely_on_exist(db_url: str) -> None:
+    upgrade(db_url)
+    engine = sa.create_engine(db_url)
+    try:
+        inspector = sa.inspect(engine)
+        matches = {tuple(ix["column_names"]) for ix in inspector.get_indexes("failure_matches")}
+        patterns = {tuple(ix["column_names"]) for ix in inspector.get_indexes("failure_patterns")}
+        unique = {
+            table: {tuple(uq["column_names"]) for uq in inspector.get_unique_constraints(table)}
+            for table in _OWN_TABLES
+        }
+    finally:
+        engine.dispose()
+
+    assert {
+        ("trace_id",),
+        ("occurred_at", "id"),
+        ("code", "occurred_at"),
+        ("service_name", "occurred_at"),
+        ("category", "occurred_at"),
+    } <= matches
+    assert {("last_seen",), ("service_name", "code")} <= patterns
+    assert unique == {"failure_matches": {("event_key",)}, "failure_patterns": {("fingerprint",)}}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from collector_receiver.store import (
     current_revision,
     upgrade,
 )
+from collector_receiver.store.errors import translate
 from collector_receiver.store.migrate import upgrade_engine
 from tests.collector_receiver.store._helpers import failure
 
@@ -128,3 +130,28 @@ def test_an_in_memory_sqlite_store_is_shared_across_threads() -> None:
     thread.join()
 
     assert len(results[0].inserted) == 1
+
+
+def test_a_locked_sqlite_database_is_unavailable(tmp_path: Path) -> None:
+    path = tmp_path / "locked.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    writer = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        with pytest.raises(sqlite3.OperationalError) as locked:
+            writer.execute("INSERT INTO t VALUES (1)")
+    finally:
+        writer.close()
+        holder.close()
+
+    assert isinstance(translate(locked.value, "writing"), StoreUnavailable)
+
+
+def test_other_sqlite_errors_are_not_retryable(tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / "x.db") as conn, pytest.raises(sqlite3.Error) as missing:
+        conn.execute("SELECT * FROM no_such_table")
+
+    error = translate(missing.value, "reading")
+    assert type(error) is StoreError
+    assert str(error) == "reading: no such table: no_such_table"

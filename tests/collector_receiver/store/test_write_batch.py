@@ -170,3 +170,11 @@ def test_thousands_of_failures_in_one_batch(store: FailureStore) -> None:
     assert len(result.new_patterns) == 7
     patterns = stored_patterns(store)
     assert sum(p["occurrences"] for p in patterns.values()) == 2500
+
+
+def test_inserted_keeps_the_callers_order(store: FailureStore) -> None:
+    batch = [failure(n) for n in (9, 3, 7, 1)]  # event keys are written sorted, reported as given
+
+    result = store.write_batch(batch)
+
+    assert result.inserted == tuple(batch)
