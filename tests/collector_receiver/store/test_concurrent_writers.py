@@ -6,6 +6,8 @@ import random
 import threading
 from collections import Counter
 
+import pytest
+
 from collector_receiver.store import FailureStore, WriteResult, upgrade
 from tests.collector_receiver.store._helpers import failure, stored_patterns, stored_rows
 
@@ -20,10 +22,13 @@ def _fingerprint(n: int) -> str:
     return f"{n % FINGERPRINTS:032x}"
 
 
-def test_racing_writers_store_each_failure_once(db_url: str) -> None:
+@pytest.mark.parametrize("sharing", ["store_per_writer", "one_shared_store"])
+def test_racing_writers_store_each_failure_once(db_url: str, sharing: str) -> None:
     upgrade(db_url)
-    # One store (engine, pool) per writer: as if each were its own receiver process.
-    stores = [FailureStore.from_url(db_url) for _ in range(WRITERS)]
+    if sharing == "store_per_writer":  # as if each writer were its own receiver process
+        stores = [FailureStore.from_url(db_url) for _ in range(WRITERS)]
+    else:  # threads of one receiver sharing one engine and its pool
+        stores = [FailureStore.from_url(db_url)] * WRITERS
     results: list[list[WriteResult]] = [[] for _ in range(WRITERS)]
     errors: list[BaseException] = []
     start = threading.Barrier(WRITERS)
@@ -63,5 +68,5 @@ def test_racing_writers_store_each_failure_once(db_url: str) -> None:
         times = [row["occurred_at"] for row in rows if row["fingerprint"] == fp]
         assert pattern["first_seen"] == min(times)
         assert pattern["last_seen"] == max(times)
-    for store in stores:
+    for store in set(stores):
         store.close()
