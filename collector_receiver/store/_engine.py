@@ -11,6 +11,7 @@ Anything else is refused with :class:`StoreConfigError` before any connection is
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import sqlalchemy.exc
@@ -60,7 +61,9 @@ def create_store_engine(url: str) -> Engine:
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if parsed.get_backend_name() == "postgresql":
         kwargs["connect_args"] = {"connect_timeout": 10}
-    elif parsed.database in (None, "", ":memory:"):
+    elif parsed.database not in (None, "", ":memory:"):
+        _check_sqlite_directory(str(parsed.database))
+    else:
         # One in-memory database shared by every thread (the default pool would give each
         # thread its own, empty one); FailureStore serialises writers on it.
         kwargs["poolclass"] = StaticPool
@@ -98,6 +101,17 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _check_sqlite_directory(database: str) -> None:
+    """Refuse a SQLite file whose directory is missing: SQLite would only say "unable to open"."""
+    if database.startswith("file:"):  # a SQLite URI filename: leave it to SQLite
+        return
+    directory = os.path.dirname(os.path.abspath(database))
+    if not os.path.isdir(directory):
+        raise StoreConfigError(
+            f"cannot create the SQLite database {database}: directory {directory} does not exist"
+        )
 
 
 def _shown(url: str) -> str:

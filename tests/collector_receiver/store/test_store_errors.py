@@ -98,8 +98,16 @@ def test_ping_succeeds_on_a_reachable_database(db_url: str) -> None:
     FailureStore.from_url(db_url).ping()
 
 
-def test_a_sqlite_file_in_a_missing_directory_is_reported(tmp_path: Path) -> None:
-    store = FailureStore.from_url(f"sqlite:///{tmp_path / 'missing' / 'failcat.db'}")
+def test_a_sqlite_file_in_a_missing_directory_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreConfigError) as raised:
+        FailureStore.from_url(f"sqlite:///{tmp_path / 'missing' / 'failcat.db'}")
+
+    assert f"directory {tmp_path / 'missing'} does not exist" in str(raised.value)
+
+
+def test_an_unopenable_sqlite_file_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "a-directory.db").mkdir()
+    store = FailureStore.from_url(f"sqlite:///{tmp_path / 'a-directory.db'}")
 
     with pytest.raises(StoreError) as raised:
         store.ping()
