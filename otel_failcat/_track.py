@@ -47,10 +47,22 @@ def _mark_failed(
     recorder.record(exc, "track", handled=False, attributes=attributes, span=span)
     try:
         if span.is_recording():
-            span.set_attribute(names.ERROR_TYPE, qualified_type_name(type(exc)))
+            # The receiver counts an ERROR span carrying ``error.type`` and no exception event
+            # as a failure of its own (CONTRACT §4). So ``error.type`` goes only on a span that
+            # carries an exception event: enclosing ``track`` spans the exception escapes, and
+            # every span in logs-only mode (the failure travels as a log record), get the
+            # status alone, and one exception stays one stored failure.
+            if _carries_exception_event(span):
+                span.set_attribute(names.ERROR_TYPE, qualified_type_name(type(exc)))
             span.set_status(Status(StatusCode.ERROR))
     except Exception:
         report_internal_error("track")
+
+
+def _carries_exception_event(span: Span) -> bool:
+    # The SDK's span exposes its events; another implementation's is assumed to have none.
+    events = getattr(span, "events", ())
+    return any(getattr(event, "name", None) == names.EXCEPTION_EVENT_NAME for event in events)
 
 
 class _TrackedBlock:
@@ -96,7 +108,8 @@ class track:  # lowercase: used like a function: @track("step") / with track("st
     ``set_status_on_exception=False``; when an exception escapes, ``track`` records it (mechanism
     ``track``, handled False, with ``attributes`` on the event), sets the span status to ERROR
     and ``error.type`` to the exception's qualified type, and re-raises it unchanged. A nested
-    ``track`` that sees the same exception sets its own status but records it only once.
+    ``track`` that sees the same exception records it only once: the enclosing spans get status
+    ERROR without ``error.type``, so the receiver does not count it again from their status.
     ``GeneratorExit`` and ``SystemExit`` are not failures.
 
     A decorated function can be called concurrently; one ``track(...)`` object used as a context

@@ -181,6 +181,12 @@ def test_nested_track_records_once_and_marks_both(instrumented: Telemetry) -> No
     assert span.name == "tool.call"
     statuses = {s.name: s.status.status_code for s in instrumented.finished_spans()}
     assert statuses == {"tool.call": StatusCode.ERROR, "agent.run": StatusCode.ERROR}
+    # error.type only where the event is: an ERROR span with error.type and no event would be
+    # stored by the receiver as a second failure (source span_status).
+    error_types = {
+        s.name: (s.attributes or {}).get("error.type") for s in instrumented.finished_spans()
+    }
+    assert error_types == {"tool.call": f"{__name__}.ToolError", "agent.run": None}
     assert instrumented.failure_counts() == {
         (
             ("exception.type", f"{__name__}.ToolError"),
@@ -188,6 +194,19 @@ def test_nested_track_records_once_and_marks_both(instrumented: Telemetry) -> No
             ("failcat.mechanism", "track"),
         ): 1
     }
+
+
+def test_logs_only_mode_sets_no_error_type(
+    instrumented: Telemetry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs")
+    with pytest.raises(ToolError):
+        with track("tool.call"):
+            raise ToolError("as a log record")
+    (span,) = instrumented.finished_spans()
+    assert span.status.status_code is StatusCode.ERROR
+    assert "error.type" not in (span.attributes or {})
+    assert len(instrumented.logs.get_finished_logs()) == 1
 
 
 def test_track_works_without_instrument_through_the_global_providers() -> None:
