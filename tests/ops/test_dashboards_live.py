@@ -10,6 +10,7 @@ must come back ``success`` and non-empty — for "All" and for a single service.
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
 from tests.e2e._receiver import FAILCAT, ReceiverProcess, http_post, running_receiver
@@ -70,35 +72,27 @@ def _send_traffic(receiver: ReceiverProcess, count: int, seed: int) -> None:
     assert f"sent {count} failures" in result.stdout, result.stdout
 
 
-def _send_malformed_span(receiver: ReceiverProcess) -> None:
-    """One good request whose only failure span has a 5-byte trace id: a rejected item."""
+def _export_failure_span(
+    receiver: ReceiverProcess, trace_id: bytes, exception_type: str, message: str
+) -> ExportTraceServiceResponse:
+    """One OTLP/HTTP protobuf request: a span of ``support-agent`` with an exception event."""
+    attributes = [
+        KeyValue(key="exception.type", value=AnyValue(string_value=exception_type)),
+        KeyValue(key="exception.message", value=AnyValue(string_value=message)),
+    ]
+    span = Span(
+        trace_id=trace_id,
+        span_id=b"\x02" * 8,
+        name="chat gpt-4o",
+        start_time_unix_nano=time.time_ns() - 1_000_000,
+        end_time_unix_nano=time.time_ns(),
+        events=[Span.Event(name="exception", time_unix_nano=time.time_ns(), attributes=attributes)],
+    )
+    resource = Resource(
+        attributes=[KeyValue(key="service.name", value=AnyValue(string_value="support-agent"))]
+    )
     request = ExportTraceServiceRequest(
-        resource_spans=[
-            ResourceSpans(
-                scope_spans=[
-                    ScopeSpans(
-                        spans=[
-                            Span(
-                                trace_id=b"\x01" * 5,
-                                span_id=b"\x02" * 8,
-                                name="bad ids",
-                                events=[
-                                    Span.Event(
-                                        name="exception",
-                                        attributes=[
-                                            KeyValue(
-                                                key="exception.type",
-                                                value=AnyValue(string_value="ValueError"),
-                                            )
-                                        ],
-                                    )
-                                ],
-                            )
-                        ]
-                    )
-                ]
-            )
-        ]
+        resource_spans=[ResourceSpans(resource=resource, scope_spans=[ScopeSpans(spans=[span])])]
     )
     status, _, body = http_post(
         f"{receiver.http_endpoint}/v1/traces",
@@ -106,8 +100,24 @@ def _send_malformed_span(receiver: ReceiverProcess) -> None:
         {"Content-Type": "application/x-protobuf"},
     )
     assert status == 200, body
-    answer = ExportTraceServiceResponse.FromString(body)
+    return ExportTraceServiceResponse.FromString(body)
+
+
+def _send_malformed_span(receiver: ReceiverProcess) -> None:
+    """A failure span with a 5-byte trace id: rejected inside a good request."""
+    answer = _export_failure_span(receiver, b"\x01" * 5, "ValueError", "bad ids")
     assert answer.partial_success.rejected_spans == 1, answer
+
+
+def _send_critical_failure(receiver: ReceiverProcess) -> None:
+    """One failure the default catalog rates critical (OPENAI_INSUFFICIENT_QUOTA)."""
+    answer = _export_failure_span(
+        receiver,
+        bytes(range(1, 17)),
+        "openai.RateLimitError",
+        "Error code: 429 - You exceeded your current quota (insufficient_quota)",
+    )
+    assert answer.partial_success.rejected_spans == 0, answer
 
 
 def _stored_rows(db_url: str) -> int:
@@ -135,6 +145,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             _send_malformed_span(receiver)
             prometheus.wait_until("sum(failcat_failures_total)", _stored_rows(db_url))
             _send_traffic(receiver, 40, seed=12)
+            # Last, so its counter series first appears with value 1 (the alert's edge case).
+            _send_critical_failure(receiver)
             stored = _stored_rows(db_url)
             prometheus.wait_until("sum(failcat_failures_total)", stored)
             prometheus.wait_until("min(count_over_time(failcat_failures_total[1m]))", 3)
@@ -187,9 +199,11 @@ def _panel_target(title: str) -> dict[str, Any]:
 def test_failures_stored_panel_agrees_with_the_database(stack: Stack) -> None:
     expr = _dashboards.substitute(_panel_target("Failures stored")["expr"], _ALL)
     (sample,) = _assert_answers(stack.prometheus, expr)
-    # increase() extrapolates to the edges of the window; the counters themselves are exact.
-    assert float(sample["value"][1]) > 0
+    # Every series was born inside the 5m range: the panel counts them whole, exactly.
+    assert float(sample["value"][1]) == stack.stored
     assert stack.prometheus.scalar("sum(failcat_failures_total)") == stack.stored
+    critical = _dashboards.substitute(_panel_target("Critical failures")["expr"], _ALL)
+    assert stack.prometheus.scalar(critical) == 1
 
 
 def test_health_panels_show_the_rejected_item_and_zero_persist_errors(stack: Stack) -> None:
@@ -219,3 +233,18 @@ def test_the_alert_rules_load_and_the_recording_rules_record(stack: Stack) -> No
     # A fresh Prometheus has no history a day back: the day-over-day alerts must stay quiet.
     firing = {rule["name"] for rule in rules if rule.get("state") == "firing"}
     assert not firing & {"FailcatFailureRateSpike", "FailcatCodeMixDrift", "FailcatReceiverDown"}
+
+
+def test_a_single_critical_failure_raises_the_critical_alert(stack: Stack) -> None:
+    """On the receiver's real exposition, the one critical failure (a counter born at 1) alerts."""
+    deadline = time.monotonic() + 20
+    alerts: list[dict[str, Any]] = []
+    while time.monotonic() < deadline and not alerts:
+        alerts = stack.prometheus.query('ALERTS{alertname="FailcatCriticalFailure"}')["data"][
+            "result"
+        ]
+        time.sleep(0.25)
+    assert [(a["metric"]["service_name"], a["metric"]["code"]) for a in alerts] == [
+        ("support-agent", "OPENAI_INSUFFICIENT_QUOTA")
+    ]
+    assert alerts[0]["metric"]["severity"] == "critical"

@@ -102,8 +102,8 @@ def test_overview_has_the_promised_panels() -> None:
     exprs = [target["expr"] for _, target in _dashboards.targets(dashboard)]
     joined = "\n".join(exprs)
     for grouping in ("code", "category", "severity", "service_name"):
-        assert re.search(rf"sum by \({grouping}\) \(rate\(failcat_failures_total", joined) or (
-            re.search(rf"sum by \({grouping}\) \(increase\(failcat_failures_total", joined)
+        assert re.search(
+            rf"sum by \({grouping}\) \(+(rate|increase)\(failcat_failures_total", joined
         ), grouping
     for histogram in ("request", "match", "persist"):
         assert f"histogram_quantile(0.99, sum by (le) (rate(failcat_{histogram}_duration" in joined
