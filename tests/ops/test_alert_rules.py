@@ -153,3 +153,12 @@ def test_a_wrong_expectation_fails_the_unit_tests(tmp_path: Path) -> None:
     result = _promtool("test", "rules", tests)
     assert result.returncode != 0
     assert "FailcatCriticalFailure" in result.stdout + result.stderr
+
+
+def test_operations_guide_lists_every_alert_in_its_table() -> None:
+    rows = {
+        line.split("|")[1].strip()
+        for line in OPERATIONS_DOC.read_text("utf-8").splitlines()
+        if line.startswith("| Failcat")
+    }
+    assert rows == {alert["alert"] for alert in _alerts()}

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.ops import _dashboards
-from tests.ops._paths import OVERVIEW_DASHBOARD, POSTGRES_DASHBOARD
+from tests.ops._paths import OPERATIONS_DOC, OVERVIEW_DASHBOARD, POSTGRES_DASHBOARD
 
 _EXPOSED = {
     "failcat_failures_total",
@@ -154,3 +154,9 @@ def test_postgres_newest_failures_link_trace_ids_through_the_trace_url_variable(
     sql = patterns["targets"][0]["rawSql"]
     assert "first_seen" in sql and "last_seen" in sql and "failure_patterns" in sql
     assert len(list(_dashboards.panels(dashboard))) >= 6
+
+
+def test_operations_guide_describes_every_panel(dashboard_path: Path) -> None:
+    guide = OPERATIONS_DOC.read_text("utf-8")
+    for panel in _dashboards.panels(_dashboards.load(dashboard_path)):
+        assert panel["title"] in guide, f"docs/operations.md does not describe {panel['title']}"
