@@ -60,26 +60,46 @@ def sink() -> Iterator[OtlpSink]:
         yield running
 
 
-def _run_agent(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _run_instrumented(
+    tmp_path: Path, source: str, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """Run ``source`` as a script under ``opentelemetry-instrument`` with ``env`` added."""
     script = tmp_path / "agent.py"
-    script.write_text(AGENT)
-    full_env = {
-        **os.environ,
-        "OTEL_SERVICE_NAME": SERVICE,
-        # Batches would wait a minute: what arrives was flushed by the crash.
-        "OTEL_BSP_SCHEDULE_DELAY": "60000",
-        "OTEL_BLRP_SCHEDULE_DELAY": "60000",
-        "OTEL_METRIC_EXPORT_INTERVAL": "60000",
-        **env,
-    }
+    script.write_text(source)
     return subprocess.run(
         [str(OPENTELEMETRY_INSTRUMENT), sys.executable, str(script)],
-        env=full_env,
+        env={**os.environ, "OTEL_SERVICE_NAME": SERVICE, **env},
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def _run_agent(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The crashing agent, ended by ``os._exit`` after the hook chain, with lazy exporters."""
+    return _run_instrumented(
+        tmp_path,
+        AGENT,
+        {
+            # Batches would wait a minute and atexit never runs: what arrives was flushed by
+            # otel_failcat's excepthook.
+            "OTEL_BSP_SCHEDULE_DELAY": "60000",
+            "OTEL_BLRP_SCHEDULE_DELAY": "60000",
+            "OTEL_METRIC_EXPORT_INTERVAL": "60000",
+            "AGENT_EXIT_WITHOUT_ATEXIT": "1",
+            **env,
+        },
+    )
+
+
+def _failure_counts(sink: OtlpSink, marker: str) -> dict[str, object]:
+    points = sink.metric_points("failcat.agent.failures")
+    return {
+        str(p.attributes["failcat.mechanism"]): p.value
+        for p in points
+        if p.resource.get("run") == marker
+    }
 
 
 def _events_of(sink: OtlpSink, marker: str) -> dict[str, dict[str, object]]:
@@ -96,11 +116,7 @@ def _events_of(sink: OtlpSink, marker: str) -> dict[str, dict[str, object]]:
 def test_grpc_every_failure_arrives_before_the_process_dies(sink: OtlpSink, tmp_path: Path) -> None:
     result = _run_agent(
         tmp_path,
-        {
-            **sink.exporter_env("grpc"),
-            "OTEL_RESOURCE_ATTRIBUTES": "run=grpc",
-            "AGENT_EXIT_WITHOUT_ATEXIT": "1",
-        },
+        {**sink.exporter_env("grpc"), "OTEL_RESOURCE_ATTRIBUTES": "run=grpc"},
     )
     assert result.returncode == 1, result.stderr
     assert "RuntimeError: agent crashed" in result.stderr  # the user still sees the traceback
@@ -118,11 +134,7 @@ def test_grpc_every_failure_arrives_before_the_process_dies(sink: OtlpSink, tmp_
     grpc_spans = [s for s in sink.spans() if s.resource.get("run") == "grpc"]
     assert {s.resource["service.name"] for s in grpc_spans} == {SERVICE}
 
-    points = [
-        p for p in sink.metric_points("failcat.agent.failures") if p.resource.get("run") == "grpc"
-    ]
-    counted = {p.attributes["failcat.mechanism"]: p.value for p in points}
-    assert counted == {"excepthook": 1, "threading": 1, "asyncio": 1}
+    assert _failure_counts(sink, "grpc") == {"excepthook": 1, "threading": 1, "asyncio": 1}
     assert sink.request_counts()["grpc"] >= 2
 
     wire = sink.raw_bodies()
@@ -131,8 +143,9 @@ def test_grpc_every_failure_arrives_before_the_process_dies(sink: OtlpSink, tmp_
     assert FAKE_KEY in result.stderr  # only the local traceback, never the wire
 
 
-def test_http_exits_1_and_sends_span_events_and_log_records(sink: OtlpSink, tmp_path: Path) -> None:
-    before = sink.request_counts()["http"]
+def test_http_every_failure_arrives_before_the_process_dies_as_events_and_log_records(
+    sink: OtlpSink, tmp_path: Path
+) -> None:
     result = _run_agent(
         tmp_path,
         {
@@ -142,57 +155,51 @@ def test_http_exits_1_and_sends_span_events_and_log_records(sink: OtlpSink, tmp_
         },
     )
     assert result.returncode == 1, result.stderr
-    assert "Traceback (most recent call last)" in result.stderr
-    assert sink.request_counts()["http"] > before
+    assert "RuntimeError: agent crashed" in result.stderr
 
+    # Already there (os._exit, no atexit): the tracer, logger and meter providers were flushed.
     events = _events_of(sink, "http")
     assert set(events) == {"excepthook", "threading", "asyncio"}
     records = [r for r in sink.log_records() if r.resource.get("run") == "http"]
     by_mechanism = {r.attributes["failcat.mechanism"]: r for r in records}
-    assert set(by_mechanism) == {"excepthook", "threading", "asyncio"}
+    assert len(records) == 3 and set(by_mechanism) == {"excepthook", "threading", "asyncio"}
+    assert _failure_counts(sink, "http") == {"excepthook": 1, "threading": 1, "asyncio": 1}
     crash = by_mechanism["excepthook"]
     assert crash.event_name == "exception"
     assert crash.severity_text == "ERROR"
-    assert crash.attributes["exception.type"] == "RuntimeError"
-    crash_span = next(
-        s
+    assert crash.body == crash.attributes["exception.message"]
+    assert crash.attributes == events["excepthook"]  # the same attributes as the event
+    spans_by_mechanism = {
+        str(e.attributes.get("failcat.mechanism")): s
         for s in sink.spans()
         if s.resource.get("run") == "http"
-        and any(e.attributes.get("failcat.mechanism") == "excepthook" for e in s.events)
-    )
-    assert (crash.trace_id, crash.span_id) == (crash_span.trace_id, crash_span.span_id)
-    assert FAKE_KEY.encode() not in sink.raw_bodies()
+        for e in s.events
+    }
+    for mechanism, record in by_mechanism.items():  # each record carries its span's context
+        span = spans_by_mechanism[mechanism]
+        assert (record.trace_id, record.span_id) == (span.trace_id, span.span_id)
+    wire = sink.raw_bodies()
+    assert FAKE_KEY.encode() not in wire
+    assert b"[REDACTED:" in wire
 
 
 def test_disabled_by_name_through_the_standard_variable(sink: OtlpSink, tmp_path: Path) -> None:
-    script = tmp_path / "agent.py"
-    script.write_text(
-        textwrap.dedent(
-            """
-            import sys
-            from opentelemetry import trace
-            print("hooked:", sys.excepthook is not sys.__excepthook__)
-            with trace.get_tracer("agent").start_as_current_span("plain-span"):
-                pass
-            raise RuntimeError("nobody records this")
-            """
-        )
+    script = textwrap.dedent(
+        """
+        import sys
+        from opentelemetry import trace
+        print("hooked:", sys.excepthook is not sys.__excepthook__)
+        with trace.get_tracer("agent").start_as_current_span("plain-span"):
+            pass
+        raise RuntimeError("nobody records this")
+        """
     )
     env = {
-        **os.environ,
         **sink.exporter_env("http/protobuf"),
-        "OTEL_SERVICE_NAME": SERVICE,
         "OTEL_RESOURCE_ATTRIBUTES": "run=disabled",
         "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "failcat",
     }
-    result = subprocess.run(
-        [str(OPENTELEMETRY_INSTRUMENT), sys.executable, str(script)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _run_instrumented(tmp_path, script, env)
     assert result.returncode == 1
     assert "hooked: False" in result.stdout
     # The exporters work (the plain span arrives at shutdown) but failcat sent nothing.
