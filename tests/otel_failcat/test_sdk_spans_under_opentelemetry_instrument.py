@@ -112,6 +112,12 @@ def test_each_exception_is_one_redacted_event_on_its_innermost_span(
 
     for _, event in events:
         assert FAKE_KEY not in str(event.attributes)
+    # The SDK's ERROR status descriptions ("RuntimeError: <message>") are redacted too: the key
+    # is nowhere in what went over the wire.
+    for name in ("model.call", "agent.step", "agent.run"):
+        assert spans[name].status_message.startswith("RuntimeError: model call failed with key ")
+        assert "[REDACTED:" in spans[name].status_message
+    assert FAKE_KEY.encode() not in sink.raw_bodies()
 
     points = [
         p
