@@ -40,14 +40,30 @@ def test_uninstrument_restores_every_hook_by_identity(telemetry: Telemetry) -> N
     assert during[5] is not before[5] and after[5] is before[5]
 
 
-def test_instrument_twice_installs_once(telemetry: Telemetry) -> None:
+def test_instrument_twice_installs_once(
+    telemetry: Telemetry, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chained: list[object] = []
+    monkeypatch.setattr(sys, "excepthook", lambda *args: chained.append(args[1]))
     before = _hooks()
     FailcatInstrumentor().instrument(**telemetry.providers())
     once = _hooks()
-    FailcatInstrumentor().instrument(**telemetry.providers())
-    assert _hooks() == once
-    FailcatInstrumentor().uninstrument()
+    other = Telemetry.create()
+    try:
+        FailcatInstrumentor().instrument(**other.providers())  # ignored, with a warning
+        assert _hooks() == once
+        assert "already instrumented" in caplog.text
+        exc = raise_and_catch(ValueError("logged, then left unhandled"))
+        logging.getLogger("tests.twice").error("failed", exc_info=exc)
+        sys.excepthook(ValueError, exc, exc.__traceback__)
+    finally:
+        FailcatInstrumentor().uninstrument()
     assert _hooks() == before
+    # One handler, one hook chain, the first call's providers: the failure is recorded once.
+    assert len(telemetry.exception_events()) == 1
+    assert sum(telemetry.failure_counts().values()) == 1
+    assert other.exception_events() == []
+    assert chained == [exc]  # and the previous hook ran once
 
 
 def test_after_uninstrument_the_explicit_api_goes_back_to_global_providers(
