@@ -17,14 +17,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
-from collector_receiver.store._engine import create_store_engine
-from collector_receiver.store.queries import translate_errors
+from collector_receiver.store.queries import EngineReader, translate_errors
 from collector_receiver.store.tables import (
     UTCDateTime,
     failure_matches,
@@ -118,12 +117,6 @@ class AggregateRecord:
     result: Mapping[str, Any]
 
 
-def _aware(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
-
-
 def _code_counts(connection: Connection, start: datetime, end: datetime) -> tuple[CodeCount, ...]:
     t = failure_matches
     # One row per code. A catalog change can move a code to another category or severity; the
@@ -172,28 +165,14 @@ def _new_patterns(
     )
     return tuple(
         NewPatternRow(
-            row.fingerprint, row.code, row.exception_type, _aware(row.first_seen), row.occurrences
+            row.fingerprint, row.code, row.exception_type, row.first_seen, row.occurrences
         )
         for row in connection.execute(statement)
     )
 
 
-class AggregateQueries:
+class AggregateQueries(EngineReader):
     """The aggregation job's access to the database: read counts, store results."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._owns_engine = False
-
-    @classmethod
-    def from_url(cls, url: str) -> AggregateQueries:
-        queries = cls(create_store_engine(url))
-        queries._owns_engine = True
-        return queries
-
-    def close(self) -> None:
-        if self._owns_engine:
-            self.engine.dispose()
 
     @contextmanager
     def _snapshot(self) -> Iterator[Connection]:
@@ -245,18 +224,8 @@ class AggregateQueries:
         statement = sa.select(a).order_by(a.c.window_end.desc(), a.c.id.desc()).limit(limit)
         with translate_errors(), self.engine.connect() as connection:
             rows = connection.execute(statement).fetchall()
+        # UTCDateTime columns read back aware UTC, and the other names are the record's fields.
         return [
-            AggregateRecord(
-                computed_at=_aware(row.computed_at),
-                window_start=_aware(row.window_start),
-                window_end=_aware(row.window_end),
-                baseline_start=_aware(row.baseline_start),
-                baseline_end=_aware(row.baseline_end),
-                total=row.total,
-                uncataloged=row.uncataloged,
-                drift_score=row.drift_score,
-                drifted=bool(row.drifted),
-                result=row.result,
-            )
+            AggregateRecord(**{name: value for name, value in row._mapping.items() if name != "id"})
             for row in rows
         ]

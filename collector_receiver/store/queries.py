@@ -24,7 +24,7 @@ import base64
 import binascii
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -36,6 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from collector_receiver.store._engine import create_store_engine
+from collector_receiver.store._rows import MATCH_COLUMNS
 from collector_receiver.store.errors import StoreError, one_line, translate
 from collector_receiver.store.tables import failure_matches, failure_patterns
 from collector_receiver.timeparse import format_time
@@ -43,6 +44,7 @@ from collector_receiver.timeparse import format_time
 __all__ = [
     "DEFAULT_LIMIT",
     "MAX_LIMIT",
+    "EngineReader",
     "FailureQueries",
     "Page",
     "SchemaMissing",
@@ -51,6 +53,7 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "render_trace_url",
+    "translate_errors",
 ]
 
 DEFAULT_LIMIT = 50
@@ -191,79 +194,39 @@ def _check_limit(limit: int) -> int:
     return limit
 
 
-def _aware(moment: datetime) -> datetime:
-    # The store's column type hands back aware UTC datetimes; this guards raw SQLite values.
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+#: Every column of ``failure_matches`` in the field order of :class:`StoredFailure`: the
+#: generated id, then the columns the store writes.
+_FAILURE_COLUMNS = tuple(failure_matches.c[name] for name in ("id", *MATCH_COLUMNS))
+#: Every column of ``failure_patterns`` but its surrogate id (the fields of :class:`StoredPattern`).
+_PATTERN_COLUMNS = tuple(column for column in failure_patterns.c if column.name != "id")
 
 
-_FAILURE_COLUMNS = (
-    "id",
-    "event_key",
-    "trace_id",
-    "span_id",
-    "service_name",
-    "code",
-    "category",
-    "severity",
-    "catalog_version",
-    "exception_type",
-    "exception_message",
-    "stacktrace",
-    "fingerprint",
-    "source",
-    "occurred_at",
-    "received_at",
-    "attributes",
-)
-_PATTERN_COLUMNS = (
-    "fingerprint",
-    "code",
-    "service_name",
-    "exception_type",
-    "message_template",
-    "first_seen",
-    "last_seen",
-    "occurrences",
-)
-
-
+# The column types hand back aware UTC datetimes (``UTCDateTime``) and plain ints, and the field
+# names are the column names, so a row maps straight onto its dataclass.
 def _failure_from_row(row: sa.Row[Any]) -> StoredFailure:
-    values = row._mapping
-    return StoredFailure(
-        id=int(values["id"]),
-        event_key=values["event_key"],
-        trace_id=values["trace_id"],
-        span_id=values["span_id"],
-        service_name=values["service_name"],
-        code=values["code"],
-        category=values["category"],
-        severity=values["severity"],
-        catalog_version=values["catalog_version"],
-        exception_type=values["exception_type"],
-        exception_message=values["exception_message"],
-        stacktrace=values["stacktrace"],
-        fingerprint=values["fingerprint"],
-        source=values["source"],
-        occurred_at=_aware(values["occurred_at"]),
-        received_at=_aware(values["received_at"]),
-        attributes=values["attributes"] or {},
-    )
+    return StoredFailure(**row._mapping)
 
 
 def _pattern_from_row(row: sa.Row[Any]) -> StoredPattern:
-    values = row._mapping
-    return StoredPattern(
-        fingerprint=values["fingerprint"],
-        code=values["code"],
-        service_name=values["service_name"],
-        exception_type=values["exception_type"],
-        message_template=values["message_template"],
-        first_seen=_aware(values["first_seen"]),
-        last_seen=_aware(values["last_seen"]),
-        occurrences=int(values["occurrences"]),
-    )
+    return StoredPattern(**row._mapping)
+
+
+def _after_cursor(
+    moment: sa.ColumnElement[Any],
+    key: sa.ColumnElement[Any],
+    cursor: str | None,
+    key_type: type[int] | type[str],
+) -> list[sa.ColumnElement[bool]]:
+    """The conditions "strictly after ``cursor``" in ``(moment DESC, key DESC)`` order."""
+    if cursor is None:
+        return []
+    after_moment, after_key = decode_cursor(cursor, key_type)
+    # The redundant "<=" gives the planner a plain range bound on the index column; the OR then
+    # settles ties within the same instant by the key.
+    return [
+        moment <= after_moment,
+        sa.or_(moment < after_moment, sa.and_(moment == after_moment, key < after_key)),
+    ]
 
 
 @contextmanager
@@ -281,8 +244,11 @@ def translate_errors(doing: str = "reading the failure store failed") -> Iterato
         raise translate(exc, doing) from exc
 
 
-class FailureQueries:
-    """Read-only queries over ``failure_matches`` and ``failure_patterns``.
+_Reader = TypeVar("_Reader", bound="EngineReader")
+
+
+class EngineReader:
+    """Holds the engine of a read side; closes it only if :meth:`from_url` created it.
 
     Thread-safe (it holds only an engine), so the API can run each call in a worker thread.
     """
@@ -292,16 +258,35 @@ class FailureQueries:
         self._owns_engine = False
 
     @classmethod
-    def from_url(cls, url: str) -> FailureQueries:
+    def from_url(cls: type[_Reader], url: str) -> _Reader:
         """Open the database at ``url`` (the same URLs as ``FailureStore.from_url``)."""
-        queries = cls(create_store_engine(url))
-        queries._owns_engine = True
-        return queries
+        reader = cls(create_store_engine(url))
+        reader._owns_engine = True
+        return reader
 
     def close(self) -> None:
         """Release the engine's connections if this object created it."""
         if self._owns_engine:
             self.engine.dispose()
+
+    def _fetch_page(
+        self,
+        statement: sa.Select[Any],
+        limit: int,
+        build: Callable[[sa.Row[Any]], T],
+        position: Callable[[T], tuple[datetime, int | str]],
+    ) -> Page[T]:
+        """Run a keyset-ordered ``statement`` for one page; the cursor names its last item."""
+        with translate_errors(), self.engine.connect() as connection:
+            rows = connection.execute(statement.limit(limit + 1)).fetchall()
+        items = tuple(build(row) for row in rows[:limit])
+        # One row past the page tells whether another page exists without a count(*).
+        next_cursor = encode_cursor(*position(items[-1])) if len(rows) > limit else None
+        return Page(items, next_cursor)
+
+
+class FailureQueries(EngineReader):
+    """Read-only queries over ``failure_matches`` and ``failure_patterns``."""
 
     # -- failures ---------------------------------------------------------------------------
 
@@ -332,36 +317,19 @@ class FailureQueries:
             conditions.append(t.c.occurred_at >= since)
         if until is not None:
             conditions.append(t.c.occurred_at < until)
-        if cursor is not None:
-            after_time, after_id = decode_cursor(cursor, int)
-            # The redundant "<=" gives the planner a plain range bound on the index column; the
-            # OR then settles ties within the same instant by id.
-            conditions.append(t.c.occurred_at <= after_time)
-            conditions.append(
-                sa.or_(
-                    t.c.occurred_at < after_time,
-                    sa.and_(t.c.occurred_at == after_time, t.c.id < after_id),
-                )
-            )
+        conditions += _after_cursor(t.c.occurred_at, t.c.id, cursor, int)
         statement = (
-            sa.select(*(t.c[name] for name in _FAILURE_COLUMNS))
+            sa.select(*_FAILURE_COLUMNS)
             .where(*conditions)
             .order_by(t.c.occurred_at.desc(), t.c.id.desc())
-            .limit(limit + 1)
         )
-        with translate_errors(), self.engine.connect() as connection:
-            rows = connection.execute(statement).fetchall()
-        failures = [_failure_from_row(row) for row in rows[:limit]]
-        next_cursor = None
-        if len(rows) > limit:
-            last = failures[-1]
-            next_cursor = encode_cursor(last.occurred_at, last.id)
-        return Page(tuple(failures), next_cursor)
+        return self._fetch_page(
+            statement, limit, _failure_from_row, lambda f: (f.occurred_at, f.id)
+        )
 
     def get_failure(self, failure_id: int) -> StoredFailure | None:
         """The failure with this id, or None."""
-        t = failure_matches
-        statement = sa.select(*(t.c[name] for name in _FAILURE_COLUMNS)).where(t.c.id == failure_id)
+        statement = sa.select(*_FAILURE_COLUMNS).where(failure_matches.c.id == failure_id)
         with translate_errors(), self.engine.connect() as connection:
             row = connection.execute(statement).first()
         return None if row is None else _failure_from_row(row)
@@ -375,7 +343,7 @@ class FailureQueries:
         _check_limit(limit)
         t = failure_matches
         statement = (
-            sa.select(*(t.c[name] for name in _FAILURE_COLUMNS))
+            sa.select(*_FAILURE_COLUMNS)
             .where(t.c.trace_id == trace_id)
             .order_by(t.c.occurred_at.asc(), t.c.id.asc())
             .limit(limit)
@@ -408,29 +376,15 @@ class FailureQueries:
             conditions.append(p.c.code == code)
         if since is not None:
             conditions.append(p.c.last_seen >= since)
-        if cursor is not None:
-            after_time, after_key = decode_cursor(cursor, str)
-            conditions.append(p.c.first_seen <= after_time)
-            conditions.append(
-                sa.or_(
-                    p.c.first_seen < after_time,
-                    sa.and_(p.c.first_seen == after_time, p.c.fingerprint < after_key),
-                )
-            )
+        conditions += _after_cursor(p.c.first_seen, p.c.fingerprint, cursor, str)
         statement = (
-            sa.select(*(p.c[name] for name in _PATTERN_COLUMNS))
+            sa.select(*_PATTERN_COLUMNS)
             .where(*conditions)
             .order_by(p.c.first_seen.desc(), p.c.fingerprint.desc())
-            .limit(limit + 1)
         )
-        with translate_errors(), self.engine.connect() as connection:
-            rows = connection.execute(statement).fetchall()
-        patterns = [_pattern_from_row(row) for row in rows[:limit]]
-        next_cursor = None
-        if len(rows) > limit:
-            last = patterns[-1]
-            next_cursor = encode_cursor(last.first_seen, last.fingerprint)
-        return Page(tuple(patterns), next_cursor)
+        return self._fetch_page(
+            statement, limit, _pattern_from_row, lambda p: (p.first_seen, p.fingerprint)
+        )
 
     # -- catalog ----------------------------------------------------------------------------
 
