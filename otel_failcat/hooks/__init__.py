@@ -9,7 +9,8 @@ Every hook follows the same rules (learned from sentry-python's integrations):
 - Its own failures never escape (they go to :mod:`otel_failcat._internal_errors`).
 - ``uninstall()`` puts back the very object it replaced. If someone else has since wrapped the
   hook, it cannot be unhooked without breaking them, so it stays in their chain as an inactive
-  pass-through.
+  pass-through. (:class:`~otel_failcat.hooks._patch.AttributePatch` implements this once for
+  every hook that replaces an attribute.)
 """
 
 from __future__ import annotations

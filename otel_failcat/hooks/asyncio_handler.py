@@ -20,9 +20,9 @@ from typing import Any
 
 from otel_failcat._internal_errors import report_internal_error
 from otel_failcat._recorder import FailureRecorder
+from otel_failcat.hooks._patch import AttributePatch
 
 _CallExceptionHandler = Callable[[asyncio.BaseEventLoop, dict[str, Any]], object]
-_ATTRIBUTE = "call_exception_handler"
 
 
 class AsyncioExceptionHook:
@@ -32,36 +32,25 @@ class AsyncioExceptionHook:
 
     def __init__(self, recorder: FailureRecorder) -> None:
         self._recorder = recorder
-        self._previous: _CallExceptionHandler | None = None
-        self._installed: _CallExceptionHandler | None = None
-        self._active = False
+        self._patch: AttributePatch[_CallExceptionHandler] = AttributePatch(
+            asyncio.BaseEventLoop, "call_exception_handler"
+        )
 
     def install(self) -> None:
-        if self._installed is not None:
-            return
-        # The class __dict__ holds the plain function; getattr would give the same object for a
-        # function, but reading __dict__ makes "restore exactly" exact for any descriptor.
-        previous: _CallExceptionHandler = asyncio.BaseEventLoop.__dict__[_ATTRIBUTE]
+        def wrap(previous: _CallExceptionHandler) -> _CallExceptionHandler:
+            def call_exception_handler(
+                loop: asyncio.BaseEventLoop, context: dict[str, Any]
+            ) -> None:
+                if self._patch.active:
+                    self._record(context)
+                previous(loop, context)
 
-        def call_exception_handler(loop: asyncio.BaseEventLoop, context: dict[str, Any]) -> None:
-            if self._active:
-                self._record(context)
-            previous(loop, context)
+            return call_exception_handler
 
-        self._previous = previous
-        self._installed = call_exception_handler
-        self._active = True
-        setattr(asyncio.BaseEventLoop, _ATTRIBUTE, call_exception_handler)
+        self._patch.install(wrap)
 
     def uninstall(self) -> None:
-        self._active = False
-        if (
-            self._installed is not None
-            and asyncio.BaseEventLoop.__dict__.get(_ATTRIBUTE) is self._installed
-        ):
-            setattr(asyncio.BaseEventLoop, _ATTRIBUTE, self._previous)
-        self._installed = None
-        self._previous = None
+        self._patch.uninstall()
 
     def _record(self, context: Any) -> None:
         try:

@@ -44,9 +44,9 @@ from opentelemetry.util import types
 
 from otel_failcat._internal_errors import report_internal_error
 from otel_failcat._recorder import FailureRecorder
+from otel_failcat.hooks._patch import AttributePatch
 
 _RecordException = Callable[..., None]
-_ATTRIBUTE = "record_exception"
 
 
 class SpanRecordExceptionHook:
@@ -56,44 +56,38 @@ class SpanRecordExceptionHook:
 
     def __init__(self, recorder: FailureRecorder) -> None:
         self._recorder = recorder
-        self._previous: _RecordException | None = None
-        self._installed: _RecordException | None = None
-        self._active = False
+        self._patch: AttributePatch[_RecordException] = AttributePatch(SdkSpan, "record_exception")
 
     def install(self) -> None:
-        if self._installed is not None:
-            return
-        # The class __dict__ holds the plain function: restoring it puts back that very object.
-        previous: _RecordException = SdkSpan.__dict__[_ATTRIBUTE]
-        escaping_callers = _escaping_callers()
+        def wrap(previous: _RecordException) -> _RecordException:
+            escaping_callers = _escaping_callers()
 
-        # Same signature as the SDK's, so positional and keyword callers both work.
-        def record_exception(
-            span: SdkSpan,
-            exception: BaseException,
-            attributes: types.Attributes = None,
-            timestamp: int | None = None,
-            escaped: bool = False,
-        ) -> None:
-            if self._active and isinstance(exception, BaseException) and _is_recording(span):
-                # The frame lookup runs on the exception path only (see _escaping_callers).
-                escaping = escaped or _caller_code_in(escaping_callers)
-                self._record(span, exception, attributes, timestamp, escaping)
-                return
-            previous(span, exception, attributes, timestamp, escaped)
+            # Same signature as the SDK's, so positional and keyword callers both work.
+            def record_exception(
+                span: SdkSpan,
+                exception: BaseException,
+                attributes: types.Attributes = None,
+                timestamp: int | None = None,
+                escaped: bool = False,
+            ) -> None:
+                if (
+                    self._patch.active
+                    and isinstance(exception, BaseException)
+                    and _is_recording(span)
+                ):
+                    # The frame lookup runs on the exception path only (see _escaping_callers).
+                    escaping = escaped or _caller_code_in(escaping_callers)
+                    self._record(span, exception, attributes, timestamp, escaping)
+                    return
+                previous(span, exception, attributes, timestamp, escaped)
 
-        record_exception.__doc__ = previous.__doc__
-        self._previous = previous
-        self._installed = record_exception
-        self._active = True
-        setattr(SdkSpan, _ATTRIBUTE, record_exception)
+            record_exception.__doc__ = previous.__doc__
+            return record_exception
+
+        self._patch.install(wrap)
 
     def uninstall(self) -> None:
-        self._active = False
-        if self._installed is not None and SdkSpan.__dict__.get(_ATTRIBUTE) is self._installed:
-            setattr(SdkSpan, _ATTRIBUTE, self._previous)
-        self._installed = None
-        self._previous = None
+        self._patch.uninstall()
 
     def _record(
         self,

@@ -23,9 +23,9 @@ from opentelemetry.trace import Status, StatusCode
 
 from otel_failcat._internal_errors import report_internal_error
 from otel_failcat._recorder import current_redactor
+from otel_failcat.hooks._patch import AttributePatch
 
 _SetStatus = Callable[..., None]
-_ATTRIBUTE = "set_status"
 
 
 class SpanStatusHook:
@@ -34,35 +34,25 @@ class SpanStatusHook:
     name = "set_status"
 
     def __init__(self) -> None:
-        self._previous: _SetStatus | None = None
-        self._installed: _SetStatus | None = None
-        self._active = False
+        self._patch: AttributePatch[_SetStatus] = AttributePatch(SdkSpan, "set_status")
 
     def install(self) -> None:
-        if self._installed is not None:
-            return
-        previous: _SetStatus = SdkSpan.__dict__[_ATTRIBUTE]
+        def wrap(previous: _SetStatus) -> _SetStatus:
+            # Same signature as the SDK's, so positional and keyword callers both work.
+            def set_status(
+                span: SdkSpan, status: Status | StatusCode, description: str | None = None
+            ) -> None:
+                if self._patch.active:
+                    status, description = redacted_status(status, description)
+                previous(span, status, description)
 
-        # Same signature as the SDK's, so positional and keyword callers both work.
-        def set_status(
-            span: SdkSpan, status: Status | StatusCode, description: str | None = None
-        ) -> None:
-            if self._active:
-                status, description = redacted_status(status, description)
-            previous(span, status, description)
+            set_status.__doc__ = previous.__doc__
+            return set_status
 
-        set_status.__doc__ = previous.__doc__
-        self._previous = previous
-        self._installed = set_status
-        self._active = True
-        setattr(SdkSpan, _ATTRIBUTE, set_status)
+        self._patch.install(wrap)
 
     def uninstall(self) -> None:
-        self._active = False
-        if self._installed is not None and SdkSpan.__dict__.get(_ATTRIBUTE) is self._installed:
-            setattr(SdkSpan, _ATTRIBUTE, self._previous)
-        self._installed = None
-        self._previous = None
+        self._patch.uninstall()
 
 
 def redacted_status(

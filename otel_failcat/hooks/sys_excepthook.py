@@ -15,6 +15,7 @@ from types import TracebackType
 
 from otel_failcat._internal_errors import report_internal_error
 from otel_failcat._recorder import FailureRecorder
+from otel_failcat.hooks._patch import AttributePatch
 
 _ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], object]
 
@@ -27,33 +28,23 @@ class SysExceptHook:
     def __init__(self, recorder: FailureRecorder, flush_timeout_millis: int) -> None:
         self._recorder = recorder
         self._flush_timeout_millis = flush_timeout_millis
-        self._previous: _ExceptHook | None = None
-        self._installed: _ExceptHook | None = None
-        self._active = False
+        self._patch: AttributePatch[_ExceptHook] = AttributePatch(sys, "excepthook")
 
     def install(self) -> None:
-        if self._installed is not None:
-            return
-        previous = sys.excepthook
+        def wrap(previous: _ExceptHook) -> _ExceptHook:
+            def failcat_excepthook(
+                exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+            ) -> None:
+                if self._patch.active:
+                    self._record_and_flush(exc, tb)
+                previous(exc_type, exc, tb)
 
-        def failcat_excepthook(
-            exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
-        ) -> None:
-            if self._active:
-                self._record_and_flush(exc, tb)
-            previous(exc_type, exc, tb)
+            return failcat_excepthook
 
-        self._previous = previous
-        self._installed = failcat_excepthook
-        self._active = True
-        sys.excepthook = failcat_excepthook
+        self._patch.install(wrap)
 
     def uninstall(self) -> None:
-        self._active = False
-        if self._installed is not None and sys.excepthook is self._installed:
-            sys.excepthook = self._previous  # type: ignore[assignment]
-        self._installed = None
-        self._previous = None
+        self._patch.uninstall()
 
     def _record_and_flush(self, exc: BaseException, tb: TracebackType | None) -> None:
         try:

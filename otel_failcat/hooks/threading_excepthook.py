@@ -16,6 +16,7 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_failcat._internal_errors import report_internal_error
 from otel_failcat._recorder import FailureRecorder
+from otel_failcat.hooks._patch import AttributePatch
 
 _ThreadingHook = Callable[[Any], object]
 
@@ -27,31 +28,21 @@ class ThreadingExceptHook:
 
     def __init__(self, recorder: FailureRecorder) -> None:
         self._recorder = recorder
-        self._previous: _ThreadingHook | None = None
-        self._installed: _ThreadingHook | None = None
-        self._active = False
+        self._patch: AttributePatch[_ThreadingHook] = AttributePatch(threading, "excepthook")
 
     def install(self) -> None:
-        if self._installed is not None:
-            return
-        previous = threading.excepthook
+        def wrap(previous: _ThreadingHook) -> _ThreadingHook:
+            def failcat_threading_excepthook(args: Any) -> None:
+                if self._patch.active:
+                    self._record(args)
+                previous(args)
 
-        def failcat_threading_excepthook(args: Any) -> None:
-            if self._active:
-                self._record(args)
-            previous(args)
+            return failcat_threading_excepthook
 
-        self._previous = previous
-        self._installed = failcat_threading_excepthook
-        self._active = True
-        threading.excepthook = failcat_threading_excepthook
+        self._patch.install(wrap)
 
     def uninstall(self) -> None:
-        self._active = False
-        if self._installed is not None and threading.excepthook is self._installed:
-            threading.excepthook = self._previous  # type: ignore[assignment]
-        self._installed = None
-        self._previous = None
+        self._patch.uninstall()
 
     def _record(self, args: Any) -> None:
         try:
