@@ -1,6 +1,7 @@
 """The API listener (port 9464): ``/metrics``, ``/healthz``, ``/readyz`` and ``/api/v1/``.
 
-* ``GET /metrics`` — Prometheus text exposition of :mod:`collector_receiver.server.metrics`.
+* ``GET /metrics`` — Prometheus text exposition of :mod:`collector_receiver.server.metrics`;
+  each scrape runs the readiness check first and exposes its outcome as ``failcat_ready``.
 * ``GET /healthz`` — 200 while the process runs (liveness).
 * ``GET /readyz`` — 200 when the database answers and a catalog is loaded; 503 with the reason
   otherwise (readiness: take the receiver out of a load balancer while its database is down).
@@ -40,7 +41,16 @@ def build_api_app(
         )
     app = web.Application(middlewares=middlewares)
 
+    async def not_ready_reason() -> str | None:
+        try:
+            reason = await asyncio.wait_for(readiness(), _READY_TIMEOUT_SECONDS)
+        except asyncio.TimeoutError:
+            reason = f"the database did not answer within {_READY_TIMEOUT_SECONDS:g}s"
+        metrics.set_ready(reason is None)
+        return reason
+
     async def metrics_handler(request: web.Request) -> web.Response:
+        await not_ready_reason()
         body = await asyncio.to_thread(metrics.exposition)
         response = web.Response(body=body)
         response.headers["Content-Type"] = EXPOSITION_CONTENT_TYPE
@@ -50,10 +60,7 @@ def build_api_app(
         return web.json_response({"status": "ok"})
 
     async def readyz(request: web.Request) -> web.Response:
-        try:
-            reason = await asyncio.wait_for(readiness(), _READY_TIMEOUT_SECONDS)
-        except asyncio.TimeoutError:
-            reason = f"the database did not answer within {_READY_TIMEOUT_SECONDS:g}s"
+        reason = await not_ready_reason()
         if reason is None:
             return web.json_response({"status": "ready"})
         return web.json_response({"status": "not ready", "reason": reason}, status=503)

@@ -16,6 +16,14 @@ Exposed names (exactly)::
     failcat_request_duration_seconds{signal}                         histogram
     failcat_match_duration_seconds                                   histogram
     failcat_persist_duration_seconds                                 histogram
+    failcat_ready                                                    gauge (1 ready, 0 not)
+
+The counters whose labels are all from a fixed set — ``failcat_otlp_items_total`` for each of
+the six ``signal``/``outcome`` pairs and ``failcat_persist_errors_total`` for each known
+``reason`` — are exposed at 0 from the start, so an alert on ``increase(...) > 0`` or ``rate``
+sees the first event (a counter born at 1 has no earlier sample to compare with).
+``failcat_ready`` is set by whoever checks readiness (the API listener, on every scrape and
+every ``/readyz``); it starts at 0.
 
 The exporter's ``target_info`` and ``otel_scope_*`` labels are turned off. No label carries a
 message, trace id or fingerprint. The failure counters move only for failures a committed
@@ -24,10 +32,11 @@ transaction newly inserted, so ``failcat_failures_total`` agrees with ``failure_
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Literal
+from collections.abc import Iterable, Iterator
+from typing import Literal, get_args
 
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
+from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
 from opentelemetry.sdk.resources import Resource
@@ -38,8 +47,13 @@ from collector_receiver.events import UNCATALOGED, MatchedFailure
 #: Content type of :meth:`ReceiverMetrics.exposition`.
 EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
-#: Why a write did not happen (label ``reason`` of ``failcat_persist_errors_total``).
-PersistErrorReason = Literal["unavailable", "store_error", "queue_full"]
+#: Why a request was answered retryably (label ``reason`` of ``failcat_persist_errors_total``):
+#: the database is unavailable, a transaction failed, the write queue is full, or too many
+#: request bytes are in flight (the body was refused before decoding).
+PersistErrorReason = Literal["unavailable", "store_error", "queue_full", "overloaded"]
+
+#: Every value of the ``signal`` label (the OTLP signals).
+SIGNALS = ("traces", "logs", "metrics")
 
 #: Seconds; spans from sub-millisecond matching to slow multi-second commits.
 _DURATION_BUCKETS = (
@@ -101,7 +115,7 @@ class ReceiverMetrics:
         )
         self._persist_errors = meter.create_counter(
             "failcat.persist.errors",
-            description="Requests answered retryably because their failures were not stored.",
+            description="Requests answered retryably (nothing of them stored), by reason.",
         )
         self._new_patterns = meter.create_counter(
             "failcat.new.patterns", description="Fingerprints stored for the first time."
@@ -119,6 +133,25 @@ class ReceiverMetrics:
             unit="s",
             description="Time of one group-commit transaction.",
         )
+        self._ready = False
+        meter.create_observable_gauge(
+            "failcat.ready",
+            callbacks=[self._observe_ready],
+            description="1 when the database answers and a catalog is loaded, else 0.",
+        )
+        # Known label sets start at 0 (see the module doc): adding 0 creates the series.
+        for signal in SIGNALS:
+            for outcome in ("accepted", "rejected"):
+                self._items.add(0, {"signal": signal, "outcome": outcome})
+        for reason in get_args(PersistErrorReason):
+            self._persist_errors.add(0, {"reason": reason})
+
+    def _observe_ready(self, options: CallbackOptions) -> Iterator[Observation]:
+        yield Observation(1 if self._ready else 0)
+
+    def set_ready(self, ready: bool) -> None:
+        """Record the outcome of the latest readiness check (``failcat_ready``)."""
+        self._ready = ready
 
     def record_committed(
         self, inserted: Iterable[MatchedFailure], new_patterns: Iterable[tuple[str, str]]

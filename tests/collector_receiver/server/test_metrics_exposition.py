@@ -29,10 +29,19 @@ HISTOGRAMS = {
     "failcat_match_duration_seconds": set(),
     "failcat_persist_duration_seconds": set(),
 }
+GAUGES = {"failcat_ready": set()}
 
 
 async def _not_checked() -> str | None:
     return None
+
+
+def _sample(families: dict[str, prometheus_client.Metric], name: str, **labels: str) -> float:
+    for family in families.values():
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return float(sample.value)
+    raise AssertionError(f"no sample {name}{labels}")
 
 
 @pytest.fixture
@@ -79,7 +88,7 @@ async def test_exposition_names_and_labels_are_exactly_the_contract(
     _record_everything(metrics)
     families = await _scrape(url)
 
-    assert set(families) == set(CONTRACT_COUNTERS) | set(HISTOGRAMS)
+    assert set(families) == set(CONTRACT_COUNTERS) | set(HISTOGRAMS) | set(GAUGES)
     for name, labels in CONTRACT_COUNTERS.items():
         family = families[name]
         assert family.type == "counter"
@@ -92,6 +101,58 @@ async def test_exposition_names_and_labels_are_exactly_the_contract(
         assert family.type == "histogram"
         for sample in family.samples:
             assert set(sample.labels) - {"le"} == labels
+    assert families["failcat_ready"].type == "gauge"
+
+
+async def test_fixed_label_sets_are_exposed_at_zero_before_anything_happens(
+    served_metrics: tuple[ReceiverMetrics, str],
+) -> None:
+    _, url = served_metrics
+    families = await _scrape(url)
+
+    items = {
+        (s.labels["signal"], s.labels["outcome"]): s.value
+        for s in families["failcat_otlp_items"].samples
+        if s.name == "failcat_otlp_items_total"
+    }
+    assert items == {
+        (signal, outcome): 0.0
+        for signal in ("traces", "logs", "metrics")
+        for outcome in ("accepted", "rejected")
+    }
+    reasons = {
+        s.labels["reason"]: s.value
+        for s in families["failcat_persist_errors"].samples
+        if s.name == "failcat_persist_errors_total"
+    }
+    assert reasons == {"unavailable": 0, "store_error": 0, "queue_full": 0, "overloaded": 0}
+    # free-form label sets (service, code, exception type) cannot be known in advance
+    assert "failcat_failures" not in families
+    assert "failcat_uncataloged" not in families
+
+
+async def test_failcat_ready_follows_the_readiness_check_at_each_scrape(
+    unused_tcp_port: int,
+) -> None:
+    reasons: list[str | None] = [None, "the database is unreachable: gone", None]
+
+    async def readiness() -> str | None:
+        return reasons.pop(0)
+
+    metrics = ReceiverMetrics()
+    runner = web.AppRunner(build_api_app(metrics, readiness))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", unused_tcp_port).start()
+    base = f"http://127.0.0.1:{unused_tcp_port}"
+    try:
+        assert _sample(await _scrape(f"{base}/metrics"), "failcat_ready") == 1
+        async with aiohttp.ClientSession() as session, session.get(f"{base}/readyz") as answer:
+            assert answer.status == 503
+        assert metrics.exposition().count(b"failcat_ready 0.0") == 1  # /readyz set it too
+        assert _sample(await _scrape(f"{base}/metrics"), "failcat_ready") == 1
+    finally:
+        await runner.cleanup()
+        metrics.shutdown()
 
 
 async def test_values_count_what_was_recorded(served_metrics: tuple[ReceiverMetrics, str]) -> None:
@@ -131,7 +192,7 @@ async def test_two_receivers_in_one_process_do_not_share_numbers(
     try:
         other.record_items("logs", accepted=5, rejected=0)
         families = await _scrape(url)
-        assert "failcat_otlp_items" not in families
+        assert _sample(families, "failcat_otlp_items_total", signal="logs", outcome="accepted") == 0
         global_names = {f.name for f in prometheus_client.REGISTRY.collect()}
         assert not any(name.startswith("failcat") for name in global_names)
     finally:
