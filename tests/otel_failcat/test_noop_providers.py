@@ -50,12 +50,13 @@ def test_a_process_without_any_sdk_stays_silent() -> None:
     """A plain interpreter: only the API's default (proxy) providers exist."""
     script = textwrap.dedent(
         """
-        import asyncio, logging, threading
+        import asyncio, logging, sys, threading
         from otel_failcat import FailcatInstrumentor, record_failure, track
         from otel_failcat._internal_errors import internal_error_count
 
         logging.basicConfig(level=logging.CRITICAL + 1)  # the user's own logging stays quiet
         threading.excepthook = lambda args: None         # and so do the user's own hooks
+        sys.excepthook = lambda *args: print("chained; internal errors:", internal_error_count())
         FailcatInstrumentor().instrument()
         record_failure(ValueError("explicit"))
         try:
@@ -68,11 +69,14 @@ def test_a_process_without_any_sdk_stays_silent() -> None:
         loop.set_exception_handler(lambda loop, context: None)
         loop.call_soon(lambda: [][1])
         loop.run_until_complete(asyncio.sleep(0.01))
-        FailcatInstrumentor().uninstrument()
-        assert internal_error_count() == 0, internal_error_count()
+        raise RuntimeError("the process dies: recorded and flushed on the proxy providers")
         """
     )
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
     )
-    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1,
+        "chained; internal errors: 0\n",
+        "",
+    )
