@@ -20,7 +20,9 @@ from typing import Literal, TypeAlias
 
 #: A value of an OTLP attribute once flattened: scalars, homogeneous lists, or nested maps
 #: (kvlist values) as plain dicts. Bytes values are rendered as lowercase hex.
-AttributeValue: TypeAlias = "str | bool | int | float | list[AttributeValue] | dict[str, AttributeValue] | None"
+AttributeValue: TypeAlias = (
+    "str | bool | int | float | list[AttributeValue] | dict[str, AttributeValue] | None"
+)
 
 #: Where a failure was found (CONTRACT §5, column ``source``).
 FailureSource = Literal["span_event", "log_record", "span_status"]
