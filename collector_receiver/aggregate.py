@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from collector_receiver._text_table import text_table
 from collector_receiver.events import UNCATALOGED
 from collector_receiver.store.aggregates import (
     AggregateQueries,
@@ -214,17 +215,6 @@ def to_record(
     )
 
 
-def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [len(h) for h in headers]
-    for row in rows:
-        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    lines.extend(
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
-    )
-    return lines
-
-
 def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
 
@@ -246,7 +236,7 @@ def render_tables(result: Mapping[str, Any]) -> str:
         "",
     ]
     if result["by_code"]:
-        lines += _table(
+        lines += text_table(
             ["CODE", "CATEGORY", "SEVERITY", "COUNT", "SHARE", "BASELINE"],
             [
                 [
@@ -262,14 +252,14 @@ def render_tables(result: Mapping[str, Any]) -> str:
         )
         lines.append("")
     if result["by_service"]:
-        lines += _table(
+        lines += text_table(
             ["SERVICE", "COUNT"],
             [[s["service_name"], str(s["count"])] for s in result["by_service"]],
         )
         lines.append("")
     if result["new_patterns"]:
         lines.append("new patterns")
-        lines += _table(
+        lines += text_table(
             ["FINGERPRINT", "CODE", "TYPE", "FIRST SEEN", "COUNT"],
             [
                 [

@@ -1,14 +1,34 @@
-"""The database a reading command (``failures``, ``aggregate``) opens, and a guard for typos.
+"""The database a reading command (``failures``, ``aggregate``) opens, and how its flags fail.
 
 ``--db``, else ``FAILCAT_DATABASE_URL``, else ``sqlite:///failcat.db``. A reading command run in
 the wrong directory must not leave an empty ``failcat.db`` behind and then complain about
 missing tables, so an SQLite file that does not exist is reported as such.
+
+The reading commands share the ``--db`` flag, the way a URL becomes an open reader, and the way
+a flag value that does not parse becomes one line naming the flag; they live here so the two
+commands cannot drift apart. Imports stay inside the functions so ``failcat --help`` does not
+load SQLAlchemy.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def add_database_argument(parser: argparse.ArgumentParser) -> None:
+    """The ``--db URL`` flag, as every reading command spells it."""
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        default=None,
+        help="database URL (default: $FAILCAT_DATABASE_URL, else sqlite:///failcat.db)",
+    )
 
 
 def read_database_url(flag_value: str | None) -> str:
@@ -25,3 +45,25 @@ def read_database_url(flag_value: str | None) -> str:
                 "there first, or pass --db / FAILCAT_DATABASE_URL)"
             )
     return url
+
+
+def open_reader(open_url: Callable[[str], T], flag_value: str | None) -> T:
+    """``open_url(url)`` for the database of ``--db``; a URL it refuses is a ``--db`` error."""
+    from collector_receiver.cli import CommandError
+    from collector_receiver.store import StoreError
+
+    url = read_database_url(flag_value)
+    try:
+        return open_url(url)
+    except StoreError as exc:
+        raise CommandError(f"--db: {exc}") from None
+
+
+def parse_flag(flag: str, parse: Callable[[str], T], value: str) -> T:
+    """``parse(value)``; its ValueError becomes the one line ``--flag: reason`` (exit 2)."""
+    from collector_receiver.cli import CommandError
+
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise CommandError(f"--{flag}: {exc}") from None

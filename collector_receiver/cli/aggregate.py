@@ -31,6 +31,8 @@ from datetime import datetime
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from collector_receiver.cli._read_database import add_database_argument, open_reader, parse_flag
+
 if TYPE_CHECKING:
     from collector_receiver.aggregate import AggregateSpec
     from collector_receiver.store.aggregates import AggregateQueries
@@ -62,12 +64,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--now", help="end of the window as an RFC 3339 time (default: the current time)"
     )
-    parser.add_argument(
-        "--db",
-        metavar="URL",
-        default=None,
-        help="database URL (default: $FAILCAT_DATABASE_URL, else sqlite:///failcat.db)",
-    )
+    add_database_argument(parser)
     parser.set_defaults(handler=_run)
 
 
@@ -81,14 +78,8 @@ def _spec_factory(args: argparse.Namespace) -> Any:
     from collector_receiver.cli import CommandError
     from collector_receiver.timeparse import parse_duration
 
-    def duration(flag: str, value: str) -> Any:
-        try:
-            return parse_duration(value)
-        except ValueError as exc:
-            raise CommandError(f"--{flag}: {exc}") from None
-
-    window = duration("window", args.window)
-    baseline = duration("baseline", args.baseline)
+    window = parse_flag("window", parse_duration, args.window)
+    baseline = parse_flag("baseline", parse_duration, args.baseline)
     threshold = DEFAULT_DRIFT_THRESHOLD
     if args.drift_threshold is not None:
         try:
@@ -119,32 +110,19 @@ def _spec_factory(args: argparse.Namespace) -> Any:
 
 def _run(args: argparse.Namespace) -> int:
     from collector_receiver.cli import CommandError
-    from collector_receiver.cli._read_database import read_database_url
     from collector_receiver.store import StoreError
     from collector_receiver.store.aggregates import AggregateQueries
     from collector_receiver.timeparse import parse_duration, parse_time
 
     make_spec = _spec_factory(args)
-    fixed_now = None
-    if args.now is not None:
-        try:
-            fixed_now = parse_time(args.now)
-        except ValueError as exc:
-            raise CommandError(f"--now: {exc}") from None
+    fixed_now = None if args.now is None else parse_flag("now", parse_time, args.now)
     interval = None
     if args.every is not None:
         if fixed_now is not None:
             raise CommandError("--every: cannot repeat a run pinned by --now")
-        try:
-            interval = parse_duration(args.every)
-        except ValueError as exc:
-            raise CommandError(f"--every: {exc}") from None
+        interval = parse_flag("every", parse_duration, args.every)
 
-    url = read_database_url(args.db)
-    try:
-        queries = AggregateQueries.from_url(url)
-    except StoreError as exc:
-        raise CommandError(f"--db: {exc}") from None
+    queries = open_reader(AggregateQueries.from_url, args.db)
     try:
         if interval is None:
             try:

@@ -26,6 +26,9 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from collector_receiver._text_table import text_table
+from collector_receiver.cli._read_database import add_database_argument, open_reader, parse_flag
+
 if TYPE_CHECKING:
     from collector_receiver.store.queries import StoredFailure
 
@@ -51,50 +54,28 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--cursor", help="continue after a previous --json page (its next_cursor)")
     parser.add_argument("--json", action="store_true", help="print the API's JSON item shape")
-    parser.add_argument(
-        "--db",
-        metavar="URL",
-        default=None,
-        help="database URL (default: $FAILCAT_DATABASE_URL, else sqlite:///failcat.db)",
-    )
+    add_database_argument(parser)
     parser.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     from collector_receiver.cli import CommandError
-    from collector_receiver.cli._read_database import read_database_url
     from collector_receiver.store import StoreError
     from collector_receiver.store.queries import MAX_LIMIT, FailureQueries
     from collector_receiver.timeparse import parse_time, utc_now
 
     now = utc_now()
-    try:
-        limit = int(args.limit)
-    except ValueError:
-        raise CommandError(f"--limit: {args.limit!r} is not an integer") from None
-    if not 1 <= limit <= MAX_LIMIT:
-        raise CommandError(f"--limit: must be from 1 to {MAX_LIMIT}")
-    trace_id = None
-    if args.trace_id is not None:
-        if not _TRACE_ID.match(args.trace_id.strip()):
-            raise CommandError("--trace-id: must be 32 hexadecimal characters")
-        trace_id = args.trace_id.strip().lower()
-    times = {}
-    for flag in ("since", "until"):
-        value = getattr(args, flag)
-        try:
-            times[flag] = parse_time(value, now) if value is not None else None
-        except ValueError as exc:
-            raise CommandError(f"--{flag}: {exc}") from None
+    limit = parse_flag("limit", _limit, args.limit)
+    trace_id = None if args.trace_id is None else parse_flag("trace-id", _trace_id, args.trace_id)
+    times = {
+        flag: None if value is None else parse_flag(flag, lambda t: parse_time(t, now), value)
+        for flag, value in (("since", args.since), ("until", args.until))
+    }
     if times["since"] and times["until"] and times["until"] <= times["since"]:
         raise CommandError("--until: must be later than --since")
     template = os.environ.get("FAILCAT_TRACE_URL_TEMPLATE") or None
-    url = read_database_url(args.db)
 
-    try:
-        queries = FailureQueries.from_url(url)
-    except StoreError as exc:
-        raise CommandError(f"--db: {exc}") from None
+    queries = open_reader(FailureQueries.from_url, args.db)
     try:
         if trace_id is not None and not any(
             (args.service, args.code, args.category, args.since, args.until, args.cursor)
@@ -128,6 +109,24 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _limit(text: str) -> int:
+    from collector_receiver.store.queries import MAX_LIMIT
+
+    try:
+        limit = int(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an integer") from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"must be from 1 to {MAX_LIMIT}")
+    return limit
+
+
+def _trace_id(text: str) -> str:
+    if not _TRACE_ID.match(text.strip()):
+        raise ValueError("must be 32 hexadecimal characters")
+    return text.strip().lower()
+
+
 def _print_json(items: list[dict[str, Any]], next_cursor: str | None) -> None:
     print(json.dumps({"items": items, "next_cursor": next_cursor}, indent=2, ensure_ascii=False))
 
@@ -156,9 +155,7 @@ def _render_table(failures: Sequence[StoredFailure], more: bool) -> str:
         ]
         for f in failures
     ]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines = text_table(headers, rows)
     if more:
         lines.append("(more failures match; raise --limit or use --json and --cursor)")
     return "\n".join(lines)
