@@ -5,18 +5,15 @@ it arrives as an ``exception`` event."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.otel_failcat._instrumented_run import run_instrumented
 from tests.support.otlp_sink import OtlpSink, SinkSpan
 
-OPENTELEMETRY_INSTRUMENT = Path(sys.executable).with_name("opentelemetry-instrument")
 FAKE_KEY = "sk-proj-" + "M1n2B3v4C5x6Z7l8K9j0H1g2F3d4S5a6P7o8I9u0"
 
 # A tool error handled and recorded by the code, then a crash through three nested spans. The
@@ -59,10 +56,7 @@ def sink() -> Iterator[OtlpSink]:
 def test_each_exception_is_one_redacted_event_on_its_innermost_span(
     sink: OtlpSink, tmp_path: Path
 ) -> None:
-    script = tmp_path / "agent.py"
-    script.write_text(AGENT)
     env = {
-        **os.environ,
         **sink.exporter_env("grpc"),
         "OTEL_SERVICE_NAME": "sdk-spans-agent",
         "OTEL_RESOURCE_ATTRIBUTES": "run=sdk-spans",
@@ -70,14 +64,7 @@ def test_each_exception_is_one_redacted_event_on_its_innermost_span(
         "OTEL_BSP_SCHEDULE_DELAY": "60000",
         "OTEL_METRIC_EXPORT_INTERVAL": "60000",
     }
-    result = subprocess.run(
-        [str(OPENTELEMETRY_INSTRUMENT), sys.executable, str(script)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_instrumented(tmp_path, AGENT, env)
     assert result.returncode == 1, result.stderr
     assert "RuntimeError: model call failed" in result.stderr
     assert FAKE_KEY in result.stderr  # only the local traceback, never an event

@@ -3,18 +3,16 @@ OTLP exporters (gRPC and HTTP/protobuf) sending to a real OTLP server in the tes
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.otel_failcat._instrumented_run import run_instrumented
 from tests.support.otlp_sink import OtlpSink
 
-OPENTELEMETRY_INSTRUMENT = Path(sys.executable).with_name("opentelemetry-instrument")
 FAKE_KEY = "sk-proj-" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2H1g0"
 SERVICE = "agent-under-test"
 
@@ -60,28 +58,13 @@ def sink() -> Iterator[OtlpSink]:
         yield running
 
 
-def _run_instrumented(
-    tmp_path: Path, source: str, env: dict[str, str]
-) -> subprocess.CompletedProcess[str]:
-    """Run ``source`` as a script under ``opentelemetry-instrument`` with ``env`` added."""
-    script = tmp_path / "agent.py"
-    script.write_text(source)
-    return subprocess.run(
-        [str(OPENTELEMETRY_INSTRUMENT), sys.executable, str(script)],
-        env={**os.environ, "OTEL_SERVICE_NAME": SERVICE, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 def _run_agent(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """The crashing agent, ended by ``os._exit`` after the hook chain, with lazy exporters."""
-    return _run_instrumented(
+    return run_instrumented(
         tmp_path,
         AGENT,
         {
+            "OTEL_SERVICE_NAME": SERVICE,
             # Batches would wait a minute and atexit never runs: what arrives was flushed by
             # otel_failcat's excepthook.
             "OTEL_BSP_SCHEDULE_DELAY": "60000",
@@ -197,9 +180,10 @@ def test_disabled_by_name_through_the_standard_variable(sink: OtlpSink, tmp_path
     env = {
         **sink.exporter_env("http/protobuf"),
         "OTEL_RESOURCE_ATTRIBUTES": "run=disabled",
+        "OTEL_SERVICE_NAME": SERVICE,
         "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "failcat",
     }
-    result = _run_instrumented(tmp_path, script, env)
+    result = run_instrumented(tmp_path, script, env)
     assert result.returncode == 1
     assert "hooked: False" in result.stdout
     # The exporters work (the plain span arrives at shutdown) but failcat sent nothing.
