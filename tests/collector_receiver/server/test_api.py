@@ -328,3 +328,110 @@ def test_settings_refuse_limits_beyond_the_store_bound() -> None:
         ApiSettings(max_limit=5000)
     with pytest.raises(ValueError):
         ApiSettings(default_limit=0)
+
+
+async def test_patterns_count_occurrences_and_filter_by_code_and_since(
+    client: Any, db_url: str
+) -> None:
+    now = utc_now()
+    # Three more of planner's RATE_LIMITED (same service and type: the same fingerprint).
+    seed(db_url, [failure(now - timedelta(minutes=m), "RATE_LIMITED") for m in (20, 3, 2)])
+    body = await _get(client, "/api/v1/patterns?code=RATE_LIMITED")
+    grouped = {p["service_name"]: p for p in body["items"]}
+    assert {s: p["occurrences"] for s, p in grouped.items()} == {"planner": 4, "coder": 1}
+    stored = await _get(client, "/api/v1/failures?service=planner&code=RATE_LIMITED")
+    times = [i["occurred_at"] for i in stored["items"]]
+    assert len(times) == 4
+    assert (grouped["planner"]["first_seen"], grouped["planner"]["last_seen"]) == (
+        times[-1],
+        times[0],
+    )
+    # since= keeps patterns seen at or after it: planner's TIMEOUT was last seen 30 hours ago.
+    recent = await _get(client, "/api/v1/patterns?code=TIMEOUT&since=1h")
+    assert [(p["service_name"], p["code"]) for p in recent["items"]] == [("coder", "TIMEOUT")]
+    since = format_time(now - timedelta(minutes=6))
+    response = await client.get("/api/v1/patterns", params={"since": since})
+    assert {(p["service_name"], p["code"]) for p in (await response.json())["items"]} == {
+        ("planner", "RATE_LIMITED"),
+        ("coder", "RATE_LIMITED"),
+        ("coder", "OLD_CODE"),
+    }
+
+
+async def test_patterns_page_through_every_fingerprint_once_newest_first(client: Any) -> None:
+    everything = (await _get(client, "/api/v1/patterns"))["items"]
+    seen: list[dict[str, Any]] = []
+    url = "/api/v1/patterns?limit=1"
+    while True:
+        body = await _get(client, url)
+        seen.extend(body["items"])
+        if body["next_cursor"] is None:
+            break
+        url = f"/api/v1/patterns?limit=1&cursor={body['next_cursor']}"
+    assert seen == everything and len(seen) == 6
+    first_seen = [p["first_seen"] for p in seen]
+    assert first_seen == sorted(first_seen, reverse=True)
+    failures_cursor = (await _get(client, "/api/v1/failures?limit=1"))["next_cursor"]
+    wrong = await client.get(f"/api/v1/patterns?cursor={failures_cursor}")
+    assert wrong.status == 400
+    assert (await wrong.json())["error"].startswith("cursor: ")
+
+
+async def test_catalog_counts_in_an_explicit_window(client: Any) -> None:
+    now = utc_now()
+    since = format_time(now - timedelta(minutes=45))
+    until = format_time(now - timedelta(minutes=7))
+    response = await client.get("/api/v1/catalog", params={"since": since, "until": until})
+    assert response.status == 200
+    body = await response.json()
+    assert body["window"] == {"start": since, "end": until}
+    # In [now-45m, now-7m): coder's TIMEOUT (40 min ago) and planner's UNCATALOGED (10 min ago).
+    assert {i["code"]: i["count"] for i in body["items"]} == {
+        "RATE_LIMITED": 0,
+        "TIMEOUT": 1,
+        "CONTEXT_LENGTH_EXCEEDED": 0,
+        "UNCATALOGED": 1,
+    }
+    unknown = await client.get("/api/v1/catalog?service=planner")
+    assert unknown.status == 400
+    assert (await unknown.json())["error"].startswith("service: ")
+
+
+def _documented_schema(document: dict[str, Any], path: str, status: int) -> dict[str, Any]:
+    """The JSON schema the OpenAPI document promises for ``path`` answering ``status``."""
+    response = document["paths"][path]["get"]["responses"][str(status)]
+    while "$ref" in response:
+        response = document["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+    schema = response["content"]["application/json"]["schema"]
+    # Keep the components beside the schema so its "#/components/..." references resolve.
+    return {**schema, "components": document["components"]}
+
+
+async def test_every_answer_matches_its_documented_schema(client: Any) -> None:
+    from openapi_schema_validator import OAS31Validator, oas31_format_checker
+
+    from collector_receiver.server.api import openapi_document
+
+    document = openapi_document()
+    some = (await _get(client, "/api/v1/failures?limit=1"))["items"][0]
+    requests = [
+        ("/api/v1/failures", "/api/v1/failures?limit=2", 200),
+        ("/api/v1/failures", "/api/v1/failures?since=2h&code=TIMEOUT", 200),
+        ("/api/v1/failures", "/api/v1/failures?limit=0", 400),
+        ("/api/v1/failures/{id}", f"/api/v1/failures/{some['id']}", 200),
+        ("/api/v1/failures/{id}", "/api/v1/failures/987654321", 404),
+        ("/api/v1/traces/{trace_id}/failures", f"/api/v1/traces/{TRACE}/failures", 200),
+        ("/api/v1/patterns", "/api/v1/patterns?limit=2", 200),
+        ("/api/v1/patterns", "/api/v1/patterns?since=later", 400),
+        ("/api/v1/catalog", "/api/v1/catalog", 200),
+        ("/api/v1/catalog", "/api/v1/catalog?until=tomorrow", 400),
+        ("/api/v1/openapi.json", "/api/v1/openapi.json", 200),
+    ]
+    for path, url, status in requests:
+        response = await client.get(url)
+        assert response.status == status, url
+        validator = OAS31Validator(
+            _documented_schema(document, path, status), format_checker=oas31_format_checker
+        )
+        errors = [e.message for e in validator.iter_errors(await response.json())]
+        assert errors == [], (url, errors)

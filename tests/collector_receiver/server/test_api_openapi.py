@@ -99,3 +99,10 @@ async def test_document_is_served_as_json() -> None:
         assert response.status == 200
         assert response.content_type == "application/json"
         assert json.loads(await response.text()) == openapi_document()
+
+
+def test_document_passes_an_openapi_31_validator() -> None:
+    from openapi_spec_validator import OpenAPIV31SpecValidator
+
+    errors = [error.message for error in OpenAPIV31SpecValidator(openapi_document()).iter_errors()]
+    assert errors == []
