@@ -1,10 +1,10 @@
 """Every query of the API, the CLI and the aggregation job is answered from an index.
 
 PostgreSQL only (its planner is the one that meets production volumes). 30,000 failures spread
-over 30 days, 20 services, 15 codes and 6,000 traces are loaded with one ``INSERT ... SELECT
-generate_series``, the table is ANALYZEd, and each real query method is run while the SQL it
-sends is captured; that exact SQL and its parameters are then EXPLAINed. A sequential scan of
-``failure_matches`` anywhere in a plan fails the test.
+over 30 days, 20 services, 15 codes, 6,000 traces and 3,000 fingerprints are loaded with one
+``INSERT ... SELECT generate_series``, the tables are ANALYZEd, and each real query method is run
+while the SQL it sends is captured; that exact SQL and its parameters are then EXPLAINed. A
+sequential scan of ``failure_matches`` or ``failure_patterns`` anywhere in a plan fails the test.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ SELECT
     'agent.errors.E' || (g % 15),
     'failure number ' || g,
     'Traceback (most recent call last): ...',
-    md5('fp' || (g % 300)),
+    md5('fp' || (g % 3000)),
     'span_event',
     now() - make_interval(secs => g * 86.4),
     now() - make_interval(secs => g * 86.4),
@@ -109,12 +109,12 @@ def _plans_of(engine: sa.Engine, call: Callable[[], object]) -> list[list[dict[s
     return plans
 
 
-def _assert_indexed(plans: list[list[dict[str, Any]]]) -> None:
+def _assert_indexed(plans: list[list[dict[str, Any]]], table: str = "failure_matches") -> None:
     for nodes in plans:
-        on_matches = [n for n in nodes if n.get("Relation Name") == "failure_matches"]
-        kinds = {n["Node Type"] for n in on_matches}
-        assert "Seq Scan" not in kinds, f"sequential scan of failure_matches: {nodes}"
-        assert kinds, f"plan does not read failure_matches: {nodes}"
+        on_table = [n for n in nodes if n.get("Relation Name") == table]
+        kinds = {n["Node Type"] for n in on_table}
+        assert "Seq Scan" not in kinds, f"sequential scan of {table}: {nodes}"
+        assert kinds, f"plan does not read {table}: {nodes}"
         assert kinds <= {"Index Scan", "Index Only Scan", "Bitmap Heap Scan"}, kinds
 
 
@@ -179,4 +179,48 @@ def test_aggregation_counts_use_the_time_index(loaded_url: str) -> None:
     ]
     assert len(matches_plans) == 3  # window codes, baseline codes, window services
     _assert_indexed(matches_plans)
+    aggregates.close()
+
+
+PATTERN_CASES: dict[str, dict[str, Any]] = {
+    "newest": {},
+    "seen in the last day": {"since": timedelta(days=1)},
+    "service": {"service": "svc-3"},
+    "service and code": {"service": "svc-3", "code": "CODE_3"},
+    "code": {"code": "CODE_7"},
+}
+
+
+@pytest.mark.parametrize("case", PATTERN_CASES)
+def test_list_patterns_uses_an_index(loaded_url: str, case: str) -> None:
+    queries = FailureQueries.from_url(loaded_url)
+    now = utc_now()
+    kwargs = {
+        key: (now - value if isinstance(value, timedelta) else value)
+        for key, value in PATTERN_CASES[case].items()
+    }
+    first = queries.list_patterns(**kwargs)
+    assert first.items, "the case selects nothing; it would prove nothing"
+    _assert_indexed(
+        _plans_of(queries.engine, lambda: queries.list_patterns(**kwargs)), "failure_patterns"
+    )
+    if first.next_cursor is not None:
+        page2 = lambda: queries.list_patterns(**kwargs, cursor=first.next_cursor)  # noqa: E731
+        _assert_indexed(_plans_of(queries.engine, page2), "failure_patterns")
+    queries.close()
+
+
+def test_new_patterns_of_the_aggregation_use_the_first_seen_index(loaded_url: str) -> None:
+    aggregates = AggregateQueries.from_url(loaded_url)
+    # Each fingerprint recurs every 3,000 rows, so it was first seen 27 to 30 days ago.
+    end = utc_now() - timedelta(days=28)
+    start = end - timedelta(hours=1)
+    assert aggregates.window_counts(start, end, start - timedelta(hours=24), start).new_patterns
+    plans = _plans_of(
+        aggregates.engine,
+        lambda: aggregates.window_counts(start, end, start - timedelta(hours=24), start),
+    )
+    on_patterns = [p for p in plans if any(n.get("Relation Name") == "failure_patterns" for n in p)]
+    assert len(on_patterns) == 1
+    _assert_indexed(on_patterns, "failure_patterns")
     aggregates.close()
