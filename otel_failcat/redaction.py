@@ -61,6 +61,10 @@ Length caps, applied after redaction by :meth:`Redactor.message` and :meth:`Reda
   the raising frame and the exception line, the most useful part. For a stacktrace longer than
   ``2 * cap`` only its first and last ``cap`` characters are redacted. The marker is
   ``\\n…[truncated N chars]\\n`` between head and tail.
+- Such a window ends (or, for the tail, starts) at whitespace, not inside a word: a secret the
+  window cut in two is no longer recognisable, and once the window's other secrets have shrunk
+  to markers, its fragment could land in the part that is kept. The fragment is left out and
+  counted instead.
 - ``N`` counts the characters left out (of the redacted text, plus those never redacted).
 - With redaction disabled the caps still apply.
 
@@ -609,7 +613,7 @@ class Redactor:
         """Redact an exception message and cap it to ``max_message_length`` (head kept)."""
         try:
             limit = self._settings.max_message_length
-            raw = text[: 2 * limit]
+            raw = _head_window(text, 2 * limit)
             redacted = self.redact(raw)
             never_redacted = len(text) - len(raw)
             if len(redacted) <= limit and never_redacted == 0:
@@ -627,9 +631,10 @@ class Redactor:
                 if len(redacted) <= limit:
                     return redacted
                 return _cap_head_tail(redacted, redacted, limit, 0)
-            head = self.redact(text[:limit])
-            tail = self.redact(text[-limit:])
-            return _cap_head_tail(head, tail, limit, len(text) - 2 * limit)
+            head_raw, tail_raw = _head_window(text, limit), _tail_window(text, limit)
+            never_redacted = len(text) - len(head_raw) - len(tail_raw)
+            head, tail = self.redact(head_raw), self.redact(tail_raw)
+            return _cap_head_tail(head, tail, limit, never_redacted)
         except Exception:
             return _UNREDACTABLE
 
@@ -656,6 +661,31 @@ class Redactor:
                 text = replaced
                 lowered = text.lower()
         return text
+
+
+_SPACES = (" ", "\n", "\t", "\r")
+
+
+def _head_window(text: str, size: int) -> str:
+    """``text[:size]``, ending before the word the cut would split (if the window has a space).
+
+    A secret cut in two is not recognisable as one; leaving its fragment out of the window keeps
+    it out of the output, however much the rest of the window shrinks when redacted.
+    """
+    if len(text) <= size or text[size].isspace():
+        return text[:size]
+    window = text[:size]
+    last_space = max(window.rfind(space) for space in _SPACES)
+    return window[: last_space + 1] if last_space >= 0 else window
+
+
+def _tail_window(text: str, size: int) -> str:
+    """``text[-size:]``, starting after the word the cut would split (see :func:`_head_window`)."""
+    if len(text) <= size or text[-size - 1].isspace():
+        return text[-size:]
+    window = text[-size:]
+    found = [at for at in (window.find(space) for space in _SPACES) if at >= 0]
+    return window[min(found) :] if found else window
 
 
 def _truncation(count: int) -> str:

@@ -154,6 +154,44 @@ def test_message_cap_redacts_secret_near_the_cut() -> None:
     assert OPENAI_KEY[:12] not in capped
 
 
+_JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0." + "S" * 40
+
+
+def test_message_window_never_shows_the_front_of_a_secret_it_cut() -> None:
+    # Only the first 2 * cap characters are redacted. Here the JWTs in front shrink to markers,
+    # so the kept head reaches the window's end, where a Google key is cut after 19 characters
+    # (too short to be recognised as one).
+    redactor = Redactor(RedactionSettings(max_message_length=200))
+    key = "AIza" + "SyD3xampleExampleExampleExample1234"
+    front = f"{_JWT} " * 4
+    text = front + "x" * (400 - len(front) - 20) + " " + key + " more words" * 50
+    assert text.index(key) < 400 < text.index(key) + len(key)
+
+    capped = redactor.message(text)
+
+    assert "AIza" not in capped
+    assert capped.startswith("[REDACTED:jwt] " * 4 + "x" * 20)
+    assert _MARKER.search(capped)
+    assert len(capped) <= 200
+
+
+def test_stacktrace_tail_window_never_shows_the_back_of_a_secret_it_cut() -> None:
+    # A stacktrace over 2 * cap keeps its last cap characters; the cut splits a JWT whose
+    # signature, without its header, looks like nothing, and the JWTs after it shrink so much
+    # that the kept tail reaches back to the cut.
+    redactor = Redactor(RedactionSettings(max_stacktrace_length=400))
+    tail = f" {_JWT}" * 4 + "\nValueError: the raising line"
+    text = "Traceback (most recent call last):\n" + "f" * 2000 + " " + _JWT + tail
+    cut, split = len(text) - 400, text.index(_JWT)
+    assert split < cut < split + len(_JWT)
+
+    capped = redactor.stacktrace(text)
+
+    assert "SSSS" not in capped
+    assert capped.endswith("ValueError: the raising line")
+    assert len(capped) <= 400
+
+
 def test_stacktrace_cap_keeps_head_and_tail() -> None:
     redactor = Redactor(RedactionSettings(max_stacktrace_length=400))
     frames = "".join(f'  File "/app/mod{i}.py", line {i}, in f{i}\n' for i in range(100))
