@@ -14,6 +14,7 @@ flag                       environment                      default
 ``--http-port``            ``FAILCAT_HTTP_PORT``            ``4318`` (0 disables)
 ``--api-port``             ``FAILCAT_API_PORT``             ``9464`` (0 disables)
 ``--max-request-bytes``    ``FAILCAT_MAX_REQUEST_BYTES``    64 MiB
+``--max-inflight-bytes``   ``FAILCAT_MAX_INFLIGHT_BYTES``   256 MiB held at once
 ``--no-migrate``           ``FAILCAT_NO_MIGRATE=1``         migrate on start
 ``--write-batch-size``     ``FAILCAT_WRITE_BATCH_SIZE``     ``2000`` failures per transaction
 ``--write-queue-size``     ``FAILCAT_WRITE_QUEUE_SIZE``     ``256`` requests waiting to be written
@@ -36,6 +37,7 @@ DEFAULT_GRPC_PORT = 4317
 DEFAULT_HTTP_PORT = 4318
 DEFAULT_API_PORT = 9464
 DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_INFLIGHT_BYTES = 256 * 1024 * 1024
 DEFAULT_WRITE_BATCH_SIZE = 2000
 DEFAULT_WRITE_QUEUE_SIZE = 256
 
@@ -60,6 +62,9 @@ class ReceiverSettings:
     api_port: int = DEFAULT_API_PORT
     #: Limit on a request body on the wire and after gzip inflation (and on a gRPC message).
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    #: Most request bytes (on the wire plus inflated) held by the requests being handled; a
+    #: request that does not fit gets a retryable answer. One request alone is always taken.
+    max_inflight_bytes: int = DEFAULT_MAX_INFLIGHT_BYTES
     migrate: bool = True
     #: Most failures written in one transaction by the group-commit writer (a single larger
     #: request is still written whole, alone). 1 turns group commit off.
@@ -87,6 +92,10 @@ class ReceiverSettings:
         if self.max_request_bytes < 1024:
             raise SettingsError(
                 f"--max-request-bytes: {self.max_request_bytes} is too small (at least 1024)"
+            )
+        if self.max_inflight_bytes < 1024:
+            raise SettingsError(
+                f"--max-inflight-bytes: {self.max_inflight_bytes} is too small (at least 1024)"
             )
         if self.write_batch_size < 1:
             raise SettingsError(f"--write-batch-size: {self.write_batch_size} must be at least 1")
@@ -145,6 +154,12 @@ class ReceiverSettings:
                 "FAILCAT_MAX_REQUEST_BYTES",
                 "--max-request-bytes",
                 DEFAULT_MAX_REQUEST_BYTES,
+            ),
+            max_inflight_bytes=integer(
+                "max_inflight_bytes",
+                "FAILCAT_MAX_INFLIGHT_BYTES",
+                "--max-inflight-bytes",
+                DEFAULT_MAX_INFLIGHT_BYTES,
             ),
             migrate=not no_migrate,
             write_batch_size=integer(

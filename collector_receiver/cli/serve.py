@@ -14,6 +14,7 @@ from collector_receiver.settings import (
     DEFAULT_API_PORT,
     DEFAULT_GRPC_PORT,
     DEFAULT_HTTP_PORT,
+    DEFAULT_MAX_INFLIGHT_BYTES,
     DEFAULT_MAX_REQUEST_BYTES,
     ReceiverSettings,
     SettingsError,
@@ -64,6 +65,14 @@ def register(subparsers: Any) -> None:
         help=f"largest request, on the wire and inflated (default {DEFAULT_MAX_REQUEST_BYTES})",
     )
     parser.add_argument(
+        "--max-inflight-bytes",
+        metavar="N",
+        help=(
+            "most request bytes held at once before answering 503/UNAVAILABLE "
+            f"(default {DEFAULT_MAX_INFLIGHT_BYTES})"
+        ),
+    )
+    parser.add_argument(
         "--no-migrate", action="store_true", help="do not upgrade the database schema on start"
     )
     parser.add_argument(
@@ -92,6 +101,7 @@ def _run(args: argparse.Namespace) -> int:
             "http_port",
             "api_port",
             "max_request_bytes",
+            "max_inflight_bytes",
             "no_migrate",
             "write_batch_size",
             "write_queue_size",

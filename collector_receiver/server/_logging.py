@@ -2,7 +2,9 @@
 
 Events (``event`` field): ``started`` (with the listening ports), ``catalog_reloaded``,
 ``catalog_refused``, ``database_unavailable``, ``database_recovered``, ``write_failed``,
-``stopping``, ``stopped``. Nothing is logged per request: counters cover that.
+``write_queue_full`` and ``overloaded`` (at most one line a minute each, with the number of
+requests refused since the last line), ``stopping``, ``stopped`` (also when a ``SIGTERM`` arrives
+during start-up). Nothing is logged per request: counters cover that.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from datetime import datetime, timezone
 from typing import TextIO
 
@@ -51,3 +54,25 @@ def configure(stream: TextIO | None = None) -> logging.Handler:
 def log_event(event: str, level: int = logging.INFO, **fields: object) -> None:
     """Log one notable event with its fields."""
     _log.log(level, event, extra={"event": event, "fields": fields})
+
+
+class ThrottledEvent:
+    """An event that may happen per request (a refusal under load), logged at most once per
+    ``interval`` seconds with the number of occurrences it stands for — one line for a burst,
+    not one per request. Not thread-safe: call it from one thread (the event loop)."""
+
+    def __init__(self, event: str, level: int = logging.WARNING, interval: float = 60.0) -> None:
+        self._event = event
+        self._level = level
+        self._interval = interval
+        self._last_logged: float | None = None
+        self._unlogged = 0
+
+    def occurred(self, **fields: object) -> None:
+        self._unlogged += 1
+        now = time.monotonic()
+        if self._last_logged is not None and now - self._last_logged < self._interval:
+            return
+        log_event(self._event, self._level, occurrences=self._unlogged, **fields)
+        self._last_logged = now
+        self._unlogged = 0

@@ -30,6 +30,7 @@ from grpc import aio
 from collector_receiver.catalog import Catalog, CatalogError, load_catalog
 from collector_receiver.pipeline import FailurePreparer
 from collector_receiver.server._batch_writer import GroupCommitWriter
+from collector_receiver.server._inflight import InflightBytes
 from collector_receiver.server._logging import log_event
 from collector_receiver.server.api import ApiSettings, add_api_routes
 from collector_receiver.server.api_app import build_api_app
@@ -123,7 +124,12 @@ class Receiver:
             is_retryable_group_error=lambda exc: isinstance(exc, StoreUnavailable),
         )
         self._writer.start()
-        ingest = OtlpIngest(self._preparer, self._writer, self.metrics)
+        ingest = OtlpIngest(
+            self._preparer,
+            self._writer,
+            self.metrics,
+            InflightBytes(settings.max_inflight_bytes),
+        )
         try:
             if settings.grpc_port:
                 self._grpc = build_grpc_server(

@@ -13,14 +13,18 @@ inflated) and content type, and turn what it returns or raises into their own st
 A request without failures (the common case) is acknowledged without touching the database.
 The CPU work of a large request (decode, walk, match) runs in a worker thread so the event loop
 keeps serving other requests.
+
+Before a listener reads or decodes a body it takes an :meth:`OtlpIngest.admission` for its size
+(see :mod:`collector_receiver.server._inflight`); one that does not fit raises
+:class:`RetryLater` with reason ``overloaded``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -28,14 +32,18 @@ from collector_receiver.events import FailureEvent, MatchedFailure
 from collector_receiver.otlp import ExtractResult, Signal, decode_request, extract_failures
 from collector_receiver.pipeline import FailurePreparer
 from collector_receiver.server._batch_writer import GroupCommitWriter, WriterBusy
-from collector_receiver.server._logging import log_event
+from collector_receiver.server._inflight import InflightBytes
+from collector_receiver.server._logging import ThrottledEvent
 from collector_receiver.server.metrics import PersistErrorReason, ReceiverMetrics
 from collector_receiver.store import StoreUnavailable
 
-#: Bodies above this size are decoded and matched in a worker thread. Measured: decode and walk
-#: cost about 17 µs per KiB of protobuf, so 256 KiB stalls the loop ~4 ms; smaller bodies are
-#: cheaper inline than the thread hand-off.
+#: Bodies above this size are decoded and walked in a worker thread. Measured
+#: (``benchmarks/bench_extract.py``): protobuf costs about 6-17 µs per KiB, so 256 KiB stalls
+#: the loop at most ~4 ms; smaller bodies are cheaper inline than the thread hand-off.
 _THREAD_THRESHOLD_BYTES = 256 * 1024
+#: The same for OTLP/JSON, which costs about 55-65 µs per KiB (20-40x protobuf per span):
+#: 32 KiB is ~2 ms on the loop.
+_THREAD_THRESHOLD_JSON_BYTES = 32 * 1024
 #: Requests with more failures than this are redacted and matched in a worker thread.
 #: Measured: about 0.65 ms per failure with the default catalog (redaction dominates).
 _THREAD_THRESHOLD_FAILURES = 8
@@ -70,17 +78,50 @@ class OtlpIngest:
         preparer: FailurePreparer,
         writer: GroupCommitWriter[Any],
         metrics: ReceiverMetrics,
+        inflight: InflightBytes | None = None,
     ) -> None:
         self._preparer = preparer
         self._writer = writer
         self._metrics = metrics
+        self._inflight = inflight
+        self._overloaded_log = ThrottledEvent("overloaded")
+        self._queue_full_log = ThrottledEvent("write_queue_full")
+        self._write_failed_log = ThrottledEvent("write_failed")
+
+    @asynccontextmanager
+    async def admission(self, size: int) -> AsyncIterator[Admission]:
+        """Hold ``size`` bytes of the in-flight budget while the request is handled.
+
+        Raises :class:`RetryLater` (reason ``overloaded``, counted) when they do not fit, now
+        or when :meth:`Admission.grow` is called. Without a budget everything is admitted.
+        """
+        admission = Admission(self, self._inflight, 0)
+        admission.grow(size)
+        try:
+            yield admission
+        finally:
+            admission.release()
+
+    def _refuse_overloaded(self, held: int, limit: int) -> RetryLater:
+        self._metrics.record_persist_error("overloaded")
+        self._overloaded_log.occurred(inflight_bytes=held, max_inflight_bytes=limit)
+        return RetryLater(
+            "overloaded",
+            f"too many request bytes in flight ({held} of {limit}); retry later",
+            retry_after_seconds=1,
+        )
 
     async def export(self, signal: Signal, body: bytes, content_type: str) -> ExportOutcome:
         """Decode, match and commit one request's failures; see the module doc for outcomes."""
         started = time.perf_counter()
         try:
+            threshold = (
+                _THREAD_THRESHOLD_JSON_BYTES
+                if content_type == "application/json"
+                else _THREAD_THRESHOLD_BYTES
+            )
             extracted = await _maybe_in_thread(
-                len(body) > _THREAD_THRESHOLD_BYTES, self._extract, signal, body, content_type
+                len(body) > threshold, self._extract, signal, body, content_type
             )
             failures: list[MatchedFailure] = []
             if extracted.events:
@@ -117,6 +158,7 @@ class OtlpIngest:
             await self._writer.submit(failures)
         except WriterBusy as exc:
             self._metrics.record_persist_error("queue_full")
+            self._queue_full_log.occurred(reason=str(exc))
             raise RetryLater("queue_full", str(exc), retry_after_seconds=1) from None
         except StoreUnavailable as exc:
             self._metrics.record_persist_error("unavailable")
@@ -127,10 +169,33 @@ class OtlpIngest:
             raise
         except Exception as exc:  # StoreError or a bug: nothing stored, the sender retries
             self._metrics.record_persist_error("store_error")
-            log_event("write_failed", logging.WARNING, error=f"{type(exc).__name__}: {exc}")
+            self._write_failed_log.occurred(error=f"{type(exc).__name__}: {exc}")
             raise RetryLater(
                 "store_error", "the failures could not be stored", retry_after_seconds=5
             ) from None
+
+
+class Admission:
+    """A request's share of the in-flight budget; see :meth:`OtlpIngest.admission`."""
+
+    def __init__(self, ingest: OtlpIngest, budget: InflightBytes | None, held: int) -> None:
+        self._ingest = ingest
+        self._budget = budget
+        self._held = held
+
+    def grow(self, size: int) -> None:
+        """Hold ``size`` bytes in all (the body read, then inflated); RetryLater if over."""
+        budget = self._budget
+        if budget is None or size <= self._held:
+            return
+        if not budget.try_grow(self._held, size):
+            raise self._ingest._refuse_overloaded(budget.held, budget.limit)
+        self._held = size
+
+    def release(self) -> None:
+        if self._budget is not None:
+            self._budget.release(self._held)
+        self._held = 0
 
 
 async def _maybe_in_thread(in_thread: bool, function: Callable[..., T], *args: Any) -> T:

@@ -7,7 +7,8 @@ refuses a message over ``grpc.max_receive_message_length`` (``--max-request-byte
 
 Status codes: ``OK`` (with OTLP partial success), ``INVALID_ARGUMENT`` (malformed),
 ``RESOURCE_EXHAUSTED`` (too large), ``UNAUTHENTICATED`` (bearer token missing or wrong),
-``UNAVAILABLE`` (nothing stored — database unavailable or write queue full; retry).
+``UNAVAILABLE`` (nothing stored — database unavailable, write queue full, or too many request
+bytes in flight; retry).
 """
 
 from __future__ import annotations
@@ -60,7 +61,10 @@ def _export(ingest: OtlpIngest, signal: Signal, auth_token: str | None) -> _Expo
         ):
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong bearer token")
         try:
-            outcome = await ingest.export(signal, request, _PROTOBUF)
+            # gRPC has read (and inflated) the message already; the bound keeps it from being
+            # decoded while too much else is in flight.
+            async with ingest.admission(len(request)):
+                outcome = await ingest.export(signal, request, _PROTOBUF)
         except RequestTooLarge as exc:
             await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
         except DecodeError as exc:

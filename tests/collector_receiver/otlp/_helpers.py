@@ -7,9 +7,12 @@ is never mocked.
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from google.protobuf import json_format
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import (
@@ -26,6 +29,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Sp
 TRACE_ID = bytes.fromhex("5b8efff798038103d269b633813fc60c")
 SPAN_ID = bytes.fromhex("eee19b7ec3c1b174")
 T0 = 1_700_000_000_123_456_789
+_HEX_KEYS = {"traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"}
 
 
 def any_value(value: Any) -> AnyValue:
@@ -150,3 +154,25 @@ def logs_request(
             )
         ]
     )
+
+
+def otlp_json(message: Any, *, proto_names: bool = False, enums_as_ints: bool = False) -> bytes:
+    """``message`` as an OTLP/JSON body: protobuf's JSON mapping with ids in (upper-case) hex,
+    which the OTLP rules require instead of protobuf's base64."""
+    printed = json_format.MessageToDict(
+        message,
+        preserving_proto_field_name=proto_names,
+        use_integers_for_enums=enums_as_ints,
+    )
+    return json.dumps(_hex_ids(printed)).encode()
+
+
+def _hex_ids(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            key: base64.b64decode(value).hex().upper() if key in _HEX_KEYS else _hex_ids(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_hex_ids(item) for item in node]
+    return node

@@ -7,11 +7,6 @@ requires, and decoded back: the result must equal the original message.
 
 from __future__ import annotations
 
-import base64
-import json
-from typing import Any
-
-from google.protobuf import json_format
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
@@ -34,8 +29,7 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import (
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
 from collector_receiver.otlp import decode_request
-
-HEX_KEYS = {"traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"}
+from tests.collector_receiver.otlp._helpers import otlp_json
 
 texts = st.text(max_size=12)
 uint64 = st.integers(min_value=0, max_value=2**64 - 1)
@@ -171,30 +165,10 @@ metric_requests = st.builds(
 )
 
 
-def _hex_ids(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {
-            key: base64.b64decode(value).hex().upper() if key in HEX_KEYS else _hex_ids(value)
-            for key, value in node.items()
-        }
-    if isinstance(node, list):
-        return [_hex_ids(item) for item in node]
-    return node
-
-
-def _otlp_json(message: Any, *, proto_names: bool, enums_as_ints: bool) -> bytes:
-    printed = json_format.MessageToDict(
-        message,
-        preserving_proto_field_name=proto_names,
-        use_integers_for_enums=enums_as_ints,
-    )
-    return json.dumps(_hex_ids(printed)).encode()
-
-
 @settings(max_examples=60, deadline=None)
 @given(request=trace_requests, proto_names=st.booleans(), enums_as_ints=st.booleans())
 def test_traces(request: ExportTraceServiceRequest, proto_names: bool, enums_as_ints: bool) -> None:
-    body = _otlp_json(request, proto_names=proto_names, enums_as_ints=enums_as_ints)
+    body = otlp_json(request, proto_names=proto_names, enums_as_ints=enums_as_ints)
 
     assert decode_request("traces", body, "application/json") == request
 
@@ -202,7 +176,7 @@ def test_traces(request: ExportTraceServiceRequest, proto_names: bool, enums_as_
 @settings(max_examples=40, deadline=None)
 @given(request=log_requests, proto_names=st.booleans())
 def test_logs(request: ExportLogsServiceRequest, proto_names: bool) -> None:
-    body = _otlp_json(request, proto_names=proto_names, enums_as_ints=True)
+    body = otlp_json(request, proto_names=proto_names, enums_as_ints=True)
 
     assert decode_request("logs", body, "application/json") == request
 
@@ -210,6 +184,6 @@ def test_logs(request: ExportLogsServiceRequest, proto_names: bool) -> None:
 @settings(max_examples=40, deadline=None)
 @given(request=metric_requests)
 def test_metrics(request: ExportMetricsServiceRequest) -> None:
-    body = _otlp_json(request, proto_names=False, enums_as_ints=False)
+    body = otlp_json(request, proto_names=False, enums_as_ints=False)
 
     assert decode_request("metrics", body, "application/json") == request

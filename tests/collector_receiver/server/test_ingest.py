@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -12,13 +13,20 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from collector_receiver.catalog import load_catalog
+from collector_receiver.otlp import ExtractResult, Signal
 from collector_receiver.pipeline import FailurePreparer
 from collector_receiver.server._batch_writer import GroupCommitWriter
 from collector_receiver.server.ingest import OtlpIngest, RetryLater
 from collector_receiver.server.metrics import ReceiverMetrics
 from collector_receiver.store import FailureStore, StoreUnavailable, WriteResult, upgrade
 from otel_failcat.redaction import Redactor
-from tests.collector_receiver.otlp._helpers import exception_event, resource, span, trace_request
+from tests.collector_receiver.otlp._helpers import (
+    exception_event,
+    otlp_json,
+    resource,
+    span,
+    trace_request,
+)
 
 PROTOBUF = "application/x-protobuf"
 #: Nothing listens on port 1: every connection attempt is refused at once.
@@ -141,3 +149,30 @@ async def test_a_writer_that_takes_nothing_more_asks_the_sender_to_retry(sqlite_
             await rig.ingest.export("traces", _body(spans=2, failures=1), PROTOBUF)
         assert retry.value.reason == "queue_full"
         assert rig.counter("failcat_persist_errors_total", reason="queue_full") == 1
+
+
+async def test_json_bodies_are_decoded_off_the_loop_from_a_smaller_size(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OTLP/JSON costs 20-40x protobuf per span, so its worker-thread threshold is lower."""
+    decoded_in: list[str] = []
+    extract = OtlpIngest._extract
+
+    def observed(signal: Signal, body: bytes, content_type: str) -> ExtractResult:
+        decoded_in.append(threading.current_thread().name)
+        return extract(signal, body, content_type)
+
+    monkeypatch.setattr(OtlpIngest, "_extract", staticmethod(observed))
+    request = trace_request(
+        [span(f"s{i}", attributes={"payload": "x" * 100}) for i in range(300)], res=resource("svc")
+    )
+    protobuf = request.SerializeToString()
+    as_json = otlp_json(request)
+    assert len(protobuf) < 64 * 1024 < len(as_json) < 256 * 1024
+
+    await rig.ingest.export("traces", protobuf, PROTOBUF)
+    await rig.ingest.export("traces", as_json, "application/json")
+    loop_thread = threading.current_thread().name
+    assert decoded_in[0] == loop_thread
+    assert decoded_in[1] != loop_thread  # a JSON body this size goes to a worker thread
+    assert rig.counter("failcat_otlp_items_total", outcome="accepted") == 600

@@ -14,6 +14,7 @@ def test_defaults_follow_the_contract() -> None:
     assert settings.host == "127.0.0.1"
     assert (settings.grpc_port, settings.http_port, settings.api_port) == (4317, 4318, 9464)
     assert settings.max_request_bytes == 64 * 1024 * 1024
+    assert settings.max_inflight_bytes == 256 * 1024 * 1024
     assert settings.migrate is True
     assert settings.auth_token is None
     assert settings.trace_url_template is None
@@ -27,8 +28,10 @@ def test_environment_is_read_and_flags_win() -> None:
         "FAILCAT_AUTH_TOKEN": "s3cret",
         "FAILCAT_TRACE_URL_TEMPLATE": "http://jaeger/trace/{trace_id}",
         "FAILCAT_NO_MIGRATE": "1",
+        "FAILCAT_MAX_INFLIGHT_BYTES": "1000000",
     }
     settings = ReceiverSettings.from_sources({"catalog_path": "flag.yaml", "api_port": "0"}, env)
+    assert settings.max_inflight_bytes == 1_000_000
     assert settings.database_url == "postgresql+psycopg://u@h/db"
     assert settings.catalog_path == "flag.yaml"
     assert settings.grpc_port == 5317
@@ -47,6 +50,8 @@ def test_environment_is_read_and_flags_win() -> None:
         ({"grpc_port": "5000", "http_port": "5000"}, {}, "must differ"),
         ({"max_request_bytes": "10"}, {}, "--max-request-bytes: 10 is too small"),
         ({"write_batch_size": "0"}, {}, "--write-batch-size: 0 must be at least 1"),
+        ({"max_inflight_bytes": "5"}, {}, "--max-inflight-bytes: 5 is too small"),
+        ({}, {"FAILCAT_MAX_INFLIGHT_BYTES": "1e9"}, "FAILCAT_MAX_INFLIGHT_BYTES: '1e9' is not"),
         ({}, {"FAILCAT_NO_MIGRATE": "maybe"}, "FAILCAT_NO_MIGRATE"),
         ({}, {"FAILCAT_TRACE_URL_TEMPLATE": "http://x/"}, "must contain {trace_id}"),
         ({}, {"FAILCAT_AUTH_TOKEN": "  "}, "FAILCAT_AUTH_TOKEN is set but empty"),
