@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -24,3 +25,10 @@ def tool(name: str) -> str:
     if found is None:
         pytest.fail(f"{name} is not installed (scripts/ensure-services.sh installs it)")
     return found
+
+
+def promtool(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """``promtool`` with ``args``; its exit status and output, whatever they are."""
+    return subprocess.run(
+        [tool("promtool"), *map(str, args)], capture_output=True, text=True, timeout=120
+    )

@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from tests.ops._paths import OPERATIONS_DOC, RULE_TESTS, RULES, tool
+from tests.ops._exposition import exposed_sample_names
+from tests.ops._paths import OPERATIONS_DOC, RULE_TESTS, RULES, promtool
 
 _SEVERITIES = {"critical", "warning"}
 _DOCS_URL = "https://github.com/otel-failcat/otel-failcat/blob/main/docs/operations.md"
-_EXPOSED = {
-    "failcat_failures_total",
-    "failcat_uncataloged_total",
-    "failcat_otlp_items_total",
-    "failcat_persist_errors_total",
-    "failcat_new_patterns_total",
-    "failcat_request_duration_seconds_bucket",
-    "failcat_match_duration_seconds_bucket",
-    "failcat_persist_duration_seconds_bucket",
-    "failcat_persist_duration_seconds_count",
-}
 
 
 def _rules() -> list[dict[str, Any]]:
@@ -35,12 +24,6 @@ def _alerts() -> list[dict[str, Any]]:
     return [rule for rule in _rules() if "alert" in rule]
 
 
-def _promtool(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [tool("promtool"), *map(str, args)], capture_output=True, text=True, timeout=120
-    )
-
-
 def _anchor(heading: str) -> str:
     """GitHub's anchor of a Markdown heading."""
     text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
@@ -48,13 +31,13 @@ def _anchor(heading: str) -> str:
 
 
 def test_promtool_check_rules_passes() -> None:
-    result = _promtool("check", "rules", RULES)
+    result = promtool("check", "rules", RULES)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
 
 
 def test_promtool_unit_tests_pass() -> None:
-    result = _promtool("test", "rules", RULE_TESTS)
+    result = promtool("test", "rules", RULE_TESTS)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
 
@@ -88,7 +71,9 @@ def test_every_runbook_url_is_a_section_of_the_operations_doc() -> None:
 def test_rules_use_only_metrics_the_receiver_exposes() -> None:
     for rule in _rules():
         for name in re.findall(r"\bfailcat_[a-z_]+", rule["expr"]):
-            assert name in _EXPOSED, f"{rule.get('alert') or rule.get('record')}: {name}"
+            assert name in exposed_sample_names(), (
+                f"{rule.get('alert') or rule.get('record')}: {name}"
+            )
 
 
 def test_recording_rules_follow_the_level_metric_operation_convention() -> None:
@@ -118,7 +103,7 @@ def test_promtool_refuses_a_broken_rule(tmp_path: Path) -> None:
         "      - alert: Broken\n        expr: sum by (code (rate(failcat_failures_total[5m]))\n",
         "utf-8",
     )
-    result = _promtool("check", "rules", broken)
+    result = promtool("check", "rules", broken)
     assert result.returncode != 0
     assert "FAILED" in result.stdout + result.stderr
 
@@ -150,7 +135,7 @@ def test_a_wrong_expectation_fails_the_unit_tests(tmp_path: Path) -> None:
         ),
         "utf-8",
     )
-    result = _promtool("test", "rules", tests)
+    result = promtool("test", "rules", tests)
     assert result.returncode != 0
     assert "FailcatCriticalFailure" in result.stdout + result.stderr
 

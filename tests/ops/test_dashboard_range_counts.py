@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from tests.ops import _dashboards
-from tests.ops._paths import OVERVIEW_DASHBOARD, tool
+from tests.ops._paths import OVERVIEW_DASHBOARD, promtool
 
 _ALL = {"service_name": ".*", "code": ".*", "category": ".*"}
 _SERIES = (
@@ -57,9 +57,7 @@ def _promtool_expr_test(
         ),
         "utf-8",
     )
-    return subprocess.run(
-        [tool("promtool"), "test", "rules", str(tests)], capture_output=True, text=True, timeout=60
-    )
+    return promtool("test", "rules", tests)
 
 
 def test_failures_stored_counts_old_and_newborn_series_exactly(tmp_path: Path) -> None:
