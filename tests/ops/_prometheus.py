@@ -35,6 +35,16 @@ class PrometheusProcess:
         answer["http_status"] = status
         return answer
 
+    def label_values(self, label: str, selector: str) -> list[str]:
+        """``/api/v1/label/<label>/values?match[]=<selector>``: what Grafana asks for
+        ``label_values(<selector>, <label>)``."""
+        query = urllib.parse.urlencode({"match[]": selector})
+        status, body = http_get(f"{self.url}/api/v1/label/{label}/values?{query}")
+        answer = json.loads(body)
+        assert status == 200 and answer["status"] == "success", answer
+        values: list[str] = answer["data"]
+        return values
+
     def scalar(self, expr: str) -> float | None:
         """The value of a query that yields one sample, or None when it yields none."""
         answer = self.query(expr)

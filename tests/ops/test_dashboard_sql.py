@@ -8,7 +8,6 @@ PostgreSQL datasource expands them, must run and return rows whose columns are t
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -17,9 +16,10 @@ import pytest
 import sqlalchemy as sa
 
 from collector_receiver.store.tables import failure_matches, failure_patterns
-from tests.e2e._receiver import FAILCAT, running_receiver
+from tests.e2e._receiver import running_receiver
 from tests.ops import _dashboards
 from tests.ops._paths import POSTGRES_DASHBOARD
+from tests.ops._traffic import send_traffic
 from tests.support import databases
 
 pytestmark = pytest.mark.slow
@@ -68,22 +68,7 @@ def filled_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     directory = tmp_path_factory.mktemp("ops-sql")
     with databases.fresh_postgres_database() as url:
         with running_receiver(url, directory / "receiver.log") as receiver:
-            result = subprocess.run(
-                [
-                    FAILCAT,
-                    "traffic",
-                    "--endpoint",
-                    f"http://{receiver.grpc_endpoint}",
-                    "--count",
-                    "30",
-                    "--seed",
-                    "5",
-                ],
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
-            assert result.returncode == 0, result.stderr
+            send_traffic(receiver, 30, 5)
         yield url
 
 
@@ -113,6 +98,21 @@ def _now_window() -> tuple[datetime, datetime]:
     return now - timedelta(hours=1), now + timedelta(minutes=1)
 
 
+def _panel_rows(
+    engine: sa.Engine,
+    variable_values: dict[str, str],
+    title: str,
+    window: tuple[datetime, datetime] | None = None,
+) -> list[Mapping[str, Any]]:
+    """The rows the panel ``title`` shows for ``window`` (default: the last hour)."""
+    panel = next(p for p in _DASHBOARD["panels"] if p["title"] == title)
+    start, end = window or _now_window()
+    sql = _dashboards.substitute(
+        expand_macros(panel["targets"][0]["rawSql"], start, end), variable_values
+    )
+    return run(engine, sql)[1]
+
+
 @pytest.mark.parametrize(("panel", "target"), _TARGETS)
 def test_panel_sql_runs_and_returns_rows(
     engine: sa.Engine,
@@ -133,12 +133,7 @@ def test_panel_sql_runs_and_returns_rows(
 def test_newest_failures_are_newest_first_with_trace_ids_to_link(
     engine: sa.Engine, variable_values: dict[str, str]
 ) -> None:
-    panel = next(p for p in _DASHBOARD["panels"] if p["title"] == "Newest failures")
-    start, end = _now_window()
-    sql = _dashboards.substitute(
-        expand_macros(panel["targets"][0]["rawSql"], start, end), variable_values
-    )
-    _, rows = run(engine, sql)
+    rows = _panel_rows(engine, variable_values, "Newest failures")
     times = [row["time"] for row in rows]
     assert times == sorted(times, reverse=True)
     assert all(re.fullmatch(r"[0-9a-f]{32}", row["trace_id"]) for row in rows)
@@ -150,25 +145,15 @@ def test_a_window_before_any_failure_returns_nothing(
     engine: sa.Engine, variable_values: dict[str, str]
 ) -> None:
     """The time filter really filters (the panels above are not non-empty by accident)."""
-    panel = next(p for p in _DASHBOARD["panels"] if p["title"] == "Newest failures")
     start = datetime(2001, 1, 1, tzinfo=timezone.utc)
-    sql = _dashboards.substitute(
-        expand_macros(panel["targets"][0]["rawSql"], start, start + timedelta(hours=1)),
-        variable_values,
-    )
-    _, rows = run(engine, sql)
-    assert rows == []
+    window = (start, start + timedelta(hours=1))
+    assert _panel_rows(engine, variable_values, "Newest failures", window) == []
 
 
 def test_top_patterns_order_by_occurrences_with_first_and_last_seen(
     engine: sa.Engine, variable_values: dict[str, str]
 ) -> None:
-    panel = next(p for p in _DASHBOARD["panels"] if p["title"] == "Top patterns")
-    start, end = _now_window()
-    sql = _dashboards.substitute(
-        expand_macros(panel["targets"][0]["rawSql"], start, end), variable_values
-    )
-    _, rows = run(engine, sql)
+    rows = _panel_rows(engine, variable_values, "Top patterns")
     counts = [row["occurrences"] for row in rows]
     assert counts == sorted(counts, reverse=True)
     assert all(row["first_seen"] <= row["last_seen"] for row in rows)

@@ -9,7 +9,7 @@ must come back ``success`` and non-empty — for "All" and for a single service.
 
 from __future__ import annotations
 
-import subprocess
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,10 +25,11 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
-from tests.e2e._receiver import FAILCAT, ReceiverProcess, http_post, running_receiver
+from tests.e2e._receiver import ReceiverProcess, http_post, running_receiver
 from tests.ops import _dashboards
 from tests.ops._paths import OVERVIEW_DASHBOARD, RULES
 from tests.ops._prometheus import PrometheusProcess, running_prometheus
+from tests.ops._traffic import send_traffic
 
 pytestmark = pytest.mark.slow
 
@@ -39,6 +40,7 @@ _TARGETS = [
 ]
 _ALL = {"service_name": ".*", "code": ".*", "category": ".*", "datasource": "ignored"}
 _ONE_SERVICE = {**_ALL, "service_name": "support-agent"}
+_TRAFFIC_ARGS = ("--services", "3", "--uncataloged-share", "0.25")
 
 
 @dataclass
@@ -46,30 +48,6 @@ class Stack:
     receiver: ReceiverProcess
     prometheus: PrometheusProcess
     stored: int
-
-
-def _send_traffic(receiver: ReceiverProcess, count: int, seed: int) -> None:
-    result = subprocess.run(
-        [
-            FAILCAT,
-            "traffic",
-            "--endpoint",
-            f"http://{receiver.grpc_endpoint}",
-            "--count",
-            str(count),
-            "--services",
-            "3",
-            "--seed",
-            str(seed),
-            "--uncataloged-share",
-            "0.25",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert f"sent {count} failures" in result.stdout, result.stdout
 
 
 def _export_failure_span(
@@ -141,10 +119,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         ) as prometheus:
             prometheus.wait_until('sum(up{job="failcat"})', 1)
             # Two rounds with scrapes in between, so every counter has samples that rise.
-            _send_traffic(receiver, 40, seed=11)
+            send_traffic(receiver, 40, 11, *_TRAFFIC_ARGS)
             _send_malformed_span(receiver)
             prometheus.wait_until("sum(failcat_failures_total)", _stored_rows(db_url))
-            _send_traffic(receiver, 40, seed=12)
+            send_traffic(receiver, 40, 12, *_TRAFFIC_ARGS)
             # Last, so its counter series first appears with value 1 (the alert's edge case).
             _send_critical_failure(receiver)
             stored = _stored_rows(db_url)
@@ -178,18 +156,33 @@ def test_panel_query_answers_for_one_service(
     _assert_answers(stack.prometheus, _dashboards.substitute(target["expr"], _ONE_SERVICE))
 
 
-def test_template_variable_queries_list_the_services_and_codes(stack: Stack) -> None:
-    """label_values(...) is what Grafana runs for the variables; the series API answers it."""
-    services = {
-        s["metric"]["service_name"]
-        for s in _assert_answers(
-            stack.prometheus, "group by (service_name) (failcat_failures_total)"
-        )
-    }
-    assert services == {"support-agent", "research-agent", "coding-agent"}
-    codes = _assert_answers(stack.prometheus, "group by (code) (failcat_failures_total)")
-    assert "UNCATALOGED" in {s["metric"]["code"] for s in codes}
-    assert len(codes) > 3
+def _variable_values(prometheus: PrometheusProcess, name: str, chosen: dict[str, str]) -> list[str]:
+    """Run the dashboard's ``label_values(selector, label)`` for ``name`` as Grafana does."""
+    query = _dashboards.variables(_DASHBOARD)[name]["query"]["query"]
+    match = re.fullmatch(r"label_values\((.+), (\w+)\)", _dashboards.substitute(query, chosen))
+    assert match, query
+    selector, label = match.groups()
+    return prometheus.label_values(label, selector)
+
+
+def _grouped(prometheus: PrometheusProcess, label: str, service_regex: str) -> set[str]:
+    expr = f'group by ({label}) (failcat_failures_total{{service_name=~"{service_regex}"}})'
+    return {sample["metric"][label] for sample in _assert_answers(prometheus, expr)}
+
+
+def test_variable_queries_list_the_services_codes_and_categories(stack: Stack) -> None:
+    """Each variable's label_values(...) lists exactly the label values of the chosen services."""
+    services = _variable_values(stack.prometheus, "service_name", _ALL)
+    assert sorted(services) == ["coding-agent", "research-agent", "support-agent"]
+    for chosen in (_ALL, _ONE_SERVICE):
+        for name in ("code", "category"):
+            listed = _variable_values(stack.prometheus, name, chosen)
+            assert set(listed) == _grouped(stack.prometheus, name, chosen["service_name"])
+    all_codes = _variable_values(stack.prometheus, "code", _ALL)
+    assert "UNCATALOGED" in all_codes and len(all_codes) > 3
+    # Narrowed to one service, the list is that service's codes only.
+    one = _variable_values(stack.prometheus, "code", _ONE_SERVICE)
+    assert set(one) < set(all_codes)
 
 
 def _panel_target(title: str) -> dict[str, Any]:
@@ -210,8 +203,15 @@ def test_health_panels_show_the_rejected_item_and_zero_persist_errors(stack: Sta
     rejected = stack.prometheus.scalar('sum(failcat_otlp_items_total{outcome="rejected"})')
     assert rejected == 1
     expr = _dashboards.substitute(_panel_target("Persist errors")["expr"], _ALL)
-    (sample,) = _assert_answers(stack.prometheus, expr)
-    assert sample["metric"] == {"reason": "none"} and float(sample["value"][1]) == 0
+    # One series per reason the receiver exports at 0 (or a single "none" at 0 if it exports
+    # none yet): zero everywhere, never "No data".
+    samples = _assert_answers(stack.prometheus, expr)
+    assert all(float(sample["value"][1]) == 0 for sample in samples), samples
+    # The receiver is ready: failcat_ready reads 1, and so does the panel's "ready" count.
+    assert stack.prometheus.scalar('failcat_ready{job="failcat"}') == 1
+    receivers = [t for p, t in _dashboards.targets(_DASHBOARD) if p["title"] == "Receivers up"]
+    counts = {t["legendFormat"]: stack.prometheus.scalar(t["expr"]) for t in receivers}
+    assert counts == {"up": 1, "ready": 1, "known": 1}
 
 
 def test_catalog_match_ratio_and_uncataloged_share_add_up_to_one(stack: Stack) -> None:
@@ -233,6 +233,16 @@ def test_the_alert_rules_load_and_the_recording_rules_record(stack: Stack) -> No
     # A fresh Prometheus has no history a day back: the day-over-day alerts must stay quiet.
     firing = {rule["name"] for rule in rules if rule.get("state") == "firing"}
     assert not firing & {"FailcatFailureRateSpike", "FailcatCodeMixDrift", "FailcatReceiverDown"}
+
+
+def test_a_healthy_receiver_raises_no_health_alert(stack: Stack) -> None:
+    """Counters exported at 0 and a ready receiver leave the health alerts not even pending."""
+    # The alert group has evaluated the data once the critical alert shows up.
+    stack.prometheus.wait_until('count(ALERTS{alertname="FailcatCriticalFailure"})', 1)
+    answer = stack.prometheus.query(
+        'ALERTS{alertname=~"FailcatPersistErrors|FailcatReceiverNotReady|FailcatReceiverDown"}'
+    )
+    assert answer["status"] == "success" and answer["data"]["result"] == [], answer
 
 
 def test_a_single_critical_failure_raises_the_critical_alert(stack: Stack) -> None:

@@ -9,18 +9,11 @@ from typing import Any
 import pytest
 
 from tests.ops import _dashboards
+from tests.ops._exposition import exposed_sample_names
 from tests.ops._paths import OPERATIONS_DOC, OVERVIEW_DASHBOARD, POSTGRES_DASHBOARD
 
-_EXPOSED = {
-    "failcat_failures_total",
-    "failcat_uncataloged_total",
-    "failcat_otlp_items_total",
-    "failcat_persist_errors_total",
-    "failcat_new_patterns_total",
-    "failcat_request_duration_seconds_bucket",
-    "failcat_match_duration_seconds_bucket",
-    "failcat_persist_duration_seconds_bucket",
-}
+#: Grafana's dashboard schema version (DASHBOARD_SCHEMA_VERSION) as of Grafana 12/13.
+CURRENT_SCHEMA_VERSION = 42
 _PANEL_TYPES = {"timeseries", "stat", "table", "bargauge", "piechart"}
 _DATASOURCE_TYPES = {
     OVERVIEW_DASHBOARD: "prometheus",
@@ -39,7 +32,7 @@ def test_identity_and_import_fields(dashboard_path: Path) -> None:
     assert dashboard["uid"] == dashboard_path.stem
     assert len(dashboard["uid"]) <= 40
     assert dashboard["id"] is None, "an exported id would clash on import"
-    assert dashboard["schemaVersion"] >= 39
+    assert dashboard["schemaVersion"] == CURRENT_SCHEMA_VERSION
     assert "failcat" in dashboard["tags"]
     assert dashboard["title"]
     assert dashboard["time"]["from"].startswith("now-")
@@ -48,6 +41,18 @@ def test_identity_and_import_fields(dashboard_path: Path) -> None:
     assert ("datasource", _DATASOURCE_TYPES[dashboard_path]) in required
     for panel in _dashboards.panels(dashboard):
         assert ("panel", panel["type"]) in required, panel["type"]
+
+
+def test_already_in_the_shape_of_the_latest_schema_migrations(dashboard_path: Path) -> None:
+    """What Grafana's migrations 40-42 rewrite is absent, so an import changes nothing."""
+    dashboard = _dashboards.load(dashboard_path)
+    assert isinstance(dashboard["refresh"], str)  # v40: refresh is a string
+    assert "time_options" not in dashboard["timepicker"]  # v41: time_options removed
+    for panel in _dashboards.panels(dashboard):  # v42: hidden from the viz, hidden from tooltips
+        for override in panel.get("fieldConfig", {}).get("overrides", []):
+            for prop in override["properties"]:
+                if prop["id"] == "custom.hideFrom" and prop["value"].get("viz"):
+                    assert prop["value"].get("tooltip"), panel["title"]
 
 
 def test_datasource_is_a_template_variable_used_by_every_panel_and_target(
@@ -85,6 +90,18 @@ def test_panels_have_unique_ids_and_fit_the_grid_without_overlap(dashboard_path:
         assert panel["targets"], f"{panel['title']} has no query"
 
 
+def test_stat_thresholds_colour_the_value(dashboard_path: Path) -> None:
+    """Grafana colours a stat by its thresholds only in colour mode ``thresholds``."""
+    for panel in _dashboards.panels(_dashboards.load(dashboard_path)):
+        defaults = panel["fieldConfig"]["defaults"]
+        if panel["type"] == "stat":
+            assert defaults["thresholds"]["steps"][0]["value"] is None, panel["title"]
+            assert defaults["color"] == {"mode": "thresholds"}, panel["title"]
+        # Failures and OTLP items are counts per second, not requests.
+        if defaults.get("unit") == "reqps":
+            assert panel["title"] == "Persist errors", panel["title"]
+
+
 def test_every_variable_a_query_uses_is_defined(dashboard_path: Path) -> None:
     dashboard = _dashboards.load(dashboard_path)
     defined = set(_dashboards.variables(dashboard))
@@ -110,7 +127,7 @@ def test_overview_has_the_promised_panels() -> None:
     assert "outcome" in joined and "failcat_persist_errors_total" in joined
     assert "failcat_uncataloged_total" in joined and "failcat_new_patterns_total" in joined
     used = set(re.findall(r"\bfailcat_[a-z_]+", joined))
-    assert used <= _EXPOSED, used - _EXPOSED
+    assert used <= exposed_sample_names(), used - exposed_sample_names()
 
 
 def test_overview_variables_come_from_failure_labels() -> None:
