@@ -8,6 +8,8 @@ Revisions are ``"0001"`` (failure_matches, failure_patterns) and ``"0002"`` (fai
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import sqlite3
 from importlib.resources import files
 
@@ -18,8 +20,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError as AlembicCommandError
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, MetaData, text
 
+import collector_receiver.store
+from collector_receiver.store import tables
 from collector_receiver.store._engine import SQLITE_BEGIN_OPTION, create_store_engine
 from collector_receiver.store.errors import StoreError, translate
 
@@ -39,6 +43,20 @@ def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", script_location())
     return config
+
+
+def schema_metadata() -> MetaData:
+    """``tables.metadata`` with every table of the store in it: the schema the migrations build.
+
+    Tables are declared beside the code that uses them (``failure_aggregates`` in
+    ``aggregates``), each adding itself to the one ``MetaData`` when its module is imported.
+    Importing every module of the package here means no table is missed by Alembic's
+    autogenerate (``env.py``'s ``target_metadata``) or by the test that compares the migrated
+    schema with the models.
+    """
+    for module in pkgutil.iter_modules(collector_receiver.store.__path__):
+        importlib.import_module(f"{collector_receiver.store.__name__}.{module.name}")
+    return tables.metadata
 
 
 def head_revision() -> str | None:
@@ -110,6 +128,7 @@ __all__ = [
     "current_revision",
     "downgrade",
     "head_revision",
+    "schema_metadata",
     "script_location",
     "upgrade",
     "upgrade_engine",
