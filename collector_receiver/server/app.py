@@ -12,7 +12,8 @@ Lifecycle of :class:`Receiver`:
    catalog stays); the database going away and coming back is logged once each way.
 4. :meth:`Receiver.stop` (``SIGTERM``/``SIGINT``): stop accepting on the OTLP listeners, let the
    requests in flight finish (their failures are committed and acknowledged), drain the
-   writer, close the store, then the API listener. :func:`serve` then returns 0.
+   writer, close the store, then the API listener. :func:`serve` then returns 0 — also when
+   ``SIGTERM`` arrives during steps 1-2 (the migration's transaction is rolled back).
 """
 
 from __future__ import annotations
@@ -286,27 +287,63 @@ class Receiver:
             log_event("stopped")
 
 
+class _StopRequested(KeyboardInterrupt):
+    """SIGTERM arrived while the receiver was still opening (loading, migrating).
+
+    A KeyboardInterrupt so that the database drivers treat it as they treat Ctrl-C: psycopg
+    cancels the statement it is waiting on, SQLAlchemy rolls back and drops the connection.
+    The migration runs in one transaction, so nothing of it stays behind.
+    """
+
+
+def _stop_requested(signum: int, frame: object) -> None:
+    raise _StopRequested
+
+
 def serve(settings: ReceiverSettings) -> int:
-    """Run the receiver until SIGTERM/SIGINT; 0 after a clean drain. Raises StartupError."""
+    """Run the receiver until SIGTERM/SIGINT; 0 after a clean drain. Raises StartupError.
+
+    A SIGTERM during start-up (a long migration, a database that is slow to answer) stops it
+    there and returns 0 as well: an orchestrator stopping a receiver that is not up yet sees a
+    clean exit, not a kill.
+    """
     receiver = Receiver(settings)
-    receiver.open()
-    return asyncio.run(_run(receiver))
+    previous = signal.signal(signal.SIGTERM, _stop_requested)
+    try:
+        receiver.open()
+        # From here on the event loop's handler (installed first thing in _run) replaces ours.
+        return asyncio.run(_run(receiver))
+    except _StopRequested:
+        asyncio.run(receiver.stop(log=False))
+        log_event("stopped", during="startup")
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 async def _run(receiver: Receiver) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    await receiver.start()
+    # Installed before the listeners start: a SIGTERM while they do stops right after.
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
     loop.add_signal_handler(signal.SIGHUP, receiver.reload_catalog)
     try:
+        await receiver.start()  # on failure it has closed what it opened
+    except BaseException:
+        _remove_signal_handlers(loop)
+        raise
+    try:
         await stop.wait()
     finally:
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            loop.remove_signal_handler(signum)
+        _remove_signal_handlers(loop)
         await receiver.stop()
     return 0
+
+
+def _remove_signal_handlers(loop: asyncio.AbstractEventLoop) -> None:
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        loop.remove_signal_handler(signum)
 
 
 async def _listen(app: web.Application, host: str, port: int, name: str) -> web.AppRunner:
