@@ -161,3 +161,57 @@ def test_every_runs_until_sigterm_in_a_real_process(sqlite_url: str) -> None:
     stored = len(queries.history())
     queries.close()
     assert stored >= 2
+
+
+def _types(value: object) -> object:
+    """The JSON type skeleton of ``value``: every leaf replaced by its exact Python type."""
+    if isinstance(value, dict):
+        return {key: _types(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_types(item) for item in value]
+    return type(value)
+
+
+def test_json_keys_and_types_are_contract_section_9(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """CONTRACT §9 to the letter: these keys, nothing more, and JSON types a reader can rely on."""
+    seed(db_url, drifted_mix())
+    assert main(["aggregate", "--db", db_url, "--now", NOW, "--json"]) == 0
+    span = {"start": str, "end": str}
+    code = {
+        "code": str,
+        "category": str,
+        "severity": str,
+        "count": int,
+        "share": float,
+        "baseline_share": float,
+    }
+    assert _types(json.loads(capsys.readouterr().out)) == {
+        "window": span,
+        "baseline": span,
+        "totals": {"failures": int, "uncataloged": int, "services": int, "codes": int},
+        "by_code": [code, code],
+        "by_service": [{"service_name": str, "count": int}],
+        "new_patterns": [
+            {
+                "fingerprint": str,
+                "code": str,
+                "exception_type": str,
+                "first_seen": str,
+                "occurrences": int,
+            }
+        ],
+        "drift": {"method": str, "score": float, "threshold": float, "drifted": bool},
+    }
+    # Nothing stored: the same keys, a null score and null baseline shares, no lists' items.
+    assert main(["aggregate", "--db", db_url, "--now", "2020-01-01T00:00:00Z", "--json"]) == 0
+    empty = json.loads(capsys.readouterr().out)
+    assert _types(empty["drift"]) == {
+        "method": str,
+        "score": type(None),
+        "threshold": float,
+        "drifted": bool,
+    }
+    assert empty["totals"] == {"failures": 0, "uncataloged": 0, "services": 0, "codes": 0}
+    assert (empty["by_code"], empty["by_service"], empty["new_patterns"]) == ([], [], [])

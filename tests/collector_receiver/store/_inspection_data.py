@@ -93,7 +93,7 @@ BASELINE_START = NOW - timedelta(hours=25)
 def spread(n: int, start: timedelta, span: timedelta, **kwargs: str) -> list[MatchedFailure]:
     """``n`` failures evenly inside [NOW - start, NOW - start + span)."""
     step = span / n
-    return [failure(NOW - start + step * i, **kwargs) for i in range(n)]  # type: ignore[arg-type]
+    return [failure(NOW - start + step * i, **kwargs) for i in range(n)]
 
 
 def stable_mix() -> list[MatchedFailure]:

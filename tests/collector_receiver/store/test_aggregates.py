@@ -7,7 +7,9 @@ ranges, so an off-by-one in a bound changes a count.
 
 from __future__ import annotations
 
-from datetime import timedelta
+import random
+from collections import Counter
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -15,11 +17,18 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from collector_receiver.aggregate import AggregateSpec, compute_aggregate, to_record
+from collector_receiver.events import MatchedFailure
 from collector_receiver.store import downgrade, upgrade
 from collector_receiver.store.aggregates import AggregateQueries, failure_aggregates
 from collector_receiver.store.queries import SchemaMissing
 from collector_receiver.store.tables import metadata
-from tests.collector_receiver.store._inspection_data import NOW, drifted_mix, seed, stable_mix
+from tests.collector_receiver.store._inspection_data import (
+    NOW,
+    drifted_mix,
+    failure,
+    seed,
+    stable_mix,
+)
 
 WINDOW_START = NOW - timedelta(hours=1)
 BASELINE_START = NOW - timedelta(hours=25)
@@ -197,3 +206,44 @@ def test_migration_0002_matches_the_table_definition_and_downgrades(db_url: str)
         assert failure_aggregates.name in sa.inspect(engine).get_table_names()
     finally:
         engine.dispose()
+
+
+def test_counts_equal_the_stored_failures_in_each_range(db_url: str) -> None:
+    """Hundreds of failures scattered over and around both ranges, many on their very edges.
+
+    The expected numbers are counted here from the fixture itself, independently of SQL.
+    """
+    rng = random.Random(5)
+    edges = [NOW, WINDOW_START, BASELINE_START]
+    codes = ["RATE_LIMITED", "TIMEOUT", "UNCATALOGED", "TOOL_FAILED"]
+    services = ["planner", "coder", "critic"]
+    rows = []
+    for _ in range(300):
+        if rng.random() < 0.2:
+            moment = rng.choice(edges) + timedelta(microseconds=rng.choice([-1, 0, 1]))
+        else:
+            moment = NOW - timedelta(seconds=rng.uniform(-3600, 26 * 3600))
+        rows.append(failure(moment, code=rng.choice(codes), service=rng.choice(services)))
+    seed(db_url, rows)
+
+    def inside(start: datetime, end: datetime) -> list[MatchedFailure]:
+        return [f for f in rows if start <= f.occurred_at < end]
+
+    window, baseline = inside(WINDOW_START, NOW), inside(BASELINE_START, WINDOW_START)
+    result = _run(db_url)
+    by_code = {c["code"]: c for c in result["by_code"]}  # type: ignore[attr-defined]
+    assert {code: c["count"] for code, c in by_code.items() if c["count"]} == dict(
+        Counter(f.code for f in window)
+    )
+    for code, entry in by_code.items():
+        expected = sum(f.code == code for f in baseline) / len(baseline)
+        assert entry["baseline_share"] == round(expected, 6), code
+    assert {s["service_name"]: s["count"] for s in result["by_service"]} == dict(  # type: ignore[attr-defined]
+        Counter(f.service_name for f in window)
+    )
+    assert result["totals"] == {
+        "failures": len(window),
+        "uncataloged": sum(f.code == "UNCATALOGED" for f in window),
+        "services": len({f.service_name for f in window}),
+        "codes": len({f.code for f in window}),
+    }

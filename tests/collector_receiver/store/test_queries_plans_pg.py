@@ -102,7 +102,9 @@ def _plans_of(engine: sa.Engine, call: Callable[[], object]) -> list[list[dict[s
         cursor = raw.cursor()
         for statement, parameters in captured:
             cursor.execute("EXPLAIN (FORMAT JSON) " + statement, parameters)
-            document = cursor.fetchone()[0]
+            row = cursor.fetchone()
+            assert row is not None
+            document = row[0]
             plans.append(list(_plan_nodes(document[0]["Plan"])))
     finally:
         raw.close()
@@ -138,7 +140,7 @@ LIST_CASES: dict[str, dict[str, Any]] = {
 def test_list_failures_uses_an_index(loaded_url: str, case: str) -> None:
     queries = FailureQueries.from_url(loaded_url)
     now = utc_now()
-    kwargs = {
+    kwargs: dict[str, Any] = {
         key: (now - value if isinstance(value, timedelta) else value)
         for key, value in LIST_CASES[case].items()
     }
@@ -156,8 +158,9 @@ def test_single_failure_trace_and_catalog_counts_use_indexes(loaded_url: str) ->
     some = queries.list_failures(limit=1).items[0]
     now = utc_now()
     _assert_indexed(_plans_of(queries.engine, lambda: queries.get_failure(some.id)))
-    assert some.trace_id is not None
-    _assert_indexed(_plans_of(queries.engine, lambda: queries.failures_for_trace(some.trace_id)))
+    trace_id = some.trace_id
+    assert trace_id is not None
+    _assert_indexed(_plans_of(queries.engine, lambda: queries.failures_for_trace(trace_id)))
     _assert_indexed(
         _plans_of(queries.engine, lambda: queries.catalog_counts(now - timedelta(hours=24), now))
     )
@@ -195,7 +198,7 @@ PATTERN_CASES: dict[str, dict[str, Any]] = {
 def test_list_patterns_uses_an_index(loaded_url: str, case: str) -> None:
     queries = FailureQueries.from_url(loaded_url)
     now = utc_now()
-    kwargs = {
+    kwargs: dict[str, Any] = {
         key: (now - value if isinstance(value, timedelta) else value)
         for key, value in PATTERN_CASES[case].items()
     }
