@@ -161,8 +161,9 @@ def test_api_of_a_running_receiver(receiver: Receiver) -> None:
     _send(receiver, 12, service="planner")
     _send(receiver, 2, service="coder", trace=TRACE)
 
-    assert _request(f"{receiver.api}/api/v1/failures", token=None)[0] == 401
-    assert _request(f"{receiver.api}/api/v1/failures", token="wrong")[0] == 401
+    for path in ("failures", "patterns", "catalog", f"traces/{TRACE}/failures", "openapi.json"):
+        assert _request(f"{receiver.api}/api/v1/{path}", token=None)[0] == 401, path
+        assert _request(f"{receiver.api}/api/v1/{path}", token="wrong")[0] == 401, path
 
     status, body = _request(f"{receiver.api}/api/v1/failures?limit=100")
     assert status == 200
@@ -178,6 +179,12 @@ def test_api_of_a_running_receiver(receiver: Receiver) -> None:
     first = chain["items"][0]
     assert first["trace_url"] == f"http://jaeger.local/trace/{TRACE}?uiFind={first['span_id']}"
     assert _request(f"{receiver.api}/api/v1/failures/{first['id']}")[1] == first
+
+    status, patterns = _request(f"{receiver.api}/api/v1/patterns?limit=100")
+    assert status == 200
+    assert sum(p["occurrences"] for p in patterns["items"]) == 14
+    coder = _request(f"{receiver.api}/api/v1/patterns?service=coder&since=1h")[1]
+    assert sum(p["occurrences"] for p in coder["items"]) == 2
 
     status, catalog = _request(f"{receiver.api}/api/v1/catalog?since=1h")
     assert status == 200
