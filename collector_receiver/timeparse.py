@@ -44,10 +44,11 @@ def parse_duration(text: str) -> timedelta:
     amount = int(match.group(1))
     if amount == 0:
         raise ValueError(f"{text!r} is not a positive duration")
-    duration = timedelta(seconds=amount * _UNIT_SECONDS[match.group(2)])
-    if duration > _MAX_DURATION:
+    seconds = amount * _UNIT_SECONDS[match.group(2)]
+    # Compared as a number first: a timedelta of 999999999 weeks would overflow.
+    if seconds > _MAX_DURATION.total_seconds():
         raise ValueError(f"{text!r} is longer than 100 years")
-    return duration
+    return timedelta(seconds=seconds)
 
 
 def parse_time(text: str, now: datetime | None = None) -> datetime:
@@ -88,9 +89,10 @@ def parse_time(text: str, now: datetime | None = None) -> datetime:
             int(micros),
             tzinfo=tz,
         )
-    except ValueError as exc:
+        # At the ends of the calendar (year 1 or 9999) the shift to UTC can overflow.
+        return parsed.astimezone(timezone.utc)
+    except (ValueError, OverflowError) as exc:
         raise ValueError(f"{text!r} is not a valid time: {exc}") from None
-    return parsed.astimezone(timezone.utc)
 
 
 def format_time(moment: datetime) -> str:

@@ -183,6 +183,8 @@ BAD_CASES: list[tuple[str, str]] = [
     ("limit=ten", "limit"),
     ("limit=-5", "limit"),
     ("since=yesterday", "since"),
+    ("since=999999999w", "since"),
+    ("until=9999-12-31T23:59:59-01:00", "until"),
     ("until=2026-11-28T10:00:00", "until"),
     ("since=1h&until=2h", "until"),
     ("trace_id=xyz", "trace_id"),
