@@ -11,6 +11,8 @@ function that passes an ERROR status's description through the same redactor (an
 as ``exception.message``, then calls the SDK's own method. Statuses other than ERROR, and
 ERROR without a description, pass through untouched: the normal path pays one type check.
 If redaction fails internally, the description is dropped rather than sent unredacted.
+An exception escaping nested spans gives each the same description; the last one redacted is
+remembered (with the redactor that did it), so the enclosing spans do not redact it again.
 ``uninstall()`` puts back the very function it replaced.
 """
 
@@ -24,6 +26,7 @@ from opentelemetry.trace import Status, StatusCode
 from otel_failcat._internal_errors import report_internal_error
 from otel_failcat._recorder import current_redactor
 from otel_failcat.hooks._patch import AttributePatch
+from otel_failcat.redaction import Redactor
 
 _SetStatus = Callable[..., None]
 
@@ -62,14 +65,30 @@ def redacted_status(
     try:
         if isinstance(status, Status):
             if status.status_code is StatusCode.ERROR and status.description:
-                clean = current_redactor().message(status.description)
+                clean = _redact(status.description)
                 if clean != status.description:
                     status = Status(StatusCode.ERROR, clean)
         elif status is StatusCode.ERROR and description:
-            description = current_redactor().message(description)
+            description = _redact(description)
     except Exception:
         report_internal_error("Span.set_status")
         if isinstance(status, Status):
             status = Status(status.status_code)
         description = None
     return status, description
+
+
+# The last (redactor, description, redacted) triple. Rebound as a whole, never mutated, so
+# threads racing here at worst redact again.
+_last_redaction: tuple[Redactor, str, str] | None = None
+
+
+def _redact(description: str) -> str:
+    global _last_redaction
+    redactor = current_redactor()
+    last = _last_redaction
+    if last is not None and last[0] is redactor and last[1] == description:
+        return last[2]
+    clean = redactor.message(description)
+    _last_redaction = (redactor, description, clean)
+    return clean

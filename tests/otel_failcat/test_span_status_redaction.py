@@ -84,3 +84,19 @@ def test_disabled_by_name(telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch)
         assert SdkSpan.__dict__["set_status"] is original
     finally:
         instrumentor.uninstrument()
+
+
+def test_a_changed_redaction_setting_applies_to_a_description_seen_before(
+    instrumented: Telemetry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tracer = instrumented.tracer_provider.get_tracer("agent")
+    description = "tool failed for customer ACME-4711"
+    with tracer.start_as_current_span("first") as span:
+        span.set_status(StatusCode.ERROR, description)
+    monkeypatch.setenv("FAILCAT_REDACTION_EXTRA_PATTERNS", r"ACME-\d+")
+    with tracer.start_as_current_span("second") as span:
+        span.set_status(StatusCode.ERROR, description)
+    first, second = instrumented.finished_spans()
+    assert first.status.description == description
+    assert second.status.description is not None
+    assert "ACME-4711" not in second.status.description
