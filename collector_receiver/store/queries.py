@@ -181,11 +181,14 @@ def decode_cursor(cursor: str, key_type: type[int] | type[str] = int) -> tuple[d
         raw = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
         moment_text, key = raw
         moment = datetime.fromisoformat(str(moment_text).replace("Z", "+00:00"))
-    except (ValueError, TypeError, UnicodeError, binascii.Error):
+        if moment.tzinfo is None or type(key) is not key_type:
+            raise ValueError("wrong types")
+        # An id beyond BIGINT would reach the database as an error rather than a 400.
+        if isinstance(key, int) and not 0 <= key < 2**63:
+            raise ValueError("id out of range")
+        return moment.astimezone(timezone.utc), key
+    except (ValueError, TypeError, OverflowError, UnicodeError, binascii.Error):
         raise ValueError("not a cursor returned by this list") from None
-    if moment.tzinfo is None or type(key) is not key_type:
-        raise ValueError("not a cursor returned by this list")
-    return moment.astimezone(timezone.utc), key
 
 
 def _check_limit(limit: int) -> int:

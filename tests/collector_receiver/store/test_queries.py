@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -93,10 +95,24 @@ def test_cursor_keeps_the_filters_it_is_used_with(queries: FailureQueries) -> No
     assert {f.id for f in first.items}.isdisjoint(f.id for f in rest.items)
 
 
+def _forged_cursor(payload: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+
+
 def test_malformed_cursor_is_a_value_error(queries: FailureQueries) -> None:
-    for cursor in ["garbage", "", "W10", encode_cursor(NOW, "fingerprint")]:
+    forged = [
+        ["2026-11-28T10:00:00Z", 2**63],  # past BIGINT: must not reach the database
+        ["2026-11-28T10:00:00Z", -1],
+        ["2026-11-28T10:00:00Z", True],
+        ["0001-01-01T00:00:00+01:00", 1],  # before the first UTC instant
+        ["2026-11-28T10:00:00", 1],  # no offset
+    ]
+    cursors = ["garbage", "", "W10", encode_cursor(NOW, "fingerprint")]
+    for cursor in cursors + [_forged_cursor(payload) for payload in forged]:
         with pytest.raises(ValueError, match="cursor"):
             queries.list_failures(cursor=cursor)
+    with pytest.raises(ValueError, match="cursor"):
+        queries.list_patterns(cursor=encode_cursor(NOW, 7))
 
 
 def test_limit_is_bounded(queries: FailureQueries) -> None:
