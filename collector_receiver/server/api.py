@@ -110,6 +110,9 @@ class _Params:
             return None
         if len(value) > 512:
             raise _BadParameter(name, "longer than 512 characters")
+        if "\x00" in value:
+            # No stored value holds one (the store replaces NUL), and PostgreSQL refuses it.
+            raise _BadParameter(name, "contains a NUL character")
         return value
 
     def time(self, name: str) -> datetime | None:

@@ -191,6 +191,8 @@ BAD_CASES: list[tuple[str, str]] = [
     ("trace_id=" + "0" * 32, "trace_id"),
     ("cursor=not-a-cursor", "cursor"),
     ("servce=planner", "servce"),
+    ("service=plan%00ner", "service"),
+    ("code=" + "X" * 513, "code"),
     ("code=A&code=B", "code"),
 ]
 
