@@ -10,7 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "alerts" / "failcat.rules.yml"
-RULE_TESTS = ROOT / "alerts" / "failcat.rules.test.yml"
+#: Every promtool unit-test file beside the rules.
+RULE_TESTS = tuple(sorted((ROOT / "alerts").glob("*.test.yml")))
 OVERVIEW_DASHBOARD = ROOT / "dashboards" / "failcat-overview.json"
 POSTGRES_DASHBOARD = ROOT / "dashboards" / "failcat-failures-postgres.json"
 COLLECTOR_CONFIG = ROOT / "otel-collector.yaml"
