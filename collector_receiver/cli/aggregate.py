@@ -25,7 +25,7 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from types import FrameType
@@ -36,6 +36,9 @@ from collector_receiver.cli._read_database import add_database_argument, open_re
 if TYPE_CHECKING:
     from collector_receiver.aggregate import AggregateSpec
     from collector_receiver.store.aggregates import AggregateQueries
+
+#: Builds the spec of one run from the end of its window (validated flags bound in).
+SpecFactory = Callable[[datetime], "AggregateSpec"]
 
 
 def register(subparsers: Any) -> None:
@@ -68,7 +71,7 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=_run)
 
 
-def _spec_factory(args: argparse.Namespace) -> Any:
+def _spec_factory(args: argparse.Namespace) -> SpecFactory:
     """Validate every flag up front; return a function ``now -> AggregateSpec``."""
     from collector_receiver.aggregate import (
         DEFAULT_DRIFT_THRESHOLD,
@@ -139,7 +142,7 @@ def _run_once(
     args: argparse.Namespace,
     queries: AggregateQueries,
     spec: AggregateSpec | None,
-    make_spec: Any,
+    make_spec: SpecFactory,
 ) -> None:
     from collector_receiver.aggregate import compute_aggregate, render_tables, to_record
     from collector_receiver.timeparse import utc_now
@@ -173,7 +176,7 @@ def _stop_on_signals() -> Iterator[threading.Event]:
 
 
 def _run_every(
-    args: argparse.Namespace, queries: AggregateQueries, seconds: float, make_spec: Any
+    args: argparse.Namespace, queries: AggregateQueries, seconds: float, make_spec: SpecFactory
 ) -> int:
     from collector_receiver.cli import CommandError
     from collector_receiver.store import StoreError, StoreUnavailable
