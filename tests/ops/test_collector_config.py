@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from collector_receiver.settings import DEFAULT_GRPC_PORT
 from tests.ops._paths import COLLECTOR_CONFIG
 
 # Components whose config decides which signals they can serve.
@@ -100,7 +101,8 @@ def test_failcat_exporter_aims_at_the_receiver_and_never_drops(config: dict[str,
     endpoint = exporter["endpoint"]
     match = _ENV.fullmatch(endpoint)
     assert match and match.group(1) == "FAILCAT_RECEIVER_ENDPOINT"
-    assert _with_defaults(endpoint) == "localhost:4317"
+    # The receiver's own default OTLP/gRPC port (what `failcat serve` listens on unless told).
+    assert _with_defaults(endpoint) == f"localhost:{DEFAULT_GRPC_PORT}"
     assert exporter["tls"]["insecure"] is True
     retry = exporter["retry_on_failure"]
     assert retry["enabled"] is True
