@@ -367,8 +367,10 @@ class FailureQueries(EngineReader):
     ) -> Page[StoredPattern]:
         """Patterns (one per fingerprint) seen at or after ``since``, newest first by first_seen.
 
-        Ordered by ``first_seen`` rather than ``last_seen`` because first_seen never changes:
-        a pattern that recurs while someone pages cannot jump over the cursor and be missed.
+        Ordered by ``first_seen`` rather than ``last_seen`` because first_seen only ever moves
+        back in time (a late failure with an older timestamp): a pattern that recurs while
+        someone pages can never jump over the cursor and be missed. A pattern already handed out
+        whose first_seen a late failure moves back can come again on a later page.
         """
         _check_limit(limit)
         p = failure_patterns
