@@ -73,6 +73,7 @@ def test_outage_answers_retryably_and_sdk_retries_deliver_everything(
         ready_status, ready_body = http_get(f"{receiver.api_url}/readyz")
         assert ready_status == 503
         assert b"database" in ready_body
+        assert metric_sum(scrape(receiver.api_url), "failcat_ready") == 0
         assert http_get(f"{receiver.api_url}/healthz")[0] == 200
         receiver.wait_for_event("database_unavailable")
 
@@ -110,5 +111,6 @@ def test_outage_answers_retryably_and_sdk_retries_deliver_everything(
     receiver.wait_for_event("database_recovered")
     assert http_get(f"{receiver.api_url}/readyz")[0] == 200
     samples = scrape(receiver.api_url)
+    assert metric_sum(samples, "failcat_ready") == 1
     assert metric_sum(samples, "failcat_persist_errors_total", reason="unavailable") >= 4
     assert metric_sum(samples, "failcat_failures_total") == len(rows)

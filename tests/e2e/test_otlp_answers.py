@@ -18,6 +18,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 
 from tests.collector_receiver.otlp._helpers import (
     exception_event,
+    otlp_json,
     resource,
     span,
     trace_request,
@@ -160,6 +161,44 @@ def test_bad_items_are_rejected_by_partial_success_and_the_good_stored(
     assert partial.rejected_spans == 1
     assert "trace_id" in partial.error_message
     assert [r["trace_id"] for r in _rows_of(receiver, "svc-partial")] == [trace_id]
+
+
+def test_partial_success_over_grpc_and_json_is_counted_exactly(receiver: ReceiverProcess) -> None:
+    def with_a_bad_span(service: str) -> tuple[ExportTraceServiceRequest, str]:
+        request, trace_id = _failing_request(service)
+        bad = span("broken", span_id=b"\x01", events=[exception_event("ValueError", "x")])
+        request.resource_spans[0].scope_spans[0].spans.append(bad)
+        return request, trace_id
+
+    rejected_before = metric_sum(
+        scrape(receiver.api_url), "failcat_otlp_items_total", outcome="rejected"
+    )
+    request, grpc_trace = with_a_bad_span("svc-partial-grpc")
+    with grpc.insecure_channel(receiver.grpc_endpoint) as channel:
+        answer = ExportTraceServiceResponse.FromString(
+            channel.unary_unary(TRACE_EXPORT)(request.SerializeToString(), timeout=10)
+        )
+    assert answer.partial_success.rejected_spans == 1
+    assert "span_id" in answer.partial_success.error_message
+
+    request, json_trace = with_a_bad_span("svc-partial-json")
+    status, headers, body = http_post(
+        f"{receiver.http_endpoint}/v1/traces",
+        otlp_json(request),
+        {"Content-Type": "application/json"},
+    )
+    assert status == 200, body
+    assert headers["Content-Type"].startswith("application/json")
+    partial = json.loads(body)["partialSuccess"]
+    assert int(partial["rejectedSpans"]) == 1
+    assert "span_id" in partial["errorMessage"]
+
+    assert [r["trace_id"] for r in _rows_of(receiver, "svc-partial-grpc")] == [grpc_trace]
+    assert [r["trace_id"] for r in _rows_of(receiver, "svc-partial-json")] == [json_trace]
+    samples = scrape(receiver.api_url)
+    assert metric_sum(samples, "failcat_otlp_items_total", outcome="rejected") == (
+        rejected_before + 2
+    )
 
 
 @pytest.mark.parametrize(

@@ -96,3 +96,4 @@ def test_ready_and_healthy(receiver: ReceiverProcess) -> None:
     assert http_get(f"{receiver.api_url}/healthz")[0] == 200
     status, body = http_get(f"{receiver.api_url}/readyz")
     assert status == 200, body
+    assert metric_sum(scrape(receiver.api_url), "failcat_ready") == 1
