@@ -16,6 +16,8 @@ import argparse
 import os
 from typing import Any
 
+from collector_receiver.cli.traffic import add_mix_arguments
+
 _DEFAULT_COUNT = 200
 _DEFAULT_SERVICES = 4
 
@@ -37,19 +39,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--catalog", metavar="PATH", help="catalog YAML file (default: the packaged catalog)"
     )
-    parser.add_argument(
-        "--count",
-        metavar="N",
-        default=str(_DEFAULT_COUNT),
-        help=f"failures to send ({_DEFAULT_COUNT})",
-    )
-    parser.add_argument(
-        "--services",
-        metavar="K",
-        default=str(_DEFAULT_SERVICES),
-        help=f"synthetic services, 1 to 6 ({_DEFAULT_SERVICES})",
-    )
-    parser.add_argument("--seed", metavar="S", help="random seed: the same seed sends the same mix")
+    add_mix_arguments(parser, count=_DEFAULT_COUNT, services=_DEFAULT_SERVICES)
     parser.add_argument(
         "--keep-running",
         action="store_true",

@@ -8,6 +8,7 @@ URL, or a port already in use ends the command with one line and exit status 2.
 from __future__ import annotations
 
 import argparse
+import signal
 from typing import Any
 
 from collector_receiver.settings import (
@@ -112,6 +113,9 @@ def _run(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         raise CommandError(str(exc)) from None
 
+    # A SIGTERM while the server stack is still being imported: nothing has started yet, so
+    # exit 0 at once (serve() installs its own handler for the rest of the start-up).
+    signal.signal(signal.SIGTERM, _exit_before_start)
     # Imported here so `failcat --help` stays fast and works without a loadable server stack.
     from collector_receiver.server import _logging
     from collector_receiver.server.app import StartupError, serve
@@ -121,3 +125,7 @@ def _run(args: argparse.Namespace) -> int:
         return serve(settings)
     except StartupError as exc:
         raise CommandError(str(exc)) from None
+
+
+def _exit_before_start(signum: int, frame: object) -> None:
+    raise SystemExit(0)

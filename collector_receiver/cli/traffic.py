@@ -46,19 +46,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--protocol", choices=("grpc", "http"), default="grpc", help="OTLP transport (grpc)"
     )
-    parser.add_argument(
-        "--count",
-        metavar="N",
-        default=str(_DEFAULT_COUNT),
-        help=f"failures to send ({_DEFAULT_COUNT})",
-    )
-    parser.add_argument(
-        "--services",
-        metavar="K",
-        default=str(_DEFAULT_SERVICES),
-        help=f"synthetic services, 1 to 6 ({_DEFAULT_SERVICES})",
-    )
-    parser.add_argument("--seed", metavar="S", help="random seed: the same seed sends the same mix")
+    add_mix_arguments(parser, count=_DEFAULT_COUNT, services=_DEFAULT_SERVICES)
     parser.add_argument(
         "--uncataloged-share",
         metavar="F",
@@ -80,6 +68,20 @@ def register(subparsers: Any) -> None:
         help="bearer token for the receiver (default $FAILCAT_AUTH_TOKEN)",
     )
     parser.set_defaults(handler=_run)
+
+
+def add_mix_arguments(parser: argparse.ArgumentParser, *, count: int, services: int) -> None:
+    """``--count``, ``--services`` and ``--seed``: what to send, shared with ``failcat demo``."""
+    parser.add_argument(
+        "--count", metavar="N", default=str(count), help=f"failures to send ({count})"
+    )
+    parser.add_argument(
+        "--services",
+        metavar="K",
+        default=str(services),
+        help=f"synthetic services, 1 to 6 ({services})",
+    )
+    parser.add_argument("--seed", metavar="S", help="random seed: the same seed sends the same mix")
 
 
 def _run(args: argparse.Namespace) -> int:
