@@ -158,15 +158,35 @@ def _link_urls(panel: dict[str, Any], field: str) -> list[str]:
     ]
 
 
-def test_postgres_newest_failures_link_trace_ids_through_the_trace_url_variable() -> None:
+def _trace_link(prefix: str, suffix: str, trace_id: str) -> str:
+    """The Newest failures table's trace-id link, as Grafana renders it for one cell."""
+    newest = next(
+        p for p in _dashboards.load(POSTGRES_DASHBOARD)["panels"] if p["title"] == "Newest failures"
+    )
+    (url,) = _link_urls(newest, "trace_id")
+    url = url.replace("${__value.raw}", trace_id)
+    return _dashboards.substitute(url, {"trace_url": prefix, "trace_url_suffix": suffix})
+
+
+def test_postgres_newest_failures_link_trace_ids_through_the_trace_url_variables() -> None:
     dashboard = _dashboards.load(POSTGRES_DASHBOARD)
-    variable = _dashboards.variables(dashboard)["trace_url"]
-    assert variable["type"] in {"textbox", "constant"}
-    assert variable["query"].startswith("http")
+    variables = _dashboards.variables(dashboard)
+    prefix, suffix = variables["trace_url"], variables["trace_url_suffix"]
+    assert prefix["type"] == suffix["type"] == "textbox"
+    assert prefix["query"] == "http://localhost:16686/trace/" and suffix["query"] == ""
     newest = next(p for p in dashboard["panels"] if p["title"] == "Newest failures")
     assert newest["type"] == "table"
     assert "trace_id" in newest["targets"][0]["rawSql"]
-    assert _link_urls(newest, "trace_id") == ["${trace_url}${__value.raw}"]
+    trace_id = "5b8efff798038103d269b633813fc60c"
+    # The defaults open the trace in Jaeger ...
+    assert _trace_link(prefix["query"], "", trace_id) == f"http://localhost:16686/trace/{trace_id}"
+    # ... and a URL with the id in the middle (Grafana Explore on Tempo) splits around it,
+    # like FAILCAT_TRACE_URL_TEMPLATE split at {trace_id}.
+    explore = (
+        'https://grafana/explore?left={"datasource":"tempo","queries":[{"query":"',
+        '"}]}',
+    )
+    assert _trace_link(*explore, trace_id) == explore[0] + trace_id + explore[1]
     patterns = next(p for p in dashboard["panels"] if p["title"] == "Top patterns")
     sql = patterns["targets"][0]["rawSql"]
     assert "first_seen" in sql and "last_seen" in sql and "failure_patterns" in sql
