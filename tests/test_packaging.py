@@ -1,14 +1,15 @@
 """The wheel is complete: built, installed into a fresh venv, it migrates and runs ``failcat``.
 
 Builds the wheel from a copy of the source tree (so a build never writes into the checkout that
-other test runs are reading), installs it with the ``receiver`` extra into a new virtual
-environment (pip's cache and configured wheel sources make that fast after the first run), and
-runs the installed ``failcat`` from a directory outside the checkout, so nothing can come from
-the source tree by accident.
+other test runs are reading), installs it into a new virtual environment (pip's cache and
+configured wheel sources make that fast after the first run) — first alone, as an agent installs
+it, then with the ``receiver`` extra — and runs the installed code from a directory outside the
+checkout, so nothing can come from the source tree by accident.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import subprocess
@@ -44,21 +45,39 @@ _NOT_SOURCE = shutil.ignore_patterns(
 )
 
 
+#: What only the receiver needs: none of it may come with the agent-side install (CONTRACT §1).
+RECEIVER_ONLY_MODULES = ("sqlalchemy", "psycopg", "alembic", "grpc", "re2", "yaml", "aiohttp")
+
+#: Run in the agent-only venv: which receiver modules are importable, and what the
+#: OpenTelemetry entry point loads.
+_AGENT_PROBE = """
+import importlib.util, json, sys
+from importlib.metadata import entry_points
+(point,) = entry_points(group="opentelemetry_instrumentor", name="failcat")
+loaded = point.load()
+present = [m for m in sys.argv[1:] if importlib.util.find_spec(m) is not None]
+name = f"{loaded.__module__}.{loaded.__qualname__}"
+print(json.dumps({"instrumentor": name, "present": present}))
+"""
+
+
+@dataclass(frozen=True)
+class AgentOnly:
+    """What the venv showed before the receiver extra was installed."""
+
+    probe: subprocess.CompletedProcess[str]
+    failcat: subprocess.CompletedProcess[str]
+
+
 @dataclass(frozen=True)
 class Installed:
     wheel: Path
     venv: Path
     elsewhere: Path  # a working directory outside the checkout
+    agent_only: AgentOnly
 
     def failcat(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(self.venv / "bin" / "failcat"), *args],
-            cwd=self.elsewhere,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        return _run_in(self.elsewhere, str(self.venv / "bin" / "failcat"), *args)
 
 
 def _run(*argv: str, cwd: Path | None = None) -> None:
@@ -76,11 +95,23 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     _run(sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(source))
     (wheel,) = dist.glob("otel_failcat-*.whl")
     venv = tmp / "venv"
-    _run(sys.executable, "-m", "venv", str(venv))
-    _run(str(venv / "bin" / "python"), "-m", "pip", "install", "-q", f"{wheel}[receiver]")
     elsewhere = tmp / "elsewhere"
     elsewhere.mkdir()
-    yield Installed(wheel=wheel, venv=venv, elsewhere=elsewhere)
+    python = str(venv / "bin" / "python")
+    _run(sys.executable, "-m", "venv", str(venv))
+    # The agent side alone first (checked before the extra arrives in the same venv, which
+    # costs one venv and one download of the OpenTelemetry packages, not two).
+    _run(python, "-m", "pip", "install", "-q", str(wheel))
+    agent_only = AgentOnly(
+        probe=_run_in(elsewhere, python, "-c", _AGENT_PROBE, *RECEIVER_ONLY_MODULES),
+        failcat=_run_in(elsewhere, str(venv / "bin" / "failcat"), "catalog", "validate"),
+    )
+    _run(python, "-m", "pip", "install", "-q", f"{wheel}[receiver]")
+    yield Installed(wheel=wheel, venv=venv, elsewhere=elsewhere, agent_only=agent_only)
+
+
+def _run_in(cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
 
 
 def _source_packages() -> set[str]:
@@ -134,26 +165,84 @@ def test_the_wheel_carries_migrations_and_data_files(installed: Installed) -> No
     assert not any(name.startswith(("tests/", "migrations/")) for name in names)
 
 
+def test_the_agent_side_installs_without_the_receiver(installed: Installed) -> None:
+    probe = installed.agent_only.probe
+
+    assert probe.returncode == 0, probe.stderr
+    found = json.loads(probe.stdout)
+    assert found["instrumentor"] == "otel_failcat._instrumentor.FailcatInstrumentor"
+    assert found["present"] == []
+
+
+def test_failcat_without_the_receiver_says_what_to_install(installed: Installed) -> None:
+    result = installed.agent_only.failcat
+
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "pip install 'otel-failcat[receiver]'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _revision_in(database: Path) -> str:
+    with sqlite3.connect(database) as conn:
+        ((revision,),) = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+    return str(revision)
+
+
+def _newest_revision() -> str:
+    """The newest revision of the source tree (revision ids are the numbered file prefixes)."""
+    return max(path.name.split("_")[0] for path in (ROOT / "migrations" / "versions").glob("0*.py"))
+
+
 def test_installed_failcat_migrates_a_database(installed: Installed, tmp_path: Path) -> None:
     database = tmp_path / "x.db"
 
     result = installed.failcat("db", "upgrade", "--db", f"sqlite:///{database}")
+    current = installed.failcat("db", "current", "--db", f"sqlite:///{database}")
 
     assert result.returncode == 0, result.stderr
-    assert "revision" in result.stdout
+    assert result.stdout == f"database schema at revision {_newest_revision()}\n"
+    assert current.stdout == f"{_newest_revision()} (head)\n"
+    assert _revision_in(database) == _newest_revision()
     with sqlite3.connect(database) as conn:
         tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
-    assert {"failure_matches", "failure_patterns", "alembic_version"} <= tables
+    assert {"failure_matches", "failure_patterns", "failure_aggregates"} <= tables
+
+
+def test_installed_failcat_migrates_postgresql(installed: Installed, postgres_url: str) -> None:
+    result = installed.failcat("db", "upgrade", "--db", postgres_url)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"database schema at revision {_newest_revision()}\n"
 
 
 def test_installed_failcat_validates_and_lists_the_default_catalog(installed: Installed) -> None:
     validate = installed.failcat("catalog", "validate")
     listing = installed.failcat("catalog", "list")
+    as_json = installed.failcat("catalog", "list", "--json")
 
     assert validate.returncode == 0, validate.stderr
     assert listing.returncode == 0, listing.stderr
-    # The packaged default catalog, not an empty one: a header and many entries.
-    assert len(listing.stdout.splitlines()) > 10
+    # The catalog file inside the installed package, not the checkout's.
+    assert validate.stdout.startswith(f"ok: {installed.venv}")
+    assert "collector_receiver/catalog/default.yaml" in validate.stdout
+    entries = json.loads(as_json.stdout)
+    assert f": {len(entries)} entries" in validate.stdout
+    assert len(entries) >= 80
+    assert len(listing.stdout.splitlines()) == len(entries) + 1  # header + one line each
+
+
+def test_installed_failcat_refuses_a_broken_catalog_in_one_line(
+    installed: Installed, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("version: 2\ncatalog_version: '1'\nentries:\n  - code: lower\n")
+
+    result = installed.failcat("catalog", "validate", str(broken))
+
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"failcat catalog: {broken}: entry #1: code 'lower'")
+    assert result.stderr.count("\n") == 1
 
 
 def test_the_installed_code_is_not_the_checkout(installed: Installed) -> None:

@@ -47,23 +47,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Our own top-level packages: a missing module of these is a bug, not a missing extra.
+_OWN_PACKAGES = frozenset({"collector_receiver", "otel_failcat"})
+
+
+def _missing_dependency(exc: ImportError) -> str | None:
+    """The third-party package whose absence raised ``exc``, or None if it is not that."""
+    if not isinstance(exc, ModuleNotFoundError) or not exc.name:
+        return None
+    package = exc.name.split(".")[0]
+    return None if package in _OWN_PACKAGES else package
+
+
+def _print_missing_receiver(module: str) -> int:
+    print(
+        f"failcat: {module} is not installed; "
+        "install the receiver with: pip install 'otel-failcat[receiver]'",
+        file=sys.stderr,
+    )
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``failcat`` console script."""
     try:
         parser = build_parser()
-    except ImportError as exc:  # the receiver extra is missing
-        print(
-            f"failcat: {exc.name or exc} is not installed; "
-            "install the receiver with: pip install 'otel-failcat[receiver]'",
-            file=sys.stderr,
-        )
-        return 2
+    except ImportError as exc:
+        missing = _missing_dependency(exc)
+        if missing is None:
+            raise
+        return _print_missing_receiver(missing)
     args = parser.parse_args(argv)
     try:
         result = args.handler(args)
     except CommandError as exc:
         print(f"failcat {args.command}: {exc}", file=sys.stderr)
         return exc.exit_code
+    except ImportError as exc:
+        # `pip install otel-failcat` (the agent side alone) also installs this script; the
+        # commands import the receiver's dependencies only when they run.
+        missing = _missing_dependency(exc)
+        if missing is None:
+            raise
+        return _print_missing_receiver(missing)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
