@@ -478,3 +478,19 @@ def _utc_now() -> datetime:
     from collector_receiver.timeparse import utc_now
 
     return utc_now()
+
+
+__all__ = [
+    "READY_TIMEOUT_SECONDS",
+    "SETTLE_TIMEOUT_SECONDS",
+    "STOP_TIMEOUT_SECONDS",
+    "DemoError",
+    "DemoSpec",
+    "Ports",
+    "StoredSummary",
+    "choose_ports",
+    "display_url",
+    "free_ports",
+    "read_window",
+    "run_demo",
+]

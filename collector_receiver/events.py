@@ -106,3 +106,11 @@ class MatchedFailure:
     source: FailureSource
     occurred_at: datetime
     attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
+
+
+__all__ = [
+    "UNCATALOGED",
+    "FailureEvent",
+    "FailureSource",
+    "MatchedFailure",
+]

@@ -166,3 +166,10 @@ def _storable(text: str) -> str:
 
 def _name(text: str) -> str:
     return _storable(text)[:MAX_NAME_LENGTH]
+
+
+__all__ = [
+    "MAX_NAME_LENGTH",
+    "FailurePreparer",
+    "occurred_at",
+]

@@ -177,3 +177,18 @@ class ReceiverSettings:
             auth_token=auth if auth != "" else None,
             trace_url_template=template or None,
         )
+
+
+__all__ = [
+    "DEFAULT_API_PORT",
+    "DEFAULT_DATABASE_URL",
+    "DEFAULT_GRPC_PORT",
+    "DEFAULT_HOST",
+    "DEFAULT_HTTP_PORT",
+    "DEFAULT_MAX_INFLIGHT_BYTES",
+    "DEFAULT_MAX_REQUEST_BYTES",
+    "DEFAULT_WRITE_BATCH_SIZE",
+    "DEFAULT_WRITE_QUEUE_SIZE",
+    "ReceiverSettings",
+    "SettingsError",
+]

@@ -71,3 +71,9 @@ def build_api_app(
     if add_routes is not None:
         add_routes(app)
     return app
+
+
+__all__ = [
+    "ReadinessCheck",
+    "build_api_app",
+]

@@ -203,3 +203,11 @@ async def _maybe_in_thread(in_thread: bool, function: Callable[..., T], *args: A
     if in_thread:
         return await asyncio.to_thread(function, *args)
     return function(*args)
+
+
+__all__ = [
+    "Admission",
+    "ExportOutcome",
+    "OtlpIngest",
+    "RetryLater",
+]

@@ -203,3 +203,11 @@ class ReceiverMetrics:
 
     def shutdown(self) -> None:
         self._provider.shutdown()
+
+
+__all__ = [
+    "EXPOSITION_CONTENT_TYPE",
+    "SIGNALS",
+    "PersistErrorReason",
+    "ReceiverMetrics",
+]

@@ -74,3 +74,8 @@ def _export(ingest: OtlpIngest, signal: Signal, auth_token: str | None) -> _Expo
         return encode_response(signal, outcome.rejected, outcome.message, _PROTOBUF)
 
     return export
+
+
+__all__ = [
+    "build_grpc_server",
+]

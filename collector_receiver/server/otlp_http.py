@@ -135,3 +135,8 @@ def _error(
             text=payload, status=status, content_type="application/json", headers=headers
         )
     return web.Response(text=reason, status=status, content_type="text/plain", headers=headers)
+
+
+__all__ = [
+    "build_otlp_http_app",
+]

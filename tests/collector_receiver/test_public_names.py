@@ -1,0 +1,80 @@
+"""The names other modules and areas import from the receiver's service modules stay put,
+and each of them exists (a typo in ``__all__`` would only show at ``import *``)."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+PUBLIC = {
+    "collector_receiver.server.api_app": {
+        "ReadinessCheck",
+        "build_api_app",
+    },
+    "collector_receiver.server.ingest": {
+        "Admission",
+        "ExportOutcome",
+        "OtlpIngest",
+        "RetryLater",
+    },
+    "collector_receiver.server.metrics": {
+        "EXPOSITION_CONTENT_TYPE",
+        "PersistErrorReason",
+        "ReceiverMetrics",
+        "SIGNALS",
+    },
+    "collector_receiver.server.otlp_grpc": {
+        "build_grpc_server",
+    },
+    "collector_receiver.server.otlp_http": {
+        "build_otlp_http_app",
+    },
+    "collector_receiver.pipeline": {
+        "FailurePreparer",
+        "MAX_NAME_LENGTH",
+        "occurred_at",
+    },
+    "collector_receiver.events": {
+        "FailureEvent",
+        "FailureSource",
+        "MatchedFailure",
+        "UNCATALOGED",
+    },
+    "collector_receiver.settings": {
+        "DEFAULT_API_PORT",
+        "DEFAULT_DATABASE_URL",
+        "DEFAULT_GRPC_PORT",
+        "DEFAULT_HOST",
+        "DEFAULT_HTTP_PORT",
+        "DEFAULT_MAX_INFLIGHT_BYTES",
+        "DEFAULT_MAX_REQUEST_BYTES",
+        "DEFAULT_WRITE_BATCH_SIZE",
+        "DEFAULT_WRITE_QUEUE_SIZE",
+        "ReceiverSettings",
+        "SettingsError",
+    },
+    "collector_receiver.demo": {
+        "DemoError",
+        "DemoSpec",
+        "Ports",
+        "READY_TIMEOUT_SECONDS",
+        "SETTLE_TIMEOUT_SECONDS",
+        "STOP_TIMEOUT_SECONDS",
+        "StoredSummary",
+        "choose_ports",
+        "display_url",
+        "free_ports",
+        "read_window",
+        "run_demo",
+    },
+}
+
+
+@pytest.mark.parametrize("module_name", sorted(PUBLIC))
+def test_public_names_are_pinned_and_exist(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    assert set(module.__all__) == PUBLIC[module_name]
+    assert len(module.__all__) == len(set(module.__all__))
+    for name in module.__all__:
+        assert hasattr(module, name), name
