@@ -111,10 +111,30 @@ def test_every_variable_a_query_uses_is_defined(dashboard_path: Path) -> None:
         assert _dashboards.referenced_variables(text) <= defined, panel["title"]
 
 
+# Every panel issue #6 names, with the visualisation it needs.
+_PROMISED = {
+    "Failure rate by code": "timeseries",
+    "Failure rate by category": "timeseries",
+    "Severity breakdown": "piechart",
+    "Uncataloged share": "stat",
+    "New patterns": "stat",
+    "Top codes": "table",
+    "Failure rate per service": "timeseries",
+    "OTLP items accepted vs rejected": "timeseries",
+    "Persist errors": "timeseries",
+    "Request latency": "timeseries",
+    "Match latency": "timeseries",
+    "Persist latency": "timeseries",
+    "Catalog match ratio": "stat",
+}
+
+
 def test_overview_has_the_promised_panels() -> None:
     dashboard = _dashboards.load(OVERVIEW_DASHBOARD)
     panels = list(_dashboards.panels(dashboard))
     assert len(panels) >= 10
+    types = {panel["title"]: panel["type"] for panel in panels}
+    assert {title: types.get(title) for title in _PROMISED} == _PROMISED
     assert {panel["type"] for panel in panels} == _PANEL_TYPES
     exprs = [target["expr"] for _, target in _dashboards.targets(dashboard)]
     joined = "\n".join(exprs)
