@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from collector_receiver.catalog._matcher import MessageScanner
 from tests.collector_receiver.catalog._helpers import build, entry, failure
 
 
@@ -51,3 +52,24 @@ def test_message_scan_is_exact_for_patterns_with_and_without_literals(
         entry("UNDER_TEST", {"message_patterns": [pattern]}),
     )
     assert (catalog.match(failure(message=message)).code == "UNDER_TEST") is found
+
+
+def test_a_message_is_scanned_once_however_many_entries_have_patterns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    catalog = build(
+        *(entry(f"PATTERN_{i}", {"message_patterns": [f"word{i}\\b"]}) for i in range(50)),
+        entry("TYPED", {"exception_types": ["x.Y"], "message_patterns": ["word49"]}, priority=-1),
+    )
+    scanned: list[str] = []
+    original = MessageScanner.scan
+
+    def counting_scan(self: MessageScanner, message: str) -> frozenset[int]:
+        scanned.append(message)
+        return original(self, message)
+
+    monkeypatch.setattr(MessageScanner, "scan", counting_scan)
+
+    assert catalog.match(failure("x.Y", "only word49 here")).code == "PATTERN_49"
+    assert catalog.match(failure("x.Y", "no word at all")).code == "UNCATALOGED"
+    assert scanned == ["only word49 here", "no word at all"]

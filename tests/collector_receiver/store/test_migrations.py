@@ -185,5 +185,5 @@ def test_the_indexes_the_queries_rely_on_exist(db_url: str) -> None:
         ("service_name", "occurred_at"),
         ("category", "occurred_at"),
     } <= matches
-    assert {("last_seen",), ("service_name", "code")} <= patterns
+    assert {("last_seen",), ("service_name", "code"), ("first_seen",)} <= patterns
     assert unique == {"failure_matches": {("event_key",)}, "failure_patterns": {("fingerprint",)}}
