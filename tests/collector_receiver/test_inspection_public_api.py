@@ -1,0 +1,60 @@
+"""The names the inspection modules promise (``__all__``) stay put, and each of them exists."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+PUBLIC = {
+    "collector_receiver.store.queries": {
+        "DEFAULT_LIMIT",
+        "MAX_LIMIT",
+        "EngineReader",
+        "FailureQueries",
+        "Page",
+        "SchemaMissing",
+        "StoredFailure",
+        "StoredPattern",
+        "decode_cursor",
+        "encode_cursor",
+        "render_trace_url",
+        "translate_errors",
+    },
+    "collector_receiver.store.aggregates": {
+        "MAX_NEW_PATTERNS",
+        "AggregateQueries",
+        "AggregateRecord",
+        "CodeCount",
+        "NewPatternRow",
+        "ServiceCount",
+        "WindowCounts",
+        "failure_aggregates",
+    },
+    "collector_receiver.aggregate": {
+        "DEFAULT_DRIFT_THRESHOLD",
+        "DEFAULT_MIN_FAILURES",
+        "DRIFT_METHOD",
+        "AggregateSpec",
+        "compute_aggregate",
+        "jensen_shannon_divergence",
+        "render_tables",
+        "summarize",
+        "to_record",
+    },
+    "collector_receiver.server.api": {
+        "API_PREFIX",
+        "ApiSettings",
+        "add_api_routes",
+        "openapi_document",
+    },
+    "collector_receiver.timeparse": {"format_time", "parse_duration", "parse_time", "utc_now"},
+}
+
+
+@pytest.mark.parametrize("module_name", sorted(PUBLIC))
+def test_all_is_pinned_and_every_name_exists(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    assert set(module.__all__) == PUBLIC[module_name]
+    for name in module.__all__:
+        assert hasattr(module, name), f"{module_name}.{name}"
