@@ -4,7 +4,9 @@ counted, and which outcomes ask the sender to retry."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
+import sqlite3
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from collector_receiver.catalog import load_catalog
 from collector_receiver.otlp import ExtractResult, Signal
 from collector_receiver.pipeline import FailurePreparer
 from collector_receiver.server._batch_writer import GroupCommitWriter
+from collector_receiver.server._logging import LOGGER_NAME
 from collector_receiver.server.ingest import OtlpIngest, RetryLater
 from collector_receiver.server.metrics import ReceiverMetrics
 from collector_receiver.store import FailureStore, StoreUnavailable, WriteResult, upgrade
@@ -176,3 +179,26 @@ async def test_json_bodies_are_decoded_off_the_loop_from_a_smaller_size(
     assert decoded_in[0] == loop_thread
     assert decoded_in[1] != loop_thread  # a JSON body this size goes to a worker thread
     assert rig.counter("failcat_otlp_items_total", outcome="accepted") == 600
+
+
+async def test_a_transaction_the_database_refuses_is_retryable_counted_and_logged(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not an outage (a table is missing): still nothing is stored, and the sender retries."""
+    upgrade(sqlite_url)
+    with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as conn:
+        conn.execute("DROP TABLE failure_patterns")
+    caplog.set_level(logging.WARNING, logger=LOGGER_NAME)
+    async for rig in _rig(sqlite_url):
+        for _ in range(2):
+            with pytest.raises(RetryLater) as retry:
+                await rig.ingest.export("traces", _body(spans=2, failures=1), PROTOBUF)
+            assert retry.value.reason == "store_error"
+            assert retry.value.retry_after_seconds > 0
+        assert rig.counter("failcat_persist_errors_total", reason="store_error") == 2
+        assert rig.counter("failcat_persist_errors_total", reason="unavailable") == 0
+        assert rig.counter("failcat_otlp_items_total") == 0
+        assert rig.counter("failcat_failures_total") == 0
+    lines = [r for r in caplog.records if getattr(r, "event", None) == "write_failed"]
+    assert len(lines) == 1  # two refusals, one line with the reason
+    assert "failure_patterns" in str(getattr(lines[0], "fields", {}).get("error"))
