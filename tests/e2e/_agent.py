@@ -7,8 +7,9 @@ Run as a script (a fresh interpreter, like a real agent)::
 Each job ``protocol:signal:service:count`` raises ``count`` real exceptions inside spans and
 records them (traces: span events via ``record_exception``; logs: ``logger.exception`` through
 the SDK's ``LoggingHandler``), plus one span without a failure, then flushes. Prints one JSON
-object: ``{"ok": bool, "failures": [{"service", "trace_id", "span_id", "signal"}...]}`` where
-``ok`` says every export the SDK attempted returned SUCCESS.
+object: ``{"ok": bool, "failures": [{"service", "trace_id", "span_id", "signal"}...],
+"delivered": {"traces": spans, "logs": records}}`` where ``ok`` says every export the SDK
+attempted returned SUCCESS and ``delivered`` counts the items of the acknowledged exports.
 """
 
 from __future__ import annotations
@@ -38,10 +39,13 @@ class RecordingSpanExporter(SpanExporter):
     def __init__(self, inner: SpanExporter) -> None:
         self.inner = inner
         self.results: list[SpanExportResult] = []
+        self.delivered = 0  # spans in exports the receiver acknowledged
 
     def export(self, spans: Sequence[Any]) -> SpanExportResult:
         result = self.inner.export(spans)
         self.results.append(result)
+        if result == SpanExportResult.SUCCESS:
+            self.delivered += len(spans)
         return result
 
     def shutdown(self) -> None:
@@ -55,10 +59,13 @@ class RecordingLogExporter(LogRecordExporter):
     def __init__(self, inner: LogRecordExporter) -> None:
         self.inner = inner
         self.results: list[LogRecordExportResult] = []
+        self.delivered = 0
 
     def export(self, batch: Sequence[Any]) -> LogRecordExportResult:
         result = self.inner.export(batch)
         self.results.append(result)
+        if result == LogRecordExportResult.SUCCESS:
+            self.delivered += len(batch)
         return result
 
     def shutdown(self) -> None:
@@ -114,7 +121,7 @@ def _exporter(
     )
 
 
-def _run_job(job: str, args: argparse.Namespace) -> tuple[bool, list[dict[str, str]]]:
+def _run_job(job: str, args: argparse.Namespace) -> tuple[bool, list[dict[str, str]], int]:
     protocol, signal, service, count_text = job.split(":")
     count = int(count_text)
     endpoint = args.grpc_endpoint if protocol == "grpc" else args.http_endpoint
@@ -179,6 +186,7 @@ def _run_job(job: str, args: argparse.Namespace) -> tuple[bool, list[dict[str, s
             and bool(span_exporter.results)
             and all(r == SpanExportResult.SUCCESS for r in span_exporter.results)
         )
+        delivered = span_exporter.delivered
     else:
         assert logger_provider is not None and log_exporter is not None
         ok = logger_provider.force_flush(int(args.timeout * 1000) + 5000)
@@ -189,7 +197,8 @@ def _run_job(job: str, args: argparse.Namespace) -> tuple[bool, list[dict[str, s
             and bool(log_exporter.results)
             and all(r == LogRecordExportResult.SUCCESS for r in log_exporter.results)
         )
-    return ok, failures
+        delivered = log_exporter.delivered
+    return ok, failures, delivered
 
 
 def _fail(index: int) -> None:
@@ -213,11 +222,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     all_ok = True
     everything: list[dict[str, str]] = []
+    delivered = {"traces": 0, "logs": 0}
     for job in args.job:
-        ok, failures = _run_job(job, args)
+        ok, failures, items = _run_job(job, args)
         all_ok = all_ok and ok
         everything.extend(failures)
-    json.dump({"ok": all_ok, "failures": everything}, sys.stdout)
+        delivered[job.split(":")[1]] += items
+    json.dump({"ok": all_ok, "failures": everything, "delivered": delivered}, sys.stdout)
     return 0
 
 

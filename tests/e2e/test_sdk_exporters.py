@@ -48,7 +48,13 @@ def agent_report(receiver: ReceiverProcess) -> dict[str, Any]:
     )
     assert plain["ok"], plain["stderr"]
     assert gzipped["ok"], gzipped["stderr"]
-    return {"failures": plain["failures"] + gzipped["failures"]}
+    return {
+        "failures": plain["failures"] + gzipped["failures"],
+        "delivered": {
+            signal: plain["delivered"][signal] + gzipped["delivered"][signal]
+            for signal in ("traces", "logs")
+        },
+    }
 
 
 def test_rows_carry_exactly_the_ids_the_sdk_exported(
@@ -86,8 +92,13 @@ def test_metrics_agree_with_the_table(
     assert metric_sum(samples, "failcat_failures_total") == len(rows)
     uncataloged = sum(1 for r in rows if r["code"] == "UNCATALOGED")
     assert metric_sum(samples, "failcat_uncataloged_total") == uncataloged
-    # every span the agents sent (failing or not) was counted as accepted, none rejected
-    assert metric_sum(samples, "failcat_otlp_items_total", signal="traces", outcome="accepted") > 0
+    # every span and log record the agents delivered (failing or not) was counted as accepted
+    delivered = agent_report["delivered"]
+    for signal in ("traces", "logs"):
+        accepted = metric_sum(
+            samples, "failcat_otlp_items_total", signal=signal, outcome="accepted"
+        )
+        assert accepted == delivered[signal]
     assert metric_sum(samples, "failcat_otlp_items_total", outcome="rejected") == 0
     assert metric_sum(samples, "failcat_persist_errors_total") == 0
 
