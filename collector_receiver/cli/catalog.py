@@ -1,7 +1,10 @@
 """``failcat catalog``: check, show and try out a failure catalog.
 
-- ``failcat catalog validate [PATH]`` loads a catalog (the packaged default without PATH) and
-  prints ``ok: <path>: N entries, catalog_version X``, or the one-line reason it is refused
+Which catalog: ``PATH`` / ``--catalog``, else ``$FAILCAT_CATALOG`` (the variable ``failcat serve``
+reads, so these commands judge with the service's catalog), else the packaged default.
+
+- ``failcat catalog validate [PATH]`` loads a catalog and prints
+  ``ok: <path>: N entries, catalog_version X``, or the one-line reason it is refused
   (exit status 1).
 - ``failcat catalog list [--catalog PATH] [--json]`` shows the entries: a table of code,
   category, severity, priority and title, or with ``--json`` an array of entries in the file's
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -23,6 +27,10 @@ from collector_receiver.events import AttributeValue
 
 if TYPE_CHECKING:
     from collector_receiver.catalog import Catalog
+
+#: The environment variable naming the catalog file (shared with ``failcat serve``).
+CATALOG_ENV = "FAILCAT_CATALOG"
+_WHICH = f"catalog file (default: ${CATALOG_ENV}, else the packaged catalog)"
 
 
 def register(subparsers: Any) -> None:
@@ -34,9 +42,7 @@ def register(subparsers: Any) -> None:
     commands = parser.add_subparsers(dest="catalog_command", metavar="ACTION", required=True)
 
     validate = commands.add_parser("validate", help="check a catalog file")
-    validate.add_argument(
-        "path", nargs="?", default=None, help="catalog file (default: the packaged catalog)"
-    )
+    validate.add_argument("path", nargs="?", default=None, help=_WHICH)
     validate.set_defaults(handler=_validate)
 
     listing = commands.add_parser("list", help="show the entries of a catalog")
@@ -72,7 +78,7 @@ def _catalog_option(parser: argparse.ArgumentParser) -> None:
         "--catalog",
         default=None,
         metavar="PATH",
-        help="catalog file (default: the packaged catalog)",
+        help=_WHICH,
     )
 
 
@@ -81,7 +87,7 @@ def _load(path: str | None) -> Catalog:
     from collector_receiver.cli import CommandError
 
     try:
-        return load_catalog(path)
+        return load_catalog(path or os.environ.get(CATALOG_ENV) or None)
     except CatalogError as exc:
         raise CommandError(str(exc), exit_code=1) from None
 

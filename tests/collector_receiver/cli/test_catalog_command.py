@@ -178,11 +178,34 @@ def test_console_script_validates_and_refuses(catalog_file: Path, broken_file: P
 
 
 def test_validate_without_a_path_checks_the_packaged_default(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from collector_receiver.catalog import default_catalog_path
 
+    monkeypatch.delenv("FAILCAT_CATALOG", raising=False)
     assert main(["catalog", "validate"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"ok: {default_catalog_path()}: ")
     assert " entries, catalog_version " in out
+
+
+def test_without_a_path_the_commands_use_the_services_catalog_variable(
+    catalog_file: Path,
+    broken_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # FAILCAT_CATALOG is what `failcat serve` loads: `catalog match` must judge with the same one.
+    monkeypatch.setenv("FAILCAT_CATALOG", str(catalog_file))
+
+    assert main(["catalog", "validate"]) == 0
+    assert capsys.readouterr().out == f"ok: {catalog_file}: 2 entries, catalog_version cli-7\n"
+    assert main(["catalog", "list", "--json"]) == 0
+    assert [e["code"] for e in json.loads(capsys.readouterr().out)] == ["RATE_LIMITED", "HTTP_429"]
+    assert main(["catalog", "match", "--type", "openai.RateLimitError", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["catalog_version"] == "cli-7"
+
+    # An explicit path or --catalog still wins over the variable.
+    assert main(["catalog", "validate", str(broken_file)]) == 1
+    assert main(["catalog", "list", "--catalog", str(broken_file)]) == 1
+    assert capsys.readouterr().err.count("entry BAD (#1)") == 2
