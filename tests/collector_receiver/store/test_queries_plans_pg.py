@@ -5,10 +5,12 @@ over 30 days, 20 services, 15 codes, 6,000 traces and 3,000 fingerprints are loa
 ``INSERT ... SELECT generate_series``, the tables are ANALYZEd, and each real query method is run
 while the SQL it sends is captured; that exact SQL and its parameters are then EXPLAINed. A
 sequential scan of ``failure_matches`` or ``failure_patterns`` anywhere in a plan fails the test.
+``FAILCAT_PLAN_ROWS=1000000`` runs the same checks on a million failures (they pass there too).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -21,7 +23,10 @@ from collector_receiver.store.aggregates import AggregateQueries
 from collector_receiver.store.queries import FailureQueries
 from collector_receiver.timeparse import utc_now
 
-ROWS = 30_000
+#: ``FAILCAT_PLAN_ROWS=1000000`` re-runs the same checks at production size (about a minute).
+ROWS = int(os.environ.get("FAILCAT_PLAN_ROWS", "30000"))
+#: The rows span 30 days whatever their number.
+_STEP_SECONDS = 30 * 86400 / ROWS
 
 _LOAD = """
 INSERT INTO failure_matches (
@@ -40,19 +45,22 @@ SELECT
     'agent.errors.E' || (g % 15),
     'failure number ' || g,
     'Traceback (most recent call last): ...',
-    md5('fp' || (g % 3000)),
+    md5('fp' || (g::bigint * 3000 / :rows)),
     'span_event',
-    now() - make_interval(secs => g * 86.4),
-    now() - make_interval(secs => g * 86.4),
+    now() - make_interval(secs => g * :step),
+    now() - make_interval(secs => g * :step),
     '{}'::jsonb
 FROM generate_series(1, :rows) AS g
 """
 
+# Service and code spread over the patterns by a hash of the fingerprint, so that every service
+# and code owns some of them (min() over a run of rows would pick only the first few).
 _PATTERNS = """
 INSERT INTO failure_patterns (fingerprint, code, service_name, exception_type, message_template,
                               first_seen, last_seen, occurrences)
-SELECT fingerprint, min(code), min(service_name), min(exception_type), 'failure number <int>',
-       min(occurred_at), max(occurred_at), count(*)
+SELECT fingerprint, 'CODE_' || (abs(hashtext(fingerprint)) % 15),
+       'svc-' || (abs(hashtext(fingerprint || 's')) % 20), min(exception_type),
+       'failure number <int>', min(occurred_at), max(occurred_at), count(*)
 FROM failure_matches GROUP BY fingerprint
 """
 
@@ -67,7 +75,7 @@ def loaded_url() -> Iterator[str]:
         upgrade(url)
         engine = sa.create_engine(url)
         with engine.begin() as connection:
-            connection.execute(sa.text(_LOAD), {"rows": ROWS})
+            connection.execute(sa.text(_LOAD), {"rows": ROWS, "step": _STEP_SECONDS})
             connection.execute(sa.text(_PATTERNS))
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(sa.text("ANALYZE failure_matches"))
@@ -215,8 +223,8 @@ def test_list_patterns_uses_an_index(loaded_url: str, case: str) -> None:
 
 def test_new_patterns_of_the_aggregation_use_the_first_seen_index(loaded_url: str) -> None:
     aggregates = AggregateQueries.from_url(loaded_url)
-    # Each fingerprint recurs every 3,000 rows, so it was first seen 27 to 30 days ago.
-    end = utc_now() - timedelta(days=28)
+    # Each fingerprint is a run of consecutive rows, so one is first seen every 14.4 minutes.
+    end = utc_now() - timedelta(days=10)
     start = end - timedelta(hours=1)
     assert aggregates.window_counts(start, end, start - timedelta(hours=24), start).new_patterns
     plans = _plans_of(
