@@ -190,6 +190,9 @@ def test_aggregation_counts_use_the_time_index(loaded_url: str) -> None:
     ]
     assert len(matches_plans) == 3  # window codes, baseline codes, window services
     _assert_indexed(matches_plans)
+    # The database aggregates; only one row per group crosses into Python.
+    for nodes in matches_plans:
+        assert any(n["Node Type"] == "Aggregate" for n in nodes), nodes
     aggregates.close()
 
 
