@@ -20,6 +20,7 @@ so share one cluster per module::
 
 from __future__ import annotations
 
+import functools
 import os
 import pwd
 import shutil
@@ -30,7 +31,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-PG_BIN = Path(os.environ.get("FAILCAT_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+@functools.cache
+def _server_bin_dir() -> Path:
+    """Where initdb and pg_ctl of the installed server live: ``FAILCAT_TEST_PG_BIN``, else what
+    ``pg_config --bindir`` says (Debian keeps them off PATH), else the directory of ``initdb``."""
+    override = os.environ.get("FAILCAT_TEST_PG_BIN")
+    if override:
+        return Path(override)
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        found = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
+        if found.returncode == 0 and (Path(found.stdout.strip()) / "initdb").exists():
+            return Path(found.stdout.strip())
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else Path("initdb-not-found")
+
+
 PG_USER = "postgres"
 
 
@@ -64,7 +81,7 @@ class PrivateCluster:
 
     def init(self) -> None:
         self._run(
-            str(PG_BIN / "initdb"),
+            str(_server_bin_dir() / "initdb"),
             "-D",
             str(self.data_dir),
             "-U",
@@ -93,7 +110,7 @@ class PrivateCluster:
     def start(self) -> None:
         """Start the server and wait until it accepts connections."""
         self._run(
-            str(PG_BIN / "pg_ctl"),
+            str(_server_bin_dir() / "pg_ctl"),
             "-D",
             str(self.data_dir),
             "-l",
@@ -107,7 +124,9 @@ class PrivateCluster:
 
     def stop(self, mode: str = "fast") -> None:
         """Stop the server: ``fast`` (disconnect clients, clean) or ``immediate`` (a crash)."""
-        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "stop")
+        self._run(
+            str(_server_bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "stop"
+        )
         self.running = False
 
     def _run(self, *argv: str) -> None:
