@@ -22,6 +22,12 @@ the strings ``"nan"``, ``"inf"``, ``"-inf"``; and the service name and exception
 at :data:`MAX_NAME_LENGTH` characters. A value the database would refuse would otherwise fail the
 whole batch, and a retrying sender would send it again forever.
 
+Work is not repeated: redaction results are memoised per preparer in small LRU caches keyed by
+the exact text (failures of one kind share their stacktrace; attribute values recur), and the
+``exception.message``/``exception.stacktrace`` attributes, which are not stored, are redacted
+only when an attribute rule of the catalog reads them. Both are pure savings: every output is the
+same as without them. Assigning ``preparer.redactor`` starts with empty caches.
+
 Reloading the catalog: ``preparer.catalog = new_catalog`` (or :meth:`FailurePreparer.with_catalog`)
 is a single attribute assignment, atomic under the GIL. :meth:`FailurePreparer.prepare` reads the
 attribute once per call, so one batch is matched against one catalog and carries one
@@ -31,9 +37,10 @@ attribute once per call, so one batch is matched against one catalog and carries
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 
 from collector_receiver.catalog import Catalog, Match
@@ -60,6 +67,14 @@ _SPAN_NAME_ATTRIBUTE = "failcat.span.name"
 _FINGERPRINT = re.compile(r"[0-9a-f]{32}")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
+# Redaction is pure, and failures repeat: one code path sends the same stacktrace again and again,
+# and attribute values ("chat", a model name, a URL) recur in every failure. Results are kept in
+# small per-preparer LRU caches keyed by the exact text; texts longer than this are not cached,
+# so the memory held stays bounded (entries x this many characters, input and output).
+_MAX_CACHED_CHARS = 32768
+_STACKTRACE_CACHE_SIZE = 256
+_TEXT_CACHE_SIZE = 4096
+
 
 class FailurePreparer:
     """Redacts, normalises, fingerprints and matches failures (see the module docstring)."""
@@ -68,6 +83,17 @@ class FailurePreparer:
         #: The catalog in use; assign a new one to reload (atomic, see the module docstring).
         self.catalog = catalog
         self.redactor = redactor
+        self._skipped_for: tuple[Catalog, frozenset[str]] | None = None
+
+    @property
+    def redactor(self) -> Redactor:
+        """The redactor in use; assigning another one also starts fresh caches."""
+        return self._caches.redactor
+
+    @redactor.setter
+    def redactor(self, redactor: Redactor) -> None:
+        # One object, one assignment: a concurrent prepare sees old or new caches, never a mix.
+        self._caches = _RedactionCaches(redactor)
 
     def with_catalog(self, catalog: Catalog) -> FailurePreparer:
         """A preparer with the same redactor and another catalog."""
@@ -76,15 +102,40 @@ class FailurePreparer:
     def prepare(self, events: Sequence[FailureEvent]) -> list[tuple[MatchedFailure, Match]]:
         """Each event as a storable :class:`MatchedFailure`, with the catalog match behind it."""
         catalog = self.catalog  # one catalog for the whole batch, even if reloaded meanwhile
-        return [self._prepare_one(catalog, event) for event in events]
+        caches = self._caches
+        skipped = self._skipped_columns(catalog)
+        return [self._prepare_one(catalog, caches, skipped, event) for event in events]
 
-    def _prepare_one(self, catalog: Catalog, event: FailureEvent) -> tuple[MatchedFailure, Match]:
-        redactor = self.redactor
-        message = _storable(redactor.message(event.exception_message))
-        stacktrace = _storable(redactor.stacktrace(event.stacktrace))
-        exception_type = _name(redactor.redact(event.exception_type))
+    def _skipped_columns(self, catalog: Catalog) -> frozenset[str]:
+        """Column attributes that need no redaction: no attribute rule of ``catalog`` reads them.
+
+        They are left out of the stored attributes anyway, so unless the catalog matches on one,
+        redacting them (a whole stacktrace, a second time) is wasted work.
+        """
+        known = self._skipped_for
+        if known is not None and known[0] is catalog:
+            return known[1]
+        read = {rule.key for entry in catalog.entries for rule in entry.match.attributes}
+        skipped = _COLUMN_ATTRIBUTES - read
+        self._skipped_for = (catalog, skipped)
+        return skipped
+
+    def _prepare_one(
+        self,
+        catalog: Catalog,
+        caches: _RedactionCaches,
+        skipped: frozenset[str],
+        event: FailureEvent,
+    ) -> tuple[MatchedFailure, Match]:
+        message = _storable(caches.message(event.exception_message))
+        stacktrace = _storable(caches.stacktrace(event.stacktrace))
+        exception_type = _name(caches.redactor.redact(event.exception_type))
         service_name = _name(event.service_name)
-        attributes = self._redact_mapping(event.attributes)
+        attributes = {
+            key: caches.value(value)
+            for key, value in ((_storable(k), v) for k, v in event.attributes.items())
+            if key not in skipped
+        }
         redacted = dataclasses.replace(
             event,
             service_name=service_name,
@@ -111,39 +162,61 @@ class FailurePreparer:
             message_template=message_template(message),
             source=event.source,
             occurred_at=occurred_at(event.time_unix_nano),
-            attributes=self._stored_attributes(event, attributes),
+            attributes=_stored_attributes(caches, event, attributes),
         )
         return failure, match
 
-    def _stored_attributes(
-        self, event: FailureEvent, attributes: Mapping[str, AttributeValue]
-    ) -> dict[str, AttributeValue]:
-        stored = {key: value for key, value in attributes.items() if key not in _COLUMN_ATTRIBUTES}
-        for key in _RESOURCE_ATTRIBUTES:
-            value = event.resource.get(key)
-            if value is not None and key not in stored:
-                stored[key] = self._redact_value(value)
-        if event.scope_name and _SCOPE_ATTRIBUTE not in stored:
-            stored[_SCOPE_ATTRIBUTE] = self._redact_value(event.scope_name)
-        if event.span_name and _SPAN_NAME_ATTRIBUTE not in stored:
-            stored[_SPAN_NAME_ATTRIBUTE] = self._redact_value(event.span_name)
-        return stored
 
-    def _redact_mapping(
-        self, attributes: Mapping[str, AttributeValue]
-    ) -> dict[str, AttributeValue]:
-        return {_storable(key): self._redact_value(value) for key, value in attributes.items()}
+class _RedactionCaches:
+    """A redactor's ``message`` and ``stacktrace``, memoised (see ``_MAX_CACHED_CHARS``).
 
-    def _redact_value(self, value: AttributeValue) -> AttributeValue:
+    ``functools.lru_cache`` is thread-safe, so one instance serves concurrent batches.
+    """
+
+    def __init__(self, redactor: Redactor) -> None:
+        self.redactor = redactor
+        self._message = functools.lru_cache(maxsize=_TEXT_CACHE_SIZE)(redactor.message)
+        self._stacktrace = functools.lru_cache(maxsize=_STACKTRACE_CACHE_SIZE)(redactor.stacktrace)
+
+    def message(self, text: str) -> str:
+        return _cached(self._message, self.redactor.message, text)
+
+    def stacktrace(self, text: str) -> str:
+        return _cached(self._stacktrace, self.redactor.stacktrace, text)
+
+    def value(self, value: AttributeValue) -> AttributeValue:
+        """An attribute value redacted and made storable, at any depth."""
         if isinstance(value, str):
-            return _storable(self.redactor.message(value))
+            return _storable(self.message(value))
         if isinstance(value, list):
-            return [self._redact_value(item) for item in value]
+            return [self.value(item) for item in value]
         if isinstance(value, dict):
-            return self._redact_mapping(value)
+            return {_storable(key): self.value(item) for key, item in value.items()}
         if isinstance(value, float) and not math.isfinite(value):
             return repr(value)  # "nan", "inf", "-inf": PostgreSQL's JSON has no such numbers
         return value
+
+
+def _cached(cached: Callable[[str], str], plain: Callable[[str], str], text: str) -> str:
+    # Exactly str (not a subclass, whose equality or hash could differ) and not too long.
+    if type(text) is str and len(text) <= _MAX_CACHED_CHARS:
+        return cached(text)
+    return plain(text)
+
+
+def _stored_attributes(
+    caches: _RedactionCaches, event: FailureEvent, attributes: Mapping[str, AttributeValue]
+) -> dict[str, AttributeValue]:
+    stored = {key: value for key, value in attributes.items() if key not in _COLUMN_ATTRIBUTES}
+    for key in _RESOURCE_ATTRIBUTES:
+        value = event.resource.get(key)
+        if value is not None and key not in stored:
+            stored[key] = caches.value(value)
+    if event.scope_name and _SCOPE_ATTRIBUTE not in stored:
+        stored[_SCOPE_ATTRIBUTE] = caches.value(event.scope_name)
+    if event.span_name and _SPAN_NAME_ATTRIBUTE not in stored:
+        stored[_SPAN_NAME_ATTRIBUTE] = caches.value(event.span_name)
+    return stored
 
 
 def occurred_at(time_unix_nano: int) -> datetime:

@@ -49,6 +49,7 @@ the fingerprint.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable
@@ -121,10 +122,7 @@ def compute_fingerprint(
     service_name: str, exception_type: str, message: str, stacktrace: str
 ) -> str:
     """The failure's fingerprint: 32 lowercase hex characters (recipe in the module docstring)."""
-    frames = _parse(stacktrace)
-    names = [frame.name for frame in frames if frame.in_app]
-    if not names:
-        names = [frame.name for frame in frames]
+    names = _fingerprint_frames(stacktrace)
     parts = [
         FINGERPRINT_VERSION,
         service_name.strip(),
@@ -138,6 +136,32 @@ def compute_fingerprint(
         encoded = part.encode("utf-8", "surrogatepass")
         digest.update(str(len(encoded)).encode("ascii") + b":" + encoded)
     return digest.hexdigest()[:32]
+
+
+# Parsing is pure and stacktraces repeat (one code path fails again and again), so the frames of
+# recent stacktraces are kept, keyed by the exact text. Only stacktraces of up to this many
+# characters (a default-capped one fits) are cached, which bounds the memory held.
+_FRAMES_CACHE_SIZE = 128
+_MAX_CACHED_STACKTRACE = 20000
+
+
+def _fingerprint_frames(stacktrace: str) -> tuple[str, ...]:
+    """The frame names that enter the fingerprint: the in-app ones, else all that were kept."""
+    # Exactly str: a subclass may define equality or hashing differently from its text.
+    if type(stacktrace) is str and len(stacktrace) <= _MAX_CACHED_STACKTRACE:
+        return _cached_fingerprint_frames(stacktrace)
+    return _uncached_fingerprint_frames(stacktrace)
+
+
+def _uncached_fingerprint_frames(stacktrace: str) -> tuple[str, ...]:
+    frames = _parse(stacktrace)
+    names = tuple(frame.name for frame in frames if frame.in_app)
+    return names or tuple(frame.name for frame in frames)
+
+
+_cached_fingerprint_frames = functools.lru_cache(maxsize=_FRAMES_CACHE_SIZE)(
+    _uncached_fingerprint_frames
+)
 
 
 def _parse(stacktrace: str) -> list[_Frame]:

@@ -46,6 +46,7 @@ fingerprints, so they are versioned with :data:`otel_failcat.fingerprint.FINGERP
 
 from __future__ import annotations
 
+import functools
 import re
 
 __all__ = ["MAX_TEMPLATE_INPUT", "PLACEHOLDERS", "message_template"]
@@ -146,11 +147,30 @@ def _placeholder(match: re.Match[str]) -> str:
     return f"<{match.lastgroup}>"
 
 
+# Templates are pure and messages repeat (the receiver templates a message for its row and again
+# for its fingerprint; one failure kind recurs), so recent results are kept, keyed by the exact
+# message. Only short messages are cached, which bounds the memory held.
+_CACHE_SIZE = 512
+_MAX_CACHED_CHARS = 4096
+
+
 def message_template(message: str) -> str:
     """Return ``message`` with its variable parts replaced by typed placeholders.
 
     Deterministic and idempotent; never raises on a ``str`` argument.
     """
+    # Exactly str: a subclass may define equality or hashing differently from its text.
+    if type(message) is str and len(message) <= _MAX_CACHED_CHARS:
+        return _cached_template(message)
+    return _template(message)
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _cached_template(message: str) -> str:
+    return _template(message)
+
+
+def _template(message: str) -> str:
     text = _WHITESPACE.sub(" ", message[:MAX_TEMPLATE_INPUT]).strip()
     for _ in range(_MAX_PASSES):
         templated = _COMBINED.sub(_placeholder, text)
