@@ -594,6 +594,10 @@ class Redactor:
         self._needles = tuple(
             sorted(n for n in needles if not any(o != n and o in n for o in needles))
         )
+        # The same question as one search, for short texts (most attribute values: "chat", a
+        # model name), where one regex call beats a substring test per needle; past a few dozen
+        # characters the substring tests win.
+        self._needle_search = re.compile("|".join(map(re.escape, self._needles))).search
 
     @property
     def settings(self) -> RedactionSettings:
@@ -653,7 +657,10 @@ class Redactor:
 
     def _one_pass(self, text: str) -> str:
         lowered = text.lower()
-        any_needle = any(needle in lowered for needle in self._needles)
+        if len(lowered) <= _SHORT_TEXT:
+            any_needle = self._needle_search(lowered) is not None
+        else:
+            any_needle = any(needle in lowered for needle in self._needles)
         rules = self._rules if any_needle else self._custom
         for rule in rules:
             replaced = rule.apply(text, lowered)
@@ -662,6 +669,9 @@ class Redactor:
                 lowered = text.lower()
         return text
 
+
+#: Up to this length a text is checked for needles with one regex search (see ``Redactor``).
+_SHORT_TEXT = 48
 
 _SPACES = (" ", "\n", "\t", "\r")
 
