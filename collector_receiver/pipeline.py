@@ -39,7 +39,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
 
@@ -69,11 +69,13 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 # Redaction is pure, and failures repeat: one code path sends the same stacktrace again and again,
 # and attribute values ("chat", a model name, a URL) recur in every failure. Results are kept in
-# small per-preparer LRU caches keyed by the exact text; texts longer than this are not cached,
-# so the memory held stays bounded (entries x this many characters, input and output).
-_MAX_CACHED_CHARS = 32768
-_STACKTRACE_CACHE_SIZE = 256
-_TEXT_CACHE_SIZE = 4096
+# per-preparer LRU caches keyed by the exact text. Longer texts are not cached, which bounds the
+# memory held: at most 512 x 16 Ki + 2048 x 1 Ki characters in, about as many out (~20 MB of
+# ASCII in the worst case, a few MB for typical stacktraces of 3-6 kB).
+_STACKTRACE_CACHE_SIZE = 512
+_MAX_CACHED_STACKTRACE = 16384
+_TEXT_CACHE_SIZE = 2048
+_MAX_CACHED_TEXT = 1024
 
 
 class FailurePreparer:
@@ -180,7 +182,7 @@ class _MatchView(NamedTuple):
 
 
 class _RedactionCaches:
-    """A redactor's ``message`` and ``stacktrace``, memoised (see ``_MAX_CACHED_CHARS``).
+    """A redactor's ``message`` and ``stacktrace``, memoised (see ``_STACKTRACE_CACHE_SIZE``).
 
     ``functools.lru_cache`` is thread-safe, so one instance serves concurrent batches.
     """
@@ -191,10 +193,15 @@ class _RedactionCaches:
         self._stacktrace = functools.lru_cache(maxsize=_STACKTRACE_CACHE_SIZE)(redactor.stacktrace)
 
     def message(self, text: str) -> str:
-        return _cached(self._message, self.redactor.message, text)
+        # Exactly str (not a subclass, whose equality or hash could differ) and not too long.
+        if type(text) is str and len(text) <= _MAX_CACHED_TEXT:
+            return self._message(text)
+        return self.redactor.message(text)
 
     def stacktrace(self, text: str) -> str:
-        return _cached(self._stacktrace, self.redactor.stacktrace, text)
+        if type(text) is str and len(text) <= _MAX_CACHED_STACKTRACE:
+            return self._stacktrace(text)
+        return self.redactor.stacktrace(text)
 
     def value(self, value: AttributeValue) -> AttributeValue:
         """An attribute value redacted and made storable, at any depth."""
@@ -207,13 +214,6 @@ class _RedactionCaches:
         if isinstance(value, float) and not math.isfinite(value):
             return repr(value)  # "nan", "inf", "-inf": PostgreSQL's JSON has no such numbers
         return value
-
-
-def _cached(cached: Callable[[str], str], plain: Callable[[str], str], text: str) -> str:
-    # Exactly str (not a subclass, whose equality or hash could differ) and not too long.
-    if type(text) is str and len(text) <= _MAX_CACHED_CHARS:
-        return cached(text)
-    return plain(text)
 
 
 def _stored_attributes(

@@ -140,10 +140,11 @@ def compute_fingerprint(
 
 
 # Parsing is pure and stacktraces repeat (one code path fails again and again), so the frames of
-# recent stacktraces are kept, keyed by the exact text. Only stacktraces of up to this many
-# characters (a default-capped one fits) are cached, which bounds the memory held.
-_FRAMES_CACHE_SIZE = 128
-_MAX_CACHED_STACKTRACE = 20000
+# recent stacktraces are kept, keyed by the exact text. Only stacktraces of up to the default cap
+# are cached, which bounds the memory held (at most 256 x 16 Ki characters, typically a few
+# hundred kB; in the receiver the keys are the very strings it already keeps).
+_FRAMES_CACHE_SIZE = 256
+_MAX_CACHED_STACKTRACE = 16384
 
 
 def _fingerprint_frames(stacktrace: str) -> tuple[str, ...]:
