@@ -15,7 +15,8 @@ The events are shaped like what ``extract_failures`` produces from real agents:
   as in production where rate limits and timeouts dominate;
 - a Python traceback of 3-6 kB (application frames, library frames under ``site-packages``,
   standard-library frames, sometimes chained), one of three code paths per kind, so that
-  failures of the same kind share their stacktrace as they do in production;
+  failures of the same kind share their stacktrace as they do in production
+  (``--paths-per-kind 100000`` gives nearly every failure its own: the worst case for caches);
 - about ten span attributes (``gen_ai.*``, ``http.*``, ``server.*``, ``url.full``, ...) plus
   ``exception.type``/``exception.message``/``exception.stacktrace``, which the OTLP extraction
   keeps in the attributes too;
@@ -134,7 +135,7 @@ def _stacktrace(rng: random.Random, final_line: str) -> str:
     return text[-6000:] if len(text) > 6000 else text
 
 
-def build_events(count: int, seed: int) -> list[FailureEvent]:
+def build_events(count: int, seed: int, paths_per_kind: int = 3) -> list[FailureEvent]:
     """``count`` realistic failures (see the module docstring); deterministic for a seed."""
     rng = random.Random(seed)
     cases = yaml.safe_load(_CASES.read_text(encoding="utf-8"))
@@ -157,7 +158,7 @@ def build_events(count: int, seed: int) -> list[FailureEvent]:
                 f" at 2026-11-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:"
                 f"{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}Z)"
             )
-        path_key = (kind_index, rng.randrange(3))
+        path_key = (kind_index, rng.randrange(paths_per_kind))
         if path_key not in paths:
             paths[path_key] = _stacktrace(rng, f"{exception_type}: {message[:200]}")
         stacktrace = paths[path_key]
@@ -314,12 +315,18 @@ def main() -> None:
     parser.add_argument("--failures", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--paths-per-kind",
+        type=int,
+        default=3,
+        help="code paths (distinct stacktraces) per failure kind; large = no repetition",
+    )
     parser.add_argument("--profile", action="store_true", help="print a cProfile of prepare")
     args = parser.parse_args()
 
     catalog = load_catalog()
     redactor = Redactor()
-    events = build_events(args.failures, args.seed)
+    events = build_events(args.failures, args.seed, args.paths_per_kind)
     preparer = FailurePreparer(catalog, redactor)
     sizes = sorted(len(e.stacktrace) for e in events)
     sent = sum(1 for e in events if e.fingerprint is not None)
