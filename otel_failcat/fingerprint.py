@@ -193,25 +193,34 @@ def _collapse(frames: Iterable[_Frame]) -> list[_Frame]:
 def _python_frames(text: str) -> Iterable[_Frame | None]:
     """Yield a frame per ``File`` line; ``None`` for recognised frames that never count."""
     for match in _PY_FRAME.finditer(text):
-        path = match["file"].replace("\\", "/")
+        file = _python_file(match["file"])
+        if file is None:
+            yield None
+            continue
         # The last dotted part only: whether a Python version prints ``method`` or a qualified
         # ``Class.method`` / ``outer.<locals>.inner`` must not change the fingerprint.
         func = (match["func"] or "?").strip().rsplit(".", 1)[-1]
-        if path.startswith("<"):
-            if path.startswith("<frozen"):
-                yield None
-            else:
-                yield _Frame(f"{_DIGITS.sub('#', path)}:{func}", in_app=True)
-            continue
-        # Cheap substring checks first: the regular expressions run only on paths that can match.
-        lowered = path.lower()
-        library = _PY_LIBRARY.search(path) if "-packages/" in lowered else None
-        if library is not None:
-            yield _Frame(f"{path[library.end() :]}:{func}", in_app=False)
-        elif "lib" in lowered and _PY_STDLIB.search(path) is not None:
-            yield None
-        else:
-            yield _Frame(f"{_file_name(path)}:{func}", in_app=True)
+        yield _Frame(f"{file[0]}:{func}", file[1])
+
+
+# The same few files make most frames of most stacktraces: their reading is kept (paths are at
+# most 4096 characters, so the memory held stays bounded).
+@functools.lru_cache(maxsize=512)
+def _python_file(raw_path: str) -> tuple[str, bool] | None:
+    """How a frame's file is named and whether it is in-app; None for frames that never count."""
+    path = raw_path.replace("\\", "/")
+    if path.startswith("<"):
+        if path.startswith("<frozen"):
+            return None
+        return _DIGITS.sub("#", path), True
+    # Cheap substring checks first: the regular expressions run only on paths that can match.
+    lowered = path.lower()
+    library = _PY_LIBRARY.search(path) if "-packages/" in lowered else None
+    if library is not None:
+        return path[library.end() :], False
+    if "lib" in lowered and _PY_STDLIB.search(path) is not None:
+        return None
+    return _file_name(path), True
 
 
 def _file_name(path: str) -> str:
