@@ -223,6 +223,7 @@ def _clear_caches() -> None:
     for module, name in (
         (otel_failcat.normalize, "_cached_template"),
         (otel_failcat.fingerprint, "_cached_fingerprint_frames"),
+        (otel_failcat.fingerprint, "_python_file"),
     ):
         cached = getattr(module, name, None)
         if cached is not None:
