@@ -235,6 +235,56 @@ def test_swapping_the_catalog_changes_the_next_batch(preparer: FailurePreparer) 
     assert preparer.catalog is other
 
 
+ATTRIBUTE_RULES = """
+version: 2
+catalog_version: "attribute-rules"
+entries:
+  - code: RAW_KEY_ATTRIBUTE
+    title: would only match an unredacted exception.message attribute
+    category: auth
+    severity: high
+    priority: 50
+    match:
+      attributes: {exception.message: {pattern: 'sk-proj-[A-Za-z0-9]+'}}
+  - code: REDACTED_KEY_ATTRIBUTE
+    title: matches the redacted exception.message attribute
+    category: auth
+    severity: critical
+    match:
+      attributes: {exception.message: {pattern: '\\[REDACTED:openai_key\\]'}}
+"""
+
+
+def test_attribute_rules_on_exception_message_see_it_redacted(preparer: FailurePreparer) -> None:
+    # That attribute is not stored (it has a column), so it is only redacted when a rule of the
+    # catalog in use reads it; a catalog swapped in later must still see it redacted.
+    event = _event(
+        exception_type="app.AuthError",
+        exception_message="auth failed",
+        attributes={"exception.message": f"bad key {OPENAI_KEY}"},
+    )
+    [(_, before)] = preparer.prepare([event])
+    assert before.code == UNCATALOGED
+
+    preparer.catalog = parse_catalog(ATTRIBUTE_RULES)
+    [(failure, match)] = preparer.prepare([event])
+
+    assert match.code == "REDACTED_KEY_ATTRIBUTE"
+    assert OPENAI_KEY not in repr(failure)
+
+
+def test_assigning_another_redactor_takes_effect_at_once(preparer: FailurePreparer) -> None:
+    event = _event(exception_message=f"bad key {OPENAI_KEY}", stacktrace=f"key={OPENAI_KEY}\n")
+    [(redacted, _)] = preparer.prepare([event])
+    assert OPENAI_KEY not in redacted.exception_message + redacted.stacktrace
+
+    preparer.redactor = Redactor(RedactionSettings(enabled=False))
+    [(raw, _)] = preparer.prepare([event])  # the same texts: nothing served from the old caches
+
+    assert OPENAI_KEY in raw.exception_message
+    assert OPENAI_KEY in raw.stacktrace
+
+
 def test_occurred_at_is_aware_utc_to_the_microsecond() -> None:
     assert occurred_at(0) == datetime(1970, 1, 1, tzinfo=timezone.utc)
     assert occurred_at(1_999) == datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=timezone.utc)
