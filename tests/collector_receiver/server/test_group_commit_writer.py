@@ -4,8 +4,10 @@ and a full queue pushes back instead of growing."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 import pytest
 
@@ -36,6 +38,17 @@ class GatedWrite:
         return len(failures)
 
 
+@contextlib.asynccontextmanager
+async def _running(write: GatedWrite, **options: Any) -> AsyncIterator[GroupCommitWriter[int]]:
+    """A started writer around ``write``, closed (draining what it holds) on the way out."""
+    writer: GroupCommitWriter[int] = GroupCommitWriter(write, **options)
+    writer.start()
+    try:
+        yield writer
+    finally:
+        await asyncio.to_thread(writer.close, 10)
+
+
 async def _wait_entered(write: GatedWrite) -> None:
     await asyncio.to_thread(write.entered.wait, 10)
 
@@ -43,11 +56,7 @@ async def _wait_entered(write: GatedWrite) -> None:
 async def test_requests_waiting_during_a_write_are_committed_together() -> None:
     write = GatedWrite()
     write.gate.clear()
-    writer: GroupCommitWriter[int] = GroupCommitWriter(
-        write, max_batch_failures=100, max_queued_requests=10
-    )
-    writer.start()
-    try:
+    async with _running(write, max_batch_failures=100, max_queued_requests=10) as writer:
         first = writer.submit([matched_failure("a0")])
         await _wait_entered(write)
         rest = [
@@ -57,8 +66,6 @@ async def test_requests_waiting_during_a_write_are_committed_together() -> None:
         assert not first.done(), "acknowledged before the transaction returned"
         write.gate.set()
         await asyncio.wait_for(asyncio.gather(first, *rest), 10)
-    finally:
-        await asyncio.to_thread(writer.close, 10)
     assert write.groups[0] == ["a0"]
     assert write.groups[1] == ["b0", "c0", "b1", "c1", "b2", "c2", "b3", "c3"]
     assert len(write.groups) == 2
@@ -67,30 +74,20 @@ async def test_requests_waiting_during_a_write_are_committed_together() -> None:
 async def test_a_group_stops_at_the_batch_size_but_never_splits_a_request() -> None:
     write = GatedWrite()
     write.gate.clear()
-    writer: GroupCommitWriter[int] = GroupCommitWriter(
-        write, max_batch_failures=3, max_queued_requests=10
-    )
-    writer.start()
-    try:
+    async with _running(write, max_batch_failures=3, max_queued_requests=10) as writer:
         first = writer.submit([matched_failure("a0")])
         await _wait_entered(write)
         big = writer.submit([matched_failure(f"b{i}") for i in range(5)])
         small = [writer.submit([matched_failure(f"c{i}")]) for i in range(4)]
         write.gate.set()
         await asyncio.wait_for(asyncio.gather(first, big, *small), 10)
-    finally:
-        await asyncio.to_thread(writer.close, 10)
     assert write.groups == [["a0"], ["b0", "b1", "b2", "b3", "b4"], ["c0", "c1", "c2"], ["c3"]]
 
 
 async def test_full_queue_answers_busy_at_once() -> None:
     write = GatedWrite()
     write.gate.clear()
-    writer: GroupCommitWriter[int] = GroupCommitWriter(
-        write, max_batch_failures=10, max_queued_requests=2
-    )
-    writer.start()
-    try:
+    async with _running(write, max_batch_failures=10, max_queued_requests=2) as writer:
         held = writer.submit([matched_failure("a0")])
         await _wait_entered(write)
         queued = [writer.submit([matched_failure(f"b{i}")]) for i in range(2)]
@@ -98,19 +95,15 @@ async def test_full_queue_answers_busy_at_once() -> None:
             writer.submit([matched_failure("c0")])
         write.gate.set()
         await asyncio.wait_for(asyncio.gather(held, *queued), 10)
-    finally:
-        await asyncio.to_thread(writer.close, 10)
     assert sorted(k for group in write.groups for k in group) == ["a0", "b0", "b1"]
 
 
 async def test_failures_waiting_are_bounded_too_but_an_empty_queue_takes_any_request() -> None:
     write = GatedWrite()
     write.gate.clear()
-    writer: GroupCommitWriter[int] = GroupCommitWriter(
+    async with _running(
         write, max_batch_failures=10, max_queued_requests=100, max_queued_failures=5
-    )
-    writer.start()
-    try:
+    ) as writer:
         held = writer.submit([matched_failure("a0")])
         await _wait_entered(write)
         big = writer.submit([matched_failure(f"b{i}") for i in range(8)])  # over 5, queue empty
@@ -120,8 +113,6 @@ async def test_failures_waiting_are_bounded_too_but_an_empty_queue_takes_any_req
         await asyncio.wait_for(asyncio.gather(held, big), 10)
         # once written, the room is back
         await asyncio.wait_for(writer.submit([matched_failure("d0")]), 10)
-    finally:
-        await asyncio.to_thread(writer.close, 10)
     assert write.groups == [["a0"], [f"b{i}" for i in range(8)], ["d0"]]
 
 
@@ -129,22 +120,18 @@ async def test_unavailable_database_fails_every_request_of_the_group() -> None:
     write = GatedWrite()
     write.gate.clear()
     write.fail_with = [None, StoreUnavailable("connection refused")]
-    writer: GroupCommitWriter[int] = GroupCommitWriter(
+    async with _running(
         write,
         max_batch_failures=10,
         max_queued_requests=10,
         is_retryable_group_error=lambda exc: isinstance(exc, StoreUnavailable),
-    )
-    writer.start()
-    try:
+    ) as writer:
         first = writer.submit([matched_failure("a0")])
         await _wait_entered(write)
         group = [writer.submit([matched_failure(f"b{i}")]) for i in range(3)]
         write.gate.set()
         await first
         results = await asyncio.gather(*group, return_exceptions=True)
-    finally:
-        await asyncio.to_thread(writer.close, 10)
     assert all(isinstance(r, StoreUnavailable) for r in results)
     assert len(write.groups) == 2  # not retried one by one: the database is down for all
 
@@ -155,19 +142,13 @@ async def test_a_refused_group_is_retried_request_by_request() -> None:
     # First call: the held request. Second: the group fails. Then one call per request,
     # of which the middle one fails again.
     write.fail_with = [None, ValueError("bad row"), None, ValueError("bad row"), None]
-    writer: GroupCommitWriter[int] = GroupCommitWriter(
-        write, max_batch_failures=10, max_queued_requests=10
-    )
-    writer.start()
-    try:
+    async with _running(write, max_batch_failures=10, max_queued_requests=10) as writer:
         first = writer.submit([matched_failure("a0")])
         await _wait_entered(write)
         group = [writer.submit([matched_failure(f"b{i}")]) for i in range(3)]
         write.gate.set()
         await first
         results = await asyncio.gather(*group, return_exceptions=True)
-    finally:
-        await asyncio.to_thread(writer.close, 10)
     assert results[0] is None and results[2] is None
     assert isinstance(results[1], ValueError)
     assert write.groups[1:] == [["b0", "b1", "b2"], ["b0"], ["b1"], ["b2"]]
