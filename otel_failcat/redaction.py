@@ -87,13 +87,53 @@ from otel_failcat.environment_variables import (
     FAILCAT_REDACTION_EXTRA_PATTERNS,
 )
 
-__all__ = ["RedactionSettings", "Redactor", "redaction_marker"]
+__all__ = [
+    "REDACTED",
+    "RedactionSettings",
+    "Redactor",
+    "credential_key",
+    "redaction_marker",
+]
 
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
 _MAX_LENGTH = 100_000_000
 _UNREDACTABLE = "[REDACTED:unredactable]"
 _MAX_PASSES = 4
+
+
+#: What replaces, whole, a value stored under a key that names a credential (CONTRACT §4).
+REDACTED = "[REDACTED]"
+
+#: The last key segments that name a credential, alone or as a ``_``-separated suffix.
+_CREDENTIAL_KEY_WORDS = (
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "authorization",
+    "cookie",
+    "private_key",
+    "credential",
+    "credentials",
+    "secret_access_key",
+)
+_CREDENTIAL_KEY_SUFFIXES = tuple("_" + word for word in _CREDENTIAL_KEY_WORDS)
+
+
+def credential_key(key: str) -> bool:
+    """Whether an attribute key names a credential, so its value is replaced whole.
+
+    The rule of CONTRACT §4: the key's last segment (after the last ``.``), lowercased and with
+    ``-`` read as ``_``, is one of the credential words or ends with ``_`` and one of them.
+    ``db.password``, ``auth_token``, ``client_secret``, ``http.request.header.x-api-key`` and
+    ``aws.secret_access_key`` name credentials; ``gen_ai.usage.input_tokens`` and
+    ``max_tokens`` do not.
+    """
+    segment = key.rpartition(".")[2].lower().replace("-", "_")
+    return segment in _CREDENTIAL_KEY_WORDS or segment.endswith(_CREDENTIAL_KEY_SUFFIXES)
 
 
 def redaction_marker(kind: str) -> str:
