@@ -79,6 +79,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from otel_failcat.environment_variables import (
     FAILCAT_MAX_MESSAGE_LENGTH,
@@ -92,9 +93,11 @@ __all__ = [
     "RedactionSettings",
     "Redactor",
     "credential_key",
+    "redact_attribute",
     "redaction_marker",
 ]
 
+_V = TypeVar("_V")
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
 _MAX_LENGTH = 100_000_000
@@ -134,6 +137,31 @@ def credential_key(key: str) -> bool:
     """
     segment = key.rpartition(".")[2].lower().replace("-", "_")
     return segment in _CREDENTIAL_KEY_WORDS or segment.endswith(_CREDENTIAL_KEY_SUFFIXES)
+
+
+def redact_attribute(key: str, value: _V, redact_text: Callable[[str], str]) -> _V | str:
+    """``value`` as it may be stored or exported under ``key``, secrets removed at any depth.
+
+    A value under a key that names a credential (:func:`credential_key`) becomes
+    :data:`REDACTED` whole, whatever its type; otherwise strings go through ``redact_text``
+    (a :meth:`Redactor.message` or a memoised one), list items are treated as values under
+    the same key, and the keys and values of nested maps likewise, each nested key judged on
+    its own. ``None`` stays ``None``. The one walk both the agent and the receiver use.
+    """
+    if value is None:
+        return value
+    if credential_key(key):
+        return REDACTED
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, (list, tuple)):
+        return [redact_attribute(key, item, redact_text) for item in value]  # type: ignore[return-value]
+    if isinstance(value, dict):
+        return {  # type: ignore[return-value]
+            redact_text(inner): redact_attribute(inner, item, redact_text)
+            for inner, item in value.items()
+        }
+    return value
 
 
 def redaction_marker(kind: str) -> str:
