@@ -35,6 +35,7 @@ reference. Loading refuses a whole file on its first problem with a one-line
 from __future__ import annotations
 
 from collector_receiver.catalog._catalog import (
+    MAX_CATALOG_BYTES,
     Catalog,
     default_catalog_path,
     load_catalog,
@@ -52,6 +53,7 @@ from collector_receiver.catalog._model import (
 )
 
 __all__ = [
+    "MAX_CATALOG_BYTES",
     "MAX_MESSAGE_CHARS",
     "SEVERITIES",
     "AttributeRule",

@@ -66,11 +66,17 @@ def validate(doc: LoadedYaml, source: str) -> tuple[str, tuple[CatalogEntry, ...
     data = doc.data
     if data is None:
         ctx.fail("the file is empty (expected 'version: 2', 'catalog_version' and 'entries')")
+    # Until the document is known to be a catalog (a mapping with 'version'), nothing of it is
+    # quoted back: `failcat catalog validate /etc/shadow` must not print the file's first line.
     if not isinstance(data, dict):
-        ctx.fail(f"the top level must be a mapping, not {_kind(data)}")
-    _unknown_keys(ctx, data, TOP_LEVEL_KEYS, "top-level key")
+        ctx.fail(f"not a failcat catalog: the top level must be a mapping, not {_shape(data)}")
     if "version" not in data:
-        ctx.fail(f"missing 'version' (this loader reads version: {FORMAT_VERSION})", data)
+        ctx.fail(
+            "not a failcat catalog: missing 'version' "
+            f"(this loader reads version: {FORMAT_VERSION})",
+            data,
+        )
+    _unknown_keys(ctx, data, TOP_LEVEL_KEYS, "top-level key")
     version = data["version"]
     if not _is_int(version) or version != FORMAT_VERSION:
         ctx.fail(
@@ -281,6 +287,17 @@ def _unknown_keys(
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _shape(value: object) -> str:
+    """What a value is, without any of its content (for documents that are not catalogs)."""
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return _kind(value)
 
 
 def _kind(value: object) -> str:

@@ -8,7 +8,8 @@ Lifecycle of :class:`Receiver`:
    :class:`StartupError` with one line.
 2. :meth:`Receiver.start`: start the group-commit writer and the gRPC, OTLP/HTTP and API
    listeners on ``--host``; log ``started`` with the ports.
-3. While running: ``SIGHUP`` reloads the catalog file (a bad file is refused and logged, the old
+3. While running: ``SIGHUP`` reloads the catalog file in a worker thread, so a large catalog
+   never stalls the listeners (a bad or over-large file is refused and logged, the old
    catalog stays); the database going away and coming back is logged once each way.
 4. :meth:`Receiver.stop` (``SIGTERM``/``SIGINT``): stop accepting on the OTLP listeners, let the
    requests in flight finish (their failures are committed and acknowledged), drain the
@@ -79,6 +80,8 @@ class Receiver:
         self._queries: FailureQueries | None = None
         self._database_down = False
         self._state_lock = threading.Lock()
+        self._reload_task: asyncio.Task[None] | None = None
+        self._reload_again = False
         #: Ports actually listening, by listener name.
         self.ports: dict[str, int] = {}
 
@@ -223,6 +226,25 @@ class Receiver:
         )
         return True
 
+    def request_reload(self) -> None:
+        """SIGHUP: reload the catalog in a worker thread, never on the event loop.
+
+        Parsing and compiling a large catalog takes seconds; on the loop it would stall every
+        listener. Reloads do not overlap: a SIGHUP during one makes one more run after it (the
+        file may have changed again meanwhile), however many arrive.
+        """
+        if self._reload_task is not None and not self._reload_task.done():
+            self._reload_again = True
+            return
+        self._reload_task = asyncio.get_running_loop().create_task(self._reload_in_thread())
+
+    async def _reload_in_thread(self) -> None:
+        while True:
+            self._reload_again = False
+            await asyncio.to_thread(self.reload_catalog)
+            if not self._reload_again:
+                return
+
     async def _readiness(self) -> str | None:
         if self._preparer is None:
             return "no catalog loaded"
@@ -327,7 +349,7 @@ async def _run(receiver: Receiver) -> int:
     # Installed before the listeners start: a SIGTERM while they do stops right after.
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, receiver.reload_catalog)
+    loop.add_signal_handler(signal.SIGHUP, receiver.request_reload)
     try:
         await receiver.start()  # on failure it has closed what it opened
     except BaseException:

@@ -9,6 +9,7 @@ from collector_receiver.events import FailureEvent
 def test_all_is_pinned() -> None:
     assert sorted(catalog_package.__all__) == sorted(
         [
+            "MAX_CATALOG_BYTES",
             "MAX_MESSAGE_CHARS",
             "SEVERITIES",
             "AttributeRule",
