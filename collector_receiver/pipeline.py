@@ -2,25 +2,35 @@
 
 For each failure, in this order:
 
-1. **Redact and cap** the message and stacktrace with the agent's own rules
-   (``otel_failcat.redaction.Redactor``), so that failures from agents without ``otel_failcat``
-   never store a secret either. String attribute values are redacted and capped the same way
-   (``Redactor.message``), at any depth.
-2. **Match** the redacted failure against the catalog: matching never sees a secret, and a
-   message pattern written against what is stored matches what is stored.
+1. **Redact and cap** every text that is stored (CONTRACT §4 r2) with the agent's own rules
+   (``otel_failcat.redaction``), so that failures from agents without ``otel_failcat`` never
+   store a secret either: the message (which for a ``span_status`` failure is the span's status
+   description) and stacktrace, the exception type and ``service.name`` (before either becomes
+   a column, a fingerprint input or a metric label; then cut to :data:`MAX_NAME_LENGTH`), and
+   the attributes: keys and values at any depth, each string through ``Redactor.message``, a
+   value under a key that names a credential replaced whole by ``[REDACTED]``
+   (``redact_attribute``, the walk the agent uses). The stored attributes are the event's
+   (without ``exception.message`` and ``exception.stacktrace``, which have their own columns)
+   plus, when the event does not carry them, a few resource attributes (service version,
+   namespace, instance, deployment environment), the instrumentation scope name
+   (``otel.scope.name``) and the span name (``failcat.span.name``), all redacted alike, and
+   cut to the :class:`~collector_receiver.attribute_limits.AttributeLimits` (at most 128
+   attributes, 256-character keys, 128-value lists, 64 KiB of JSON; what is cut is counted in
+   ``failcat.dropped_attributes``). A log record's body is not stored.
+2. **Match** the redacted failure against the catalog: matching never sees a secret (the type,
+   ``error.type`` and the cause types are redacted as well), and a pattern written against
+   what is stored matches what is stored: attribute rules see the stored attributes, plus
+   ``exception.message``/``exception.stacktrace`` (redacted) when a rule reads them.
 3. **Normalise** the redacted message to its template and **fingerprint** the failure: the
    agent's ``failcat.fingerprint`` when it is a well-formed digest (32 hex characters), else
    ``compute_fingerprint(service, type, redacted message, redacted stacktrace)``.
-4. Build the :class:`MatchedFailure` row. Its attributes drop ``exception.message`` and
-   ``exception.stacktrace`` (they have their own columns) and add, when not already present, a
-   few resource attributes (service version, namespace, instance, deployment environment), the
-   instrumentation scope name (``otel.scope.name``) and the span name (``failcat.span.name``).
+4. Build the :class:`MatchedFailure` row.
 
 Every value is also made storable: NUL characters, which PostgreSQL refuses in text and JSON,
-are removed; non-finite doubles in attributes (NaN, infinities), which JSON cannot hold, become
-the strings ``"nan"``, ``"inf"``, ``"-inf"``; and the service name and exception type are capped
-at :data:`MAX_NAME_LENGTH` characters. A value the database would refuse would otherwise fail the
-whole batch, and a retrying sender would send it again forever.
+are removed (before redaction: removed after it, a NUL could join the halves of a secret into
+one the rules had not seen); non-finite doubles in attributes (NaN, infinities), which JSON
+cannot hold, become the strings ``"nan"``, ``"inf"``, ``"-inf"``. A value the database would
+refuse would otherwise fail the whole batch, and a retrying sender would send it again forever.
 
 Work is not repeated: redaction results are memoised per preparer in small LRU caches keyed by
 the exact text (failures of one kind share their stacktrace; attribute values recur), and the
@@ -37,17 +47,17 @@ attribute once per call, so one batch is matched against one catalog and carries
 from __future__ import annotations
 
 import functools
-import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
 
+from collector_receiver.attribute_limits import AttributeLimits, store_attributes
 from collector_receiver.catalog import Catalog, Match
 from collector_receiver.events import AttributeValue, FailureEvent, MatchedFailure
 from otel_failcat.fingerprint import compute_fingerprint
 from otel_failcat.normalize import message_template
-from otel_failcat.redaction import Redactor
+from otel_failcat.redaction import Redactor, redact_attribute
 
 #: Longest service name and exception type stored; longer ones are cut.
 MAX_NAME_LENGTH = 255
@@ -64,6 +74,8 @@ _RESOURCE_ATTRIBUTES = (
 )
 _SCOPE_ATTRIBUTE = "otel.scope.name"
 _SPAN_NAME_ATTRIBUTE = "failcat.span.name"
+#: Prefixes of the attributes that describe the failure itself, stored before any other.
+_OWN_PREFIXES = ("exception.", "failcat.", "error.")
 _FINGERPRINT = re.compile(r"[0-9a-f]{32}")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -81,11 +93,15 @@ _MAX_CACHED_TEXT = 1024
 class FailurePreparer:
     """Redacts, normalises, fingerprints and matches failures (see the module docstring)."""
 
-    def __init__(self, catalog: Catalog, redactor: Redactor) -> None:
+    def __init__(
+        self, catalog: Catalog, redactor: Redactor, limits: AttributeLimits | None = None
+    ) -> None:
         #: The catalog in use; assign a new one to reload (atomic, see the module docstring).
         self.catalog = catalog
         self.redactor = redactor
-        self._skipped_for: tuple[Catalog, frozenset[str]] | None = None
+        #: The caps on stored attributes (:mod:`collector_receiver.attribute_limits`).
+        self.limits = limits if limits is not None else AttributeLimits()
+        self._columns_read_for: tuple[Catalog, frozenset[str]] | None = None
 
     @property
     def redactor(self) -> Redactor:
@@ -98,53 +114,56 @@ class FailurePreparer:
         self._caches = _RedactionCaches(redactor)
 
     def with_catalog(self, catalog: Catalog) -> FailurePreparer:
-        """A preparer with the same redactor and another catalog."""
-        return FailurePreparer(catalog, self.redactor)
+        """A preparer with the same redactor and limits and another catalog."""
+        return FailurePreparer(catalog, self.redactor, self.limits)
 
     def prepare(self, events: Sequence[FailureEvent]) -> list[tuple[MatchedFailure, Match]]:
         """Each event as a storable :class:`MatchedFailure`, with the catalog match behind it."""
         catalog = self.catalog  # one catalog for the whole batch, even if reloaded meanwhile
         caches = self._caches
-        skipped = self._skipped_columns(catalog)
-        return [self._prepare_one(catalog, caches, skipped, event) for event in events]
+        columns_read = self._columns_read(catalog)
+        return [self._prepare_one(catalog, caches, columns_read, event) for event in events]
 
-    def _skipped_columns(self, catalog: Catalog) -> frozenset[str]:
-        """Column attributes that need no redaction: no attribute rule of ``catalog`` reads them.
+    def _columns_read(self, catalog: Catalog) -> frozenset[str]:
+        """The column attributes some attribute rule of ``catalog`` reads.
 
         They are left out of the stored attributes anyway, so unless the catalog matches on one,
         redacting them (a whole stacktrace, a second time) is wasted work.
         """
-        known = self._skipped_for
+        known = self._columns_read_for
         if known is not None and known[0] is catalog:
             return known[1]
         read = {rule.key for entry in catalog.entries for rule in entry.match.attributes}
-        skipped = _COLUMN_ATTRIBUTES - read
-        self._skipped_for = (catalog, skipped)
-        return skipped
+        columns_read = _COLUMN_ATTRIBUTES & read
+        self._columns_read_for = (catalog, columns_read)
+        return columns_read
 
     def _prepare_one(
         self,
         catalog: Catalog,
         caches: _RedactionCaches,
-        skipped: frozenset[str],
+        columns_read: frozenset[str],
         event: FailureEvent,
     ) -> tuple[MatchedFailure, Match]:
-        message = _storable(caches.message(event.exception_message))
-        stacktrace = _storable(caches.stacktrace(event.stacktrace))
-        exception_type = _name(caches.redactor.redact(event.exception_type))
-        service_name = _name(event.service_name)
-        attributes = {
-            key: caches.value(value)
-            for key, value in ((_storable(k), v) for k, v in event.attributes.items())
-            if key not in skipped
-        }
+        message = caches.message(_storable(event.exception_message))
+        stacktrace = caches.stacktrace(_storable(event.stacktrace))
+        exception_type = caches.name(event.exception_type)
+        service_name = caches.name(event.service_name)
+        attributes = store_attributes(_stored_order(event), self.limits, caches.text)
+        match_attributes: Mapping[str, AttributeValue] = attributes
+        read = [key for key in columns_read if key in event.attributes]
+        if read:  # a rule of the catalog reads a column attribute: it sees it redacted too
+            match_attributes = {
+                **attributes,
+                **{key: redact_attribute(key, event.attributes[key], caches.text) for key in read},
+            }
         match = catalog.match(
             _MatchView(
                 exception_type=exception_type,
                 exception_message=message,
-                cause_types=event.cause_types,
-                attributes=attributes,
-                error_type=None if event.error_type is None else _name(event.error_type),
+                cause_types=tuple(caches.name(cause) for cause in event.cause_types),
+                attributes=match_attributes,
+                error_type=None if event.error_type is None else caches.name(event.error_type),
             )
         )
         failure = MatchedFailure(
@@ -163,7 +182,7 @@ class FailurePreparer:
             message_template=message_template(message),
             source=event.source,
             occurred_at=occurred_at(event.time_unix_nano),
-            attributes=_stored_attributes(caches, event, attributes),
+            attributes=attributes,
         )
         return failure, match
 
@@ -203,32 +222,42 @@ class _RedactionCaches:
             return self._stacktrace(text)
         return self.redactor.stacktrace(text)
 
-    def value(self, value: AttributeValue) -> AttributeValue:
-        """An attribute value redacted and made storable, at any depth."""
-        if isinstance(value, str):
-            return _storable(self.message(value))
-        if isinstance(value, list):
-            return [self.value(item) for item in value]
-        if isinstance(value, dict):
-            return {_storable(key): self.value(item) for key, item in value.items()}
-        if isinstance(value, float) and not math.isfinite(value):
-            return repr(value)  # "nan", "inf", "-inf": PostgreSQL's JSON has no such numbers
-        return value
+    def text(self, text: str) -> str:
+        """A string stored as text (attribute values and keys): NUL removed, redacted, capped.
+
+        NUL goes first: removed after redaction it could join the halves of a secret.
+        """
+        return self.message(_storable(text))
+
+    def name(self, text: str) -> str:
+        """A service name or exception type: redacted like a message, then cut to a name."""
+        return self.message(_storable(text))[:MAX_NAME_LENGTH]
 
 
-def _stored_attributes(
-    caches: _RedactionCaches, event: FailureEvent, attributes: Mapping[str, AttributeValue]
-) -> dict[str, AttributeValue]:
-    stored = {key: value for key, value in attributes.items() if key not in _COLUMN_ATTRIBUTES}
+def _stored_order(event: FailureEvent) -> list[tuple[str, AttributeValue]]:
+    """The attributes to store, in the order the attribute budget is spent on them.
+
+    The failure's own attributes first (``exception.type``, ``failcat.fingerprint``,
+    ``error.type``, ...), so that a span with many attributes of its own cannot crowd them out;
+    then the context the receiver adds when the event does not carry it (a few resource
+    attributes, the scope name, the span name); then the event's other attributes, in order.
+    """
+    own: list[tuple[str, AttributeValue]] = []
+    rest: list[tuple[str, AttributeValue]] = []
+    for key, value in event.attributes.items():
+        if key not in _COLUMN_ATTRIBUTES:
+            (own if key.startswith(_OWN_PREFIXES) else rest).append((key, value))
+    present = event.attributes
     for key in _RESOURCE_ATTRIBUTES:
         value = event.resource.get(key)
-        if value is not None and key not in stored:
-            stored[key] = caches.value(value)
-    if event.scope_name and _SCOPE_ATTRIBUTE not in stored:
-        stored[_SCOPE_ATTRIBUTE] = caches.value(event.scope_name)
-    if event.span_name and _SPAN_NAME_ATTRIBUTE not in stored:
-        stored[_SPAN_NAME_ATTRIBUTE] = caches.value(event.span_name)
-    return stored
+        if value is not None and key not in present:
+            own.append((key, value))
+    if event.scope_name and _SCOPE_ATTRIBUTE not in present:
+        own.append((_SCOPE_ATTRIBUTE, event.scope_name))
+    if event.span_name and _SPAN_NAME_ATTRIBUTE not in present:
+        own.append((_SPAN_NAME_ATTRIBUTE, event.span_name))
+    own.extend(rest)
+    return own
 
 
 def occurred_at(time_unix_nano: int) -> datetime:
@@ -247,10 +276,6 @@ def _fingerprint_of(
 
 def _storable(text: str) -> str:
     return text.replace("\x00", "") if "\x00" in text else text
-
-
-def _name(text: str) -> str:
-    return _storable(text)[:MAX_NAME_LENGTH]
 
 
 __all__ = [
