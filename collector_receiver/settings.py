@@ -18,18 +18,55 @@ flag                       environment                      default
 ``--no-migrate``           ``FAILCAT_NO_MIGRATE=1``         migrate on start
 ``--write-batch-size``     ``FAILCAT_WRITE_BATCH_SIZE``     ``2000`` failures per transaction
 ``--write-queue-size``     ``FAILCAT_WRITE_QUEUE_SIZE``     ``256`` requests waiting to be written
+``--read-timeout``         ``FAILCAT_READ_TIMEOUT``         ``30`` s for a request body to arrive
+``--idle-timeout``         ``FAILCAT_IDLE_TIMEOUT``         ``60`` s before an idle connection closes
+``--tls-cert``             ``FAILCAT_TLS_CERT``             no TLS (PEM certificate chain)
+``--tls-key``              ``FAILCAT_TLS_KEY``              no TLS (PEM key, unencrypted)
+``--tls-client-ca``        ``FAILCAT_TLS_CLIENT_CA``        no client certificates (PEM CA)
+``--metrics-auth``         ``FAILCAT_METRICS_AUTH=1``       ``/metrics`` needs no token
 (none)                     ``FAILCAT_AUTH_TOKEN``           no authentication
 (none)                     ``FAILCAT_TRACE_URL_TEMPLATE``   no trace links
 =========================  ===============================  ======================
 
-The auth token is deliberately not a flag: a flag would show in ``ps`` output.
+What a stored failure and the metrics may hold (CONTRACT §4, §6; the attribute caps can only be
+lowered, and are described in :mod:`collector_receiver.attribute_limits`):
+
+===============================  =====================================  ======================
+flag                             environment                            default
+===============================  =====================================  ======================
+``--max-attributes``             ``FAILCAT_MAX_ATTRIBUTES``             ``128`` (nested entries
+                                                                        count too)
+``--max-attribute-key-length``   ``FAILCAT_MAX_ATTRIBUTE_KEY_LENGTH``   ``256`` characters
+``--max-attribute-list-length``  ``FAILCAT_MAX_ATTRIBUTE_LIST_LENGTH``  ``128`` values
+``--max-attributes-bytes``       ``FAILCAT_MAX_ATTRIBUTES_BYTES``       64 KiB of JSON (≥ 1024)
+``--max-label-values``           ``FAILCAT_MAX_LABEL_VALUES``           ``200`` per label, then
+                                                                        ``_other``
+===============================  =====================================  ======================
+
+The auth token is deliberately not a flag: a flag would show in ``ps`` output. A variable that
+would open or weaken access — ``FAILCAT_AUTH_TOKEN`` or a ``FAILCAT_TLS_*`` path — is refused when
+it is set but empty or blank, never read as "unset": a deployment template that failed to fill
+in a secret must not start a receiver that is silently open or speaks plain text.
+``--tls-cert`` and ``--tls-key`` go together; ``--tls-client-ca`` needs them; ``--metrics-auth``
+needs ``FAILCAT_AUTH_TOKEN``. What TLS does on each listener is documented in
+:mod:`collector_receiver.server._tls`; what the token protects in
+:mod:`collector_receiver.server._auth`.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from collector_receiver.attribute_limits import (
+    DEFAULT_MAX_ATTRIBUTE_KEY_LENGTH,
+    DEFAULT_MAX_ATTRIBUTE_LIST_LENGTH,
+    DEFAULT_MAX_ATTRIBUTES,
+    DEFAULT_MAX_ATTRIBUTES_BYTES,
+    MIN_ATTRIBUTES_BYTES,
+)
 
 DEFAULT_DATABASE_URL = "sqlite:///failcat.db"
 DEFAULT_HOST = "127.0.0.1"
@@ -40,6 +77,9 @@ DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_INFLIGHT_BYTES = 256 * 1024 * 1024
 DEFAULT_WRITE_BATCH_SIZE = 2000
 DEFAULT_WRITE_QUEUE_SIZE = 256
+DEFAULT_MAX_LABEL_VALUES = 200
+DEFAULT_READ_TIMEOUT = 30.0
+DEFAULT_IDLE_TIMEOUT = 60.0
 
 
 class SettingsError(ValueError):
@@ -71,8 +111,29 @@ class ReceiverSettings:
     write_batch_size: int = DEFAULT_WRITE_BATCH_SIZE
     #: Most requests waiting for the writer; beyond it requests get a retryable answer.
     write_queue_size: int = DEFAULT_WRITE_QUEUE_SIZE
+    #: Seconds a request body (HTTP) or message (gRPC) may take to arrive once its headers
+    #: have; a request still arriving then is dropped and its in-flight bytes freed.
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    #: Seconds a connection may stay without a request in progress (also one that never sends
+    #: a complete request line and headers) before it is closed, on every listener.
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+    #: Caps on the attributes stored with a failure (:mod:`collector_receiver.attribute_limits`),
+    #: each at least 1 (the byte budget at least 1024) and at most the contract's default.
+    max_attributes: int = DEFAULT_MAX_ATTRIBUTES
+    max_attribute_key_length: int = DEFAULT_MAX_ATTRIBUTE_KEY_LENGTH
+    max_attribute_list_length: int = DEFAULT_MAX_ATTRIBUTE_LIST_LENGTH
+    max_attributes_bytes: int = DEFAULT_MAX_ATTRIBUTES_BYTES
+    #: Distinct values kept per label of each counter; further values count under ``_other``.
+    max_label_values: int = DEFAULT_MAX_LABEL_VALUES
     auth_token: str | None = None
     trace_url_template: str | None = None
+    #: PEM certificate chain and key served on every listener; both or neither.
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    #: PEM CA whose client certificates are required (mutual TLS); needs tls_cert.
+    tls_client_ca: str | None = None
+    #: Whether ``/metrics`` needs the bearer token too.
+    metrics_auth: bool = False
 
     def __post_init__(self) -> None:
         if not self.database_url.strip():
@@ -101,8 +162,60 @@ class ReceiverSettings:
             raise SettingsError(f"--write-batch-size: {self.write_batch_size} must be at least 1")
         if self.write_queue_size < 1:
             raise SettingsError(f"--write-queue-size: {self.write_queue_size} must be at least 1")
+        for flag, seconds in (
+            ("--read-timeout", self.read_timeout),
+            ("--idle-timeout", self.idle_timeout),
+        ):
+            if not 0 < seconds < math.inf:  # also refuses NaN
+                raise SettingsError(f"{flag}: {seconds} is not a positive number of seconds")
+        for flag, value, lowest, highest in (
+            ("--max-attributes", self.max_attributes, 1, DEFAULT_MAX_ATTRIBUTES),
+            (
+                "--max-attribute-key-length",
+                self.max_attribute_key_length,
+                1,
+                DEFAULT_MAX_ATTRIBUTE_KEY_LENGTH,
+            ),
+            (
+                "--max-attribute-list-length",
+                self.max_attribute_list_length,
+                1,
+                DEFAULT_MAX_ATTRIBUTE_LIST_LENGTH,
+            ),
+            (
+                "--max-attributes-bytes",
+                self.max_attributes_bytes,
+                MIN_ATTRIBUTES_BYTES,
+                DEFAULT_MAX_ATTRIBUTES_BYTES,
+            ),
+        ):
+            if not lowest <= value <= highest:
+                raise SettingsError(
+                    f"{flag}: {value} is out of range ({lowest} to {highest}; "
+                    "the limits can be lowered, not raised)"
+                )
+        if self.max_label_values < 1:
+            raise SettingsError(f"--max-label-values: {self.max_label_values} must be at least 1")
         if self.auth_token is not None and not self.auth_token.strip():
-            raise SettingsError("FAILCAT_AUTH_TOKEN is set but empty")
+            raise SettingsError(
+                "FAILCAT_AUTH_TOKEN is set but empty: set a token or unset the variable"
+            )
+        if self.metrics_auth and self.auth_token is None:
+            raise SettingsError("--metrics-auth needs FAILCAT_AUTH_TOKEN to be set")
+        for flag, path in (
+            ("--tls-cert", self.tls_cert),
+            ("--tls-key", self.tls_key),
+            ("--tls-client-ca", self.tls_client_ca),
+        ):
+            if path is not None and not path.strip():
+                raise SettingsError(f"{flag}: the path is empty")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            given, missing = (
+                ("--tls-cert", "--tls-key") if self.tls_key is None else ("--tls-key", "--tls-cert")
+            )
+            raise SettingsError(f"{given} needs {missing} too (a certificate and its key)")
+        if self.tls_client_ca is not None and self.tls_cert is None:
+            raise SettingsError("--tls-client-ca needs --tls-cert and --tls-key")
         if self.trace_url_template is not None and "{trace_id}" not in self.trace_url_template:
             raise SettingsError("FAILCAT_TRACE_URL_TEMPLATE must contain {trace_id}")
 
@@ -136,10 +249,31 @@ class ReceiverSettings:
                 source = flag if flags.get(field) is not None else variable
                 raise SettingsError(f"{source}: {raw!r} is not an integer") from None
 
-        no_migrate_env = env.get("FAILCAT_NO_MIGRATE", "").strip().lower()
-        if no_migrate_env not in ("", "0", "1", "true", "false", "yes", "no"):
-            raise SettingsError(f"FAILCAT_NO_MIGRATE: {no_migrate_env!r} is not a boolean")
-        no_migrate = bool(flags.get("no_migrate")) or no_migrate_env in ("1", "true", "yes")
+        def seconds(field: str, variable: str, flag: str, default: float) -> float:
+            raw = pick(field, variable)
+            if raw is None:
+                return default
+            source = flag if flags.get(field) is not None else variable
+            try:
+                value = float(raw)
+            except ValueError:
+                raise SettingsError(f"{source}: {raw!r} is not a number of seconds") from None
+            if not 0 < value < math.inf:
+                raise SettingsError(f"{source}: {raw!r} is not a positive number of seconds")
+            return value
+
+        def boolean(field: str, variable: str) -> bool:
+            raw = env.get(variable, "").strip().lower()
+            if raw not in ("", "0", "1", "true", "false", "yes", "no"):
+                raise SettingsError(f"{variable}: {raw!r} is not a boolean")
+            return bool(flags.get(field)) or raw in ("1", "true", "yes")
+
+        def path(field: str, variable: str) -> str | None:
+            # Unlike pick(): a variable set to "" is kept, so that it is refused, not ignored.
+            value = flags.get(field)
+            return str(value) if value is not None else env.get(variable)
+
+        no_migrate = boolean("no_migrate", "FAILCAT_NO_MIGRATE")
         auth = env.get("FAILCAT_AUTH_TOKEN")
         template = env.get("FAILCAT_TRACE_URL_TEMPLATE")
         return cls(
@@ -174,8 +308,48 @@ class ReceiverSettings:
                 "--write-queue-size",
                 DEFAULT_WRITE_QUEUE_SIZE,
             ),
-            auth_token=auth if auth != "" else None,
+            read_timeout=seconds(
+                "read_timeout", "FAILCAT_READ_TIMEOUT", "--read-timeout", DEFAULT_READ_TIMEOUT
+            ),
+            idle_timeout=seconds(
+                "idle_timeout", "FAILCAT_IDLE_TIMEOUT", "--idle-timeout", DEFAULT_IDLE_TIMEOUT
+            ),
+            max_attributes=integer(
+                "max_attributes",
+                "FAILCAT_MAX_ATTRIBUTES",
+                "--max-attributes",
+                DEFAULT_MAX_ATTRIBUTES,
+            ),
+            max_attribute_key_length=integer(
+                "max_attribute_key_length",
+                "FAILCAT_MAX_ATTRIBUTE_KEY_LENGTH",
+                "--max-attribute-key-length",
+                DEFAULT_MAX_ATTRIBUTE_KEY_LENGTH,
+            ),
+            max_attribute_list_length=integer(
+                "max_attribute_list_length",
+                "FAILCAT_MAX_ATTRIBUTE_LIST_LENGTH",
+                "--max-attribute-list-length",
+                DEFAULT_MAX_ATTRIBUTE_LIST_LENGTH,
+            ),
+            max_attributes_bytes=integer(
+                "max_attributes_bytes",
+                "FAILCAT_MAX_ATTRIBUTES_BYTES",
+                "--max-attributes-bytes",
+                DEFAULT_MAX_ATTRIBUTES_BYTES,
+            ),
+            max_label_values=integer(
+                "max_label_values",
+                "FAILCAT_MAX_LABEL_VALUES",
+                "--max-label-values",
+                DEFAULT_MAX_LABEL_VALUES,
+            ),
+            auth_token=auth,
             trace_url_template=template or None,
+            tls_cert=path("tls_cert", "FAILCAT_TLS_CERT"),
+            tls_key=path("tls_key", "FAILCAT_TLS_KEY"),
+            tls_client_ca=path("tls_client_ca", "FAILCAT_TLS_CLIENT_CA"),
+            metrics_auth=boolean("metrics_auth", "FAILCAT_METRICS_AUTH"),
         )
 
 
@@ -185,8 +359,11 @@ __all__ = [
     "DEFAULT_GRPC_PORT",
     "DEFAULT_HOST",
     "DEFAULT_HTTP_PORT",
+    "DEFAULT_IDLE_TIMEOUT",
     "DEFAULT_MAX_INFLIGHT_BYTES",
+    "DEFAULT_MAX_LABEL_VALUES",
     "DEFAULT_MAX_REQUEST_BYTES",
+    "DEFAULT_READ_TIMEOUT",
     "DEFAULT_WRITE_BATCH_SIZE",
     "DEFAULT_WRITE_QUEUE_SIZE",
     "ReceiverSettings",

@@ -11,12 +11,21 @@ import argparse
 import signal
 from typing import Any
 
+from collector_receiver.attribute_limits import (
+    DEFAULT_MAX_ATTRIBUTE_KEY_LENGTH,
+    DEFAULT_MAX_ATTRIBUTE_LIST_LENGTH,
+    DEFAULT_MAX_ATTRIBUTES,
+    DEFAULT_MAX_ATTRIBUTES_BYTES,
+)
 from collector_receiver.settings import (
     DEFAULT_API_PORT,
     DEFAULT_GRPC_PORT,
     DEFAULT_HTTP_PORT,
+    DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_INFLIGHT_BYTES,
+    DEFAULT_MAX_LABEL_VALUES,
     DEFAULT_MAX_REQUEST_BYTES,
+    DEFAULT_READ_TIMEOUT,
     ReceiverSettings,
     SettingsError,
 )
@@ -86,6 +95,85 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="most requests waiting for the database before answering 503 (default 256)",
     )
+    parser.add_argument(
+        "--read-timeout",
+        metavar="SECONDS",
+        help=(
+            "drop a request whose body has not arrived this long after its headers "
+            f"(env FAILCAT_READ_TIMEOUT; default {DEFAULT_READ_TIMEOUT:g})"
+        ),
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        metavar="SECONDS",
+        help=(
+            "close a connection this long without a request in progress "
+            f"(env FAILCAT_IDLE_TIMEOUT; default {DEFAULT_IDLE_TIMEOUT:g})"
+        ),
+    )
+    parser.add_argument(
+        "--max-attributes",
+        metavar="N",
+        help=(
+            "most attributes stored per failure, nested map entries included; lower only "
+            f"(env FAILCAT_MAX_ATTRIBUTES; default {DEFAULT_MAX_ATTRIBUTES})"
+        ),
+    )
+    parser.add_argument(
+        "--max-attribute-key-length",
+        metavar="N",
+        help=(
+            "longest stored attribute key, in characters; lower only "
+            f"(env FAILCAT_MAX_ATTRIBUTE_KEY_LENGTH; default {DEFAULT_MAX_ATTRIBUTE_KEY_LENGTH})"
+        ),
+    )
+    parser.add_argument(
+        "--max-attribute-list-length",
+        metavar="N",
+        help=(
+            "most values stored per attribute list; lower only "
+            f"(env FAILCAT_MAX_ATTRIBUTE_LIST_LENGTH; default {DEFAULT_MAX_ATTRIBUTE_LIST_LENGTH})"
+        ),
+    )
+    parser.add_argument(
+        "--max-attributes-bytes",
+        metavar="N",
+        help=(
+            "most bytes of attributes JSON stored per failure, at least 1024; lower only "
+            f"(env FAILCAT_MAX_ATTRIBUTES_BYTES; default {DEFAULT_MAX_ATTRIBUTES_BYTES})"
+        ),
+    )
+    parser.add_argument(
+        "--max-label-values",
+        metavar="N",
+        help=(
+            "distinct values kept per label of each counter, further ones count as _other "
+            f"(env FAILCAT_MAX_LABEL_VALUES; default {DEFAULT_MAX_LABEL_VALUES})"
+        ),
+    )
+    parser.add_argument(
+        "--tls-cert",
+        metavar="FILE",
+        help="PEM certificate chain: serve TLS on every listener (env FAILCAT_TLS_CERT)",
+    )
+    parser.add_argument(
+        "--tls-key",
+        metavar="FILE",
+        help="PEM private key of --tls-cert, unencrypted (env FAILCAT_TLS_KEY)",
+    )
+    parser.add_argument(
+        "--tls-client-ca",
+        metavar="FILE",
+        help=(
+            "PEM CA: require client certificates it signed (mutual TLS); /healthz and /readyz "
+            "stay open (env FAILCAT_TLS_CLIENT_CA)"
+        ),
+    )
+    parser.add_argument(
+        "--metrics-auth",
+        action="store_true",
+        help="/metrics needs the bearer token too (env FAILCAT_METRICS_AUTH=1)",
+    )
     parser.set_defaults(handler=_run)
 
 
@@ -106,6 +194,17 @@ def _run(args: argparse.Namespace) -> int:
             "no_migrate",
             "write_batch_size",
             "write_queue_size",
+            "read_timeout",
+            "idle_timeout",
+            "max_attributes",
+            "max_attribute_key_length",
+            "max_attribute_list_length",
+            "max_attributes_bytes",
+            "max_label_values",
+            "tls_cert",
+            "tls_key",
+            "tls_client_ca",
+            "metrics_auth",
         )
     }
     try:

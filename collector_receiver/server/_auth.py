@@ -2,8 +2,13 @@
 
 When a token is configured, OTLP/HTTP requests and ``/api/v1/`` need
 ``Authorization: Bearer <token>`` and gRPC calls the same in metadata ``authorization``.
-``/metrics``, ``/healthz`` and ``/readyz`` stay open so Prometheus and orchestrators need no
-secret. Tokens are compared in constant time.
+``/metrics`` needs it only with ``--metrics-auth`` (env ``FAILCAT_METRICS_AUTH=1``); ``/healthz``
+and ``/readyz`` never do, so orchestrators' probes need no secret. Tokens are compared in
+constant time. A token that is set but empty or blank is refused at start
+(:mod:`collector_receiver.settings`), never read as "no authentication".
+
+The token travels in clear text unless TLS is on (``--tls-cert``): on any network but loopback,
+use both.
 """
 
 from __future__ import annotations

@@ -7,7 +7,12 @@
   otherwise (readiness: take the receiver out of a load balancer while its database is down).
 * ``/api/v1/…`` — the query API (CONTRACT §7), added by ``collector_receiver.server.api``.
 
-With ``FAILCAT_AUTH_TOKEN`` set, only ``/api/v1/`` needs the bearer token.
+With ``FAILCAT_AUTH_TOKEN`` set, ``/api/v1/`` needs the bearer token, and ``/metrics`` too when
+``--metrics-auth`` is given (Prometheus then sends it with ``authorization: {credentials: …}`` in
+its scrape config). Under mutual TLS (``--tls-client-ca``) every path but ``/healthz`` and
+``/readyz`` also needs a verified client certificate (403 without one; see
+:mod:`collector_receiver.server._tls`). ``/healthz`` and ``/readyz`` never need either, so
+liveness and readiness probes need no secret.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from collector_receiver.server._auth import bearer_middleware
+from collector_receiver.server._tls import client_certificate_middleware
 from collector_receiver.server.metrics import EXPOSITION_CONTENT_TYPE, ReceiverMetrics
 
 #: Answers None when ready, else a one-line reason.
@@ -32,13 +38,27 @@ def build_api_app(
     readiness: ReadinessCheck,
     auth_token: str | None = None,
     add_routes: Callable[[web.Application], None] | None = None,
+    *,
+    metrics_auth: bool = False,
+    require_client_certificate: bool = False,
 ) -> web.Application:
-    """The aiohttp application of the API listener; ``add_routes`` adds ``/api/v1/``."""
+    """The aiohttp application of the API listener; ``add_routes`` adds ``/api/v1/``.
+
+    ``metrics_auth``: ``/metrics`` needs ``auth_token`` too. ``require_client_certificate``:
+    the listener's TLS context asks for client certificates (``CERT_OPTIONAL``) and this app
+    refuses every path but ``/healthz`` and ``/readyz`` on a connection that presented none.
+    """
+    if metrics_auth and auth_token is None:
+        raise ValueError("metrics_auth needs an auth_token")
     middlewares = []
+    if require_client_certificate:
+        middlewares.append(client_certificate_middleware())
     if auth_token is not None:
-        middlewares.append(
-            bearer_middleware(auth_token, protects=lambda path: path.startswith("/api/"))
-        )
+
+        def protects(path: str) -> bool:
+            return path.startswith("/api/") or (metrics_auth and path == "/metrics")
+
+        middlewares.append(bearer_middleware(auth_token, protects=protects))
     app = web.Application(middlewares=middlewares)
 
     async def not_ready_reason() -> str | None:

@@ -3,8 +3,9 @@ metrics and listeners (CONTRACT §4).
 
 Lifecycle of :class:`Receiver`:
 
-1. :meth:`Receiver.open` (blocking, before any listener): load the catalog, migrate the schema
-   (with ``--no-migrate``: check it is current), open the store. Any problem raises
+1. :meth:`Receiver.open` (blocking, before any listener): read and check the TLS files
+   (:mod:`collector_receiver.server._tls`), load the catalog, migrate the schema (with
+   ``--no-migrate``: check it is current), open the store. Any problem raises
    :class:`StartupError` with one line.
 2. :meth:`Receiver.start`: start the group-commit writer and the gRPC, OTLP/HTTP and API
    listeners on ``--host``; log ``started`` with the ports.
@@ -22,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import ssl
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -34,6 +36,7 @@ from collector_receiver.pipeline import FailurePreparer
 from collector_receiver.server._batch_writer import GroupCommitWriter
 from collector_receiver.server._inflight import InflightBytes
 from collector_receiver.server._logging import log_event
+from collector_receiver.server._tls import ServerTls, TlsError, load_server_tls
 from collector_receiver.server.api import ApiSettings, add_api_routes
 from collector_receiver.server.api_app import build_api_app
 from collector_receiver.server.ingest import OtlpIngest
@@ -82,6 +85,7 @@ class Receiver:
         self._state_lock = threading.Lock()
         self._reload_task: asyncio.Task[None] | None = None
         self._reload_again = False
+        self._tls: ServerTls | None = None
         #: Ports actually listening, by listener name.
         self.ports: dict[str, int] = {}
 
@@ -90,6 +94,13 @@ class Receiver:
     def open(self) -> None:
         """Migrate, load the catalog and open the store (blocking; before listening)."""
         settings = self.settings
+        if settings.tls_cert is not None and settings.tls_key is not None:
+            try:
+                self._tls = load_server_tls(
+                    settings.tls_cert, settings.tls_key, settings.tls_client_ca
+                )
+            except TlsError as exc:
+                raise StartupError(str(exc)) from None
         try:
             redactor = Redactor(RedactionSettings.from_env())
         except ValueError as exc:
@@ -141,7 +152,10 @@ class Receiver:
                 )
                 address = _address(settings.host, settings.grpc_port)
                 try:
-                    bound = self._grpc.add_insecure_port(address)
+                    if self._tls is not None:
+                        bound = self._grpc.add_secure_port(address, self._tls.grpc_credentials())
+                    else:
+                        bound = self._grpc.add_insecure_port(address)
                 except RuntimeError as exc:
                     raise StartupError(f"cannot listen on {address} (gRPC): {exc}") from None
                 if not bound:
@@ -153,7 +167,11 @@ class Receiver:
                     ingest, settings.max_request_bytes, settings.auth_token
                 )
                 self._http_runner = await _listen(
-                    http_app, settings.host, settings.http_port, "OTLP/HTTP"
+                    http_app,
+                    settings.host,
+                    settings.http_port,
+                    "OTLP/HTTP",
+                    ssl_context=self._tls.otlp_http_context() if self._tls else None,
                 )
                 self.ports["http"] = settings.http_port
             if settings.api_port:
@@ -162,8 +180,16 @@ class Receiver:
                     self._readiness,
                     settings.auth_token,
                     add_routes=self._api_routes(),
+                    metrics_auth=settings.metrics_auth,
+                    require_client_certificate=self._tls is not None and self._tls.mutual,
                 )
-                self._api_runner = await _listen(api_app, settings.host, settings.api_port, "API")
+                self._api_runner = await _listen(
+                    api_app,
+                    settings.host,
+                    settings.api_port,
+                    "API",
+                    ssl_context=self._tls.api_context() if self._tls else None,
+                )
                 self.ports["api"] = settings.api_port
         except BaseException:
             await self.stop(log=False)
@@ -175,6 +201,7 @@ class Receiver:
             grpc_port=self.ports.get("grpc", 0),
             http_port=self.ports.get("http", 0),
             api_port=self.ports.get("api", 0),
+            tls="off" if self._tls is None else "mutual" if self._tls.mutual else "on",
             catalog=catalog.source,
             catalog_version=catalog.catalog_version,
             entries=len(catalog.entries),
@@ -368,12 +395,19 @@ def _remove_signal_handlers(loop: asyncio.AbstractEventLoop) -> None:
         loop.remove_signal_handler(signum)
 
 
-async def _listen(app: web.Application, host: str, port: int, name: str) -> web.AppRunner:
+async def _listen(
+    app: web.Application,
+    host: str,
+    port: int,
+    name: str,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+) -> web.AppRunner:
     runner = web.AppRunner(
         app, handle_signals=False, access_log=None, shutdown_timeout=_DRAIN_SECONDS
     )
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
     try:
         await site.start()
     except OSError as exc:

@@ -10,6 +10,10 @@ the SDK's ``LoggingHandler``), plus one span without a failure, then flushes. Pr
 object: ``{"ok": bool, "failures": [{"service", "trace_id", "span_id", "signal"}...],
 "delivered": {"traces": spans, "logs": records}}`` where ``ok`` says every export the SDK
 attempted returned SUCCESS and ``delivered`` counts the items of the acknowledged exports.
+
+For TLS give ``https://`` endpoints (both protocols) and the SDK's own variables in the
+environment: ``OTEL_EXPORTER_OTLP_CERTIFICATE`` (the CA to trust) and, for mutual TLS,
+``OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`` / ``OTEL_EXPORTER_OTLP_CLIENT_KEY``.
 """
 
 from __future__ import annotations
@@ -79,6 +83,8 @@ def _exporter(
     protocol: str, signal: str, endpoint: str, token: str | None, timeout: float, gzip: bool
 ) -> Any:
     headers = {"authorization": f"Bearer {token}"} if token else None
+    # gRPC: a secure channel (credentials from the OTEL_ variables) for https:// endpoints only.
+    insecure = not endpoint.startswith("https://")
     if protocol == "grpc":
         from grpc import Compression
 
@@ -88,7 +94,7 @@ def _exporter(
 
             return OTLPSpanExporter(
                 endpoint=endpoint,
-                insecure=True,
+                insecure=insecure,
                 headers=headers,
                 timeout=timeout,
                 compression=compression,
@@ -97,7 +103,7 @@ def _exporter(
 
         return OTLPLogExporter(
             endpoint=endpoint,
-            insecure=True,
+            insecure=insecure,
             headers=headers,
             timeout=timeout,
             compression=compression,

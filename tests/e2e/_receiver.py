@@ -1,7 +1,9 @@
 """``failcat serve`` in a subprocess, on free ports, for end-to-end tests.
 
 Start it with :func:`running_receiver`; it yields a :class:`ReceiverProcess` once ``/healthz``
-answers, and on exit sends SIGTERM and checks the process drained and exited 0.
+answers, and on exit sends SIGTERM and checks the process drained and exited 0. With
+``tls=ReceiverTls(...)`` every listener serves TLS and the endpoints are ``https://``; pass an
+``ssl.SSLContext`` to :func:`http_get` / :func:`http_post` then.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -38,6 +41,21 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
+@dataclass(frozen=True)
+class ReceiverTls:
+    """``--tls-cert``, ``--tls-key`` and optionally ``--tls-client-ca`` for the receiver."""
+
+    cert: Path
+    key: Path
+    client_ca: Path | None = None
+
+    def args(self) -> list[str]:
+        args = ["--tls-cert", str(self.cert), "--tls-key", str(self.key)]
+        if self.client_ca is not None:
+            args += ["--tls-client-ca", str(self.client_ca)]
+        return args
+
+
 @dataclass
 class ReceiverProcess:
     process: subprocess.Popen[bytes]
@@ -47,18 +65,25 @@ class ReceiverProcess:
     api_port: int
     log_path: Path
     extra_env: dict[str, str] = field(default_factory=dict)
+    tls: ReceiverTls | None = None
+
+    @property
+    def scheme(self) -> str:
+        return "http" if self.tls is None else "https"
 
     @property
     def http_endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.http_port}"
+        return f"{self.scheme}://127.0.0.1:{self.http_port}"
 
     @property
     def grpc_endpoint(self) -> str:
-        return f"127.0.0.1:{self.grpc_port}"
+        # With TLS the scheme is what makes the SDK's gRPC exporter use a secure channel.
+        address = f"127.0.0.1:{self.grpc_port}"
+        return address if self.tls is None else f"https://{address}"
 
     @property
     def api_url(self) -> str:
-        return f"http://127.0.0.1:{self.api_port}"
+        return f"{self.scheme}://127.0.0.1:{self.api_port}"
 
     def log_events(self) -> list[dict[str, object]]:
         """The receiver's JSON log lines so far (other stderr lines are skipped)."""
@@ -96,21 +121,27 @@ class ReceiverProcess:
         return self.process.wait(timeout)
 
 
-def http_get(url: str, headers: Mapping[str, str] | None = None) -> tuple[int, bytes]:
+def http_get(
+    url: str, headers: Mapping[str, str] | None = None, *, context: ssl.SSLContext | None = None
+) -> tuple[int, bytes]:
     request = urllib.request.Request(url, headers=dict(headers or {}))
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10, context=context) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
 
 
 def http_post(
-    url: str, body: bytes, headers: Mapping[str, str]
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    context: ssl.SSLContext | None = None,
 ) -> tuple[int, dict[str, str], bytes]:
     request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=30, context=context) as response:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
@@ -123,6 +154,7 @@ def start_receiver(
     extra_args: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
     wait: bool = True,
+    tls: ReceiverTls | None = None,
 ) -> ReceiverProcess:
     grpc_port, http_port, api_port = free_ports(3)
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("FAILCAT_", "OTEL_"))}
@@ -140,6 +172,7 @@ def start_receiver(
             str(http_port),
             "--api-port",
             str(api_port),
+            *(tls.args() if tls is not None else ()),
             *extra_args,
         ],
         stdout=log,
@@ -148,7 +181,7 @@ def start_receiver(
     )
     log.close()
     receiver = ReceiverProcess(
-        process, db_url, grpc_port, http_port, api_port, log_path, dict(env or {})
+        process, db_url, grpc_port, http_port, api_port, log_path, dict(env or {}), tls
     )
     if wait:
         _wait_started(receiver)
@@ -174,9 +207,10 @@ def running_receiver(
     *,
     extra_args: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
+    tls: ReceiverTls | None = None,
 ) -> Iterator[ReceiverProcess]:
     """A started receiver; stopped with SIGTERM afterwards, which must exit 0."""
-    receiver = start_receiver(db_url, log_path, extra_args=extra_args, env=env)
+    receiver = start_receiver(db_url, log_path, extra_args=extra_args, env=env, tls=tls)
     try:
         yield receiver
     finally:

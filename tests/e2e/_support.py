@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -70,8 +70,12 @@ def start_agent(
     grpc_endpoint: str,
     http_endpoint: str,
     extra: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[str]:
-    """Start the SDK agent script in a fresh interpreter; see :func:`agent_report`."""
+    """Start the SDK agent script in a fresh interpreter; see :func:`agent_report`.
+
+    The agent sees no ``OTEL_`` variable of ours, only those in ``env`` (e.g. the TLS ones).
+    """
     argv = [
         sys.executable,
         str(AGENT),
@@ -83,9 +87,10 @@ def start_agent(
     ]
     for job in jobs:
         argv += ["--job", job]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    environ.update(env or {})
     return subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ
     )
 
 
@@ -105,9 +110,10 @@ def run_agent(
     http_endpoint: str,
     extra: Sequence[str] = (),
     timeout: float = 120.0,
+    env: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Run the SDK agent script to the end; its JSON report."""
     process = start_agent(
-        jobs, grpc_endpoint=grpc_endpoint, http_endpoint=http_endpoint, extra=extra
+        jobs, grpc_endpoint=grpc_endpoint, http_endpoint=http_endpoint, extra=extra, env=env
     )
     return agent_report(process, timeout)
