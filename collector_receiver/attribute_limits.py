@@ -250,6 +250,7 @@ __all__ = [
     "DEFAULT_MAX_ATTRIBUTE_LIST_LENGTH",
     "DROPPED_ATTRIBUTES",
     "MAX_DEPTH",
+    "MIN_ATTRIBUTES_BYTES",
     "TOO_DEEP",
     "AttributeLimits",
     "store_attributes",

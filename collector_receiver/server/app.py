@@ -31,6 +31,7 @@ from typing import Any
 from aiohttp import web
 from grpc import aio
 
+from collector_receiver.attribute_limits import AttributeLimits
 from collector_receiver.catalog import Catalog, CatalogError, load_catalog
 from collector_receiver.pipeline import FailurePreparer
 from collector_receiver.server._batch_writer import GroupCommitWriter
@@ -73,7 +74,7 @@ class Receiver:
 
     def __init__(self, settings: ReceiverSettings) -> None:
         self.settings = settings
-        self.metrics = ReceiverMetrics()
+        self.metrics = ReceiverMetrics(settings.max_label_values)
         self._store: FailureStore | None = None
         self._preparer: FailurePreparer | None = None
         self._writer: GroupCommitWriter[WriteResult] | None = None
@@ -122,7 +123,13 @@ class Receiver:
             self._store = FailureStore.from_url(settings.database_url)
         except StoreError as exc:
             raise StartupError(_one_line(exc)) from None
-        self._preparer = FailurePreparer(catalog, redactor)
+        limits = AttributeLimits(
+            max_attributes=settings.max_attributes,
+            max_key_length=settings.max_attribute_key_length,
+            max_list_length=settings.max_attribute_list_length,
+            max_bytes=settings.max_attributes_bytes,
+        )
+        self._preparer = FailurePreparer(catalog, redactor, limits)
 
     async def start(self) -> None:
         """Start the writer and every enabled listener; raises StartupError on a busy port."""

@@ -25,6 +25,15 @@ sees the first event (a counter born at 1 has no earlier sample to compare with)
 ``failcat_ready`` is set by whoever checks readiness (the API listener, on every scrape and
 every ``/readyz``); it starts at 0.
 
+The distinct values of each label of each counter are capped (CONTRACT §6 r2,
+``--max-label-values``, default 200): the first values seen are kept for the life of the
+receiver, and any further value is counted under ``_other`` (:class:`LabelValueCap`). The
+empty string and ``_other`` itself do not count toward the cap. So a sender that invents
+service names or exception types by the thousand adds to ``_other`` only: the services
+already counted keep their series, and the exposition stays bounded. The service names and
+exception types that reach a label are the redacted ones (the prepare stage redacts them
+before they are stored).
+
 The exporter's ``target_info`` and ``otel_scope_*`` labels are turned off. No label carries a
 message, trace id or fingerprint. The failure counters move only for failures a committed
 transaction newly inserted, so ``failcat_failures_total`` agrees with ``failure_matches``.
@@ -32,7 +41,8 @@ transaction newly inserted, so ``failcat_failures_total`` agrees with ``failure_
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Literal, get_args
 
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
@@ -43,6 +53,7 @@ from opentelemetry.sdk.resources import Resource
 from prometheus_client import CollectorRegistry, generate_latest
 
 from collector_receiver.events import UNCATALOGED, MatchedFailure
+from collector_receiver.settings import DEFAULT_MAX_LABEL_VALUES
 
 #: Content type of :meth:`ReceiverMetrics.exposition`.
 EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -54,6 +65,10 @@ PersistErrorReason = Literal["unavailable", "store_error", "queue_full", "overlo
 
 #: Every value of the ``signal`` label (the OTLP signals).
 SIGNALS = ("traces", "logs", "metrics")
+
+#: The label value that stands for every value past the cap (:class:`LabelValueCap`).
+OTHER_LABEL_VALUE = "_other"
+_UNCOUNTED_VALUES = frozenset({"", OTHER_LABEL_VALUE})
 
 #: Seconds; spans from sub-millisecond matching to slow multi-second commits.
 _DURATION_BUCKETS = (
@@ -80,10 +95,47 @@ _HISTOGRAMS = (
 )
 
 
-class ReceiverMetrics:
-    """Counters and histograms of one receiver; thread-safe (the writer thread records too)."""
+class LabelValueCap:
+    """At most ``limit`` distinct values per label of each counter; the rest read ``_other``.
 
-    def __init__(self) -> None:
+    Per counter and per label, the first ``limit`` values seen are kept for good; a later one is
+    replaced by :data:`OTHER_LABEL_VALUE`. ``""`` and ``_other`` pass and do not count.
+    Thread-safe: counters are recorded from the writer thread and the event loop alike.
+    """
+
+    def __init__(self, limit: int = DEFAULT_MAX_LABEL_VALUES) -> None:
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"the label value cap must be an integer of at least 1, got {limit!r}")
+        self.limit = limit
+        self._seen: dict[tuple[str, str], set[str]] = {}
+        self._lock = threading.Lock()
+
+    def labels(self, counter: str, labels: Mapping[str, str]) -> dict[str, str]:
+        """``labels`` of one measurement of ``counter``, each value kept or made ``_other``."""
+        capped: dict[str, str] = {}
+        with self._lock:
+            for label, value in labels.items():
+                if value not in _UNCOUNTED_VALUES:
+                    seen = self._seen.get((counter, label))
+                    if seen is None:
+                        seen = self._seen[(counter, label)] = set()
+                    if value not in seen:
+                        if len(seen) >= self.limit:
+                            value = OTHER_LABEL_VALUE
+                        else:
+                            seen.add(value)
+                capped[label] = value
+        return capped
+
+
+class ReceiverMetrics:
+    """Counters and histograms of one receiver; thread-safe (the writer thread records too).
+
+    ``max_label_values`` caps the distinct values of each counter label (:class:`LabelValueCap`).
+    """
+
+    def __init__(self, max_label_values: int = DEFAULT_MAX_LABEL_VALUES) -> None:
+        self._cap = LabelValueCap(max_label_values)
         self.registry = CollectorRegistry(auto_describe=False)
         self._reader = PrometheusMetricReader(
             disable_target_info=True,
@@ -157,36 +209,49 @@ class ReceiverMetrics:
         self, inserted: Iterable[MatchedFailure], new_patterns: Iterable[tuple[str, str]]
     ) -> None:
         """Count failures a committed transaction inserted, and its new (service, code) patterns."""
+        cap = self._cap.labels
         for failure in inserted:
             self._failures.add(
                 1,
-                {
-                    "service_name": failure.service_name,
-                    "code": failure.code,
-                    "category": failure.category,
-                    "severity": failure.severity,
-                },
+                cap(
+                    "failures",
+                    {
+                        "service_name": failure.service_name,
+                        "code": failure.code,
+                        "category": failure.category,
+                        "severity": failure.severity,
+                    },
+                ),
             )
             if failure.code == UNCATALOGED:
                 self._uncataloged.add(
                     1,
-                    {
-                        "service_name": failure.service_name,
-                        "exception_type": failure.exception_type,
-                    },
+                    cap(
+                        "uncataloged",
+                        {
+                            "service_name": failure.service_name,
+                            "exception_type": failure.exception_type,
+                        },
+                    ),
                 )
         for service_name, code in new_patterns:
-            self._new_patterns.add(1, {"service_name": service_name, "code": code})
+            self._new_patterns.add(
+                1, cap("new_patterns", {"service_name": service_name, "code": code})
+            )
 
     def record_items(self, signal: str, accepted: int, rejected: int) -> None:
         """Count OTLP items of a request once its outcome is final."""
         if accepted:
-            self._items.add(accepted, {"signal": signal, "outcome": "accepted"})
+            self._items.add(
+                accepted, self._cap.labels("items", {"signal": signal, "outcome": "accepted"})
+            )
         if rejected:
-            self._items.add(rejected, {"signal": signal, "outcome": "rejected"})
+            self._items.add(
+                rejected, self._cap.labels("items", {"signal": signal, "outcome": "rejected"})
+            )
 
     def record_persist_error(self, reason: PersistErrorReason) -> None:
-        self._persist_errors.add(1, {"reason": reason})
+        self._persist_errors.add(1, self._cap.labels("persist_errors", {"reason": reason}))
 
     def record_request_duration(self, signal: str, seconds: float) -> None:
         self._request_duration.record(seconds, {"signal": signal})
@@ -207,7 +272,9 @@ class ReceiverMetrics:
 
 __all__ = [
     "EXPOSITION_CONTENT_TYPE",
+    "OTHER_LABEL_VALUE",
     "SIGNALS",
+    "LabelValueCap",
     "PersistErrorReason",
     "ReceiverMetrics",
 ]
