@@ -6,6 +6,7 @@ Uses the real redactor (its ``message``) as the text redaction, as the prepare s
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import pytest
 
@@ -24,7 +25,7 @@ REDACT = Redactor().message
 
 
 def _store(
-    attributes: dict[str, AttributeValue], limits: AttributeLimits | None = None
+    attributes: Mapping[str, AttributeValue], limits: AttributeLimits | None = None
 ) -> dict[str, AttributeValue]:
     return store_attributes(list(attributes.items()), limits or AttributeLimits(), REDACT)
 
