@@ -31,10 +31,12 @@ from collector_receiver.otlp._extract import (
     extract_failures,
 )
 from collector_receiver.otlp._inflate import inflate
+from collector_receiver.otlp._json import JSON_DECODE_MULTIPLE
 from collector_receiver.otlp._messages import Signal
 
 __all__ = [
     "DEFAULT_SERVICE_NAME",
+    "JSON_DECODE_MULTIPLE",
     "SPAN_STATUS_EVENT_INDEX",
     "UNKNOWN_EXCEPTION_TYPE",
     "DecodeError",

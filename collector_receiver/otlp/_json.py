@@ -10,9 +10,24 @@ meaning "not set", doubles also as ``"NaN"``, ``"Infinity"``, ``"-Infinity"``.
 ``google.protobuf.json_format`` sets one field at a time from Python and reads at about
 3 MB/s. Here the parsed JSON is rewritten, field by field, into the keyword arguments of the
 message's constructor (plain dicts and lists with the proto field names and converted
-scalars), and the protobuf runtime builds the whole tree in one call: several times faster.
-The rewrite is driven by the message descriptors, so it follows the schema the receiver was
-built with.
+scalars), and the protobuf runtime builds each span, log record or metric in one call: several
+times faster. The rewrite is driven by the message descriptors, so it follows the schema the
+receiver was built with.
+
+Memory: the parsed JSON is a tree of Python objects 4-11 times the size of the body (the more
+short attributes, the more), and a tree of constructor arguments would be about as large
+again. So the three envelope levels of a request (the request, ``Resource*``, ``Scope*``) are
+added to the message one element at a time, each span, log record or metric is converted on
+its own, and each element's JSON is dropped once it is in the message: decoding peaks where
+``json.loads`` alone does (``benchmarks/bench_json_memory.py``: 6.4x a 29 MiB span-heavy body,
+11.2x a 27 MiB attribute-heavy one, where a whole tree of arguments took 11.1x and 20x). The
+HTTP listener admits a JSON request in the in-flight budget for :data:`JSON_DECODE_MULTIPLE`
+times its body on top of the body.
+
+Hostile input is a :class:`DecodeError` with a reason, never another exception: a number
+literal longer than 64 characters (Python's own limit on integer digits is never reached),
+a number whose value is not finite (``1e999999``), the non-JSON literals ``NaN`` and
+``Infinity``, and nesting too deep for the parser.
 """
 
 from __future__ import annotations
@@ -41,25 +56,44 @@ _INTEGER = re.compile(r"-?[0-9]+")
 _NUMBER = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 _SPECIAL_DOUBLES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _SKIP = object()  # a converter's answer for "leave the field unset" (an unknown enum name)
+#: Longest number literal taken: an int64 has at most 20 digits and a double needs about 25
+#: characters; a longer one is an attack on the int and float parsers, not telemetry.
+_MAX_NUMBER_LENGTH = 64
+#: Levels of a request filled one element at a time (request, Resource*, Scope*); the level
+#: below (spans, log records, metrics) is converted an element at a time.
+_ENVELOPE_LEVELS = 3
+
+#: Peak memory of decoding an OTLP/JSON body, beyond the body itself, as a multiple of the body
+#: (measured at 4.4-11.2 over span- and attribute-heavy bodies of 1-29 MiB; rounded up).
+JSON_DECODE_MULTIPLE = 12
 
 
 def parse_otlp_json(body: bytes, message_type: type[Message]) -> Message:
     """``body`` (UTF-8 JSON) as a ``message_type``; :class:`DecodeError` if it is malformed."""
     try:
-        document = json.loads(body)
+        document = json.loads(
+            body, parse_int=_int_literal, parse_float=_float_literal, parse_constant=_constant
+        )
     except UnicodeDecodeError:
         raise DecodeError("JSON body is not valid UTF-8") from None
     except json.JSONDecodeError as error:
         where = f"line {error.lineno} column {error.colno}"
         raise DecodeError(f"malformed JSON: {error.msg} at {where}") from None
+    except _Invalid as error:
+        raise DecodeError(f"malformed JSON: {error.reason}") from None
     except RecursionError:
         raise DecodeError("JSON body is nested too deeply") from None
+    except ValueError as error:  # anything else the parser refuses
+        raise DecodeError(f"malformed JSON: {error}") from None
     if not isinstance(document, dict):
         raise DecodeError(f"JSON body must be an object, not {type(document).__name__}")
     name = message_type.__name__
     try:
-        arguments = _convert_message(_plan(message_type.DESCRIPTOR), document)
-        return message_type(**arguments)
+        plan = _plan(message_type.DESCRIPTOR)
+        elements = _envelope_elements(plan, document)
+        message = message_type(**_convert_message(plan, document))
+        _add_elements(message, plan, elements, 1)
+        return message
     except _Invalid as error:
         raise DecodeError(f"invalid OTLP/JSON {name}: {error.path}: {error.reason}") from None
     except RecursionError:
@@ -174,6 +208,61 @@ def _convert_message(plan: _Plan, value: Any) -> dict[str, Any]:
     return arguments
 
 
+def _envelope_elements(plan: _Plan, value: Any) -> dict[str, list[Any]]:
+    """Take the repeated message fields out of an envelope's JSON object (key -> elements)."""
+    if type(value) is not dict:
+        raise _Invalid(f"expected an object, not {_json_type(value)}")
+    taken: dict[str, list[Any]] = {}
+    for key, item in value.items():
+        entry = plan.get(key)
+        if entry is not None and entry[1] == _REPEATED_MESSAGE and item is not None:
+            if type(item) is not list:
+                raise _Invalid(f"expected an array, not {_json_type(item)}").within(key)
+            taken[key] = item
+    for key in taken:
+        del value[key]
+    return taken
+
+
+def _add_elements(
+    message: Message, plan: _Plan, elements: dict[str, list[Any]], level: int
+) -> None:
+    """Add the taken elements to ``message`` one at a time, dropping each one's JSON after."""
+    for key, items in elements.items():
+        name, _, element_plan = plan[key]
+        container = getattr(message, name)
+        for index, element in enumerate(items):
+            try:
+                if level < _ENVELOPE_LEVELS:
+                    inner = _envelope_elements(element_plan, element)
+                    added = container.add(**_convert_message(element_plan, element))
+                    _add_elements(added, element_plan, inner, level + 1)
+                else:
+                    container.add(**_convert_message(element_plan, element))
+            except _Invalid as error:
+                raise error.within(f"[{index}]").within(key) from None
+            items[index] = None
+
+
+def _int_literal(text: str) -> int:
+    if len(text) > _MAX_NUMBER_LENGTH:
+        raise _Invalid(f"a number of {len(text)} characters is too long")
+    return int(text)
+
+
+def _float_literal(text: str) -> float:
+    if len(text) > _MAX_NUMBER_LENGTH:
+        raise _Invalid(f"a number of {len(text)} characters is too long")
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Invalid(f"the number {_shown(text)} is out of range")
+    return value
+
+
+def _constant(text: str) -> Any:
+    raise _Invalid(f"{text} is not JSON (write it as the string {json.dumps(text)})")
+
+
 def _locate(items: list[Any], convert: _Convert) -> _Invalid:
     """The error of the first element that fails, with its index (only on the error path)."""
     for index, element in enumerate(items):
@@ -214,7 +303,7 @@ def _bool(value: Any) -> bool:
 def _integer(value: Any) -> int:
     if type(value) is int:
         return value
-    if type(value) is str and _INTEGER.fullmatch(value):
+    if type(value) is str and len(value) <= _MAX_NUMBER_LENGTH and _INTEGER.fullmatch(value):
         return int(value)
     if type(value) is float and value.is_integer():
         return int(value)
@@ -228,7 +317,7 @@ def _double(value: Any) -> float:
         special = _SPECIAL_DOUBLES.get(value)
         if special is not None:
             return special
-        if _NUMBER.fullmatch(value):
+        if len(value) <= _MAX_NUMBER_LENGTH and _NUMBER.fullmatch(value):
             return float(value)
     raise _Invalid(f"expected a number, not {_json_type(value)} {_shown(value)}")
 

@@ -9,6 +9,7 @@ def test_public_names_are_pinned() -> None:
     assert sorted(otlp.__all__) == sorted(
         [
             "DEFAULT_SERVICE_NAME",
+            "JSON_DECODE_MULTIPLE",
             "SPAN_STATUS_EVENT_INDEX",
             "UNKNOWN_EXCEPTION_TYPE",
             "DecodeError",
