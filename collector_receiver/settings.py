@@ -19,7 +19,7 @@ flag                       environment                      default
 ``--write-batch-size``     ``FAILCAT_WRITE_BATCH_SIZE``     ``2000`` failures per transaction
 ``--write-queue-size``     ``FAILCAT_WRITE_QUEUE_SIZE``     ``256`` requests waiting to be written
 ``--read-timeout``         ``FAILCAT_READ_TIMEOUT``         ``30`` s for a request body to arrive
-``--idle-timeout``         ``FAILCAT_IDLE_TIMEOUT``         ``60`` s before an idle connection closes
+``--idle-timeout``         ``FAILCAT_IDLE_TIMEOUT``         ``60`` s before an idle connection ends
 ``--tls-cert``             ``FAILCAT_TLS_CERT``             no TLS (PEM certificate chain)
 ``--tls-key``              ``FAILCAT_TLS_KEY``              no TLS (PEM key, unencrypted)
 ``--tls-client-ca``        ``FAILCAT_TLS_CLIENT_CA``        no client certificates (PEM CA)

@@ -13,6 +13,10 @@ its scrape config). Under mutual TLS (``--tls-client-ca``) every path but ``/hea
 ``/readyz`` also needs a verified client certificate (403 without one; see
 :mod:`collector_receiver.server._tls`). ``/healthz`` and ``/readyz`` never need either, so
 liveness and readiness probes need no secret.
+
+A connection without a request in progress for ``--idle-timeout`` (also one that never sends a
+complete request) is closed, and a body no route reads is drained for at most
+``min(10 s, --read-timeout)``: see :mod:`collector_receiver.server._connections`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from collector_receiver.server._auth import bearer_middleware
+from collector_receiver.server._connections import connection_limits
 from collector_receiver.server._tls import client_certificate_middleware
 from collector_receiver.server.metrics import EXPOSITION_CONTENT_TYPE, ReceiverMetrics
 
@@ -41,12 +46,16 @@ def build_api_app(
     *,
     metrics_auth: bool = False,
     require_client_certificate: bool = False,
+    read_timeout: float = 30.0,
+    idle_timeout: float = 60.0,
 ) -> web.Application:
     """The aiohttp application of the API listener; ``add_routes`` adds ``/api/v1/``.
 
     ``metrics_auth``: ``/metrics`` needs ``auth_token`` too. ``require_client_certificate``:
     the listener's TLS context asks for client certificates (``CERT_OPTIONAL``) and this app
     refuses every path but ``/healthz`` and ``/readyz`` on a connection that presented none.
+    ``idle_timeout`` and ``read_timeout`` are seconds, see
+    :mod:`collector_receiver.server._connections`.
     """
     if metrics_auth and auth_token is None:
         raise ValueError("metrics_auth needs an auth_token")
@@ -59,7 +68,10 @@ def build_api_app(
             return path.startswith("/api/") or (metrics_auth and path == "/metrics")
 
         middlewares.append(bearer_middleware(auth_token, protects=protects))
-    app = web.Application(middlewares=middlewares)
+    # Idle connections and unread bodies are timed like on the OTLP port (see _connections).
+    app = web.Application(
+        middlewares=middlewares, handler_args=connection_limits(idle_timeout, read_timeout)
+    )
 
     async def not_ready_reason() -> str | None:
         try:

@@ -37,6 +37,7 @@ from collector_receiver.pipeline import FailurePreparer
 from collector_receiver.server._batch_writer import GroupCommitWriter
 from collector_receiver.server._inflight import InflightBytes
 from collector_receiver.server._logging import log_event
+from collector_receiver.server._rlimit import raise_open_file_limit
 from collector_receiver.server._tls import ServerTls, TlsError, load_server_tls
 from collector_receiver.server.api import ApiSettings, add_api_routes
 from collector_receiver.server.api_app import build_api_app
@@ -155,7 +156,12 @@ class Receiver:
         try:
             if settings.grpc_port:
                 self._grpc = build_grpc_server(
-                    ingest, settings.max_request_bytes, settings.auth_token
+                    ingest,
+                    settings.max_request_bytes,
+                    settings.auth_token,
+                    max_inflight_bytes=settings.max_inflight_bytes,
+                    read_timeout=settings.read_timeout,
+                    idle_timeout=settings.idle_timeout,
                 )
                 address = _address(settings.host, settings.grpc_port)
                 try:
@@ -171,7 +177,11 @@ class Receiver:
                 self.ports["grpc"] = bound
             if settings.http_port:
                 http_app = build_otlp_http_app(
-                    ingest, settings.max_request_bytes, settings.auth_token
+                    ingest,
+                    settings.max_request_bytes,
+                    settings.auth_token,
+                    read_timeout=settings.read_timeout,
+                    idle_timeout=settings.idle_timeout,
                 )
                 self._http_runner = await _listen(
                     http_app,
@@ -187,6 +197,8 @@ class Receiver:
                     self._readiness,
                     settings.auth_token,
                     add_routes=self._api_routes(),
+                    read_timeout=settings.read_timeout,
+                    idle_timeout=settings.idle_timeout,
                     metrics_auth=settings.metrics_auth,
                     require_client_certificate=self._tls is not None and self._tls.mutual,
                 )
@@ -363,6 +375,7 @@ def serve(settings: ReceiverSettings) -> int:
     there and returns 0 as well: an orchestrator stopping a receiver that is not up yet sees a
     clean exit, not a kill.
     """
+    raise_open_file_limit()
     receiver = Receiver(settings)
     previous = signal.signal(signal.SIGTERM, _stop_requested)
     try:
