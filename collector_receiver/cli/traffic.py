@@ -5,6 +5,8 @@
     failcat traffic                                   # 100 failures, 3 services, to 127.0.0.1:4317
     failcat traffic --protocol http --endpoint http://127.0.0.1:4318 --count 500 --services 6
     failcat traffic --seed 7 --uncataloged-share 0.2 --rate 50
+    failcat traffic --endpoint https://failcat.internal:4317 --ca ca.pem \
+        --client-cert agent.pem --client-key agent.key       # TLS, mutual TLS
 
 Each synthetic service has its own OpenTelemetry ``TracerProvider`` and the SDK's OTLP span
 exporter (gRPC, or HTTP/protobuf); agent runs produce GenAI span trees with one failure each in
@@ -67,6 +69,15 @@ def register(subparsers: Any) -> None:
         metavar="TOKEN",
         help="bearer token for the receiver (default $FAILCAT_AUTH_TOKEN)",
     )
+    parser.add_argument(
+        "--ca",
+        metavar="FILE",
+        help="PEM CA that signed the receiver's certificate, for https:// (default: system's)",
+    )
+    parser.add_argument(
+        "--client-cert", metavar="FILE", help="PEM client certificate, for mutual TLS"
+    )
+    parser.add_argument("--client-key", metavar="FILE", help="PEM key of --client-cert")
     parser.set_defaults(handler=_run)
 
 
@@ -104,7 +115,7 @@ def _run(args: argparse.Namespace) -> int:
 def build_spec(args: argparse.Namespace) -> TrafficSpec:
     """A :class:`TrafficSpec` from the parsed flags; CommandError for a bad value."""
     from collector_receiver.cli import CommandError
-    from collector_receiver.traffic import TrafficSpec
+    from collector_receiver.traffic import ClientTls, TrafficSpec
 
     def number(flag: str, text: str, kind: type[int] | type[float]) -> Any:
         try:
@@ -124,6 +135,11 @@ def build_spec(args: argparse.Namespace) -> TrafficSpec:
             rate=number("--rate", args.rate, float),
             timeout=number("--timeout", args.timeout, float),
             token=args.token or os.environ.get("FAILCAT_AUTH_TOKEN") or None,
+            tls=(
+                ClientTls(args.ca, args.client_cert, args.client_key)
+                if args.ca or args.client_cert or args.client_key
+                else None
+            ),
         )
     except ValueError as exc:
         raise CommandError(str(exc)) from None

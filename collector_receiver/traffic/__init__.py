@@ -32,8 +32,13 @@ What is sent:
 The seed fixes the mix (which service, which failure, in which order); trace ids and times are
 new on every run. Delivery is checked through the exporters' results: if any export fails (say
 the endpoint is unreachable) sending stops and :class:`TrafficError` says why in one line.
+
+To a receiver that serves TLS, give an ``https://`` endpoint and ``tls=ClientTls(ca_file=…)``
+(plus ``cert_file`` and ``key_file`` under mutual TLS; ``--ca``, ``--client-cert`` and
+``--client-key`` of ``failcat traffic``).
 """
 
+from collector_receiver.traffic._export import ClientTls
 from collector_receiver.traffic._model import (
     MAX_COUNT,
     SentFailure,
@@ -51,6 +56,7 @@ __all__ = [
     "MAX_COUNT",
     "MAX_SERVICES",
     "SERVICE_NAMES",
+    "ClientTls",
     "SentFailure",
     "TrafficError",
     "TrafficResult",

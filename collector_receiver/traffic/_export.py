@@ -5,6 +5,9 @@ receiver acknowledged, and after the first export that failed it fails every lat
 so an unreachable endpoint costs one exporter timeout, not one per batch. The reason is taken
 from the SDK exporter's own error log (captured by :class:`ExportErrors`, which also keeps its
 multi-line retry warnings off the user's terminal).
+
+For an ``https://`` endpoint, :class:`ClientTls` names the CA to trust (default: the system's, or
+the SDK's ``OTEL_EXPORTER_OTLP_CERTIFICATE``) and a client certificate for mutual TLS.
 """
 
 from __future__ import annotations
@@ -14,11 +17,15 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+if TYPE_CHECKING:
+    import grpc
 
 Protocol = Literal["grpc", "http"]
 
@@ -59,17 +66,35 @@ def normalize_endpoint(endpoint: str | None, protocol: Protocol) -> str:
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 
+@dataclass(frozen=True)
+class ClientTls:
+    """PEM files for an ``https://`` endpoint (``--ca``, ``--client-cert``, ``--client-key``)."""
+
+    #: The CA that signed the receiver's certificate; None = the system's trust store.
+    ca_file: str | None = None
+    #: Certificate and key presented to a receiver that requires them (mutual TLS).
+    cert_file: str | None = None
+    key_file: str | None = None
+
+
 def build_exporter(
-    protocol: Protocol, endpoint: str, timeout: float, token: str | None
+    protocol: Protocol,
+    endpoint: str,
+    timeout: float,
+    token: str | None,
+    tls: ClientTls | None = None,
 ) -> SpanExporter:
     """The SDK's OTLP span exporter for ``protocol``, sending to ``endpoint`` (normalised)."""
     headers = {"authorization": f"Bearer {token}"} if token else None
+    tls = tls or ClientTls()
     if protocol == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
+        insecure = endpoint.startswith("http://")
         return OTLPSpanExporter(
             endpoint=endpoint,
-            insecure=endpoint.startswith("http://"),
+            insecure=insecure,
+            credentials=None if insecure or tls == ClientTls() else _grpc_credentials(tls),
             headers=headers,
             timeout=timeout,
         )
@@ -77,7 +102,36 @@ def build_exporter(
         OTLPSpanExporter as HttpSpanExporter,
     )
 
-    return HttpSpanExporter(endpoint=f"{endpoint}/v1/traces", headers=headers, timeout=timeout)
+    session = None
+    if tls.ca_file is not None:
+        import requests
+
+        # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override the CA set on a session
+        # (psf/requests#4650); a CA given on the command line must win.
+        session = requests.Session()
+        session.trust_env = False
+    return HttpSpanExporter(
+        endpoint=f"{endpoint}/v1/traces",
+        headers=headers,
+        timeout=timeout,
+        certificate_file=tls.ca_file,
+        client_certificate_file=tls.cert_file,
+        client_key_file=tls.key_file,
+        session=session,
+    )
+
+
+def _grpc_credentials(tls: ClientTls) -> grpc.ChannelCredentials:
+    import grpc
+
+    def read(path: str | None) -> bytes | None:
+        return Path(path).read_bytes() if path is not None else None
+
+    return grpc.ssl_channel_credentials(
+        root_certificates=read(tls.ca_file),
+        private_key=read(tls.key_file),
+        certificate_chain=read(tls.cert_file),
+    )
 
 
 @dataclass

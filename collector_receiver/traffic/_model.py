@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
-from collector_receiver.traffic._export import normalize_endpoint
+from collector_receiver.traffic._export import ClientTls, normalize_endpoint
 from collector_receiver.traffic._services import MAX_SERVICES
 
 #: Most failures one run of ``failcat traffic`` sends.
@@ -34,6 +35,8 @@ class TrafficSpec:
     timeout: float = 10.0
     token: str | None = None
     environment: str = "demo"
+    #: CA and client certificate for an ``https://`` endpoint; None = the SDK's defaults.
+    tls: ClientTls | None = None
 
     def __post_init__(self) -> None:
         if self.protocol not in ("grpc", "http"):
@@ -52,6 +55,22 @@ class TrafficSpec:
             raise ValueError("--rate: must be 0 (as fast as possible) or more")
         if not self.timeout > 0.0:
             raise ValueError("--timeout: must be more than 0 seconds")
+        if self.tls is not None:
+            _check_tls(self.tls, normalize_endpoint(self.endpoint, self.protocol))
+
+
+def _check_tls(tls: ClientTls, endpoint: str) -> None:
+    if not endpoint.startswith("https://"):
+        raise ValueError("--ca, --client-cert and --client-key need an https:// endpoint")
+    if (tls.cert_file is None) != (tls.key_file is None):
+        raise ValueError("--client-cert and --client-key go together")
+    for flag, path in (
+        ("--ca", tls.ca_file),
+        ("--client-cert", tls.cert_file),
+        ("--client-key", tls.key_file),
+    ):
+        if path is not None and not Path(path).is_file():
+            raise ValueError(f"{flag}: {path} is not a file")
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,7 @@ def _agent(
     )
     provider = TracerProvider(resource=resource, sampler=ALWAYS_ON)
     exporter = CountingExporter(
-        build_exporter(spec.protocol, endpoint, spec.timeout, spec.token), state
+        build_exporter(spec.protocol, endpoint, spec.timeout, spec.token, spec.tls), state
     )
     provider.add_span_processor(
         BatchSpanProcessor(
