@@ -1,0 +1,244 @@
+"""How a rule finds its secrets quickly: near a literal needle, or at the start of a long run.
+
+A rule is a compiled pattern and a replacement. Running every pattern over every text would make
+a stacktrace cost dozens of full regex scans, so each rule says where its matches can start:
+
+- a :class:`Rule` with ``needles`` runs only in windows around the places where one of its
+  literals (``sk-``, ``token``, ``://`` …) occurs in the lower-cased text;
+- a :class:`RunRule` runs only where a run of at least ``min_run`` characters of its class
+  (letters and digits, plus ``_``/``-`` for provider tokens) begins. Runs are found for the whole
+  text at once with ``bytes.translate`` and ``bytes.find``, which costs about as much as a few
+  needle searches, however many token formats the rule knows.
+
+Both are pure optimisations: a property test checks that ``apply`` gives exactly
+``pattern.sub(replace, text)``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+Replace = Callable[["re.Match[str]"], str]
+
+_PLAIN_WORD = re.compile(r"[A-Za-z][a-z]*")
+
+#: Up to this many characters before its needle a match is found by trying each start in turn.
+_MAX_ANCHORED_BEFORE = 16
+
+
+def redaction_marker(kind: str) -> str:
+    """The text that replaces a secret of ``kind``: ``[REDACTED:<kind>]``."""
+    return f"[REDACTED:{kind}]"
+
+
+def looks_secret(value: str) -> bool:
+    """False for a plain word (``expired``, ``Signature``) that merely follows a label."""
+    return _PLAIN_WORD.fullmatch(value) is None
+
+
+def whole(kind: str) -> Replace:
+    marker = redaction_marker(kind)
+    return lambda _match: marker
+
+
+def group_prefix(kind: str) -> Replace:
+    """Keep the ``prefix`` group, replace the rest of the match."""
+    marker = redaction_marker(kind)
+    return lambda match: match["prefix"] + marker
+
+
+def word(alternatives: tuple[str, ...], not_after: str) -> str:
+    """Case-insensitive ``alternatives`` that must not follow a character of ``[not_after]``.
+
+    Written so that every branch begins with a literal character (both cases of the first
+    letter) and checks what precedes it only after that character: Python's ``re`` then skips
+    straight to the places where one of those characters occurs instead of trying every branch
+    at every position, which makes these rules several times faster on long stacktraces.
+    """
+    branches = []
+    for alternative in alternatives:
+        first, rest = alternative[0], alternative[1:]
+        for char in sorted({first.lower(), first.upper()}):
+            branches.append(f"{char}(?<![{not_after}]{char})(?i:{rest})")
+    return "(?:" + "|".join(branches) + ")"
+
+
+def starts(literal: str, not_after: str) -> str:
+    """``literal`` (a regex without quantifiers) at a token boundary.
+
+    The boundary: not after a character of ``[not_after]`` — or right after an escaped
+    ``\\n``/``\\r``/``\\t``, so that a token that follows a newline inside JSON or a Python
+    ``repr()`` (``'...\\nghp_…'``) is still one.
+    """
+    return f"{literal}(?:(?<![{not_after}]{literal})|(?<=\\\\[nrt]{literal}))"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One kind of secret, found near a needle.
+
+    With ``needles``, the pattern is only run near where one of them occurs in the lower-cased
+    text: from ``before`` characters ahead of the needle to ``after`` characters past its start.
+    ``before`` must cover the longest stretch of a match in front of its needle and ``after`` the
+    whole longest match measured from the needle, so that a window never cuts a match short.
+    """
+
+    kind: str
+    pattern: re.Pattern[str]
+    replace: Replace
+    needles: tuple[str, ...] = ()
+    before: int = 0
+    after: int = 0
+
+    def apply(self, text: str, lowered: str, hits: Mapping[str, list[int]] | None = None) -> str:
+        """``text`` with this rule's matches replaced.
+
+        ``hits`` (needle → positions in ``lowered``), when given, saves searching again for the
+        needles the caller has already looked for in this very text.
+        """
+        if not self.needles or len(lowered) != len(text):
+            return self.pattern.sub(self.replace, text)
+        pieces: list[str] = []
+        done = 0
+        for hit in _positions(lowered, self.needles, hits):
+            start = max(done, hit - self.before)
+            end = min(len(text), hit + self.after)
+            if end <= start:
+                continue
+            if self.before > _MAX_ANCHORED_BEFORE:
+                matches: Iterable[re.Match[str]] = self.pattern.finditer(text, start, end)
+            else:
+                # A match holds its needle, so it starts at most `before` characters ahead of
+                # it: trying those few starts is far cheaper than scanning the whole window.
+                matches = _first_match_from(self.pattern, text, start, hit, end)
+            for match in matches:
+                pieces.append(text[done : match.start()])
+                pieces.append(self.replace(match))
+                done = match.end()
+        if not pieces:
+            return text
+        pieces.append(text[done:])
+        return "".join(pieces)
+
+
+def _positions(
+    lowered: str, needles: tuple[str, ...], hits: Mapping[str, list[int]] | None
+) -> list[int]:
+    if hits is None:
+        return needle_positions(lowered, needles)
+    positions = [at for needle in needles for at in hits[needle]]
+    if len(needles) > 1:
+        positions.sort()
+    return positions
+
+
+def needle_positions(lowered: str, needles: Iterable[str]) -> list[int]:
+    """Where any of ``needles`` starts, ascending.
+
+    ``str.find`` is used rather than a regex alternation: for a handful of literals it is
+    several times faster than ``re`` on long text, and most texts hold none of them.
+    """
+    positions: list[int] = []
+    count = 0
+    for needle in needles:
+        count += 1
+        position = lowered.find(needle)
+        while position != -1:
+            positions.append(position)
+            position = lowered.find(needle, position + 1)
+    if count > 1:
+        positions.sort()
+    return positions
+
+
+def _first_match_from(
+    pattern: re.Pattern[str], text: str, first: int, last: int, end: int
+) -> list[re.Match[str]]:
+    """The match of ``pattern`` starting leftmost in ``[first, last]`` (and ending by ``end``)."""
+    for position in range(first, last + 1):
+        match = pattern.match(text, position, end)
+        if match is not None:
+            return [match]
+    return []
+
+
+def _class_table(members: str) -> bytes:
+    """A ``bytes.translate`` table: ``a`` for a byte in ``members``, a space for any other."""
+    return bytes(ord("a") if chr(byte) in members else ord(" ") for byte in range(256))
+
+
+ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+@dataclass(frozen=True)
+class RunRule:
+    """Kinds of secret whose matches start at (or just before) a long run of one class.
+
+    ``members`` is the class (``?`` must not be in it: other characters than ASCII read as
+    ``?``), ``min_run`` the shortest run that can be part of a match. ``pattern`` must only match
+    where ``candidates`` looks: at a run's first character; up to ``before`` characters ahead of
+    it when the run follows a ``.`` (``SG.``, ``v1.0-``); one character in when the run begins
+    with the letter of an escaped ``\\n``/``\\r``/``\\t``.
+    """
+
+    kind: str
+    pattern: re.Pattern[str]
+    replace: Replace
+    members: str
+    min_run: int
+    before: int = 0
+    _table: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_table", _class_table(self.members))
+
+    def runs(self, text: str) -> list[tuple[int, int]]:
+        """``(start, end)`` of every run of at least ``min_run`` characters of the class."""
+        classes = text.encode("ascii", "replace").translate(self._table)
+        seed = b"a" * self.min_run
+        found: list[tuple[int, int]] = []
+        start = classes.find(seed)
+        while start != -1:
+            end = classes.find(b" ", start + self.min_run)
+            if end == -1:
+                end = len(classes)
+            found.append((start, end))
+            start = classes.find(seed, end)
+        return found
+
+    def candidates(self, text: str, runs: Iterable[tuple[int, int]]) -> list[int]:
+        positions: set[int] = set()
+        for start, _end in runs:
+            positions.add(start)
+            if start and text[start - 1] == ".":
+                positions.update(range(max(0, start - self.before), start))
+            elif start and text[start - 1] == "\\" and text[start] in "nrt":
+                positions.add(start + 1)
+        return sorted(positions)
+
+    def apply(
+        self, text: str, lowered: str = "", hits: Mapping[str, list[int]] | None = None
+    ) -> str:
+        """``text`` with this rule's matches replaced (``lowered`` and ``hits`` are not used)."""
+        if len(text) < self.min_run:
+            return text
+        runs = self.runs(text)
+        if not runs:
+            return text
+        pieces: list[str] = []
+        done = 0
+        for position in self.candidates(text, runs):
+            if position < done:
+                continue
+            match = self.pattern.match(text, position)
+            if match is None:
+                continue
+            pieces.append(text[done : match.start()])
+            pieces.append(self.replace(match))
+            done = match.end()
+        if not pieces:
+            return text
+        pieces.append(text[done:])
+        return "".join(pieces)
