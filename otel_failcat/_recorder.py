@@ -6,7 +6,10 @@ calls :meth:`FailureRecorder.record`. It:
 1. enters the re-entrancy guard (a failure while recording is never recorded),
 2. skips an exception object it has already recorded (identity dedupe),
 3. builds the attributes: qualified type, redacted and capped message and stacktrace,
-   fingerprint, mechanism, handled, cause types, plus the caller's attributes,
+   fingerprint, mechanism, handled, cause types, plus the caller's attributes — redacted too:
+   a value under a key that names a credential (``db.password``, ``…authorization``) becomes
+   ``[REDACTED]`` whole, any other string (and a key) goes through the same redactor as the
+   message (CONTRACT §4),
 4. adds the ``exception`` event to the given span, else the current recording span, else a new
    span ``failcat.unhandled_exception`` ended at once; and/or emits an OTel log record when
    ``OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN`` says so,
@@ -53,7 +56,7 @@ from otel_failcat.environment_variables import (
     FAILCAT_REDACTION_EXTRA_PATTERNS,
 )
 from otel_failcat.fingerprint import compute_fingerprint
-from otel_failcat.redaction import RedactionSettings, Redactor
+from otel_failcat.redaction import RedactionSettings, Redactor, redact_attribute
 from otel_failcat.version import __version__
 
 #: Caller-supplied attributes, as OpenTelemetry accepts them.
@@ -184,7 +187,8 @@ class FailureRecorder:
         exception_type = qualified_type_name(type(exc))
         message = redactor.message(safe_message(exc))
         stacktrace = redactor.stacktrace(format_stacktrace(exc, tb))
-        event_attributes: dict[str, AttributeValue] = dict(caller_attributes or {})
+        caller = redacted_attributes(caller_attributes, redactor)
+        event_attributes: dict[str, AttributeValue] = dict(caller)
         event_attributes.update(
             {
                 names.EXCEPTION_TYPE: exception_type,
@@ -205,7 +209,7 @@ class FailureRecorder:
         if mode in ("span", "dup"):
             if target is None:
                 target = telemetry.tracer.start_span(
-                    names.UNHANDLED_SPAN_NAME, attributes=dict(caller_attributes or {})
+                    names.UNHANDLED_SPAN_NAME, attributes=dict(caller)
                 )
                 target.add_event(names.EXCEPTION_EVENT_NAME, event_attributes, timestamp)
                 target.set_attribute(names.ERROR_TYPE, exception_type)
@@ -243,6 +247,23 @@ class FailureRecorder:
                 force_flush(timeout_millis=remaining)
             except Exception:
                 report_internal_error("flushing providers")
+
+
+def redacted_attributes(
+    attributes: Attributes | None, redactor: Redactor | None = None
+) -> dict[str, AttributeValue]:
+    """The caller's attributes as they may leave the process (keys and values redacted).
+
+    ``redactor``: the one of the redaction variables as they are now when not given.
+    """
+    if not attributes:
+        return {}
+    if redactor is None:
+        redactor = current_redactor()
+    return {
+        redactor.message(key): redact_attribute(key, value, redactor.message)
+        for key, value in attributes.items()
+    }
 
 
 def _emit_log_record(

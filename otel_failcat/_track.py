@@ -20,7 +20,12 @@ from opentelemetry.trace import Span, Status, StatusCode
 from otel_failcat import attributes as names
 from otel_failcat._exception_info import qualified_type_name
 from otel_failcat._internal_errors import report_internal_error
-from otel_failcat._recorder import Attributes, FailureRecorder, active_recorder
+from otel_failcat._recorder import (
+    Attributes,
+    FailureRecorder,
+    active_recorder,
+    redacted_attributes,
+)
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -78,7 +83,8 @@ class _TrackedBlock:
     def __enter__(self) -> Span:
         self._span_cm = self._recorder.tracer().start_as_current_span(
             self._name,
-            attributes=dict(self._attributes or {}),
+            # The span carries the caller's attributes as the failure event does: redacted.
+            attributes=redacted_attributes(self._attributes),
             record_exception=False,
             set_status_on_exception=False,
         )
