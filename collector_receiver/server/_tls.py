@@ -22,10 +22,15 @@ does not belong to the certificate is refused with a one-line :class:`TlsError` 
 and the path. Neither the key nor any file content ever appears in a message or the log.
 TLS 1.2 is the minimum on every listener (gRPC's own minimum is 1.2 as well). ``SIGHUP`` does not
 reload certificates: restart the receiver to take new ones.
+
+A TLS handshake is part of a connection's idle time: on the aiohttp listeners
+(:class:`TlsSite`) a client that connects and does not complete its handshake within
+``--idle-timeout`` is disconnected, as a plain-text one that sends no request is.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -134,6 +139,47 @@ def client_certificate_middleware(
     return middleware
 
 
+class TlsSite(web.BaseSite):
+    """A TCP site serving TLS whose handshake must finish within ``handshake_timeout`` seconds.
+
+    ``web.TCPSite`` leaves the handshake to asyncio's own limit of 60 s, and aiohttp's keep-alive
+    clock starts only once the handshake is done: without this, a client that connects and never
+    sends its ClientHello holds a connection for a minute whatever ``--idle-timeout`` says.
+    """
+
+    def __init__(
+        self,
+        runner: web.BaseRunner,
+        host: str,
+        port: int,
+        *,
+        ssl_context: ssl.SSLContext,
+        handshake_timeout: float,
+        shutdown_timeout: float = 60.0,
+    ) -> None:
+        super().__init__(runner, shutdown_timeout=shutdown_timeout, ssl_context=ssl_context)
+        self._host = host
+        self._port = port
+        self._handshake_timeout = handshake_timeout
+
+    @property
+    def name(self) -> str:
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"https://{host}:{self._port}"
+
+    async def start(self) -> None:
+        await super().start()
+        server = self._runner.server
+        assert server is not None  # the runner was set up before its sites start
+        self._server = await asyncio.get_running_loop().create_server(
+            server,
+            self._host,
+            self._port,
+            ssl=self._ssl_context,
+            ssl_handshake_timeout=self._handshake_timeout,
+        )
+
+
 def _has_peer_certificate(request: web.Request) -> bool:
     transport = request.transport
     return transport is not None and bool(transport.get_extra_info("peercert"))
@@ -190,6 +236,7 @@ __all__ = [
     "UNAUTHENTICATED_PATHS",
     "ServerTls",
     "TlsError",
+    "TlsSite",
     "client_certificate_middleware",
     "load_server_tls",
 ]

@@ -38,7 +38,7 @@ from collector_receiver.server._batch_writer import GroupCommitWriter
 from collector_receiver.server._inflight import InflightBytes
 from collector_receiver.server._logging import log_event
 from collector_receiver.server._rlimit import raise_open_file_limit
-from collector_receiver.server._tls import ServerTls, TlsError, load_server_tls
+from collector_receiver.server._tls import ServerTls, TlsError, TlsSite, load_server_tls
 from collector_receiver.server.api import ApiSettings, add_api_routes
 from collector_receiver.server.api_app import build_api_app
 from collector_receiver.server.ingest import OtlpIngest
@@ -159,7 +159,6 @@ class Receiver:
                     ingest,
                     settings.max_request_bytes,
                     settings.auth_token,
-                    max_inflight_bytes=settings.max_inflight_bytes,
                     read_timeout=settings.read_timeout,
                     idle_timeout=settings.idle_timeout,
                 )
@@ -189,6 +188,7 @@ class Receiver:
                     settings.http_port,
                     "OTLP/HTTP",
                     ssl_context=self._tls.otlp_http_context() if self._tls else None,
+                    handshake_timeout=settings.idle_timeout,
                 )
                 self.ports["http"] = settings.http_port
             if settings.api_port:
@@ -208,6 +208,7 @@ class Receiver:
                     settings.api_port,
                     "API",
                     ssl_context=self._tls.api_context() if self._tls else None,
+                    handshake_timeout=settings.idle_timeout,
                 )
                 self.ports["api"] = settings.api_port
         except BaseException:
@@ -422,12 +423,19 @@ async def _listen(
     name: str,
     *,
     ssl_context: ssl.SSLContext | None = None,
+    handshake_timeout: float = 60.0,
 ) -> web.AppRunner:
     runner = web.AppRunner(
         app, handle_signals=False, access_log=None, shutdown_timeout=_DRAIN_SECONDS
     )
     await runner.setup()
-    site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
+    site: web.BaseSite
+    if ssl_context is None:
+        site = web.TCPSite(runner, host, port)
+    else:
+        site = TlsSite(
+            runner, host, port, ssl_context=ssl_context, handshake_timeout=handshake_timeout
+        )
     try:
         await site.start()
     except OSError as exc:

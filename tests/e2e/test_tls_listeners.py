@@ -1,6 +1,7 @@
 """``failcat serve --tls-cert --tls-key``: the real OTel SDK exporters deliver over TLS on gRPC
 and HTTP and the rows are stored; plain-text clients, clients that do not trust the CA and
-TLS 1.1 clients are refused on every listener; the 9464 port answers over TLS."""
+TLS 1.1 clients are refused on every listener; the 9464 port answers over TLS; a client that
+never completes its handshake is disconnected after ``--idle-timeout``."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from tests.support.tls_certificates import (
 
 pytestmark = pytest.mark.slow
 
+IDLE_TIMEOUT = 2
+
 
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
@@ -37,7 +40,10 @@ def receiver(
     directory = tmp_path_factory.mktemp("receiver")
     tls = ReceiverTls(certs.server_cert, certs.server_key)
     with running_receiver(
-        f"sqlite:///{directory / 'failcat.db'}", directory / "receiver.log", tls=tls
+        f"sqlite:///{directory / 'failcat.db'}",
+        directory / "receiver.log",
+        tls=tls,
+        extra_args=["--idle-timeout", str(IDLE_TIMEOUT)],
     ) as process:
         yield process
 
@@ -142,3 +148,16 @@ def test_tls_1_1_is_refused_on_every_listener(
     for port in (receiver.grpc_port, receiver.http_port, receiver.api_port):
         with pytest.raises(ssl.SSLError):
             _handshake(port, client)
+
+
+def test_a_client_that_never_starts_its_handshake_is_disconnected(
+    receiver: ReceiverProcess,
+) -> None:
+    # asyncio alone would wait 60 s for the ClientHello; the receiver waits --idle-timeout.
+    for port in (receiver.http_port, receiver.api_port):
+        with socket.create_connection(("127.0.0.1", port)) as silent:
+            silent.settimeout(IDLE_TIMEOUT + 20)
+            try:
+                assert silent.recv(1) == b""
+            except ConnectionResetError:
+                pass
