@@ -35,10 +35,7 @@ _NESTING = 30
 def _hostile_request() -> bytes:
     event = exception_event("app.Hostile", "x" * MEGABYTE, "y" * MEGABYTE)
     attributes = event.attributes
-    attributes.extend(
-        KeyValue(key=f"attr.{index}", value=AnyValue(string_value="v" * 16))
-        for index in range(100_000)
-    )
+    # The hostile values first, so that they are inside the attribute budget and get cut.
     for index in range(3):  # keys of a megabyte
         attributes.append(
             KeyValue(key=f"{index}" + "k" * MEGABYTE, value=AnyValue(string_value="long key"))
@@ -55,6 +52,15 @@ def _hostile_request() -> bytes:
     for _ in range(_NESTING):
         deep = AnyValue(kvlist_value=KeyValueList(values=[KeyValue(key="d", value=deep)]))
     attributes.append(KeyValue(key="deep.map", value=deep))
+    # Values of 100 kB (cut to the redactor's 4 Ki): together far over the 64 KiB budget.
+    attributes.extend(
+        KeyValue(key=f"big.{index}", value=AnyValue(string_value="b" * 100_000))
+        for index in range(50)
+    )
+    attributes.extend(
+        KeyValue(key=f"attr.{index}", value=AnyValue(string_value="v" * 16))
+        for index in range(100_000)
+    )
     return trace_request([span("hostile", events=[event])]).SerializeToString()
 
 
@@ -87,9 +93,12 @@ def test_a_hostile_request_ends_in_a_bounded_row(
             sa.text("SELECT CAST(attributes AS TEXT) FROM failure_matches")
         )
     stored = json.loads(attributes_text)
-    assert len(json.dumps(stored)) <= ATTRIBUTES_BYTES
+    assert ATTRIBUTES_BYTES // 2 < len(json.dumps(stored)) <= ATTRIBUTES_BYTES
     assert len(stored) <= 128 + 1
     assert all(len(key) <= 256 for key in stored)
+    assert stored["0" + "k" * 255] == "long key"
+    assert stored["huge.list"] == list(range(128))
+    assert _deepest(stored["deep.map"]) == 8
     assert stored[DROPPED_ATTRIBUTES] >= 100_000 - 128
     assert stored["exception.type"] == "app.Hostile"  # the failure's own attributes come first
 
