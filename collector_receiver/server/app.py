@@ -187,7 +187,7 @@ class Receiver:
                     settings.host,
                     settings.http_port,
                     "OTLP/HTTP",
-                    ssl_context=self._tls.otlp_http_context() if self._tls else None,
+                    ssl_context=self._tls.otlp_http_context if self._tls else None,
                     handshake_timeout=settings.idle_timeout,
                 )
                 self.ports["http"] = settings.http_port
@@ -207,7 +207,7 @@ class Receiver:
                     settings.host,
                     settings.api_port,
                     "API",
-                    ssl_context=self._tls.api_context() if self._tls else None,
+                    ssl_context=self._tls.api_context if self._tls else None,
                     handshake_timeout=settings.idle_timeout,
                 )
                 self.ports["api"] = settings.api_port

@@ -11,36 +11,34 @@ runs when the call's headers have arrived and gRPC asks the transport for the me
 the handler reads it. Before that, in this order:
 
 1. the bearer token is checked: ``UNAUTHENTICATED`` without reading anything;
-2. the call reserves a share of the in-flight budget (``--max-inflight-bytes``, shared with
-   OTLP/HTTP) for the message it is about to receive: ``min(--max-request-bytes,
-   --max-inflight-bytes / 4)``. A reservation that does not fit is refused at once with
-   ``UNAVAILABLE`` (persist error ``overloaded``, like HTTP's 503);
-3. the message must arrive within ``--read-timeout``, else the call ends with
-   ``DEADLINE_EXCEEDED`` (a time limit passed, which OTLP senders retry; ``CANCELLED`` would
-   say the caller gave up) and its bytes are freed.
+2. the call takes its place in the in-flight budget (``--max-inflight-bytes``, shared with
+   OTLP/HTTP), which must have room: ``UNAVAILABLE`` (persist error ``overloaded``, like
+   HTTP's 503) when it is full;
+3. the call takes one of 4 read slots (:mod:`collector_receiver.server._read_slots`): when
+   all are taken it waits, and the call that has been receiving longest gives its slot up
+   after 2 s;
+4. the message must arrive within ``--read-timeout`` of the call's start, else the call ends
+   with ``DEADLINE_EXCEEDED`` (a time limit passed, which OTLP senders retry; ``CANCELLED``
+   would say the caller gave up) — also when it gave its slot up — and its bytes are freed.
 
-Once the message has arrived the reservation is exchanged for the message's real (inflated)
-size, held until the call is answered; a size that does not fit beside the others is refused
-with ``UNAVAILABLE``.
+Once the message has arrived the call's share of the budget grows to the message's (inflated)
+size and is held until the call is answered; a size that does not fit beside the others is
+refused with ``UNAVAILABLE``.
 
-The bound and its worst case. gRPC hands a message over only when all of it has arrived, so its
-bytes cannot be counted while they arrive; the reservation stands in for them. Every reader and
-every admitted request is inside the budget, so at most 4 messages are being received at once
-(fewer while the budget holds other requests), and the message bytes held for gRPC and HTTP
-requests together are at most ``max(--max-inflight-bytes, 4 * --max-request-bytes)`` (plus,
-while a gzip message is inflated, its compressed copy). With the defaults (256 MiB, 64 MiB) the
-reservation is a whole request and the bound is exact: 256 MiB. With a budget below 4 requests
-it is looser: at 64 MiB, 4 messages of up to 64 MiB each may be arriving at once. Memory is a
-small multiple of message bytes (gRPC's buffer, the copy handed over, the decoded form):
-measured, 16 senders of 32 MiB at a 64 MiB budget raise the receiver's RSS by 240-320 MiB
-(760-870 MiB when each message was received as it came). Four senders trickling a message each
-hold the four reads until ``--read-timeout``; more reads at once would loosen the bound.
+The bound and its worst case. gRPC hands a message over only when all of it has arrived, so,
+unlike HTTP's, its bytes cannot be counted while they arrive; at most 4 calls are receiving at
+once, each at most ``--max-request-bytes``. The message bytes held for gRPC and HTTP requests
+together are therefore at most ``--max-inflight-bytes + 4 * --max-request-bytes`` (plus, while
+a gzip message is inflated, its compressed copy): 512 MiB with the defaults (256 MiB, 64 MiB).
+Memory is a small multiple of message bytes (gRPC's buffer, the copy handed over, the decoded
+form). A call that starts and never sends its message holds a read slot (and no budget) for
+2 s at most when others wait, so a few slow senders delay the others by up to 2 s and stop
+nobody; a sender whose message takes longer than 2 s to arrive is asked to retry while the
+receiver is busy.
 
 Before a call is read, a sender can push no more than the HTTP/2 flow-control window of each
 stream (64 KiB: bandwidth probing, which grows it to 4 MiB, is off), on at most 100 streams per
-connection: 16 unauthenticated senders of 32 MiB raise the RSS by 2 MiB.
-
-Connections without a call for ``--idle-timeout`` are closed (HTTP/2 ``GOAWAY``).
+connection. Connections without a call for ``--idle-timeout`` are closed (HTTP/2 ``GOAWAY``).
 
 Status codes: ``OK`` (with OTLP partial success), ``INVALID_ARGUMENT`` (malformed, or no
 message), ``RESOURCE_EXHAUSTED`` (too large), ``UNAUTHENTICATED`` (bearer token missing or
@@ -60,6 +58,7 @@ from grpc import aio
 
 from collector_receiver.otlp import DecodeError, RequestTooLarge, Signal, encode_response
 from collector_receiver.server._auth import grpc_authorized
+from collector_receiver.server._read_slots import ReadSlot, ReadSlots
 from collector_receiver.server.ingest import OtlpIngest, RetryLater
 
 _PROTOBUF = "application/x-protobuf"
@@ -70,10 +69,11 @@ _SERVICES: dict[str, Signal] = {
     "opentelemetry.proto.collector.metrics.v1.MetricsService": "metrics",
 }
 
-#: The in-flight budget is split into this many read reservations: the most messages being
-#: received at once, and so the factor of the worst case (see the module doc). More would let
-#: more slow senders read side by side, at the price of a looser bound.
+#: Calls receiving their message at once: the factor of the worst case (see the module doc).
 CONCURRENT_READS = 4
+#: Seconds after which the call receiving longest gives its read slot to a waiting one: about
+#: what a 64 MiB message needs at 256 Mbit/s, and what a waiting sender may be delayed by.
+YIELD_AFTER_SECONDS = 2.0
 
 #: HTTP/2 streams one connection may have open; what a client pushes before its calls are
 #: read is at most this many flow-control windows.
@@ -83,26 +83,17 @@ _Context: TypeAlias = aio.ServicerContext[bytes, bytes]
 _Export: TypeAlias = Callable[[AsyncIterator[bytes], _Context], Awaitable[bytes]]
 
 
-def read_reservation(max_request_bytes: int, max_inflight_bytes: int | None) -> int:
-    """The bytes of the in-flight budget a call reserves while its message is received."""
-    if max_inflight_bytes is None:
-        return max_request_bytes
-    return max(1, min(max_request_bytes, max_inflight_bytes // CONCURRENT_READS))
-
-
 def build_grpc_server(
     ingest: OtlpIngest,
     max_request_bytes: int,
     auth_token: str | None = None,
     *,
-    max_inflight_bytes: int | None = None,
     read_timeout: float = 30.0,
     idle_timeout: float = 60.0,
 ) -> aio.Server:
     """A grpc.aio server with the three OTLP services (ports are added by the caller).
 
-    ``max_inflight_bytes`` is the limit of the budget ``ingest`` admits against (None: no
-    budget); ``read_timeout`` and ``idle_timeout`` are seconds.
+    ``read_timeout`` and ``idle_timeout`` are seconds.
     """
     server = aio.server(
         options=[
@@ -115,13 +106,13 @@ def build_grpc_server(
             ("grpc.max_connection_idle_ms", max(1, round(idle_timeout * 1000))),
         ]
     )
-    reservation = read_reservation(max_request_bytes, max_inflight_bytes)
+    slots = ReadSlots(CONCURRENT_READS, min(YIELD_AFTER_SECONDS, read_timeout))
     handlers = [
         grpc.method_handlers_generic_handler(
             service,
             {
                 "Export": grpc.stream_unary_rpc_method_handler(
-                    _export(ingest, signal, auth_token, reservation, read_timeout)
+                    _export(ingest, signal, auth_token, slots, read_timeout)
                 )
             },
         )
@@ -135,21 +126,22 @@ def _export(
     ingest: OtlpIngest,
     signal: Signal,
     auth_token: str | None,
-    reservation: int,
+    slots: ReadSlots,
     read_timeout: float,
 ) -> _Export:
     async def export(requests: AsyncIterator[bytes], context: _Context) -> bytes:
+        deadline = asyncio.get_running_loop().time() + read_timeout
         # The message is not read yet: refuse a stranger before gRPC receives any of it.
         if auth_token is not None and not grpc_authorized(
             context.invocation_metadata(), auth_token
         ):
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong bearer token")
         try:
-            async with ingest.admission(reservation):
-                request = await _receive(context, read_timeout)
-            # The reservation is exchanged for the real size with no await in between, so no
-            # other request can take the bytes just released.
-            async with ingest.admission(len(request)):
+            # A place in the budget (1 byte) before reading: refused now when it is full.
+            async with ingest.admission(1) as admission:
+                async with slots.slot() as slot:
+                    request = await _receive(context, slot, deadline)
+                admission.grow(len(request))
                 outcome = await ingest.export(signal, request, _PROTOBUF)
         except RequestTooLarge as exc:
             await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
@@ -162,15 +154,28 @@ def _export(
     return export
 
 
-async def _receive(context: _Context, read_timeout: float) -> bytes:
-    """The call's one message, which must arrive within ``read_timeout`` seconds."""
+async def _receive(context: _Context, slot: ReadSlot, deadline: float) -> bytes:
+    """The call's one message, which must arrive by ``deadline`` and before ``slot`` yields."""
+    loop = asyncio.get_running_loop()
+    read = asyncio.ensure_future(context.read())
+    yielded = asyncio.ensure_future(slot.yielded.wait())
     try:
-        message = await asyncio.wait_for(context.read(), read_timeout)
-    except asyncio.TimeoutError:
-        await context.abort(
-            grpc.StatusCode.DEADLINE_EXCEEDED,
-            f"the request message did not arrive within {read_timeout:g} s (--read-timeout)",
+        await asyncio.wait(
+            (read, yielded), timeout=deadline - loop.time(), return_when=asyncio.FIRST_COMPLETED
         )
+    finally:
+        yielded.cancel()
+        if not read.done():
+            read.cancel()
+    if not read.done() or read.cancelled():
+        reason = (
+            "the receiver is busy and the request message had not arrived after "
+            f"{loop.time() - slot.started:.0f} s; retry"
+            if slot.yielded.is_set()
+            else "the request message did not arrive within --read-timeout"
+        )
+        await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, reason)
+    message = read.result()
     if not isinstance(message, bytes):  # EOF: the client closed its side without a message
         await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the call carried no message")
     return message
@@ -178,6 +183,6 @@ async def _receive(context: _Context, read_timeout: float) -> bytes:
 
 __all__ = [
     "CONCURRENT_READS",
+    "YIELD_AFTER_SECONDS",
     "build_grpc_server",
-    "read_reservation",
 ]
