@@ -4,13 +4,15 @@ Each measurement runs in a fresh interpreter: it builds a body, resets the proce
 mark (``/proc/self/clear_refs``), decodes the body with ``decode_request`` and reads ``VmHWM``
 from ``/proc/self/status``. The figure is (peak - resident before decoding) / body size, the
 memory decoding takes on top of the body, which is what ``JSON_DECODE_MULTIPLE`` must cover.
-Two shapes: ``spans`` (spans with a few attributes, one in ten with an exception event) and
-``attributes`` (spans with 30 short attributes each: the most Python objects per byte).
+Three shapes: ``spans`` (spans with a few attributes, one in ten with an exception event),
+``attributes`` (spans with 30 short attributes each: the most Python objects per byte) and
+``wide``, the same with one character outside the Basic Multilingual Plane, which makes Python
+hold the whole text at 4 bytes a character.
 
 For comparison it also prints the multiple of ``json.loads`` alone, the least a decoder built on
 it can take. Linux only.
 
-    python benchmarks/bench_json_memory.py [--sizes 1,8,31]
+    python benchmarks/bench_json_memory.py [--sizes 2,8,31]
 """
 
 from __future__ import annotations
@@ -36,8 +38,10 @@ def status(name):
 mib, shape, what = float(sys.argv[1]), sys.argv[2], sys.argv[3]
 spans = []
 for i in range(500):
-    if shape == "attributes":
+    if shape in ("attributes", "wide"):
         attributes = {f"attr.{k}": (k if k % 2 else f"v{k}") for k in range(30)}
+        if shape == "wide" and i == 0:
+            attributes["emoji"] = "\N{SLIGHTLY SMILING FACE}"  # the whole text 4 bytes a char
     else:
         attributes = {"http.url": "https://example.com/" + secrets.token_hex(20), "n": i}
     events = [exception_event("ValueError", f"bad value {i}")] if i % 10 == 0 else []
@@ -47,7 +51,7 @@ document = json.loads(otlp_json(trace_request(spans, res=resource("svc"))))
 unit = document["resourceSpans"][0]["scopeSpans"][0]["spans"]
 size = len(json.dumps(unit))
 document["resourceSpans"][0]["scopeSpans"][0]["spans"] = unit * max(1, int(mib * 2**20 / size))
-body = json.dumps(document, separators=(",", ":")).encode()
+body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
 del document, unit, spans
 gc.collect()
 with open("/proc/self/clear_refs", "w") as refs:
@@ -77,11 +81,11 @@ def _measure(mib: float, shape: str, what: str) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1,8,31", help="body sizes in MiB, comma-separated")
+    parser.add_argument("--sizes", default="2,8,31", help="body sizes in MiB, comma-separated")
     args = parser.parse_args()
     worst = 0.0
     bound = 0.0
-    for shape in ("spans", "attributes"):
+    for shape in ("spans", "attributes", "wide"):
         for mib in (float(size) for size in args.sizes.split(",")):
             decoded = _measure(mib, shape, "decode")
             parsed = _measure(mib, shape, "json.loads")

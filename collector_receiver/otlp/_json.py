@@ -14,15 +14,18 @@ scalars), and the protobuf runtime builds each span, log record or metric in one
 times faster. The rewrite is driven by the message descriptors, so it follows the schema the
 receiver was built with.
 
-Memory: the parsed JSON is a tree of Python objects 4-11 times the size of the body (the more
-short attributes, the more), and a tree of constructor arguments would be about as large
-again. So the three envelope levels of a request (the request, ``Resource*``, ``Scope*``) are
-added to the message one element at a time, each span, log record or metric is converted on
-its own, and each element's JSON is dropped once it is in the message: decoding peaks where
-``json.loads`` alone does (``benchmarks/bench_json_memory.py``: 6.4x a 29 MiB span-heavy body,
-11.2x a 27 MiB attribute-heavy one, where a whole tree of arguments took 11.1x and 20x). The
-HTTP listener admits a JSON request in the in-flight budget for :data:`JSON_DECODE_MULTIPLE`
-times its body on top of the body.
+Memory: ``json.loads`` of a whole body builds a tree of Python objects 6-11 times the size of
+the body (the more short attributes, the more), and a tree of constructor arguments would be
+about as large again. Instead, the three envelope levels of a request (the request,
+``Resource*``, ``Scope*``) are read from the text here, one element at a time, straight into the
+message; each span, log record or metric is parsed by the standard library's scanner and
+converted on its own, then dropped. What is held is the text, the message and one element:
+decoding peaks at 2.5-3 times the body on top of the body itself, 6 times when the text holds a
+character outside the Basic Multilingual Plane (Python then keeps the whole text at 4 bytes a
+character), against 11-20 times for a parse of the whole tree (bodies of 2-29 MiB, measured
+by ``benchmarks/bench_json_memory.py``). The HTTP listener admits a JSON request in the
+in-flight budget for :data:`JSON_DECODE_MULTIPLE` times its body on top of the body. Keys of an
+envelope object that appear twice are both read (a repeated field's elements are added twice).
 
 Hostile input is a :class:`DecodeError` with a reason, never another exception: a number
 literal longer than 64 characters (Python's own limit on integer digits is never reached),
@@ -64,42 +67,119 @@ _MAX_NUMBER_LENGTH = 64
 _ENVELOPE_LEVELS = 3
 
 #: Peak memory of decoding an OTLP/JSON body, beyond the body itself, as a multiple of the body
-#: (measured at 4.4-11.2 over span- and attribute-heavy bodies of 1-29 MiB; rounded up).
-JSON_DECODE_MULTIPLE = 12
+#: (measured at 1.8-3.0, and 6.0 for text outside the Basic Multilingual Plane; rounded up).
+JSON_DECODE_MULTIPLE = 7
 
 
 def parse_otlp_json(body: bytes, message_type: type[Message]) -> Message:
     """``body`` (UTF-8 JSON) as a ``message_type``; :class:`DecodeError` if it is malformed."""
     try:
-        document = json.loads(
-            body, parse_int=_int_literal, parse_float=_float_literal, parse_constant=_constant
-        )
+        text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise DecodeError("JSON body is not valid UTF-8") from None
+    name = message_type.__name__
+    message = message_type()
+    try:
+        start = _skip(text, 0)
+        if not text.startswith("{", start):
+            document, _ = _DECODER.raw_decode(text, start)
+            raise DecodeError(f"JSON body must be an object, not {type(document).__name__}")
+        end = _skip(text, _read_object(message, _plan(message_type.DESCRIPTOR), text, start, 0))
+        if end != len(text):
+            raise json.JSONDecodeError("Extra data", text, end)
+    except DecodeError:
+        raise
     except json.JSONDecodeError as error:
         where = f"line {error.lineno} column {error.colno}"
         raise DecodeError(f"malformed JSON: {error.msg} at {where}") from None
     except _Invalid as error:
-        raise DecodeError(f"malformed JSON: {error.reason}") from None
-    except RecursionError:
-        raise DecodeError("JSON body is nested too deeply") from None
-    except ValueError as error:  # anything else the parser refuses
-        raise DecodeError(f"malformed JSON: {error}") from None
-    if not isinstance(document, dict):
-        raise DecodeError(f"JSON body must be an object, not {type(document).__name__}")
-    name = message_type.__name__
-    try:
-        plan = _plan(message_type.DESCRIPTOR)
-        elements = _envelope_elements(plan, document)
-        message = message_type(**_convert_message(plan, document))
-        _add_elements(message, plan, elements, 1)
-        return message
-    except _Invalid as error:
-        raise DecodeError(f"invalid OTLP/JSON {name}: {error.path}: {error.reason}") from None
+        where = f"{error.path}: " if error.path else ""
+        raise DecodeError(f"invalid OTLP/JSON {name}: {where}{error.reason}") from None
     except RecursionError:
         raise DecodeError("JSON body is nested too deeply") from None
     except (ValueError, TypeError) as error:  # the protobuf runtime's own checks (ranges, UTF-8)
         raise DecodeError(f"invalid OTLP/JSON {name}: {error}") from None
+    return message
+
+
+# -- the envelope levels, read from the text one element at a time -----------------------------
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _skip(text: str, index: int) -> int:
+    return _WHITESPACE.match(text, index).end()  # type: ignore[union-attr] # always matches
+
+
+def _read_object(message: Message, plan: _Plan, text: str, index: int, level: int) -> int:
+    """Read the JSON object at ``text[index]`` into ``message``; the index after it.
+
+    Repeated message fields are read element by element straight into the message; every other
+    value is parsed by the standard library's scanner and converted when the object ends (its
+    keys may come in any order).
+    """
+    if not text.startswith("{", index):
+        value, _ = _DECODER.raw_decode(text, index)
+        raise _Invalid(f"expected an object, not {_json_type(value)}")
+    others: dict[str, Any] = {}
+    index = _skip(text, index + 1)
+    if text.startswith("}", index):
+        return index + 1
+    while True:
+        if not text.startswith('"', index):
+            raise json.JSONDecodeError(
+                "Expecting property name enclosed in double quotes", text, index
+            )
+        key, index = _DECODER.raw_decode(text, index)  # a string: it starts with a quote
+        index = _skip(text, index)
+        if not text.startswith(":", index):
+            raise json.JSONDecodeError("Expecting ':' delimiter", text, index)
+        index = _skip(text, index + 1)
+        entry = plan.get(key)
+        if entry is not None and entry[1] == _REPEATED_MESSAGE and text.startswith("[", index):
+            container = getattr(message, entry[0])
+            try:
+                index = _read_elements(container, entry[2], text, index, level + 1)
+            except _Invalid as error:
+                raise error.within(key) from None
+        else:
+            others[key], index = _DECODER.raw_decode(text, index)
+        index = _skip(text, index)
+        if text.startswith(",", index):
+            index = _skip(text, index + 1)
+        elif text.startswith("}", index):
+            break
+        else:
+            raise json.JSONDecodeError("Expecting ',' delimiter", text, index)
+    arguments = _convert_message(plan, others)
+    if arguments:
+        message.MergeFrom(type(message)(**arguments))
+    return index + 1
+
+
+def _read_elements(container: Any, plan: _Plan, text: str, index: int, level: int) -> int:
+    """Add each element of the JSON array at ``text[index]`` to ``container``; the index after."""
+    index = _skip(text, index + 1)
+    if text.startswith("]", index):
+        return index + 1
+    position = 0
+    while True:
+        try:
+            if level < _ENVELOPE_LEVELS:
+                index = _read_object(container.add(), plan, text, index, level)
+            else:  # a span, log record or metric: parsed and converted on its own
+                element, index = _DECODER.raw_decode(text, index)
+                container.add(**_convert_message(plan, element))
+        except _Invalid as error:
+            raise error.within(f"[{position}]") from None
+        position += 1
+        index = _skip(text, index)
+        if text.startswith(",", index):
+            index = _skip(text, index + 1)
+        elif text.startswith("]", index):
+            return index + 1
+        else:
+            raise json.JSONDecodeError("Expecting ',' delimiter", text, index)
 
 
 class _Invalid(ValueError):
@@ -208,42 +288,6 @@ def _convert_message(plan: _Plan, value: Any) -> dict[str, Any]:
     return arguments
 
 
-def _envelope_elements(plan: _Plan, value: Any) -> dict[str, list[Any]]:
-    """Take the repeated message fields out of an envelope's JSON object (key -> elements)."""
-    if type(value) is not dict:
-        raise _Invalid(f"expected an object, not {_json_type(value)}")
-    taken: dict[str, list[Any]] = {}
-    for key, item in value.items():
-        entry = plan.get(key)
-        if entry is not None and entry[1] == _REPEATED_MESSAGE and item is not None:
-            if type(item) is not list:
-                raise _Invalid(f"expected an array, not {_json_type(item)}").within(key)
-            taken[key] = item
-    for key in taken:
-        del value[key]
-    return taken
-
-
-def _add_elements(
-    message: Message, plan: _Plan, elements: dict[str, list[Any]], level: int
-) -> None:
-    """Add the taken elements to ``message`` one at a time, dropping each one's JSON after."""
-    for key, items in elements.items():
-        name, _, element_plan = plan[key]
-        container = getattr(message, name)
-        for index, element in enumerate(items):
-            try:
-                if level < _ENVELOPE_LEVELS:
-                    inner = _envelope_elements(element_plan, element)
-                    added = container.add(**_convert_message(element_plan, element))
-                    _add_elements(added, element_plan, inner, level + 1)
-                else:
-                    container.add(**_convert_message(element_plan, element))
-            except _Invalid as error:
-                raise error.within(f"[{index}]").within(key) from None
-            items[index] = None
-
-
 def _int_literal(text: str) -> int:
     if len(text) > _MAX_NUMBER_LENGTH:
         raise _Invalid(f"a number of {len(text)} characters is too long")
@@ -261,6 +305,13 @@ def _float_literal(text: str) -> float:
 
 def _constant(text: str) -> Any:
     raise _Invalid(f"{text} is not JSON (write it as the string {json.dumps(text)})")
+
+
+#: The standard library's scanner, with the number checks above; it parses every value but the
+#: envelope levels.
+_DECODER = json.JSONDecoder(
+    parse_int=_int_literal, parse_float=_float_literal, parse_constant=_constant
+)
 
 
 def _locate(items: list[Any], convert: _Convert) -> _Invalid:
