@@ -20,10 +20,19 @@ import binascii
 import re
 from collections.abc import Callable
 
-from otel_failcat.redaction._engine import ALNUM, RunRule, redaction_marker
+from otel_failcat.redaction._engine import Runs, redaction_marker, token_runs
 
 _MARKER = redaction_marker("base64_secret")
-_PATTERN = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{16,8192}={0,2}(?![A-Za-z0-9+/=])")
+_B64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+_MAX_RUN = 8192
+# A whole base64 run that holds 16 letters and digits in a row (``+`` and ``/`` in the base64
+# of text stand only for ``>``, ``?``, ``~``: text encodes to long alphanumeric stretches).
+_PATTERN = re.compile(
+    r"(?<![A-Za-z0-9+/])(?=(?:[A-Za-z0-9]{0,15}[+/]){0,512}[A-Za-z0-9]{16})"
+    r"[A-Za-z0-9+/]{16,8192}={0,2}(?![A-Za-z0-9+/=])"
+)
+_ALNUM_STRETCH = re.compile(r"[A-Za-z0-9]{16}")
+_RUN_END = re.compile(r"[A-Za-z0-9+/]{0,8193}")
 # Base64 of bytes below 0x80: the first character of each group of four encodes the top six
 # bits of a byte below 0x80, so it is one of the first 32 letters of the alphabet.
 _TEXTUAL = re.compile(r"(?:[A-Za-f][A-Za-z0-9+/]{3}){4,2048}(?:[A-Za-f][A-Za-z0-9+/]{1,2})?")
@@ -31,10 +40,35 @@ _PRINTABLE = re.compile(r"[\t\n\r\x20-\x7e]{12,6144}")
 _USER_PASSWORD = re.compile(r"[!-9;-~]{1,128}:[!-~]{1,256}")
 
 
-def base64_rule(holds_secret: Callable[[str], bool]) -> RunRule:
-    """The rule; ``holds_secret(decoded)`` says whether the other rules find a secret in it."""
+def _could_be_text(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` (base64 characters) passes the test of ``_TEXTUAL``."""
+    return _TEXTUAL.fullmatch(text, start, end) is not None
 
-    def secret_at(run: str) -> bool:
+
+class Base64Rule:
+    """The rule; ``holds_secret(decoded)`` says whether the other rules find a secret in it.
+
+    Looks only at the base64 runs around the 16-character alphanumeric stretches of the token
+    runs the redactor found anyway, so a text without such a stretch costs nothing more.
+    """
+
+    kind = "base64_secret"
+    pattern = _PATTERN
+
+    def __init__(self, holds_secret: Callable[[str], bool]) -> None:
+        self._holds_secret = holds_secret
+
+    def replace(self, match: re.Match[str]) -> str:
+        run = match[0]
+        if self._secret_in(run):
+            return _MARKER
+        start = match.start()
+        escaped = start > 0 and run[0] in "nrt" and match.string[start - 1] == "\\"
+        if escaped and self._secret_in(run[1:]):
+            return run[0] + _MARKER
+        return run
+
+    def _secret_in(self, run: str) -> bool:
         body = run.rstrip("=")
         if _TEXTUAL.fullmatch(body) is None:
             return False
@@ -44,16 +78,50 @@ def base64_rule(holds_secret: Callable[[str], bool]) -> RunRule:
             return False
         if _PRINTABLE.fullmatch(decoded) is None:
             return False
-        return _USER_PASSWORD.fullmatch(decoded) is not None or holds_secret(decoded)
+        return _USER_PASSWORD.fullmatch(decoded) is not None or self._holds_secret(decoded)
 
-    def replace(match: re.Match[str]) -> str:
-        run = match[0]
-        if secret_at(run):
-            return _MARKER
-        start = match.start()
-        escaped = start > 0 and run[0] in "nrt" and match.string[start - 1] == "\\"
-        if escaped and secret_at(run[1:]):
-            return run[0] + _MARKER
-        return run
-
-    return RunRule("base64_secret", _PATTERN, replace, members=ALNUM + "+/", min_run=16)
+    def apply(
+        self,
+        text: str,
+        lowered: str = "",
+        hits: object = None,
+        runs: Runs | None = None,
+    ) -> str:
+        """``text`` with the base64 runs that hold a secret replaced (as ``pattern.sub`` would)."""
+        if runs is None:
+            runs = token_runs(text)
+        pieces: list[str] = []
+        done = scanned = 0
+        for run_start, run_end in runs:
+            # A base64 run may span several token runs (joined by ``+`` or ``/``): each is
+            # looked at once.
+            position = max(run_start, done, scanned)
+            while position < run_end:
+                stretch = _ALNUM_STRETCH.search(text, position, run_end)
+                if stretch is None:
+                    break
+                start = stretch.start()
+                limit = max(done, start - _MAX_RUN)
+                while start > limit and text[start - 1] in _B64:
+                    start -= 1
+                run = _RUN_END.match(text, stretch.end())
+                position = scanned = run.end() if run is not None else stretch.end()
+                # Most runs (identifiers, hex digests, other tokens) cannot be the base64 of
+                # text: ``replace`` would give them back unchanged, so skip the match.
+                escaped = start > 0 and text[start - 1] == "\\" and text[start] in "nrt"
+                if not _could_be_text(text, start, scanned) and not (
+                    escaped and _could_be_text(text, start + 1, scanned)
+                ):
+                    continue
+                match = _PATTERN.match(text, start)
+                if match is None:
+                    continue
+                replaced = self.replace(match)
+                if replaced != match[0]:
+                    pieces.append(text[done : match.start()])
+                    pieces.append(replaced)
+                    done = match.end()
+        if not pieces:
+            return text
+        pieces.append(text[done:])
+        return "".join(pieces)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 Replace = Callable[["re.Match[str]"], str]
 
@@ -164,49 +164,54 @@ def _first_match_from(
     return []
 
 
-def _class_table(members: str) -> bytes:
-    """A ``bytes.translate`` table: ``a`` for a byte in ``members``, a space for any other."""
-    return bytes(ord("a") if chr(byte) in members else ord(" ") for byte in range(256))
-
-
 ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+#: Runs of these characters, at least this long, are where provider tokens and base64 begin.
+TOKEN_CHARACTERS = ALNUM + "_-"
+MIN_RUN = 16
+
+# ``bytes.translate`` table: ``a`` for a token character, a space for any other byte (``?``,
+# which is what any character beyond ASCII becomes, included).
+_RUN_TABLE = bytes(ord("a") if chr(byte) in TOKEN_CHARACTERS else 32 for byte in range(256))
+_RUN_SEED = b"a" * MIN_RUN
+
+Runs = list[tuple[int, int]]
+
+
+def token_runs(text: str) -> Runs:
+    """``(start, end)`` of every run of at least ``MIN_RUN`` token characters in ``text``.
+
+    One ``encode``, one ``translate`` and a ``find`` per run: about what a couple of needle
+    searches cost, and shared by every rule that starts at runs.
+    """
+    if len(text) < MIN_RUN:
+        return []
+    classes = text.encode("ascii", "replace").translate(_RUN_TABLE)
+    found: Runs = []
+    start = classes.find(_RUN_SEED)
+    while start != -1:
+        end = classes.find(b" ", start + MIN_RUN)
+        if end == -1:
+            end = len(classes)
+        found.append((start, end))
+        start = classes.find(_RUN_SEED, end)
+    return found
 
 
 @dataclass(frozen=True)
 class RunRule:
-    """Kinds of secret whose matches start at (or just before) a long run of one class.
+    """Kinds of secret whose matches start at (or just before) a run of token characters.
 
-    ``members`` is the class (``?`` must not be in it: other characters than ASCII read as
-    ``?``), ``min_run`` the shortest run that can be part of a match. ``pattern`` must only match
-    where ``candidates`` looks: at a run's first character; up to ``before`` characters ahead of
-    it when the run follows a ``.`` (``SG.``, ``v1.0-``); one character in when the run begins
-    with the letter of an escaped ``\\n``/``\\r``/``\\t``.
+    ``pattern`` must only match where :meth:`candidates` looks: at the first character of a
+    run of at least ``MIN_RUN`` token characters (letters, digits, ``_``, ``-``); up to
+    ``before`` characters ahead of it when the run follows a ``.`` (``SG.``, ``v1.0-``); one
+    character in when the run begins with the letter of an escaped ``\\n``/``\\r``/``\\t``.
     """
 
     kind: str
     pattern: re.Pattern[str]
     replace: Replace
-    members: str
-    min_run: int
     before: int = 0
-    _table: bytes = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_table", _class_table(self.members))
-
-    def runs(self, text: str) -> list[tuple[int, int]]:
-        """``(start, end)`` of every run of at least ``min_run`` characters of the class."""
-        classes = text.encode("ascii", "replace").translate(self._table)
-        seed = b"a" * self.min_run
-        found: list[tuple[int, int]] = []
-        start = classes.find(seed)
-        while start != -1:
-            end = classes.find(b" ", start + self.min_run)
-            if end == -1:
-                end = len(classes)
-            found.append((start, end))
-            start = classes.find(seed, end)
-        return found
 
     def candidates(self, text: str, runs: Iterable[tuple[int, int]]) -> list[int]:
         positions: set[int] = set()
@@ -219,12 +224,15 @@ class RunRule:
         return sorted(positions)
 
     def apply(
-        self, text: str, lowered: str = "", hits: Mapping[str, list[int]] | None = None
+        self,
+        text: str,
+        lowered: str = "",
+        hits: Mapping[str, list[int]] | None = None,
+        runs: Runs | None = None,
     ) -> str:
-        """``text`` with this rule's matches replaced (``lowered`` and ``hits`` are not used)."""
-        if len(text) < self.min_run:
-            return text
-        runs = self.runs(text)
+        """``text`` with this rule's matches replaced; ``runs``: :func:`token_runs` of it."""
+        if runs is None:
+            runs = token_runs(text)
         if not runs:
             return text
         pieces: list[str] = []

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from otel_failcat.redaction._base64 import base64_rule
+from otel_failcat.redaction._base64 import Base64Rule
 from otel_failcat.redaction._caps import cap_head, cap_head_tail, head_window, tail_window
-from otel_failcat.redaction._engine import Rule, RunRule, needle_positions, whole
+from otel_failcat.redaction._engine import Rule, RunRule, Runs, needle_positions, token_runs, whole
 from otel_failcat.redaction._rules import needle_rules
 from otel_failcat.redaction._settings import RedactionSettings, compile_extra
 from otel_failcat.redaction._tokens import token_rule
@@ -17,12 +17,14 @@ _MAX_PASSES = 4
 
 #: Up to this length a text is checked for needles with one regex search (see ``Redactor``).
 _SHORT_TEXT = 48
+#: Past this length the rules of a pass share one search per needle.
+_SHARED_HITS = 512
 
 #: The provider tokens go right before the first of these, so that ``api_key=hf_…`` is told
 #: as a Hugging Face token rather than as any ``api_key`` value.
 _TOKENS_BEFORE = "anthropic_key"
 
-_AnyRule = Rule | RunRule
+_AnyRule = Rule | RunRule | Base64Rule
 
 
 class Redactor:
@@ -42,21 +44,24 @@ class Redactor:
         at = next(i for i, rule in enumerate(needle) if rule.kind == _TOKENS_BEFORE)
         inner: tuple[_AnyRule, ...] = (*needle[:at], token_rule(), *needle[at:])
         # The base64 rule asks the others whether a decoded text holds a secret.
-        self._inner = inner + custom
+        self._inner = _Plan(inner + custom)
         self._rules: tuple[_AnyRule, ...] = (
             *inner,
-            base64_rule(lambda decoded: self._passes(decoded, self._inner) != decoded),
+            Base64Rule(lambda decoded: self._passes(decoded, self._inner) != decoded),
             *custom,
         )
+        self._plan = _Plan(self._rules)
         # Most texts (attribute values, ordinary messages) hold no needle at all, and then the
-        # needle rules are skipped (the run rules find their own runs, which costs little).
-        self._needles = tuple(sorted({n for rule in needle for n in rule.needles}))
-        # A needle that begins with another one is found among that one's hits.
+        # needle rules are skipped; otherwise each pass looks for every needle once (``in``,
+        # the fastest test) and runs only the rules whose needles are there.
+        needles = {n for rule in needle for n in rule.needles}
+        # A needle that begins with another one is only looked for where that one is.
         self._derived = {
-            n: min((o for o in self._needles if o != n and n.startswith(o)), key=len)
-            for n in self._needles
-            if any(o != n and n.startswith(o) for o in self._needles)
+            n: min((o for o in needles if o != n and n.startswith(o)), key=len)
+            for n in needles
+            if any(o != n and n.startswith(o) for o in needles)
         }
+        self._needles = tuple(sorted(needles - self._derived.keys()))
         # "Is any needle there?" as one search, for short texts (most attribute values: "chat",
         # a model name), where one regex call beats a substring test per needle; past a few
         # dozen characters the substring tests win.
@@ -73,7 +78,7 @@ class Redactor:
         try:
             if not isinstance(text, str):
                 text = str(text)
-            return self._passes(text, self._rules)
+            return self._passes(text, self._plan)
         except Exception:
             # Never raise into the host, and never let an unredacted text through.
             return _UNREDACTABLE
@@ -107,42 +112,93 @@ class Redactor:
         except Exception:
             return _UNREDACTABLE
 
-    def _passes(self, text: str, rules: Sequence[_AnyRule]) -> str:
+    def _passes(self, text: str, plan: _Plan) -> str:
         # A replacement changes what its neighbours see (``BEARER 0000=a@b.co``: once the e-mail
         # is gone, ``0000=`` ends where a token may end), so passes repeat until nothing changes;
         # a text without secrets costs one pass, one with secrets usually two.
         for _ in range(_MAX_PASSES):
-            redacted = self._one_pass(text, rules)
+            redacted = self._one_pass(text, plan)
             if redacted == text:
                 break
             text = redacted
         return text
 
-    def _one_pass(self, text: str, rules: Sequence[_AnyRule]) -> str:
+    def _one_pass(self, text: str, plan: _Plan) -> str:
         lowered = text.lower()
-        hits: dict[str, list[int]] | None = None
-        if len(lowered) <= _SHORT_TEXT:
-            any_needle = self._needle_search(lowered) is not None
-        else:
-            # One search per needle for all the rules of this pass (until one replaces).
-            hits = self._hits(lowered)
-            any_needle = any(hits.values())
-        for rule in rules:
-            if not any_needle and isinstance(rule, Rule) and rule.needles:
-                continue
-            replaced = rule.apply(text, lowered, hits)
+        # The needles in the text. A replacement can only add needles inside its marker
+        # (``[REDACTED:api_key]`` holds ``key``; no needle holds ``[`` or ``]``, so none can
+        # span a marker's edge), and no rule matches there (that is what makes redaction
+        # idempotent), so the set found at the start of the pass stays good for all of it.
+        present = self._present(lowered)
+        # In a long text each needle is searched for once for all the rules of this pass (until
+        # one replaces); in a short one that bookkeeping costs more than searching again.
+        share = len(lowered) > _SHARED_HITS and bool(present)
+        hits = _Hits(lowered, self._derived) if share else None
+        runs: Runs | None = None
+        for rule in plan.rules_for(present):
+            if isinstance(rule, Rule):
+                replaced = rule.apply(text, lowered, hits)
+            else:
+                if runs is None:
+                    runs = token_runs(text)
+                if not runs:
+                    continue
+                replaced = rule.apply(text, lowered, None, runs)
             if replaced != text:
                 text = replaced
                 lowered = text.lower()
-                hits = None
+                hits = _Hits(lowered, self._derived) if share else None
+                runs = None
         return text
 
-    def _hits(self, lowered: str) -> dict[str, list[int]]:
-        hits = {
-            needle: needle_positions(lowered, (needle,))
-            for needle in self._needles
-            if needle not in self._derived
-        }
-        for needle, base in self._derived.items():
-            hits[needle] = [at for at in hits[base] if lowered.startswith(needle, at)]
-        return hits
+    def _present(self, lowered: str) -> frozenset[str]:
+        """The needles that occur in ``lowered``."""
+        if len(lowered) <= _SHORT_TEXT and self._needle_search(lowered) is None:
+            return frozenset()
+        found = {needle for needle in self._needles if needle in lowered}
+        if found:
+            found.update(n for n, base in self._derived.items() if base in found and n in lowered)
+        return frozenset(found)
+
+
+class _Plan:
+    """Rules in order, and which of them a text with given needles needs to run."""
+
+    def __init__(self, rules: Sequence[_AnyRule]) -> None:
+        self.rules = tuple(rules)
+        self._always = tuple(
+            i for i, r in enumerate(self.rules) if not isinstance(r, Rule) or not r.needles
+        )
+        by_needle: dict[str, list[int]] = {}
+        for index, rule in enumerate(self.rules):
+            if isinstance(rule, Rule):
+                for needle in rule.needles:
+                    by_needle.setdefault(needle, []).append(index)
+        self._by_needle = {needle: tuple(indices) for needle, indices in by_needle.items()}
+        self._without_needles = tuple(self.rules[i] for i in self._always)
+
+    def rules_for(self, present: frozenset[str]) -> Sequence[_AnyRule]:
+        if not present:
+            return self._without_needles
+        indices = set(self._always)
+        for needle in present:
+            indices.update(self._by_needle.get(needle, ()))
+        return [self.rules[i] for i in sorted(indices)]
+
+
+class _Hits(dict[str, list[int]]):
+    """Needle → its positions in ``lowered``, each searched for on first use."""
+
+    def __init__(self, lowered: str, derived: dict[str, str]) -> None:
+        super().__init__()
+        self._lowered = lowered
+        self._derived = derived
+
+    def __missing__(self, needle: str) -> list[int]:
+        base = self._derived.get(needle)
+        if base is None:
+            found = needle_positions(self._lowered, (needle,))
+        else:
+            found = [at for at in self[base] if self._lowered.startswith(needle, at)]
+        self[needle] = found
+        return found

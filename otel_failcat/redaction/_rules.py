@@ -207,19 +207,6 @@ def _sql_password(match: re.Match[str]) -> str:
     return f"{match['prefix']}{quote}{redaction_marker('password')}{quote}"
 
 
-_PROVIDER_LABEL_KINDS = (
-    ("datadog", "datadog_key"),
-    ("twilio", "twilio_token"),
-    ("cloudflare", "cloudflare_token"),
-)
-
-
-def _provider_label(match: re.Match[str]) -> str:
-    label = match["prefix"].lower()
-    kind = next(kind for provider, kind in _PROVIDER_LABEL_KINDS if label.startswith(provider))
-    return match["prefix"] + redaction_marker(kind)
-
-
 _SQL_STRING = r"""(?:'(?P<sq>(?:[^'\\\n]|''|\\.){1,1024})'|"(?P<dq>(?:[^"\\\n]|""|\\.){1,1024})")"""
 
 
@@ -401,32 +388,6 @@ def needle_rules() -> tuple[Rule, ...]:
             whole("slack_token"),
             ("xox", "xapp-"),
             after=530,
-        ),
-        Rule(
-            "azure_client_secret",
-            # Entra ID (Azure AD) client secrets: three characters, a digit, ``Q~``, 31-34 more.
-            re.compile(
-                r"(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}"
-                r"(?![A-Za-z0-9_~.-])"
-            ),
-            whole("azure_client_secret"),
-            ("q~",),
-            before=4,
-            after=42,
-        ),
-        Rule(
-            "provider_label",
-            # Keys without a prefix of their own, recognised by the provider named in front
-            # of them and their published shape (Datadog API/application keys: 32/40 hex;
-            # Twilio auth tokens: 32 hex; Cloudflare API tokens: 40, global keys: 37 hex).
-            re.compile(
-                rf"(?P<prefix>{word(('datadog', 'twilio', 'cloudflare'), 'A-Za-z0-9')}"
-                r"(?:[ _-][A-Za-z]{1,12}){0,3}[\"']?\s{0,8}(?:[:=]\s{0,8})?[\"']?)"
-                r"(?:[a-f0-9]{40}|[a-f0-9]{37}|[a-f0-9]{32}|[A-Za-z0-9_-]{40})(?![A-Za-z0-9_-])"
-            ),
-            _provider_label,
-            ("datadog", "twilio", "cloudflare"),
-            after=120,
         ),
         Rule(
             "key_value",

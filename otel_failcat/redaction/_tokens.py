@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from otel_failcat.redaction._engine import ALNUM, RunRule, redaction_marker
+from otel_failcat.redaction._engine import RunRule, redaction_marker
 
 #: ``(kind, pattern)``; a kind may have several formats. Order matters only where two formats
 #: could match at the same place (none do today).
@@ -81,11 +81,4 @@ def _replace(match: re.Match[str]) -> str:
 
 
 def token_rule() -> RunRule:
-    return RunRule(
-        "provider_token",
-        _pattern(),
-        _replace,
-        members=ALNUM + "_-",
-        min_run=16,
-        before=_DOTTED_PREFIX,
-    )
+    return RunRule("provider_token", _pattern(), _replace, before=_DOTTED_PREFIX)
