@@ -52,16 +52,22 @@ class TlsError(ValueError):
 
 @dataclass(frozen=True)
 class ServerTls:
-    """Certificate, key and optional client CA, read and checked; builds what listeners take."""
+    """Certificate, key and optional client CA, read and checked once, and what listeners take.
+
+    Build it with :func:`load_server_tls`; both SSL contexts are made there, so that nothing
+    about the files can fail once the receiver starts listening.
+    """
 
     certificate_chain: bytes
     #: PEM of the private key; kept out of ``repr`` so that no log line can carry it.
     private_key: bytes = field(repr=False)
     #: PEM of the CA that signs client certificates; None = no mutual TLS.
-    client_ca: bytes | None = None
-    cert_path: str = ""
-    key_path: str = ""
-    client_ca_path: str | None = None
+    client_ca: bytes | None
+    #: The OTLP/HTTP listener's context: a client certificate is required under mutual TLS.
+    otlp_http_context: ssl.SSLContext = field(repr=False)
+    #: The API listener's context: a client certificate is asked for, not required; pair it
+    #: with :func:`client_certificate_middleware` under mutual TLS.
+    api_context: ssl.SSLContext = field(repr=False)
 
     @property
     def mutual(self) -> bool:
@@ -76,28 +82,6 @@ class ServerTls:
             require_client_auth=self.mutual,
         )
 
-    def otlp_http_context(self) -> ssl.SSLContext:
-        """The OTLP/HTTP listener's context: a client certificate is required under mTLS."""
-        return self._context(ssl.CERT_REQUIRED)
-
-    def api_context(self) -> ssl.SSLContext:
-        """The API listener's context: a client certificate is asked for, not required.
-
-        Pair it with :func:`client_certificate_middleware` under mutual TLS.
-        """
-        return self._context(ssl.CERT_OPTIONAL)
-
-    def _context(self, verify_mode: ssl.VerifyMode) -> ssl.SSLContext:
-        # Not ssl.create_default_context(): for Purpose.CLIENT_AUTH it also trusts the system's
-        # CAs to sign client certificates, which would let any publicly issued one in.
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        context.load_cert_chain(self.cert_path, self.key_path, password=_no_password)
-        if self.client_ca is not None:
-            context.load_verify_locations(cadata=self.client_ca.decode("ascii"))
-            context.verify_mode = verify_mode
-        return context
-
 
 def load_server_tls(cert_path: str, key_path: str, client_ca_path: str | None = None) -> ServerTls:
     """Read and check the files; raises :class:`TlsError` with one line if one cannot serve."""
@@ -107,14 +91,16 @@ def load_server_tls(cert_path: str, key_path: str, client_ca_path: str | None = 
     _check_certificates("--tls-cert", cert_path, certificate_chain)
     if client_ca is not None and client_ca_path is not None:
         _check_certificates("--tls-client-ca", client_ca_path, client_ca)
-    _check_key_pair(cert_path, key_path)
+
+    def context(verify_mode: ssl.VerifyMode) -> ssl.SSLContext:
+        return _server_context(cert_path, key_path, client_ca, verify_mode)
+
     return ServerTls(
         certificate_chain=certificate_chain,
         private_key=private_key,
         client_ca=client_ca,
-        cert_path=cert_path,
-        key_path=key_path,
-        client_ca_path=client_ca_path,
+        otlp_http_context=context(ssl.CERT_REQUIRED),
+        api_context=context(ssl.CERT_OPTIONAL),
     )
 
 
@@ -199,18 +185,24 @@ def _check_certificates(flag: str, path: str, pem: bytes) -> None:
         raise TlsError(f"{flag}: {path} holds no PEM certificate") from None
 
 
-def _check_key_pair(cert_path: str, key_path: str) -> None:
-    """Whether the key is a readable, unencrypted PEM key that belongs to the certificate."""
+def _server_context(
+    cert_path: str, key_path: str, client_ca: bytes | None, verify_mode: ssl.VerifyMode
+) -> ssl.SSLContext:
+    """A TLS 1.2+ server context; TlsError if the key is not an unencrypted PEM key of the
+    certificate (the certificate file itself was checked before)."""
+    # Not ssl.create_default_context(): for Purpose.CLIENT_AUTH it also trusts the system's
+    # CAs to sign client certificates, which would let any publicly issued one in.
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
     asked = []
 
     def password() -> bytes:
+        # Called only for an encrypted key; answering keeps OpenSSL from prompting a terminal.
         asked.append(True)
         return b""
 
     try:
-        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(
-            cert_path, key_path, password=password
-        )
+        context.load_cert_chain(cert_path, key_path, password=password)
     except ssl.SSLError as exc:
         if exc.reason == "KEY_VALUES_MISMATCH":
             raise TlsError(
@@ -221,15 +213,13 @@ def _check_key_pair(cert_path: str, key_path: str) -> None:
             raise TlsError(
                 f"--tls-key: {key_path} is encrypted; give the key unencrypted"
             ) from None
-        # The certificate file was checked already, so what OpenSSL could not read is the key.
         raise TlsError(f"--tls-key: {key_path} holds no PEM private key") from None
-    except OSError as exc:  # the file changed since it was read
+    except OSError as exc:  # the file went away since it was read
         raise TlsError(f"--tls-key: cannot read {key_path}: {exc.strerror or exc}") from None
-
-
-def _no_password() -> bytes:
-    # Never prompt on a terminal for a passphrase (load_server_tls refused encrypted keys).
-    return b""
+    if client_ca is not None:
+        context.load_verify_locations(cadata=client_ca.decode("ascii"))
+        context.verify_mode = verify_mode
+    return context
 
 
 __all__ = [

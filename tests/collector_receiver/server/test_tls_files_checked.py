@@ -21,7 +21,7 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
 def test_good_files_give_tls_1_2_contexts_and_grpc_credentials(certs: Certificates) -> None:
     tls = load_server_tls(str(certs.server_cert), str(certs.server_key))
     assert not tls.mutual
-    for context in (tls.otlp_http_context(), tls.api_context()):
+    for context in (tls.otlp_http_context, tls.api_context):
         assert context.minimum_version == ssl.TLSVersion.TLSv1_2
         assert context.verify_mode == ssl.CERT_NONE
     assert tls.grpc_credentials() is not None
@@ -32,10 +32,10 @@ def test_client_ca_requires_certificates_on_otlp_and_asks_for_them_on_the_api(
 ) -> None:
     tls = load_server_tls(str(certs.server_cert), str(certs.server_key), str(certs.ca))
     assert tls.mutual
-    assert tls.otlp_http_context().verify_mode == ssl.CERT_REQUIRED
-    assert tls.api_context().verify_mode == ssl.CERT_OPTIONAL
+    assert tls.otlp_http_context.verify_mode == ssl.CERT_REQUIRED
+    assert tls.api_context.verify_mode == ssl.CERT_OPTIONAL
     # Only the CA given signs client certificates, not the system's trust store.
-    assert len(tls.otlp_http_context().get_ca_certs()) == 1
+    assert len(tls.otlp_http_context.get_ca_certs()) == 1
 
 
 def test_the_key_never_shows_in_repr(certs: Certificates) -> None:
