@@ -32,7 +32,9 @@ empty string and ``_other`` itself do not count toward the cap. So a sender that
 service names or exception types by the thousand adds to ``_other`` only: the services
 already counted keep their series, and the exposition stays bounded. The service names and
 exception types that reach a label are the redacted ones (the prepare stage redacts them
-before they are stored).
+before they are stored). The SDK's own limit on label sets per metric (2000 by default, past which
+it folds new ones into an ``otel_metric_overflow`` series) is raised to what the cap lets
+through, ``(cap + 2) ** 2``, so the cap alone decides.
 
 The exporter's ``target_info`` and ``otel_scope_*`` labels are turned off. No label carries a
 message, trace id or fingerprint. The failure counters move only for failures a committed
@@ -94,6 +96,34 @@ _HISTOGRAMS = (
     "failcat.persist.duration",
 )
 
+_COUNTERS = (
+    "failcat.failures",
+    "failcat.uncataloged",
+    "failcat.otlp.items",
+    "failcat.persist.errors",
+    "failcat.new.patterns",
+)
+
+
+def _counter_views(max_label_values: int) -> list[View]:
+    """Views that lift the SDK's own series limit above what the label cap lets through.
+
+    The SDK keeps at most 2000 label sets per metric by default; past them it folds every new
+    one into a single series labelled ``otel_metric_overflow="true"`` (and adds that label to
+    every series of the metric), which would drop real services' new series and break the
+    contract's label sets: 200 services meeting 11 catalog codes are enough. Two capped labels
+    that vary freely (a service and a code or an exception type; category and severity follow
+    the code) make at most ``(cap + 2) ** 2`` label sets, the cap's values plus ``""`` and
+    ``_other``. An SDK too old to have the limit has no such folding, and takes plain views.
+    """
+    limit = (max_label_values + 2) ** 2 + 1
+    try:
+        return [
+            View(instrument_name=name, aggregation_cardinality_limit=limit) for name in _COUNTERS
+        ]
+    except TypeError:
+        return []
+
 
 class LabelValueCap:
     """At most ``limit`` distinct values per label of each counter; the rest read ``_other``.
@@ -149,6 +179,7 @@ class ReceiverMetrics:
             )
             for name in _HISTOGRAMS
         ]
+        views += _counter_views(max_label_values)
         self._provider = MeterProvider(
             metric_readers=[self._reader],
             resource=Resource.create({"service.name": "failcat-receiver"}),

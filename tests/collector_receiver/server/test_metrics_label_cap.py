@@ -102,6 +102,30 @@ async def test_each_label_of_each_counter_has_its_own_cap(unused_tcp_port: int) 
     assert _totals(samples, "failcat_new_patterns_total", "service_name") == {"svc-9": 1.0}
 
 
+async def test_services_times_codes_past_the_sdks_own_limit_keep_their_labels(
+    unused_tcp_port: int,
+) -> None:
+    # 200 services meeting 11 codes: 2200 label sets, past the SDK's default of 2000 per metric.
+    metrics = ReceiverMetrics()
+    failures = [
+        matched_failure(f"{service}-{code}", service_name=f"svc-{service}", code=f"C{code}")
+        for service in range(200)
+        for code in range(11)
+    ]
+    metrics.record_committed(failures, [])
+
+    samples = await _scrape(metrics, unused_tcp_port)
+
+    stored = [
+        (labels, value) for name, labels, value in samples if name == "failcat_failures_total"
+    ]
+    assert len(stored) == 2200
+    assert all(
+        set(labels) == {"service_name", "code", "category", "severity"} for labels, _ in stored
+    )
+    assert all(value == 1.0 for _, value in stored)
+
+
 def test_the_empty_string_and_other_pass_and_do_not_count() -> None:
     cap = LabelValueCap(2)
 
