@@ -18,6 +18,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyVa
 
 from collector_receiver.attribute_limits import DROPPED_ATTRIBUTES, AttributeLimits
 from collector_receiver.catalog import load_catalog
+from collector_receiver.events import FailureEvent
 from collector_receiver.otlp import decode_request, extract_failures
 from collector_receiver.pipeline import FailurePreparer
 from collector_receiver.store import FailureStore, upgrade
@@ -65,8 +66,12 @@ def _hostile_request() -> bytes:
 
 
 @pytest.fixture(scope="module")
-def hostile_request() -> bytes:
-    return _hostile_request()
+def hostile_events() -> list[FailureEvent]:
+    """The request through the real decoder and extraction (once: it takes a few seconds)."""
+    request = _hostile_request()
+    assert len(request) > 8 * MEGABYTE
+    decoded = decode_request("traces", request, "application/x-protobuf")
+    return extract_failures("traces", decoded).events
 
 
 @pytest.fixture
@@ -78,14 +83,11 @@ def store(db_url: str) -> Iterator[FailureStore]:
 
 
 def test_a_hostile_request_ends_in_a_bounded_row(
-    hostile_request: bytes, store: FailureStore, db_url: str
+    hostile_events: list[FailureEvent], store: FailureStore, db_url: str
 ) -> None:
-    assert len(hostile_request) > 8 * MEGABYTE
-    decoded = decode_request("traces", hostile_request, "application/x-protobuf")
-    events = extract_failures("traces", decoded).events
     preparer = FailurePreparer(load_catalog(), Redactor())
 
-    [(failure, _)] = preparer.prepare(events)
+    [(failure, _)] = preparer.prepare(hostile_events)
     store.write_batch([failure])
 
     with store.engine.connect() as connection:
@@ -122,12 +124,10 @@ def _deepest(value: Any) -> int:
     return 0
 
 
-def test_lowered_caps_bound_it_further(hostile_request: bytes) -> None:
-    decoded = decode_request("traces", hostile_request, "application/x-protobuf")
-    events = extract_failures("traces", decoded).events
+def test_lowered_caps_bound_it_further(hostile_events: list[FailureEvent]) -> None:
     limits = AttributeLimits(max_attributes=8, max_key_length=32, max_list_length=4, max_bytes=2048)
 
-    [(failure, _)] = FailurePreparer(load_catalog(), Redactor(), limits).prepare(events)
+    [(failure, _)] = FailurePreparer(load_catalog(), Redactor(), limits).prepare(hostile_events)
 
     attributes = dict(failure.attributes)
     assert len(json.dumps(attributes)) <= 2048
