@@ -31,7 +31,10 @@ once, each at most ``--max-request-bytes``. The message bytes held for gRPC and 
 together are therefore at most ``--max-inflight-bytes + 4 * --max-request-bytes`` (plus, while
 a gzip message is inflated, its compressed copy): 512 MiB with the defaults (256 MiB, 64 MiB).
 Memory is a small multiple of message bytes (gRPC's buffer, the copy handed over, the decoded
-form). A call that starts and never sends its message holds a read slot (and no budget) for
+form): measured with 16 senders of 32 MiB at once, the receiver's RSS grows by 375-580 MiB at
+a 64 MiB budget and 380-420 MiB at the default one (725-810 MiB when every message was received
+as it came), and by 2 MiB when their token is wrong (720-870 MiB when it was checked after
+receiving). A call that starts and never sends its message holds a read slot (and no budget) for
 2 s at most when others wait, so a few slow senders delay the others by up to 2 s and stop
 nobody; a sender whose message takes longer than 2 s to arrive is asked to retry while the
 receiver is busy.
@@ -42,7 +45,8 @@ connection. Connections without a call for ``--idle-timeout`` are closed (HTTP/2
 
 Status codes: ``OK`` (with OTLP partial success), ``INVALID_ARGUMENT`` (malformed, or no
 message), ``RESOURCE_EXHAUSTED`` (too large), ``UNAUTHENTICATED`` (bearer token missing or
-wrong), ``DEADLINE_EXCEEDED`` (the message did not arrive within ``--read-timeout``),
+wrong), ``DEADLINE_EXCEEDED`` (the message did not arrive within ``--read-timeout``, or within
+2 s while other calls waited for a read slot; retry),
 ``UNAVAILABLE`` (nothing stored — database unavailable, write queue full, or too many request
 bytes in flight; retry).
 """
