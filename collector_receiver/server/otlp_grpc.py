@@ -41,7 +41,8 @@ receiver is busy.
 
 Before a call is read, a sender can push no more than the HTTP/2 flow-control window of each
 stream (64 KiB: bandwidth probing, which grows it to 4 MiB, is off), on at most 100 streams per
-connection. Connections without a call for ``--idle-timeout`` are closed (HTTP/2 ``GOAWAY``).
+connection. Connections without a call for ``--idle-timeout`` are closed (HTTP/2 ``GOAWAY``),
+and so are those that have not finished the TLS handshake or the HTTP/2 preface by then.
 
 Status codes: ``OK`` (with OTLP partial success), ``INVALID_ARGUMENT`` (malformed, or no
 message), ``RESOURCE_EXHAUSTED`` (too large), ``UNAUTHENTICATED`` (bearer token missing or
@@ -99,6 +100,7 @@ def build_grpc_server(
 
     ``read_timeout`` and ``idle_timeout`` are seconds.
     """
+    idle_ms = max(1, round(idle_timeout * 1000))
     server = aio.server(
         options=[
             ("grpc.max_receive_message_length", max_request_bytes),
@@ -107,7 +109,10 @@ def build_grpc_server(
             # product (many MiB on loopback): bytes a client may push before we read its call.
             ("grpc.http2.bdp_probe", 0),
             ("grpc.max_concurrent_streams", _MAX_CONCURRENT_STREAMS),
-            ("grpc.max_connection_idle_ms", max(1, round(idle_timeout * 1000))),
+            ("grpc.max_connection_idle_ms", idle_ms),
+            # A connection whose TLS handshake has not finished is not idle to gRPC (it has no
+            # transport yet) and would stay open for the library's default of 120 s.
+            ("grpc.server_handshake_timeout_ms", idle_ms),
         ]
     )
     slots = ReadSlots(CONCURRENT_READS, min(YIELD_AFTER_SECONDS, read_timeout))
