@@ -3,11 +3,12 @@
 The write queue bounds what waits for the database, but a request's body, its inflated copy and
 its decoded messages are held from the moment it is read until it is answered. Without a bound,
 a burst of large requests (a Collector flushing many 64 MiB batches at once) grows memory
-without limit. Each request reserves its size here before its body is read (HTTP, from
-``Content-Length``) or decoded (gRPC, whose library has read it already), grows the reservation
-to its inflated size, and releases it when answered. A reservation that does not fit is refused
-at once and the request answered retryably (HTTP 503 / gRPC ``UNAVAILABLE``): the sender keeps
-the data and tries again later.
+without limit. Each request's reservation here counts what it holds, never what it announces:
+OTLP/HTTP grows it by each chunk of the body as it arrives, then by the inflated body and (for
+OTLP/JSON) by what decoding takes; gRPC as described in ``collector_receiver.server.otlp_grpc``.
+It is released when the request is answered. A reservation that does not fit is refused at
+once and the request answered retryably (HTTP 503 / gRPC ``UNAVAILABLE``): the sender keeps the
+data and tries again later.
 
 When nothing is in flight any size is admitted, so one request larger than the bound (but within
 ``--max-request-bytes``) is never refused forever.

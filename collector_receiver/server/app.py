@@ -7,8 +7,10 @@ Lifecycle of :class:`Receiver`:
    (:mod:`collector_receiver.server._tls`), load the catalog, migrate the schema (with
    ``--no-migrate``: check it is current), open the store. Any problem raises
    :class:`StartupError` with one line.
-2. :meth:`Receiver.start`: start the group-commit writer and the gRPC, OTLP/HTTP and API
-   listeners on ``--host``; log ``started`` with the ports.
+2. :meth:`Receiver.start`: start the group-commit writer, raise the open-file soft limit to the
+   hard limit (:mod:`collector_receiver.server._rlimit`), start the gRPC, OTLP/HTTP and API
+   listeners on ``--host``; log ``started`` with the ports and the open-file limit
+   (``open_files``, null when unlimited; ``open_files_raised_from`` when it was raised).
 3. While running: ``SIGHUP`` reloads the catalog file in a worker thread, so a large catalog
    never stalls the listeners (a bad or over-large file is refused and logged, the old
    catalog stays); the database going away and coming back is logged once each way.
@@ -147,6 +149,14 @@ class Receiver:
             is_retryable_group_error=lambda exc: isinstance(exc, StoreUnavailable),
         )
         self._writer.start()
+        open_files = raise_open_file_limit()  # before the listeners: each connection is a file
+        if open_files.problem is not None:
+            log_event(
+                "open_file_limit_kept",
+                logging.WARNING,
+                open_files=open_files.soft,
+                reason=open_files.problem,
+            )
         ingest = OtlpIngest(
             self._preparer,
             self._writer,
@@ -222,6 +232,8 @@ class Receiver:
             http_port=self.ports.get("http", 0),
             api_port=self.ports.get("api", 0),
             tls="off" if self._tls is None else "mutual" if self._tls.mutual else "on",
+            open_files=open_files.soft,
+            open_files_raised_from=open_files.raised_from,
             catalog=catalog.source,
             catalog_version=catalog.catalog_version,
             entries=len(catalog.entries),
@@ -376,7 +388,6 @@ def serve(settings: ReceiverSettings) -> int:
     there and returns 0 as well: an orchestrator stopping a receiver that is not up yet sees a
     clean exit, not a kill.
     """
-    raise_open_file_limit()
     receiver = Receiver(settings)
     previous = signal.signal(signal.SIGTERM, _stop_requested)
     try:

@@ -14,9 +14,9 @@ A request without failures (the common case) is acknowledged without touching th
 The CPU work of a large request (decode, walk, match) runs in a worker thread so the event loop
 keeps serving other requests.
 
-Before a listener reads or decodes a body it takes an :meth:`OtlpIngest.admission` for its size
-(see :mod:`collector_receiver.server._inflight`); one that does not fit raises
-:class:`RetryLater` with reason ``overloaded``.
+While a listener reads and decodes a body it holds an :meth:`OtlpIngest.admission`, grown to
+what the request holds as it goes (see :mod:`collector_receiver.server._inflight`); a growth
+that does not fit raises :class:`RetryLater` with reason ``overloaded``.
 """
 
 from __future__ import annotations
@@ -184,7 +184,8 @@ class Admission:
         self._held = held
 
     def grow(self, size: int) -> None:
-        """Hold ``size`` bytes in all (the body read, then inflated); RetryLater if over."""
+        """Hold ``size`` bytes in all (the body so far, then inflated and decoded); RetryLater
+        if over. Called once per chunk received, so it stays a comparison and an addition."""
         budget = self._budget
         if budget is None or size <= self._held:
             return

@@ -109,8 +109,8 @@ def _post_head(content_length: int) -> bytes:
 def test_the_open_file_limit_was_raised_at_start(receiver: ReceiverProcess) -> None:
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     assert open_files_limit(receiver.process.pid) == hard
-    event = receiver.wait_for_event("open_file_limit")
-    assert event["was"] == min(SOFT_LIMIT, hard) and event["soft"] == hard, event
+    event = receiver.wait_for_event("started")
+    assert (event["open_files"], event["open_files_raised_from"]) == (hard, SOFT_LIMIT), event
 
 
 def test_senders_announcing_64_mib_and_sending_nothing_shut_nobody_out(
