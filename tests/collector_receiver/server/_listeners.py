@@ -44,6 +44,7 @@ async def otlp_http_listener(
     max_request: int = 1 << 20,
     read_timeout: float = 30.0,
     idle_timeout: float = 60.0,
+    auth_token: str | None = None,
 ) -> AsyncIterator[Listener]:
     """The OTLP/HTTP app on ``port`` with its in-flight budget exposed."""
     upgrade(sqlite_url)
@@ -56,7 +57,7 @@ async def otlp_http_listener(
     budget = InflightBytes(inflight_limit)
     ingest = OtlpIngest(FailurePreparer(load_catalog(), Redactor()), writer, metrics, budget)
     app = build_otlp_http_app(
-        ingest, max_request, read_timeout=read_timeout, idle_timeout=idle_timeout
+        ingest, max_request, auth_token, read_timeout=read_timeout, idle_timeout=idle_timeout
     )
     runner = web.AppRunner(app)
     await runner.setup()
