@@ -126,6 +126,10 @@ class _ExportHandler:
                         f"the request body did not arrive within {self._read_timeout:g}s",
                         content_type,
                     )
+                except ConnectionError:
+                    # The sender went away mid-body: nobody reads this answer, and a sender
+                    # that hangs up is no error of ours to log (aiohttp would, with a traceback).
+                    return _error(400, "the connection was lost during the body", content_type)
                 encoding = request.headers.get("Content-Encoding")
                 if encoding and len(wire) > _INFLATE_IN_THREAD_BYTES:
                     # zlib releases the GIL: a large body inflates without stalling the loop.

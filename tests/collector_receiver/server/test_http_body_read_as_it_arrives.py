@@ -1,7 +1,8 @@
 """OTLP/HTTP counts a body in the in-flight budget by the bytes that have arrived, never by the
 ``Content-Length`` it announces: a sender that announces a large body and sends little holds
 little, a body that outgrows the budget beside others is refused with 503, and a body that has
-not arrived within the read timeout is answered 408, its connection closed and its bytes freed.
+not arrived within the read timeout is answered 408, its connection closed and its bytes freed
+(as are those of a sender that hangs up mid-body).
 
 The real OTLP/HTTP app over a real SQLite store, on a real socket; the slow clients are raw
 sockets, the good senders aiohttp's client.
@@ -162,3 +163,21 @@ async def test_an_announced_size_past_the_request_limit_is_413_before_any_byte(
     assert answer.startswith(b"HTTP/1.1 413"), answer
     assert listener.budget.held == 0
     writer.close()
+
+
+async def test_a_sender_hanging_up_mid_body_frees_its_bytes_and_logs_nothing(
+    listener: Listener, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    _reader, writer = await asyncio.open_connection("127.0.0.1", listener.port)
+    writer.write(post_head("/v1/traces", 50_000) + b"\0" * 20_000)
+    await writer.drain()
+    await _until_held(listener, 20_000)
+    writer.close()
+    await writer.wait_closed()
+    for _ in range(500):
+        if listener.budget.held == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert listener.budget.held == 0
+    assert not caplog.records  # a hang-up is not an error with a traceback
