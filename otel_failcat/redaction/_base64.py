@@ -29,7 +29,7 @@ _MAX_RUN = 8192
 # of text stand only for ``>``, ``?``, ``~``: text encodes to long alphanumeric stretches).
 _PATTERN = re.compile(
     r"(?<![A-Za-z0-9+/])(?=(?:[A-Za-z0-9]{0,15}[+/]){0,512}[A-Za-z0-9]{16})"
-    r"[A-Za-z0-9+/]{16,8192}={0,2}(?![A-Za-z0-9+/=])"
+    r"[A-Za-z0-9+/]{16,8192}={0,2}(?![A-Za-z0-9+/])"
 )
 _ALNUM_STRETCH = re.compile(r"[A-Za-z0-9]{16}")
 _RUN_END = re.compile(r"[A-Za-z0-9+/]{0,8193}")
@@ -40,9 +40,25 @@ _PRINTABLE = re.compile(r"[\t\n\r\x20-\x7e]{12,6144}")
 _USER_PASSWORD = re.compile(r"[!-9;-~]{1,128}:[!-~]{1,256}")
 
 
-def _could_be_text(text: str, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` (base64 characters) passes the test of ``_TEXTUAL``."""
-    return _TEXTUAL.fullmatch(text, start, end) is not None
+def _textual_spans(body: str, escaped: bool) -> list[tuple[int, int]]:
+    """Where in ``body`` (a run of base64 characters) the base64 of some text may be.
+
+    The whole run; without its first letter if that is the ``n`` of an escaped ``\\n``; else
+    each part between ``/`` (a base64 value in a URL path, ``/v1/<base64>/items``).
+    """
+    if _TEXTUAL.fullmatch(body) is not None:
+        return [(0, len(body))]
+    if escaped and _TEXTUAL.fullmatch(body, 1) is not None:
+        return [(1, len(body))]
+    if "/" not in body:
+        return []
+    spans, start = [], 0
+    for part in body.split("/"):
+        end = start + len(part)
+        if len(part) >= 16 and _TEXTUAL.fullmatch(part) is not None:
+            spans.append((start, end))
+        start = end + 1
+    return spans
 
 
 class Base64Rule:
@@ -60,13 +76,19 @@ class Base64Rule:
 
     def replace(self, match: re.Match[str]) -> str:
         run = match[0]
-        if self._secret_in(run):
-            return _MARKER
+        body = run.rstrip("=")
         start = match.start()
         escaped = start > 0 and run[0] in "nrt" and match.string[start - 1] == "\\"
-        if escaped and self._secret_in(run[1:]):
-            return run[0] + _MARKER
-        return run
+        pieces, done = [], 0
+        for span_start, span_end in _textual_spans(body, escaped):
+            if self._secret_in(body[span_start:span_end]):
+                pieces += [run[done:span_start], _MARKER]
+                done = span_end
+        if not pieces:
+            return run
+        # the padding of a run that goes whole goes with it
+        rest = run[done:]
+        return "".join(pieces) + ("" if done == len(body) and len(pieces) == 2 else rest)
 
     def _secret_in(self, run: str) -> bool:
         body = run.rstrip("=")
@@ -109,9 +131,7 @@ class Base64Rule:
                 # Most runs (identifiers, hex digests, other tokens) cannot be the base64 of
                 # text: ``replace`` would give them back unchanged, so skip the match.
                 escaped = start > 0 and text[start - 1] == "\\" and text[start] in "nrt"
-                if not _could_be_text(text, start, scanned) and not (
-                    escaped and _could_be_text(text, start + 1, scanned)
-                ):
+                if not _textual_spans(text[start:scanned], escaped):
                     continue
                 match = _PATTERN.match(text, start)
                 if match is None:

@@ -50,7 +50,8 @@ def group_prefix(kind: str) -> Replace:
 
 
 def word(alternatives: tuple[str, ...], not_after: str) -> str:
-    """Case-insensitive ``alternatives`` that must not follow a character of ``[not_after]``.
+    """Case-insensitive ``alternatives`` that must not follow a character of ``[not_after]``
+    (an escaped ``\\n``/``\\r``/``\\t`` in front is fine, as for :func:`starts`).
 
     Written so that every branch begins with a literal character (both cases of the first
     letter) and checks what precedes it only after that character: Python's ``re`` then skips
@@ -61,7 +62,7 @@ def word(alternatives: tuple[str, ...], not_after: str) -> str:
     for alternative in alternatives:
         first, rest = alternative[0], alternative[1:]
         for char in sorted({first.lower(), first.upper()}):
-            branches.append(f"{char}(?<![{not_after}]{char})(?i:{rest})")
+            branches.append(f"{char}(?:(?<![{not_after}]{char})|(?<=\\\\[nrt]{char}))(?i:{rest})")
     return "(?:" + "|".join(branches) + ")"
 
 

@@ -42,6 +42,7 @@ _KNOWN_SCHEMES = {
 }
 _OTHER_SCHEMES = frozenset(
     {"token", "digest", "apikey", "api-key", "key", "hmac", "aws4-hmac-sha256"}
+    | {"negotiate", "ntlm", "sharedkey", "signature", "dpop", "mac", "sso-key", "splunk"}
 )
 
 
@@ -59,6 +60,11 @@ def _authorization(match: re.Match[str]) -> str:
         kind = _KNOWN_SCHEMES[lowered]
     elif lowered in _OTHER_SCHEMES:
         kind = "authorization"
+    elif looks_secret(scheme):
+        # Not a scheme but a bare credential, followed by something else.
+        return match["prefix"] + redaction_marker("authorization") + match["space"] + credential
+    elif len(credential) >= 16 and looks_secret(credential):
+        kind = "authorization"  # a scheme we do not know, with what looks like a credential
     else:
         return match[0]
     return match["prefix"] + scheme + match["space"] + redaction_marker(kind)
@@ -80,8 +86,18 @@ def _key_kind(key: str) -> str:
     return "api_key"
 
 
+def _escaped_quoted(match: re.Match[str], kind: str) -> str:
+    """A value quoted with escaped quotes (``\\"x\\"`` in JSON, ``\\'x\\'`` in a repr)."""
+    if match["ev"].startswith("[REDACTED"):
+        return match[0]
+    quote = "\\" + match["eq"]
+    return f"{match['prefix']}{quote}{redaction_marker(kind)}{quote}"
+
+
 def _key_value(match: re.Match[str]) -> str:
     kind = _key_kind(match["key"])
+    if match["ev"] is not None:
+        return _escaped_quoted(match, kind)
     double, single = match["dq"], match["sq"]
     quoted = double if double is not None else single
     if quoted is not None:
@@ -200,6 +216,8 @@ def _url_parameter(match: re.Match[str]) -> str:
 
 
 def _sql_password(match: re.Match[str]) -> str:
+    if match["ev"] is not None:
+        return _escaped_quoted(match, "password")
     quote = "'" if match["sq"] is not None else '"'
     value = match["sq"] if match["sq"] is not None else match["dq"]
     if value.startswith("[REDACTED"):
@@ -207,7 +225,13 @@ def _sql_password(match: re.Match[str]) -> str:
     return f"{match['prefix']}{quote}{redaction_marker('password')}{quote}"
 
 
-_SQL_STRING = r"""(?:'(?P<sq>(?:[^'\\\n]|''|\\.){1,1024})'|"(?P<dq>(?:[^"\\\n]|""|\\.){1,1024})")"""
+# A text quoted inside a JSON string or a Python repr has its quotes escaped: ``\\"x\\"``.
+_ESCAPED_QUOTED = r"""\\(?P<eq>["'])(?P<ev>[^"'\\\n]{1,2048})\\(?P=eq)"""
+_SQL_STRING = (
+    r"""(?:'(?P<sq>(?:[^'\\\n]|''|\\.){1,1024})'|"(?P<dq>(?:[^"\\\n]|""|\\.){1,1024})"|"""
+    + _ESCAPED_QUOTED
+    + ")"
+)
 
 
 def needle_rules() -> tuple[Rule, ...]:
@@ -274,7 +298,7 @@ def needle_rules() -> tuple[Rule, ...]:
             "bearer_token",
             re.compile(
                 rf"(?P<prefix>{word(('bearer',), 'A-Za-z0-9')}\s{{1,8}})"
-                r"(?P<token>[A-Za-z0-9._~+/-]{8,4096}={0,3})(?![A-Za-z0-9._~+/=-])"
+                r"(?P<token>[A-Za-z0-9._~+/-]{8,4096}={0,3})(?![A-Za-z0-9._~+/-])"
             ),
             _scheme_token("bearer_token"),
             ("bearer",),
@@ -284,7 +308,7 @@ def needle_rules() -> tuple[Rule, ...]:
             "basic_auth",
             re.compile(
                 rf"(?P<prefix>{word(('basic',), 'A-Za-z0-9')}\s{{1,8}})"
-                r"(?P<token>[A-Za-z0-9+/]{8,4096}={0,2})(?![A-Za-z0-9+/=])"
+                r"(?P<token>[A-Za-z0-9+/]{8,4096}={0,2})(?![A-Za-z0-9+/])"
             ),
             _scheme_token("basic_auth"),
             ("basic",),
@@ -323,7 +347,7 @@ def needle_rules() -> tuple[Rule, ...]:
             # ``IDENTIFIED BY 'x'`` / ``IDENTIFIED WITH plugin BY 'x'`` / ``PASSWORD('x')``;
             # SQL doubles a quote inside a literal.
             re.compile(
-                r"(?P<prefix>(?<![A-Za-z0-9_])(?i:password|identified"
+                r"(?P<prefix>(?:(?<![A-Za-z0-9_])|(?<=\\[nrt]))(?i:password|identified"
                 r"(?:\s{1,8}with\s{1,8}[A-Za-z0-9_]{1,64})?\s{1,8}by(?:\s{1,8}password)?)"
                 r"(?:\s{1,8}|\s{0,8}\(\s{0,8}))" + _SQL_STRING
             ),
@@ -358,7 +382,7 @@ def needle_rules() -> tuple[Rule, ...]:
             "aws_secret_key",
             re.compile(
                 rf"(?P<prefix>{word(_AWS_SECRET_NAMES, 'A-Za-z0-9')}"
-                r"[\"']?\s{0,8}[:=]\s{0,8}[\"']?)[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"
+                r"(?:\\?[\"'])?\s{0,8}[:=]\s{0,8}(?:\\?[\"'])?)[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"
             ),
             group_prefix("aws_secret_key"),
             ("secret",),
@@ -393,10 +417,11 @@ def needle_rules() -> tuple[Rule, ...]:
             "key_value",
             re.compile(
                 rf"(?P<prefix>(?P<key>{word(_KEY_NAMES, 'A-Za-z0-9')})(?![A-Za-z0-9])"
-                r"(?P<sep>[\"']?\s{0,8}[:=]\s{0,8}))"
+                r"(?P<sep>(?:\\?[\"'])?\s{0,8}[:=]\s{0,8}))"
                 # a double-quoted value may hold escaped quotes; an unterminated quote still
                 # opens a value (a message cut off in the middle of one)
-                r"(?:\"(?P<dq>(?:[^\"\\\n]|\\.){1,2048})\"|'(?P<sq>[^'\n]{1,4096})'"
+                r"(?:" + _ESCAPED_QUOTED + r"|\"(?P<dq>(?:[^\"\\\n]|\\.){1,2048})\""
+                r"|'(?P<sq>[^'\n]{1,4096})'"
                 r"|(?P<openq>[\"']?)(?P<value>[^\s\"'&,;\[\](){}<>]{1,4096}))"
             ),
             _key_value,
