@@ -15,8 +15,8 @@ the handler reads it. Before that, in this order:
    OTLP/HTTP), which must have room: ``UNAVAILABLE`` (persist error ``overloaded``, like
    HTTP's 503) when it is full;
 3. the call takes one of 4 read slots (:mod:`collector_receiver.server._read_slots`): when
-   all are taken it waits, and the call that has been receiving longest gives its slot up
-   after 2 s;
+   all are taken it waits, waiting calls are served connection by connection in turn, and
+   while any waits the call that has been receiving longest gives its slot up after 2 s;
 4. the message must arrive within ``--read-timeout`` of the call's start, else the call ends
    with ``DEADLINE_EXCEEDED`` (a time limit passed, which OTLP senders retry; ``CANCELLED``
    would say the caller gave up) — also when it gave its slot up — and its bytes are freed.
@@ -35,7 +35,8 @@ form): measured with 16 senders of 32 MiB at once, the receiver's RSS grows by 3
 a 64 MiB budget and 380-420 MiB at the default one (725-810 MiB when every message was received
 as it came), and by 2 MiB when their token is wrong (720-870 MiB when it was checked after
 receiving). A call that starts and never sends its message holds a read slot (and no budget) for
-2 s at most when others wait, so a few slow senders delay the others by up to 2 s and stop
+2 s at most while others wait, and the calls of one connection wait as one, so a few slow
+connections, however many calls they open, delay a good sender by a few seconds and stop
 nobody; a sender whose message takes longer than 2 s to arrive is asked to retry while the
 receiver is busy.
 
@@ -148,7 +149,7 @@ def _export(
         try:
             # A place in the budget (1 byte) before reading: refused now when it is full.
             async with ingest.admission(1) as admission:
-                async with slots.slot() as slot:
+                async with slots.slot(context.peer()) as slot:
                     request = await _receive(context, slot, deadline)
                 admission.grow(len(request))
                 outcome = await ingest.export(signal, request, _PROTOBUF)
