@@ -31,14 +31,16 @@ once, each at most ``--max-request-bytes``. The message bytes held for gRPC and 
 together are therefore at most ``--max-inflight-bytes + 4 * --max-request-bytes`` (plus, while
 a gzip message is inflated, its compressed copy): 512 MiB with the defaults (256 MiB, 64 MiB).
 Memory is a small multiple of message bytes (gRPC's buffer, the copy handed over, the decoded
-form): measured with 16 senders of 32 MiB at once, the receiver's RSS grows by 375-580 MiB at
-a 64 MiB budget and 380-420 MiB at the default one (725-810 MiB when every message was received
-as it came), and by 2 MiB when their token is wrong (720-870 MiB when it was checked after
-receiving). A call that starts and never sends its message holds a read slot (and no budget) for
-2 s at most while others wait, and the calls of one connection wait as one, so a few slow
+form). Measured (``benchmarks/bench_grpc_flood.py``: 16 senders of 32 MiB at once), the
+receiver's RSS grows by 375-580 MiB at a 64 MiB budget and by 370-420 MiB at the default one,
+against 700-870 MiB when every message was received as it came; with a wrong token it grows by
+0-2 MiB, against 720-870 MiB when the token was checked after receiving.
+
+Slow senders. A call that starts and never sends its message holds a read slot (and no budget)
+for 2 s at most while others wait, and the calls of one connection wait as one, so a few slow
 connections, however many calls they open, delay a good sender by a few seconds and stop
-nobody; a sender whose message takes longer than 2 s to arrive is asked to retry while the
-receiver is busy.
+nobody (one connection with 100 such calls: a good sender waits up to 2 s). A sender whose
+message takes longer than 2 s to arrive is asked to retry while the receiver is busy.
 
 Before a call is read, a sender can push no more than the HTTP/2 flow-control window of each
 stream (64 KiB: bandwidth probing, which grows it to 4 MiB, is off), on at most 100 streams per
