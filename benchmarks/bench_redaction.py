@@ -30,7 +30,7 @@ from otel_failcat.normalize import message_template
 from otel_failcat.redaction import Redactor
 
 _DATA = Path(__file__).resolve().parent.parent / "tests" / "otel_failcat" / "data"
-_SECRET_MARK = re.compile(r"\{\{[a-z_]+:(.+?)\}\}")
+_SECRET_MARK = re.compile(r"\{\{[a-z0-9_]+:(.+?)\}\}")
 
 _SAMPLE_MESSAGES = [
     "openai.RateLimitError: Error code: 429 - Rate limit reached for gpt-4o on tokens per min",

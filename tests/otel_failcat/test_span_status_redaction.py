@@ -100,3 +100,24 @@ def test_a_changed_redaction_setting_applies_to_a_description_seen_before(
     assert first.status.description == description
     assert second.status.description is not None
     assert "ACME-4711" not in second.status.description
+
+
+@pytest.mark.parametrize(
+    ("description", "secret"),
+    [
+        ("stripe refused sk_live_FAKE0123456789abcdefABCDEF", "FAKE0123456789abcdefABCDEF"),
+        ("ProgrammingError: ALTER ROLE a PASSWORD 'FAKEsql0123'", "FAKEsql0123"),
+        ("403 for https://b.example/k?X-Amz-Signature=FAKEsig0123456789", "FAKEsig0123456789"),
+        ('{"key": "-----BEGIN PRIVATE KEY-----\\nMIIEvFAKEfake0123\\n"}', "MIIEvFAKEfake0123"),
+    ],
+)
+def test_newer_kinds_are_redacted_from_error_statuses(
+    instrumented: Telemetry, description: str, secret: str
+) -> None:
+    tracer = instrumented.tracer_provider.get_tracer("agent")
+    with tracer.start_as_current_span("call") as span:
+        span.set_status(StatusCode.ERROR, description)
+    (finished,) = instrumented.finished_spans()
+    assert finished.status.description is not None
+    assert secret not in finished.status.description
+    assert "[REDACTED:" in finished.status.description
