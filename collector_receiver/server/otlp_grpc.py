@@ -142,6 +142,8 @@ def _export(
     read_timeout: float,
 ) -> _Export:
     async def export(requests: AsyncIterator[bytes], context: _Context) -> bytes:
+        # ``requests`` stays unused: the one message is taken with ``context.read()``, which
+        # gRPC starts only when asked and which can be bounded in time.
         deadline = asyncio.get_running_loop().time() + read_timeout
         # The message is not read yet: refuse a stranger before gRPC receives any of it.
         if auth_token is not None and not grpc_authorized(
