@@ -8,8 +8,9 @@ times) are what to compare between machines:
   scrubber would do.
 
 Inputs are realistic: agent-side error messages (with and without secrets, drawn from the test
-corpora when present, else a built-in sample) and Python tracebacks of ~20-60 frames, some
-chained, some long enough to be capped.
+corpora when present, else a built-in sample), ordinary agent failures without secrets (the
+false-positive corpus ``ordinary_failures.txt``, the common case) and Python tracebacks of
+~20-60 frames, some chained, some long enough to be capped.
 
 Run: ``.venv/bin/python benchmarks/bench_redaction.py [--rounds N] [--seed S]``
 """
@@ -51,6 +52,17 @@ def _messages() -> list[str]:
                 if line.strip() and not line.startswith("#"):
                     messages.append(_SECRET_MARK.sub(lambda m: m[1], line))
     return messages or list(_SAMPLE_MESSAGES)
+
+
+def _ordinary_failures() -> list[str]:
+    """The corpus of ordinary agent failure messages (no secrets), if the tests are there."""
+    path = _DATA / "ordinary_failures.txt"
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [
+        line.replace("\\n", "\n") for line in lines if line.strip() and not line.startswith("#")
+    ]
 
 
 def _stacktraces(rng: random.Random, count: int) -> list[str]:
@@ -150,6 +162,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                 ("message_template", message_template),
                 ("message + template", lambda t: message_template(redactor.message(t))),
             ],
+        ),
+        (
+            "ordinary",
+            [f"{message} (attempt {n})" for n in range(5) for message in _ordinary_failures()],
+            [("Redactor.message", redactor.message)],
         ),
         (
             "attributes",

@@ -17,6 +17,7 @@ Kinds, in the order they are applied:
 ``slack_webhook``         ``https://hooks.slack.com/services/...`` (and ``workflows``/``triggers``)
 ``jwt``                   ``eyJ...``.``eyJ...``.``...`` JSON Web Tokens
 ``authorization``         any other ``Authorization:`` / ``Proxy-Authorization:`` credential
+                          (``Token``, ``Digest``, ``Negotiate``, ``NTLM`` …, or a bare value)
 ``bearer_token``          ``Authorization: Bearer <token>`` and a free-standing ``Bearer <token>``
 ``basic_auth``            ``Authorization: Basic <b64>`` and a free-standing ``Basic <b64>``
 ``cookie``                the values of a ``Cookie:`` header (every cookie) and of a
@@ -32,8 +33,8 @@ Kinds, in the order they are applied:
                           ``code`` when its value is 16+ characters and not a plain word (an
                           OAuth authorization code)
 ``password`` (SQL)        the literal of ``PASSWORD '...'``, ``PASSWORD('...')``,
-                          ``IDENTIFIED BY '...'``, ``IDENTIFIED WITH plugin BY '...'`` (the
-                          quotes stay)
+                          ``IDENTIFIED BY '...'``, ``IDENTIFIED WITH plugin BY '...'`` (as in
+                          ``db.statement`` and driver errors; the quotes stay)
 provider tokens           by prefix and shape, no label needed: ``stripe_key`` (``sk_live_``,
                           ``sk_test_``, ``rk_live_``, ``rk_test_``, ``whsec_``),
                           ``huggingface_token`` (``hf_``, ``api_org_``), ``gitlab_token``
@@ -67,24 +68,25 @@ provider tokens           by prefix and shape, no label needed: ``stripe_key`` (
 ``google_api_key``        ``AIza`` + 35 characters
 ``slack_token``           ``xoxb-``, ``xoxa-``, ``xoxp-``, ``xoxr-``, ``xoxs-``, ``xoxo-``,
                           ``xapp-``
-``azure_client_secret``   Entra ID client secrets (``…8Q~…``, 40 characters)
-``datadog_key`` /         keys without a prefix, after the provider's name in a label
-``twilio_token`` /        (``Datadog API key …``, ``TWILIO_AUTH_TOKEN=``, ``CLOUDFLARE_API_TOKEN:``)
-``cloudflare_token``      in the provider's published shape (Datadog 32/40 hex, Twilio auth
-                          token 32 hex, Cloudflare 40-character token or 37-hex global key)
 ``password`` /            values of ``password``/``passwd``/``pwd``/``passphrase``,
 ``api_key`` /             ``api_key``/``apikey``/``x-api-key``/``access_key``/``private_key``/
-                          ``app_key``/``application_key``/``auth_key`` (``DD_APP_KEY``,
-                          ``X-Auth-Key``)/``AccountKey``/``SharedAccessKey`` (Azure),
+                          ``app_key``/``application_key``/``auth_key``/``AccountKey``/
+                          ``SharedAccessKey``,
 ``token`` /               ``token``/``access_token``/``auth_token``/``refresh_token``/``id_token``,
 ``secret`` /              ``secret``/``client_secret``/``secret_key``,
 ``credential``            ``credential(s)`` pairs written ``key=value``, ``key: value``,
-                          ``"key": "value"``; the key is kept
+                          ``"key": "value"`` (also with escaped quotes, ``\\"key\\": \\"value\\"``
+                          in JSON); the key is kept. Also inside longer names, which is how
+                          keys without a prefix of their own are caught under their label:
+                          Datadog ``DD_API_KEY``/``DD_APP_KEY``/``dd-api-key``, Twilio
+                          ``TWILIO_AUTH_TOKEN``, Cloudflare ``CLOUDFLARE_API_TOKEN`` and
+                          ``X-Auth-Key``, Azure ``AccountKey=`` in connection strings
 ``email``                 e-mail addresses
-``base64_secret``         a run of 16-8192 base64 characters that decodes to printable text
-                          holding ``user:password`` or anything the rules above redact (a
-                          Kubernetes secret value, ``Basic`` credentials without the label, a
-                          base64 of ``sk-…``); the run goes whole
+``base64_secret``         a run of 16-8192 base64 characters (with 16 letters and digits in a
+                          row) that decodes to printable text holding ``user:password`` or
+                          anything the rules above redact (a Kubernetes secret value,
+                          ``Basic`` credentials without the label, a base64 of ``sk-…``); the
+                          run goes whole (in a URL path, the part between ``/``)
 ``custom``                matches of the ``FAILCAT_REDACTION_EXTRA_PATTERNS``
 ========================  ====================================================================
 
@@ -102,8 +104,8 @@ All patterns are linear for Python's backtracking ``re``: every repetition is bo
 quantified group repeats over characters its neighbour can also take. Each built-in rule is only
 run near the places where its cheap needle (``sk-``, ``akia``, ``://``, ``token``, ``@`` ...)
 occurs in the lower-cased text, in windows wide enough to hold its longest match; the provider
-tokens and base64 runs only where a run of 16 letters and digits (with ``_-`` or ``+/``) begins,
-found for the whole text with one ``bytes.translate``. This makes redaction of a stacktrace
+tokens and base64 runs only where a run of 16 letters, digits, ``_`` or ``-`` begins, found for
+the whole text once per pass with one ``bytes.translate``. This makes redaction of a stacktrace
 several times faster than scanning it with every rule.
 
 Redaction is idempotent: ``redact(redact(t)) == redact(t)``. Removing one secret can change what

@@ -36,6 +36,7 @@ _RUN_END = re.compile(r"[A-Za-z0-9+/]{0,8193}")
 # Base64 of bytes below 0x80: the first character of each group of four encodes the top six
 # bits of a byte below 0x80, so it is one of the first 32 letters of the alphabet.
 _TEXTUAL = re.compile(r"(?:[A-Za-f][A-Za-z0-9+/]{3}){4,2048}(?:[A-Za-f][A-Za-z0-9+/]{1,2})?")
+_QUAD_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef")
 _PRINTABLE = re.compile(r"[\t\n\r\x20-\x7e]{12,6144}")
 _USER_PASSWORD = re.compile(r"[!-9;-~]{1,128}:[!-~]{1,256}")
 
@@ -118,6 +119,23 @@ class Base64Rule:
             # A base64 run may span several token runs (joined by ``+`` or ``/``): each is
             # looked at once.
             position = max(run_start, done, scanned)
+            if (
+                position == run_start
+                and not (
+                    text[run_start] in _QUAD_FIRST
+                    and text[run_start + 4] in _QUAD_FIRST
+                    and text[run_start + 8] in _QUAD_FIRST
+                    and text[run_start + 12] in _QUAD_FIRST
+                )
+                and (run_start == 0 or text[run_start - 1] not in "+/\\")
+                and text[run_end : run_end + 1] not in ("+", "/")
+                and text.find("_", run_start, run_end) == -1
+                and text.find("-", run_start, run_end) == -1
+            ):
+                # A run of letters and digits alone, a base64 run of its own, whose first four
+                # groups cannot all begin the base64 of text (an exception name, an id): nothing
+                # to decode here.
+                continue
             while position < run_end:
                 stretch = _ALNUM_STRETCH.search(text, position, run_end)
                 if stretch is None:
@@ -131,7 +149,11 @@ class Base64Rule:
                 # Most runs (identifiers, hex digests, other tokens) cannot be the base64 of
                 # text: ``replace`` would give them back unchanged, so skip the match.
                 escaped = start > 0 and text[start - 1] == "\\" and text[start] in "nrt"
-                if not _textual_spans(text[start:scanned], escaped):
+                if (
+                    text[start] not in _QUAD_FIRST
+                    and not escaped
+                    and text.find("/", start, scanned) == -1
+                ) or not _textual_spans(text[start:scanned], escaped):
                     continue
                 match = _PATTERN.match(text, start)
                 if match is None:

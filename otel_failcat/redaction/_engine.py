@@ -204,25 +204,40 @@ class RunRule:
     """Kinds of secret whose matches start at (or just before) a run of token characters.
 
     ``pattern`` must only match where :meth:`candidates` looks: at the first character of a
-    run of at least ``MIN_RUN`` token characters (letters, digits, ``_``, ``-``); up to
-    ``before`` characters ahead of it when the run follows a ``.`` (``SG.``, ``v1.0-``); one
+    run of at least ``MIN_RUN`` token characters (letters, digits, ``_``, ``-``); ``dotted``
+    characters ahead of it when the run follows a ``.`` (3 for ``SG.``, ``v1.0-``); one
     character in when the run begins with the letter of an escaped ``\\n``/``\\r``/``\\t``.
     """
 
     kind: str
     pattern: re.Pattern[str]
     replace: Replace
-    before: int = 0
+    dotted: tuple[int, ...] = ()
+    #: The first two characters a match can begin with (None: any); other starts are skipped.
+    starts: frozenset[str] | None = None
 
     def candidates(self, text: str, runs: Iterable[tuple[int, int]]) -> list[int]:
-        positions: set[int] = set()
-        for start, _end in runs:
-            positions.add(start)
-            if start and text[start - 1] == ".":
-                positions.update(range(max(0, start - self.before), start))
-            elif start and text[start - 1] == "\\" and text[start] in "nrt":
-                positions.add(start + 1)
-        return sorted(positions)
+        positions = [start for start, _end in runs]
+        extra = [
+            start
+            for start in positions
+            if start and (text[start - 1] == "." or text[start - 1] == "\\")
+        ]
+        if not extra:
+            return positions
+        found = set(positions)
+        for start in extra:
+            if text[start - 1] == ".":
+                found.update(start - back for back in self.dotted if back <= start)
+            elif text[start] in "nrt":
+                found.add(start + 1)
+        return sorted(found)
+
+    def _dotted_start(self, text: str, start: int) -> bool:
+        starts = self.starts
+        return starts is None or any(
+            text[start - back : start - back + 2] in starts for back in self.dotted if back <= start
+        )
 
     def apply(
         self,
@@ -236,10 +251,20 @@ class RunRule:
             runs = token_runs(text)
         if not runs:
             return text
+        starts = self.starts
+        if starts is not None and not any(
+            text[start : start + 2] in starts
+            or (start and text[start - 1] == "\\")
+            or (start and text[start - 1] == "." and self._dotted_start(text, start))
+            for start, _end in runs
+        ):
+            return text  # no run begins like a token (most texts: names, ids, hashes)
         pieces: list[str] = []
         done = 0
         for position in self.candidates(text, runs):
             if position < done:
+                continue
+            if starts is not None and text[position : position + 2] not in starts:
                 continue
             match = self.pattern.match(text, position)
             if match is None:

@@ -19,6 +19,8 @@ _MAX_PASSES = 4
 _SHORT_TEXT = 48
 #: Past this length the rules of a pass share one search per needle.
 _SHARED_HITS = 512
+#: How many distinct sets of needles a plan remembers its rules for (each a tuple of ≤ 30).
+_MAX_CHOSEN = 1024
 
 #: The provider tokens go right before the first of these, so that ``api_key=hf_…`` is told
 #: as a Hugging Face token rather than as any ``api_key`` value.
@@ -176,14 +178,21 @@ class _Plan:
                     by_needle.setdefault(needle, []).append(index)
         self._by_needle = {needle: tuple(indices) for needle, indices in by_needle.items()}
         self._without_needles = tuple(self.rules[i] for i in self._always)
+        # The same few sets of needles come back again and again ({"key", "token"}, {"://"}).
+        self._chosen: dict[frozenset[str], tuple[_AnyRule, ...]] = {}
 
     def rules_for(self, present: frozenset[str]) -> Sequence[_AnyRule]:
         if not present:
             return self._without_needles
-        indices = set(self._always)
-        for needle in present:
-            indices.update(self._by_needle.get(needle, ()))
-        return [self.rules[i] for i in sorted(indices)]
+        chosen = self._chosen.get(present)
+        if chosen is None:
+            indices = set(self._always)
+            for needle in present:
+                indices.update(self._by_needle.get(needle, ()))
+            chosen = tuple(self.rules[i] for i in sorted(indices))
+            if len(self._chosen) < _MAX_CHOSEN:
+                self._chosen[present] = chosen
+        return chosen
 
 
 class _Hits(dict[str, list[int]]):
