@@ -217,27 +217,20 @@ class RunRule:
     starts: frozenset[str] | None = None
 
     def candidates(self, text: str, runs: Iterable[tuple[int, int]]) -> list[int]:
-        positions = [start for start, _end in runs]
-        extra = [
-            start
-            for start in positions
-            if start and (text[start - 1] == "." or text[start - 1] == "\\")
-        ]
-        if not extra:
-            return positions
-        found = set(positions)
-        for start in extra:
-            if text[start - 1] == ".":
-                found.update(start - back for back in self.dotted if back <= start)
-            elif text[start] in "nrt":
-                found.add(start + 1)
-        return sorted(found)
-
-    def _dotted_start(self, text: str, start: int) -> bool:
+        """Where a match may start (only those that begin like one, when ``starts`` is set)."""
         starts = self.starts
-        return starts is None or any(
-            text[start - back : start - back + 2] in starts for back in self.dotted if back <= start
-        )
+        positions: list[int] = []
+        for start, _end in runs:
+            if start:
+                before = text[start - 1]
+                if before == ".":
+                    positions.extend(start - back for back in self.dotted if back <= start)
+                elif before == "\\" and text[start] in "nrt":
+                    positions.append(start + 1)
+            positions.append(start)
+        if starts is not None:
+            positions = [at for at in positions if text[at : at + 2] in starts]
+        return sorted(set(positions)) if len(positions) > 1 else positions
 
     def apply(
         self,
@@ -251,20 +244,13 @@ class RunRule:
             runs = token_runs(text)
         if not runs:
             return text
-        starts = self.starts
-        if starts is not None and not any(
-            text[start : start + 2] in starts
-            or (start and text[start - 1] == "\\")
-            or (start and text[start - 1] == "." and self._dotted_start(text, start))
-            for start, _end in runs
-        ):
+        positions = self.candidates(text, runs)
+        if not positions:
             return text  # no run begins like a token (most texts: names, ids, hashes)
         pieces: list[str] = []
         done = 0
-        for position in self.candidates(text, runs):
+        for position in positions:
             if position < done:
-                continue
-            if starts is not None and text[position : position + 2] not in starts:
                 continue
             match = self.pattern.match(text, position)
             if match is None:

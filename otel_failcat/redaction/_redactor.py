@@ -136,7 +136,7 @@ class Redactor:
         # one replaces); in a short one that bookkeeping costs more than searching again.
         share = len(lowered) > _SHARED_HITS and bool(present)
         hits = _Hits(lowered, self._derived) if share else None
-        runs: Runs | None = None
+        runs: Runs | None = None  # found once for the rules that start at runs
         for rule in plan.rules_for(present):
             if isinstance(rule, Rule):
                 replaced = rule.apply(text, lowered, hits)

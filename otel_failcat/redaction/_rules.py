@@ -382,7 +382,7 @@ def needle_rules() -> tuple[Rule, ...]:
             "aws_secret_key",
             re.compile(
                 rf"(?P<prefix>{word(_AWS_SECRET_NAMES, 'A-Za-z0-9')}"
-                r"(?:\\?[\"'])?\s{0,8}[:=]\s{0,8}(?:\\?[\"'])?)[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"
+                r"(?:\\?[\"'])?\s{0,8}[:=]\s{0,8}(?:\\?[\"'])?)[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+])"
             ),
             group_prefix("aws_secret_key"),
             ("secret",),
