@@ -37,6 +37,7 @@ _RUN_END = re.compile(r"[A-Za-z0-9+/]{0,8193}")
 # bits of a byte below 0x80, so it is one of the first 32 letters of the alphabet.
 _TEXTUAL = re.compile(r"(?:[A-Za-f][A-Za-z0-9+/]{3}){4,2048}(?:[A-Za-f][A-Za-z0-9+/]{1,2})?")
 _QUAD_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef")
+_ALNUM_END = re.compile(r"[A-Za-z0-9]{0,8192}")
 _PRINTABLE = re.compile(r"[\t\n\r\x20-\x7e]{12,6144}")
 _USER_PASSWORD = re.compile(r"[!-9;-~]{1,128}:[!-~]{1,256}")
 
@@ -60,6 +61,22 @@ def _textual_spans(body: str, escaped: bool) -> list[tuple[int, int]]:
             spans.append((start, end))
         start = end + 1
     return spans
+
+
+def _alone_and_not_text(text: str, start: int, end: int) -> bool:
+    """Whether the letters and digits ``text[start:end]`` are a base64 run of their own (no
+    ``+``, ``/`` or escape around them) whose first four groups cannot all begin the base64 of
+    text — an identifier, an id, a hash: ``replace`` would give it back unchanged."""
+    return (
+        (start == 0 or text[start - 1] not in "+/\\")
+        and text[end : end + 1] not in ("+", "/")
+        and not (
+            text[start] in _QUAD_FIRST
+            and text[start + 4] in _QUAD_FIRST
+            and text[start + 8] in _QUAD_FIRST
+            and text[start + 12] in _QUAD_FIRST
+        )
+    )
 
 
 class Base64Rule:
@@ -141,6 +158,11 @@ class Base64Rule:
                 if stretch is None:
                     break
                 start = stretch.start()
+                segment = _ALNUM_END.match(text, stretch.end())
+                segment_end = segment.end() if segment is not None else stretch.end()
+                if _alone_and_not_text(text, start, segment_end):
+                    position = segment_end
+                    continue
                 limit = max(done, start - _MAX_RUN)
                 while start > limit and text[start - 1] in _B64:
                     start -= 1
