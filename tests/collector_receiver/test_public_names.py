@@ -27,6 +27,8 @@ PUBLIC = {
         "SIGNALS",
     },
     "collector_receiver.server.otlp_grpc": {
+        "CONCURRENT_READS",
+        "YIELD_AFTER_SECONDS",
         "build_grpc_server",
     },
     "collector_receiver.server.otlp_http": {
