@@ -51,7 +51,7 @@ import otel_failcat.fingerprint
 import otel_failcat.normalize
 from collector_receiver.catalog import Catalog, load_catalog
 from collector_receiver.events import FailureEvent
-from collector_receiver.pipeline import FailurePreparer
+from collector_receiver.prepare import FailurePreparer
 from otel_failcat.fingerprint import compute_fingerprint
 from otel_failcat.normalize import message_template
 from otel_failcat.redaction import Redactor
@@ -286,7 +286,7 @@ def _profiled(preparer: FailurePreparer, events: list[FailureEvent]) -> dict[str
                 )
         return total
 
-    prepare_total = cumulative("pipeline.py", "prepare")
+    prepare_total = cumulative("prepare.py", "prepare")
     redaction = sum(
         cumulative("redaction.py", name, callers_outside="redaction.py")
         for name in ("message", "stacktrace", "redact")

@@ -1,7 +1,7 @@
 """``failcat serve``: run the receiver (CONTRACT §4) until SIGTERM.
 
 Flags and their environment variables are documented in :mod:`collector_receiver.settings`;
-the service itself in :mod:`collector_receiver.server.app`. A bad flag, catalog or database
+the service itself in :mod:`collector_receiver.server.receiver`. A bad flag, catalog or database
 URL, or a port already in use ends the command with one line and exit status 2.
 """
 
@@ -217,7 +217,7 @@ def _run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _exit_before_start)
     # Imported here so `failcat --help` stays fast and works without a loadable server stack.
     from collector_receiver.server import _logging
-    from collector_receiver.server.app import StartupError, serve
+    from collector_receiver.server.receiver import StartupError, serve
 
     _logging.configure()
     try:

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 from collector_receiver.events import FailureEvent, MatchedFailure
 from collector_receiver.otlp import ExtractResult, Signal, decode_request, extract_failures
-from collector_receiver.pipeline import FailurePreparer
+from collector_receiver.prepare import FailurePreparer
 from collector_receiver.server._batch_writer import GroupCommitWriter, WriterBusy
 from collector_receiver.server._inflight import InflightBytes
 from collector_receiver.server._logging import ThrottledEvent

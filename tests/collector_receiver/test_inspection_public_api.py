@@ -42,7 +42,7 @@ PUBLIC = {
         "summarize",
         "to_record",
     },
-    "collector_receiver.server.api": {
+    "collector_receiver.server.query_api": {
         "API_PREFIX",
         "ApiSettings",
         "add_api_routes",

@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 PUBLIC = {
-    "collector_receiver.server.api_app": {
+    "collector_receiver.server.ops_http": {
         "ReadinessCheck",
         "build_api_app",
     },
@@ -34,7 +34,7 @@ PUBLIC = {
     "collector_receiver.server.otlp_http": {
         "build_otlp_http_app",
     },
-    "collector_receiver.pipeline": {
+    "collector_receiver.prepare": {
         "FailurePreparer",
         "MAX_NAME_LENGTH",
         "occurred_at",

@@ -20,7 +20,7 @@ from collector_receiver.attribute_limits import DROPPED_ATTRIBUTES, AttributeLim
 from collector_receiver.catalog import load_catalog
 from collector_receiver.events import FailureEvent
 from collector_receiver.otlp import decode_request, extract_failures
-from collector_receiver.pipeline import FailurePreparer
+from collector_receiver.prepare import FailurePreparer
 from collector_receiver.store import FailureStore, upgrade
 from collector_receiver.store.queries import FailureQueries
 from otel_failcat.redaction import Redactor

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from collector_receiver.catalog import load_catalog
-from collector_receiver.pipeline import FailurePreparer
+from collector_receiver.prepare import FailurePreparer
 from collector_receiver.server._batch_writer import GroupCommitWriter
 from collector_receiver.server._inflight import InflightBytes
-from collector_receiver.server.api_app import build_api_app
 from collector_receiver.server.ingest import OtlpIngest
 from collector_receiver.server.metrics import ReceiverMetrics
+from collector_receiver.server.ops_http import build_api_app
 from collector_receiver.server.otlp_http import build_otlp_http_app
 from collector_receiver.store import FailureStore, WriteResult, upgrade
 from otel_failcat.redaction import Redactor

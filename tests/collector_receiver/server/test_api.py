@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from collector_receiver.catalog import parse_catalog
-from collector_receiver.server.api import ApiSettings, add_api_routes
+from collector_receiver.server.query_api import ApiSettings, add_api_routes
 from collector_receiver.store.queries import FailureQueries
 from collector_receiver.timeparse import format_time, utc_now
 from tests.collector_receiver.store._inspection_data import failure, seed
@@ -414,7 +414,7 @@ def _documented_schema(document: dict[str, Any], path: str, status: int) -> dict
 async def test_every_answer_matches_its_documented_schema(client: Any) -> None:
     from openapi_schema_validator import OAS31Validator, oas31_format_checker
 
-    from collector_receiver.server.api import openapi_document
+    from collector_receiver.server.query_api import openapi_document
 
     document = openapi_document()
     some = (await _get(client, "/api/v1/failures?limit=1"))["items"][0]

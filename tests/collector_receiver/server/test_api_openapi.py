@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from collector_receiver.server.api import ApiSettings, add_api_routes, openapi_document
+from collector_receiver.server.query_api import ApiSettings, add_api_routes, openapi_document
 from collector_receiver.store.queries import FailureQueries
 
 

@@ -9,8 +9,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from collector_receiver.server.api_app import build_api_app
 from collector_receiver.server.metrics import ReceiverMetrics
+from collector_receiver.server.ops_http import build_api_app
 
 TOKEN = "s3cret"
 GOOD = {"Authorization": f"Bearer {TOKEN}"}

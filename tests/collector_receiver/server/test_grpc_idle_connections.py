@@ -19,7 +19,7 @@ import pytest
 from grpc import aio
 
 from collector_receiver.catalog import load_catalog
-from collector_receiver.pipeline import FailurePreparer
+from collector_receiver.prepare import FailurePreparer
 from collector_receiver.server._batch_writer import GroupCommitWriter
 from collector_receiver.server.ingest import OtlpIngest
 from collector_receiver.server.metrics import ReceiverMetrics

@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from collector_receiver.catalog import load_catalog
 from collector_receiver.otlp import ExtractResult, Signal
-from collector_receiver.pipeline import FailurePreparer
+from collector_receiver.prepare import FailurePreparer
 from collector_receiver.server._batch_writer import GroupCommitWriter
 from collector_receiver.server._logging import LOGGER_NAME
 from collector_receiver.server.ingest import OtlpIngest, RetryLater

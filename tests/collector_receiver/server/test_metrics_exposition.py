@@ -13,8 +13,8 @@ import pytest
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
-from collector_receiver.server.api_app import build_api_app
 from collector_receiver.server.metrics import ReceiverMetrics
+from collector_receiver.server.ops_http import build_api_app
 from tests.collector_receiver.server._helpers import matched_failure
 
 CONTRACT_COUNTERS = {

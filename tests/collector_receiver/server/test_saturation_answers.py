@@ -28,7 +28,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from collector_receiver.catalog import load_catalog
 from collector_receiver.events import MatchedFailure
-from collector_receiver.pipeline import FailurePreparer
+from collector_receiver.prepare import FailurePreparer
 from collector_receiver.server._batch_writer import GroupCommitWriter
 from collector_receiver.server._inflight import InflightBytes
 from collector_receiver.server._logging import LOGGER_NAME

@@ -5,7 +5,7 @@
 * ``GET /healthz`` — 200 while the process runs (liveness).
 * ``GET /readyz`` — 200 when the database answers and a catalog is loaded; 503 with the reason
   otherwise (readiness: take the receiver out of a load balancer while its database is down).
-* ``/api/v1/…`` — the query API (CONTRACT §7), added by ``collector_receiver.server.api``.
+* ``/api/v1/…`` — the query API (CONTRACT §7), added by ``collector_receiver.server.query_api``.
 
 With ``FAILCAT_AUTH_TOKEN`` set, ``/api/v1/`` needs the bearer token, and ``/metrics`` too when
 ``--metrics-auth`` is given (Prometheus then sends it with ``authorization: {credentials: …}`` in

@@ -35,18 +35,18 @@ from grpc import aio
 
 from collector_receiver.attribute_limits import AttributeLimits
 from collector_receiver.catalog import Catalog, CatalogError, load_catalog
-from collector_receiver.pipeline import FailurePreparer
+from collector_receiver.prepare import FailurePreparer
 from collector_receiver.server._batch_writer import GroupCommitWriter
 from collector_receiver.server._inflight import InflightBytes
 from collector_receiver.server._logging import log_event
 from collector_receiver.server._rlimit import raise_open_file_limit
 from collector_receiver.server._tls import ServerTls, TlsError, TlsSite, load_server_tls
-from collector_receiver.server.api import ApiSettings, add_api_routes
-from collector_receiver.server.api_app import build_api_app
 from collector_receiver.server.ingest import OtlpIngest
 from collector_receiver.server.metrics import ReceiverMetrics
+from collector_receiver.server.ops_http import build_api_app
 from collector_receiver.server.otlp_grpc import build_grpc_server
 from collector_receiver.server.otlp_http import build_otlp_http_app
+from collector_receiver.server.query_api import ApiSettings, add_api_routes
 from collector_receiver.settings import ReceiverSettings
 from collector_receiver.store import (
     FailureStore,

@@ -9,7 +9,7 @@ from typing import Any
 from collector_receiver.catalog import parse_catalog
 from collector_receiver.events import FailureEvent, MatchedFailure
 from collector_receiver.otlp import Signal, decode_request, extract_failures
-from collector_receiver.pipeline import FailurePreparer
+from collector_receiver.prepare import FailurePreparer
 from otel_failcat.redaction import REDACTED, Redactor
 from tests.collector_receiver.otlp._helpers import (
     exception_event,

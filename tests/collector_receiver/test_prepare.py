@@ -14,7 +14,7 @@ import pytest
 from collector_receiver.catalog import load_catalog, parse_catalog
 from collector_receiver.events import UNCATALOGED, FailureEvent
 from collector_receiver.otlp import decode_request, extract_failures
-from collector_receiver.pipeline import MAX_NAME_LENGTH, FailurePreparer, occurred_at
+from collector_receiver.prepare import MAX_NAME_LENGTH, FailurePreparer, occurred_at
 from otel_failcat.fingerprint import compute_fingerprint
 from otel_failcat.normalize import message_template
 from otel_failcat.redaction import RedactionSettings, Redactor
