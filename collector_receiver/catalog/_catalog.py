@@ -74,10 +74,6 @@ class Catalog:
             reasons=reasons,
         )
 
-    def entry(self, code: str) -> CatalogEntry | None:
-        """The entry with this code, if the catalog has one."""
-        return next((e for e in self.entries if e.code == code), None)
-
     def to_dict(self) -> dict[str, object]:
         """The catalog as JSON-ready data in the file's own shape (for the query API)."""
         return {

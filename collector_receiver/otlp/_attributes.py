@@ -14,15 +14,6 @@ MAX_DEPTH = 16
 TOO_DEEP = "[nested too deep]"
 
 
-def flatten_value(value: Any) -> AttributeValue:
-    """One ``AnyValue`` as a Python value: str, bool, int, float, list, dict, or None when unset.
-
-    Bytes become lowercase hex (JSON has no bytes). ``string_value_strindex`` (a reference into
-    a profiles dictionary the receiver never gets) is kept as its integer.
-    """
-    return _flatten(value, value.WhichOneof("value"), 0)
-
-
 def flatten_attributes(key_values: Iterable[Any], depth: int = 0) -> dict[str, AttributeValue]:
     """Repeated ``KeyValue`` as a dict; a key given twice keeps its last value."""
     flat: dict[str, AttributeValue] = {}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -103,10 +102,6 @@ class TrafficResult:
     @property
     def uncataloged(self) -> int:
         return sum(1 for f in self.failures if f.expected_code == "UNCATALOGED")
-
-    def expected_codes(self) -> Counter[str]:
-        """How many failures should be stored under each code (default catalog)."""
-        return Counter(f.expected_code for f in self.failures)
 
     def summary_line(self) -> str:
         failures = len(self.failures)

@@ -131,10 +131,6 @@ class Scenario:
     #: Set on the failing span (``http.response.status_code``...).
     span_attributes: Mapping[str, Any] = field(default_factory=dict)
 
-    @property
-    def cataloged(self) -> bool:
-        return self.expected_code != UNCATALOGED
-
 
 def _org(rng: random.Random) -> str:
     return "org-" + "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(8))
