@@ -1,18 +1,23 @@
-"""One OTLP export request, transport-agnostic: decode → extract → prepare → group commit.
+"""One OTLP export request, transport-agnostic: decode → extract → prepare → the failure sink.
 
 Both listeners (gRPC and HTTP) call :meth:`OtlpIngest.export` with the request's body (already
-inflated) and content type, and turn what it returns or raises into their own statuses:
+inflated) and content type. It returns or raises one of the outcomes of
+:mod:`collector_receiver.server._export_errors`, which the listeners turn into their statuses
+through that module's one table:
 
 * returns :class:`ExportOutcome` — the failures are committed (or there were none); answer OK
   with OTLP partial success when ``rejected`` > 0;
-* raises :class:`~collector_receiver.otlp.DecodeError` (and its subclasses) — the sender's
-  mistake, do not retry;
-* raises :class:`RetryLater` — nothing was stored (write queue full, database unavailable or a
-  failed transaction); answer retryably so the sender keeps the data.
+* raises :class:`~collector_receiver.otlp.DecodeError` (and its subclasses) — a permanent
+  refusal, the sender's mistake: do not retry;
+* raises :class:`RetryLater` — nothing was stored (reason ``queue_full``, ``unavailable`` or
+  ``store_error``); answer retryably so the sender keeps the data. Each is counted as a persist
+  error by its reason.
 
-A request without failures (the common case) is acknowledged without touching the database.
-The CPU work of a large request (decode, walk, match) runs in a worker thread so the event loop
-keeps serving other requests.
+The failure sink is the group-commit writer (:mod:`collector_receiver.server._batch_writer`),
+which acknowledges a request only once its failures are committed. A request without failures
+(the common case) is acknowledged without touching the database. The CPU work of a large
+request (decode, walk, match) runs in a worker thread so the event loop keeps serving other
+requests.
 
 While a listener reads and decodes a body it holds an :meth:`OtlpIngest.admission`, grown to
 what the request holds as it goes (see :mod:`collector_receiver.server._inflight`); a growth
@@ -32,9 +37,10 @@ from collector_receiver.events import FailureEvent, MatchedFailure
 from collector_receiver.otlp import ExtractResult, Signal, decode_request, extract_failures
 from collector_receiver.prepare import FailurePreparer
 from collector_receiver.server._batch_writer import GroupCommitWriter, WriterBusy
+from collector_receiver.server._export_errors import RetryLater
 from collector_receiver.server._inflight import InflightBytes
 from collector_receiver.server._logging import ThrottledEvent
-from collector_receiver.server.metrics import PersistErrorReason, ReceiverMetrics
+from collector_receiver.server.metrics import ReceiverMetrics
 from collector_receiver.store import StoreUnavailable
 
 #: Bodies above this size are decoded and walked in a worker thread. Measured
@@ -59,15 +65,6 @@ class ExportOutcome:
     rejected: int
     message: str
     failures: int
-
-
-class RetryLater(Exception):
-    """Nothing of the request was stored; the sender should send it again later."""
-
-    def __init__(self, reason: PersistErrorReason, message: str, retry_after_seconds: int) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.retry_after_seconds = retry_after_seconds
 
 
 class OtlpIngest:
@@ -95,21 +92,17 @@ class OtlpIngest:
         Raises :class:`RetryLater` (reason ``overloaded``, counted) when they do not fit, now
         or when :meth:`Admission.grow` is called. Without a budget everything is admitted.
         """
-        admission = Admission(self, self._inflight, 0)
+        admission = Admission(self._inflight, self._overloaded)
         admission.grow(size)
         try:
             yield admission
         finally:
             admission.release()
 
-    def _refuse_overloaded(self, held: int, limit: int) -> RetryLater:
+    def _overloaded(self, held: int, limit: int) -> None:
+        """Count and log (throttled) an admission refused for want of in-flight budget."""
         self._metrics.record_persist_error("overloaded")
         self._overloaded_log.occurred(inflight_bytes=held, max_inflight_bytes=limit)
-        return RetryLater(
-            "overloaded",
-            f"too many request bytes in flight ({held} of {limit}); retry later",
-            retry_after_seconds=1,
-        )
 
     async def export(self, signal: Signal, body: bytes, content_type: str) -> ExportOutcome:
         """Decode, match and commit one request's failures; see the module doc for outcomes."""
@@ -159,29 +152,28 @@ class OtlpIngest:
         except WriterBusy as exc:
             self._metrics.record_persist_error("queue_full")
             self._queue_full_log.occurred(reason=str(exc))
-            raise RetryLater("queue_full", str(exc), retry_after_seconds=1) from None
+            raise RetryLater("queue_full", str(exc)) from None
         except StoreUnavailable as exc:
             self._metrics.record_persist_error("unavailable")
-            raise RetryLater(
-                "unavailable", f"the database is unavailable: {exc}", retry_after_seconds=5
-            ) from None
+            raise RetryLater("unavailable", f"the database is unavailable: {exc}") from None
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # StoreError or a bug: nothing stored, the sender retries
             self._metrics.record_persist_error("store_error")
             self._write_failed_log.occurred(error=f"{type(exc).__name__}: {exc}")
-            raise RetryLater(
-                "store_error", "the failures could not be stored", retry_after_seconds=5
-            ) from None
+            raise RetryLater("store_error", "the failures could not be stored") from None
 
 
 class Admission:
     """A request's share of the in-flight budget; see :meth:`OtlpIngest.admission`."""
 
-    def __init__(self, ingest: OtlpIngest, budget: InflightBytes | None, held: int) -> None:
-        self._ingest = ingest
+    def __init__(
+        self, budget: InflightBytes | None, on_refused: Callable[[int, int], None]
+    ) -> None:
         self._budget = budget
-        self._held = held
+        #: Told ``(held, limit)`` of the budget when a growth is refused (to count and log it).
+        self._on_refused = on_refused
+        self._held = 0
 
     def grow(self, size: int) -> None:
         """Hold ``size`` bytes in all (the body so far, then inflated and decoded); RetryLater
@@ -190,7 +182,11 @@ class Admission:
         if budget is None or size <= self._held:
             return
         if not budget.try_grow(self._held, size):
-            raise self._ingest._refuse_overloaded(budget.held, budget.limit)
+            held, limit = budget.held, budget.limit
+            self._on_refused(held, limit)
+            raise RetryLater(
+                "overloaded", f"too many request bytes in flight ({held} of {limit}); retry later"
+            )
         self._held = size
 
     def release(self) -> None:

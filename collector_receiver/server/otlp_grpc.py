@@ -47,7 +47,9 @@ stream (64 KiB: bandwidth probing, which grows it to 4 MiB, is off), on at most 
 connection. Connections without a call for ``--idle-timeout`` are closed (HTTP/2 ``GOAWAY``),
 and so are those that have not finished the TLS handshake or the HTTP/2 preface by then.
 
-Status codes: ``OK`` (with OTLP partial success), ``INVALID_ARGUMENT`` (malformed, or no
+Status codes (mapped from the refusal's reason by the one table of
+:mod:`collector_receiver.server._export_errors`, shared with OTLP/HTTP): ``OK`` (with OTLP
+partial success), ``INVALID_ARGUMENT`` (malformed, or no
 message), ``RESOURCE_EXHAUSTED`` (too large), ``UNAUTHENTICATED`` (bearer token missing or
 wrong), ``DEADLINE_EXCEEDED`` (the message did not arrive within ``--read-timeout``, or within
 2 s while other calls waited for a read slot; retry),
@@ -64,10 +66,16 @@ from typing import TypeAlias
 import grpc
 from grpc import aio
 
-from collector_receiver.otlp import DecodeError, RequestTooLarge, Signal, encode_response
+from collector_receiver.otlp import DecodeError, Signal, encode_response
 from collector_receiver.server._auth import grpc_authorized
+from collector_receiver.server._export_errors import (
+    ExportRefused,
+    PermanentRefusal,
+    RetryLater,
+    answer_for,
+)
 from collector_receiver.server._read_slots import ReadSlot, ReadSlots
-from collector_receiver.server.ingest import OtlpIngest, RetryLater
+from collector_receiver.server.ingest import OtlpIngest
 
 _PROTOBUF = "application/x-protobuf"
 
@@ -145,24 +153,20 @@ def _export(
         # ``requests`` stays unused: the one message is taken with ``context.read()``, which
         # gRPC starts only when asked and which can be bounded in time.
         deadline = asyncio.get_running_loop().time() + read_timeout
-        # The message is not read yet: refuse a stranger before gRPC receives any of it.
-        if auth_token is not None and not grpc_authorized(
-            context.invocation_metadata(), auth_token
-        ):
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong bearer token")
         try:
+            # The message is not read yet: refuse a stranger before gRPC receives any of it.
+            if auth_token is not None and not grpc_authorized(
+                context.invocation_metadata(), auth_token
+            ):
+                raise PermanentRefusal("unauthenticated", "missing or wrong bearer token")
             # A place in the budget (1 byte) before reading: refused now when it is full.
             async with ingest.admission(1) as admission:
                 async with slots.slot(context.peer()) as slot:
                     request = await _receive(context, slot, deadline)
                 admission.grow(len(request))
                 outcome = await ingest.export(signal, request, _PROTOBUF)
-        except RequestTooLarge as exc:
-            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
-        except DecodeError as exc:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        except RetryLater as exc:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
+        except (DecodeError, ExportRefused) as exc:
+            await context.abort(answer_for(exc).grpc_code, str(exc))
         return encode_response(signal, outcome.rejected, outcome.message, _PROTOBUF)
 
     return export
@@ -188,10 +192,10 @@ async def _receive(context: _Context, slot: ReadSlot, deadline: float) -> bytes:
             if slot.yielded.is_set()
             else "the request message did not arrive within --read-timeout"
         )
-        await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, reason)
+        raise RetryLater("read_timeout", reason)
     message = read.result()
     if not isinstance(message, bytes):  # EOF: the client closed its side without a message
-        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the call carried no message")
+        raise PermanentRefusal("malformed", "the call carried no message")
     return message
 
 

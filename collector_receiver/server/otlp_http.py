@@ -1,6 +1,7 @@
 """OTLP/HTTP (CONTRACT §4): ``POST /v1/traces``, ``/v1/logs``, ``/v1/metrics``.
 
-Statuses a sender gets, and why:
+Statuses a sender gets, and why (the mapping from reasons to statuses is the one table of
+:mod:`collector_receiver.server._export_errors`, shared with OTLP/gRPC):
 
 =====  ==============================================================================
 200    committed (or nothing to store); OTLP partial success counts rejected items
@@ -46,13 +47,18 @@ from collector_receiver.otlp import (
     DecodeError,
     RequestTooLarge,
     Signal,
-    UnsupportedMediaType,
     encode_response,
     inflate,
 )
 from collector_receiver.server._auth import bearer_middleware
 from collector_receiver.server._connections import connection_limits
-from collector_receiver.server.ingest import Admission, OtlpIngest, RetryLater
+from collector_receiver.server._export_errors import (
+    ExportRefused,
+    PermanentRefusal,
+    RetryLater,
+    refusal_of,
+)
+from collector_receiver.server.ingest import Admission, OtlpIngest
 
 _PATHS: dict[str, Signal] = {
     "/v1/traces": "traces",
@@ -63,9 +69,6 @@ _PATHS: dict[str, Signal] = {
 #: Compressed bodies above this size are inflated in a worker thread. Measured: about 0.5 ms of
 #: zlib work per 64 KiB of gzip input at typical OTLP ratios; below it the hand-off costs more.
 _INFLATE_IN_THREAD_BYTES = 64 * 1024
-
-# google.rpc.Code values used in JSON error bodies.
-_RPC_CODE = {400: 3, 401: 16, 408: 4, 413: 8, 415: 3, 503: 14}
 
 
 def build_otlp_http_app(
@@ -121,15 +124,16 @@ class _ExportHandler:
                         self._read_body(request, admission), self._read_timeout
                     )
                 except asyncio.TimeoutError:
-                    return await _drop(
-                        request,
+                    raise RetryLater(
+                        "read_timeout",
                         f"the request body did not arrive within {self._read_timeout:g}s",
-                        content_type,
-                    )
+                    ) from None
                 except ConnectionError:
                     # The sender went away mid-body: nobody reads this answer, and a sender
                     # that hangs up is no error of ours to log (aiohttp would, with a traceback).
-                    return _error(400, "the connection was lost during the body", content_type)
+                    raise PermanentRefusal(
+                        "malformed", "the connection was lost during the body"
+                    ) from None
                 encoding = request.headers.get("Content-Encoding")
                 if encoding and len(wire) > _INFLATE_IN_THREAD_BYTES:
                     # zlib releases the GIL: a large body inflates without stalling the loop.
@@ -141,19 +145,12 @@ class _ExportHandler:
                     held += JSON_DECODE_MULTIPLE * len(body)
                 admission.grow(held)
                 outcome = await self._ingest.export(signal, body, content_type)
-        except RequestTooLarge as exc:
-            return _error(413, str(exc), content_type)
-        except UnsupportedMediaType as exc:
-            return _error(415, str(exc), content_type)
-        except DecodeError as exc:
-            return _error(400, str(exc), content_type)
-        except RetryLater as exc:
-            return _error(
-                503,
-                str(exc),
-                content_type,
-                headers={"Retry-After": str(exc.retry_after_seconds)},
-            )
+        except (DecodeError, ExportRefused) as exc:
+            refusal = refusal_of(exc)
+            response = _error(refusal, content_type)
+            if refusal.reason == "read_timeout":
+                await _drop(request, response)
+            return response
         body = encode_response(signal, outcome.rejected, outcome.message, content_type)
         return web.Response(body=body, status=200, content_type=content_type)
 
@@ -170,13 +167,12 @@ class _ExportHandler:
         return b"".join(chunks)
 
 
-async def _drop(request: web.Request, reason: str, content_type: str) -> web.StreamResponse:
-    """Answer 408 if the client still listens, then close the connection at once.
+async def _drop(request: web.Request, response: web.Response) -> None:
+    """Send ``response`` (the 408) if the client still listens, then close the connection at once.
 
     aiohttp would otherwise go on reading (and discarding) the rest of the body for a while
     before closing; a client this slow gets no more of the receiver's time.
     """
-    response = _error(408, reason, content_type)
     response.force_close()
     try:
         await response.prepare(request)
@@ -184,14 +180,17 @@ async def _drop(request: web.Request, reason: str, content_type: str) -> web.Str
     except ConnectionError:
         pass
     request.protocol.force_close()
-    return response
 
 
-def _error(
-    status: int, reason: str, content_type: str, headers: dict[str, str] | None = None
-) -> web.Response:
+def _error(refusal: ExportRefused, content_type: str) -> web.Response:
+    """The error answer for ``refusal``: status, ``Retry-After`` and code from the one table."""
+    answer = refusal.answer
+    status, reason = answer.http_status, str(refusal)
+    headers = None
+    if answer.retry_after_seconds is not None:
+        headers = {"Retry-After": str(answer.retry_after_seconds)}
     if content_type == "application/json":
-        payload = json.dumps({"code": _RPC_CODE.get(status, 2), "message": reason})
+        payload = json.dumps({"code": answer.rpc_code, "message": reason})
         return web.Response(
             text=payload, status=status, content_type="application/json", headers=headers
         )
