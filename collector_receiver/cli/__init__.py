@@ -3,7 +3,9 @@
 Each subcommand lives in its own module with a ``register(subparsers)`` function that adds its
 parser and sets ``handler``; this module only dispatches. A user's mistake (bad flag value,
 unreachable database, invalid catalog) ends in one line on stderr and a non-zero exit, never a
-traceback: handlers raise :class:`CommandError` and ``main`` prints it.
+traceback: handlers raise :class:`CommandError`, every parser is a
+:class:`~collector_receiver.cli._errors.CommandParser` whose refusals raise its subclass
+``UsageError``, and ``main`` prints either as ``failcat <command>: <reason>``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,10 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+
+from collector_receiver.cli._errors import CommandError, CommandParser, UsageError
+
+__all__ = ["CommandError", "build_parser", "main"]
 
 #: Subcommand modules, in the order ``failcat --help`` lists them.
 _SUBCOMMANDS = (
@@ -26,17 +32,9 @@ _SUBCOMMANDS = (
 )
 
 
-class CommandError(Exception):
-    """A user-facing failure of a command: printed as one line, exit status ``exit_code``."""
-
-    def __init__(self, message: str, exit_code: int = 2) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every subcommand registered."""
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="failcat",
         description="Turn agent failures into trace-linked, queryable data.",
     )
@@ -68,20 +66,23 @@ def _print_missing_receiver(module: str) -> int:
     return 2
 
 
+def _command_of(prog: str) -> str:
+    """``failcat db upgrade`` -> ``failcat db``: a refusal names the command as handlers do."""
+    return " ".join(prog.split()[:2])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``failcat`` console script."""
+    command = "failcat"
     try:
-        parser = build_parser()
-    except ImportError as exc:
-        missing = _missing_dependency(exc)
-        if missing is None:
-            raise
-        return _print_missing_receiver(missing)
-    args = parser.parse_args(argv)
-    try:
-        result = args.handler(args)
+        args = build_parser().parse_args(argv)
+        command = f"failcat {args.command}"
+        return int(args.handler(args) or 0)
+    except UsageError as exc:
+        print(f"{_command_of(exc.prog)}: {exc}", file=sys.stderr)
+        return exc.exit_code
     except CommandError as exc:
-        print(f"failcat {args.command}: {exc}", file=sys.stderr)
+        print(f"{command}: {exc}", file=sys.stderr)
         return exc.exit_code
     except ImportError as exc:
         # `pip install otel-failcat` (the agent side alone) also installs this script; the
@@ -97,4 +98,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the interpreter's final flush does not raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
-    return int(result or 0)

@@ -1,13 +1,13 @@
-"""The database a reading command (``failures``, ``aggregate``) opens, and how its flags fail.
+"""The database a command (``failures``, ``aggregate``, ``db``) opens, and how ``--db`` fails.
 
 ``--db``, else ``FAILCAT_DATABASE_URL``, else ``sqlite:///failcat.db``. A reading command run in
 the wrong directory must not leave an empty ``failcat.db`` behind and then complain about
-missing tables, so an SQLite file that does not exist is reported as such.
+missing tables, so an SQLite file that does not exist is reported as such; ``failcat db``, which
+creates the schema, opts out of that check.
 
-The reading commands share the ``--db`` flag, the way a URL becomes an open reader, and the way
-a flag value that does not parse becomes one line naming the flag; they live here so the two
-commands cannot drift apart. Imports stay inside the functions so ``failcat --help`` does not
-load SQLAlchemy.
+The commands share the ``--db`` flag and the way a URL becomes an open reader; they live here so
+the commands cannot drift apart. Imports stay inside the functions so ``failcat --help`` does
+not load SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
+
+from collector_receiver.cli._errors import CommandError
 
 T = TypeVar("T")
 
@@ -31,13 +33,12 @@ def add_database_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def read_database_url(flag_value: str | None) -> str:
-    """The URL to read from; raises CommandError when it names a missing SQLite file."""
-    from collector_receiver.cli import CommandError
+def read_database_url(flag_value: str | None, *, must_exist: bool = True) -> str:
+    """The URL of ``--db``; CommandError when it names a missing SQLite file and ``must_exist``."""
     from collector_receiver.store import DATABASE_URL_ENV, DEFAULT_DATABASE_URL
 
     url = (flag_value or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL).strip()
-    if url.startswith("sqlite:///"):
+    if must_exist and url.startswith("sqlite:///"):
         path = url[len("sqlite:///") :].split("?", 1)[0]
         if path and path != ":memory:" and not Path(path).exists():
             raise CommandError(
@@ -49,7 +50,6 @@ def read_database_url(flag_value: str | None) -> str:
 
 def open_reader(open_url: Callable[[str], T], flag_value: str | None) -> T:
     """``open_url(url)`` for the database of ``--db``; a URL it refuses is a ``--db`` error."""
-    from collector_receiver.cli import CommandError
     from collector_receiver.store import StoreError
 
     url = read_database_url(flag_value)
@@ -57,13 +57,3 @@ def open_reader(open_url: Callable[[str], T], flag_value: str | None) -> T:
         return open_url(url)
     except StoreError as exc:
         raise CommandError(f"--db: {exc}") from None
-
-
-def parse_flag(flag: str, parse: Callable[[str], T], value: str) -> T:
-    """``parse(value)``; its ValueError becomes the one line ``--flag: reason`` (exit 2)."""
-    from collector_receiver.cli import CommandError
-
-    try:
-        return parse(value)
-    except ValueError as exc:
-        raise CommandError(f"--{flag}: {exc}") from None

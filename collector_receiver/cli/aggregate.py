@@ -27,11 +27,13 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from collector_receiver.cli._read_database import add_database_argument, open_reader, parse_flag
+from collector_receiver.cli._errors import CommandError
+from collector_receiver.cli._flag_types import duration, fraction, time, whole_number
+from collector_receiver.cli._read_database import add_database_argument, open_reader
 
 if TYPE_CHECKING:
     from collector_receiver.aggregate import AggregateSpec
@@ -47,63 +49,55 @@ def register(subparsers: Any) -> None:
         help="counts per code and service in a window, new patterns, and drift from the baseline",
         description="Aggregate the failures of a time window against the baseline before it.",
     )
-    parser.add_argument("--window", default="1h", help="length of the window (default 1h)")
     parser.add_argument(
-        "--baseline", default="24h", help="length of the baseline before the window (default 24h)"
+        "--window", type=duration, default="1h", help="length of the window (default 1h)"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=duration,
+        default="24h",
+        help="length of the baseline before the window (default 24h)",
     )
     parser.add_argument("--json", action="store_true", help="print the JSON object (CONTRACT §9)")
     parser.add_argument("--store", action="store_true", help="save the result in the database")
-    parser.add_argument("--every", help="repeat at this interval (e.g. 5m) until SIGTERM/SIGINT")
+    parser.add_argument(
+        "--every", type=duration, help="repeat at this interval (e.g. 5m) until SIGTERM/SIGINT"
+    )
     parser.add_argument(
         "--drift-threshold",
+        type=fraction,
         default=None,
         help="Jensen-Shannon divergence at or above which the mix has drifted (default 0.1)",
     )
     parser.add_argument(
         "--min-failures",
+        type=whole_number,
         default=None,
         help="fewest failures in the window and in the baseline to call drift (default 20)",
     )
     parser.add_argument(
-        "--now", help="end of the window as an RFC 3339 time (default: the current time)"
+        "--now", type=time, help="end of the window as an RFC 3339 time (default: the current time)"
     )
     add_database_argument(parser)
     parser.set_defaults(handler=_run)
 
 
 def _spec_factory(args: argparse.Namespace) -> SpecFactory:
-    """Validate every flag up front; return a function ``now -> AggregateSpec``."""
+    """A function ``now -> AggregateSpec`` with the (already converted) flags bound in."""
     from collector_receiver.aggregate import (
         DEFAULT_DRIFT_THRESHOLD,
         DEFAULT_MIN_FAILURES,
         AggregateSpec,
     )
-    from collector_receiver.cli import CommandError
-    from collector_receiver.timeparse import parse_duration
 
-    window = parse_flag("window", parse_duration, args.window)
-    baseline = parse_flag("baseline", parse_duration, args.baseline)
-    threshold = DEFAULT_DRIFT_THRESHOLD
-    if args.drift_threshold is not None:
-        try:
-            threshold = float(args.drift_threshold)
-        except ValueError:
-            raise CommandError(
-                f"--drift-threshold: {args.drift_threshold!r} is not a number"
-            ) from None
-        if not 0.0 <= threshold <= 1.0:
-            raise CommandError("--drift-threshold: must be within [0, 1]")
-    min_failures = DEFAULT_MIN_FAILURES
-    if args.min_failures is not None:
-        if not str(args.min_failures).isdigit():
-            raise CommandError(f"--min-failures: {args.min_failures!r} is not a whole number")
-        min_failures = int(args.min_failures)
+    threshold = DEFAULT_DRIFT_THRESHOLD if args.drift_threshold is None else args.drift_threshold
+    min_failures = DEFAULT_MIN_FAILURES if args.min_failures is None else args.min_failures
 
     def spec(now: datetime) -> AggregateSpec:
         return AggregateSpec(
             now=now,
-            window=window,
-            baseline=baseline,
+            window=args.window,
+            baseline=args.baseline,
             drift_threshold=threshold,
             min_failures=min_failures,
         )
@@ -112,28 +106,22 @@ def _spec_factory(args: argparse.Namespace) -> SpecFactory:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from collector_receiver.cli import CommandError
     from collector_receiver.store import StoreError
     from collector_receiver.store.aggregates import AggregateQueries
-    from collector_receiver.timeparse import parse_duration, parse_time
 
+    if args.every is not None and args.now is not None:
+        raise CommandError("--every: cannot repeat a run pinned by --now")
     make_spec = _spec_factory(args)
-    fixed_now = None if args.now is None else parse_flag("now", parse_time, args.now)
-    interval = None
-    if args.every is not None:
-        if fixed_now is not None:
-            raise CommandError("--every: cannot repeat a run pinned by --now")
-        interval = parse_flag("every", parse_duration, args.every)
 
     queries = open_reader(AggregateQueries.from_url, args.db)
     try:
-        if interval is None:
+        if args.every is None:
             try:
-                _run_once(args, queries, make_spec(fixed_now) if fixed_now else None, make_spec)
+                _run_once(args, queries, make_spec(args.now) if args.now else None, make_spec)
             except StoreError as exc:
                 raise CommandError(str(exc), exit_code=1) from None
             return 0
-        return _run_every(args, queries, interval.total_seconds(), make_spec)
+        return _run_every(args, queries, args.every.total_seconds(), make_spec)
     finally:
         queries.close()
 
@@ -178,7 +166,6 @@ def _stop_on_signals() -> Iterator[threading.Event]:
 def _run_every(
     args: argparse.Namespace, queries: AggregateQueries, seconds: float, make_spec: SpecFactory
 ) -> int:
-    from collector_receiver.cli import CommandError
     from collector_receiver.store import StoreError, StoreUnavailable
 
     runs = 0
@@ -189,9 +176,21 @@ def _run_every(
                 runs += 1
             except StoreUnavailable as exc:
                 # Transient: say so and try again at the next tick rather than die at 3 a.m.
-                print(f"failcat aggregate: {exc}; retrying in {args.every}", file=sys.stderr)
+                print(
+                    f"failcat aggregate: {exc}; retrying in {_spoken(args.every)}",
+                    file=sys.stderr,
+                )
             except StoreError as exc:
                 raise CommandError(str(exc), exit_code=1) from None
             stop.wait(seconds)
     print(f"failcat aggregate: stopped after {runs} run(s)", file=sys.stderr)
     return 0
+
+
+def _spoken(interval: timedelta) -> str:
+    """``--every``'s value as a user writes it: 300 seconds is ``5m``."""
+    seconds = int(interval.total_seconds())
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

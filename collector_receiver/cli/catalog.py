@@ -23,6 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from collector_receiver._text_table import text_table
+from collector_receiver.cli._errors import CommandError
 from collector_receiver.events import AttributeValue
 
 if TYPE_CHECKING:
@@ -84,7 +86,6 @@ def _catalog_option(parser: argparse.ArgumentParser) -> None:
 
 def _load(path: str | None) -> Catalog:
     from collector_receiver.catalog import CatalogError, load_catalog
-    from collector_receiver.cli import CommandError
 
     try:
         return load_catalog(path or os.environ.get(CATALOG_ENV) or None)
@@ -106,12 +107,11 @@ def _list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([entry.to_dict() for entry in catalog.entries], indent=2))
         return 0
-    rows = [("CODE", "CATEGORY", "SEVERITY", "PRIORITY", "TITLE")]
-    rows += [(e.code, e.category, e.severity, str(e.priority), e.title) for e in catalog.entries]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    for row in rows:
-        cells = [row[i].ljust(widths[i]) for i in range(4)]
-        print("  ".join([*cells, row[4]]).rstrip())
+    lines = text_table(
+        ["CODE", "CATEGORY", "SEVERITY", "PRIORITY", "TITLE"],
+        [[e.code, e.category, e.severity, str(e.priority), e.title] for e in catalog.entries],
+    )
+    print("\n".join(lines))
     return 0
 
 
@@ -127,8 +127,6 @@ class _CommandLineFailure:
 
 
 def _match(args: argparse.Namespace) -> int:
-    from collector_receiver.cli import CommandError
-
     attributes: dict[str, AttributeValue] = {}
     for item in args.attr:
         key, sep, value = item.partition("=")

@@ -13,8 +13,10 @@ migrating ahead of a deployment, or with a user allowed to change the schema.
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
+
+from collector_receiver.cli._errors import CommandError
+from collector_receiver.cli._read_database import add_database_argument, read_database_url
 
 
 def register(subparsers: Any) -> None:
@@ -22,34 +24,23 @@ def register(subparsers: Any) -> None:
     actions = parser.add_subparsers(dest="db_action", metavar="ACTION", required=True)
 
     up = actions.add_parser("upgrade", help="migrate the schema to the newest revision")
-    _add_db_option(up)
+    add_database_argument(up)
     up.add_argument(
         "--revision", default="head", help="revision to migrate to (default: head, the newest)"
     )
     up.set_defaults(handler=_upgrade)
 
     current = actions.add_parser("current", help="print the schema revision of the database")
-    _add_db_option(current)
+    add_database_argument(current)
     current.set_defaults(handler=_current)
 
 
-def _add_db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--db",
-        metavar="URL",
-        default=None,
-        help="database URL (default: $FAILCAT_DATABASE_URL, else sqlite:///failcat.db)",
-    )
-
-
 def _database_url(args: argparse.Namespace) -> str:
-    from collector_receiver.store import DATABASE_URL_ENV, DEFAULT_DATABASE_URL
-
-    return str(args.db or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL)
+    # A missing SQLite file is what `upgrade` is for, and `current` reports "no schema".
+    return read_database_url(args.db, must_exist=False)
 
 
 def _upgrade(args: argparse.Namespace) -> int:
-    from collector_receiver.cli import CommandError
     from collector_receiver.store import StoreError, current_revision, upgrade
 
     url = _database_url(args)
@@ -63,7 +54,6 @@ def _upgrade(args: argparse.Namespace) -> int:
 
 
 def _current(args: argparse.Namespace) -> int:
-    from collector_receiver.cli import CommandError
     from collector_receiver.store import StoreError, current_revision, head_revision
 
     try:

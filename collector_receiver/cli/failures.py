@@ -26,8 +26,14 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from collector_receiver._one_line import one_line
 from collector_receiver._text_table import text_table
-from collector_receiver.cli._read_database import add_database_argument, open_reader, parse_flag
+from collector_receiver.cli._errors import CommandError
+from collector_receiver.cli._flag_types import integer, time_before
+from collector_receiver.cli._read_database import add_database_argument, open_reader
+from collector_receiver.environment_variables import FAILCAT_TRACE_URL_TEMPLATE
+from collector_receiver.presentation import failure_json, list_json, render_trace_url
+from collector_receiver.timeparse import utc_now
 
 if TYPE_CHECKING:
     from collector_receiver.store.queries import StoredFailure
@@ -43,14 +49,22 @@ def register(subparsers: Any) -> None:
         help="list stored failures (newest first), or the failure chain of one trace",
         description="List stored failures from the database, newest first.",
     )
-    parser.add_argument("--trace-id", help="show every failure of this trace, oldest first")
+    # One moment for both ends, so ``--since 1h --until 1h`` is an empty range, not a sliver.
+    when = time_before(utc_now())
+    parser.add_argument(
+        "--trace-id", type=_trace_id, help="show every failure of this trace, oldest first"
+    )
     parser.add_argument("--service", help="only this service.name")
     parser.add_argument("--code", help="only this catalog code (e.g. RATE_LIMITED, UNCATALOGED)")
     parser.add_argument("--category", help="only this category (e.g. rate_limit)")
-    parser.add_argument("--since", help="RFC 3339 time or a duration back from now (15m, 24h, 7d)")
-    parser.add_argument("--until", help="RFC 3339 time or a duration back from now (exclusive)")
     parser.add_argument(
-        "--limit", default=str(_DEFAULT_LIMIT), help=f"how many (default {_DEFAULT_LIMIT})"
+        "--since", type=when, help="RFC 3339 time or a duration back from now (15m, 24h, 7d)"
+    )
+    parser.add_argument(
+        "--until", type=when, help="RFC 3339 time or a duration back from now (exclusive)"
+    )
+    parser.add_argument(
+        "--limit", type=_limit, default=_DEFAULT_LIMIT, help=f"how many (default {_DEFAULT_LIMIT})"
     )
     parser.add_argument("--cursor", help="continue after a previous --json page (its next_cursor)")
     parser.add_argument("--json", action="store_true", help="print the API's JSON item shape")
@@ -59,21 +73,13 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from collector_receiver.cli import CommandError
     from collector_receiver.store import StoreError
     from collector_receiver.store.queries import MAX_LIMIT, FailureQueries
-    from collector_receiver.timeparse import parse_time, utc_now
 
-    now = utc_now()
-    limit = parse_flag("limit", _limit, args.limit)
-    trace_id = None if args.trace_id is None else parse_flag("trace-id", _trace_id, args.trace_id)
-    times = {
-        flag: None if value is None else parse_flag(flag, lambda t: parse_time(t, now), value)
-        for flag, value in (("since", args.since), ("until", args.until))
-    }
-    if times["since"] and times["until"] and times["until"] <= times["since"]:
+    trace_id = args.trace_id
+    if args.since and args.until and args.until <= args.since:
         raise CommandError("--until: must be later than --since")
-    template = os.environ.get("FAILCAT_TRACE_URL_TEMPLATE") or None
+    template = os.environ.get(FAILCAT_TRACE_URL_TEMPLATE) or None
 
     queries = open_reader(FailureQueries.from_url, args.db)
     try:
@@ -82,7 +88,7 @@ def _run(args: argparse.Namespace) -> int:
         ):
             chain = queries.failures_for_trace(trace_id, limit=MAX_LIMIT)
             if args.json:
-                _print_json([f.as_json(template) for f in chain], None)
+                _print_json([failure_json(f, template) for f in chain], None)
             else:
                 print(_render_chain(trace_id, chain, template))
             return 0
@@ -91,9 +97,9 @@ def _run(args: argparse.Namespace) -> int:
             code=args.code,
             category=args.category,
             trace_id=trace_id,
-            since=times["since"],
-            until=times["until"],
-            limit=limit,
+            since=args.since,
+            until=args.until,
+            limit=args.limit,
             cursor=args.cursor,
         )
     except ValueError as exc:  # a cursor that no list returned
@@ -103,36 +109,35 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         queries.close()
     if args.json:
-        _print_json([f.as_json(template) for f in page.items], page.next_cursor)
+        _print_json([failure_json(f, template) for f in page.items], page.next_cursor)
     else:
         print(_render_table(page.items, page.next_cursor is not None))
     return 0
 
 
 def _limit(text: str) -> int:
+    """``--limit``: from 1 to the store's largest page."""
     from collector_receiver.store.queries import MAX_LIMIT
 
-    try:
-        limit = int(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not an integer") from None
+    limit = integer(text)
     if not 1 <= limit <= MAX_LIMIT:
-        raise ValueError(f"must be from 1 to {MAX_LIMIT}")
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_LIMIT}")
     return limit
 
 
 def _trace_id(text: str) -> str:
+    """``--trace-id``: 32 hexadecimal characters, any case; returned in lower case."""
     if not _TRACE_ID.match(text.strip()):
-        raise ValueError("must be 32 hexadecimal characters")
+        raise argparse.ArgumentTypeError("must be 32 hexadecimal characters")
     return text.strip().lower()
 
 
 def _print_json(items: list[dict[str, Any]], next_cursor: str | None) -> None:
-    print(json.dumps({"items": items, "next_cursor": next_cursor}, indent=2, ensure_ascii=False))
+    print(json.dumps(list_json(items, next_cursor), indent=2, ensure_ascii=False))
 
 
 def _short(text: str, width: int) -> str:
-    line = " ".join(text.split())
+    line = one_line(text)
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
@@ -165,7 +170,8 @@ def _render_chain(trace_id: str, chain: Sequence[StoredFailure], template: str |
     if not chain:
         return f"no failures stored for trace {trace_id}"
     lines = [f"trace {trace_id}: {len(chain)} failure(s), oldest first"]
-    link = chain[0].as_json(template)["trace_url"]
+    first = chain[0]
+    link = render_trace_url(template, first.trace_id, first.span_id, first.service_name)
     if link:
         lines.append(f"open: {link}")
     for number, failure in enumerate(chain, 1):

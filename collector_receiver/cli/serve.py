@@ -17,6 +17,7 @@ from collector_receiver.attribute_limits import (
     DEFAULT_MAX_ATTRIBUTES,
     DEFAULT_MAX_ATTRIBUTES_BYTES,
 )
+from collector_receiver.cli._errors import CommandError
 from collector_receiver.settings import (
     DEFAULT_API_PORT,
     DEFAULT_GRPC_PORT,
@@ -178,8 +179,6 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from collector_receiver.cli import CommandError
-
     flags = {
         name: getattr(args, name)
         for name in (

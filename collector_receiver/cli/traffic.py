@@ -22,6 +22,9 @@ import argparse
 import os
 from typing import TYPE_CHECKING, Any
 
+from collector_receiver.cli._errors import CommandError
+from collector_receiver.cli._flag_types import integer, number
+
 if TYPE_CHECKING:
     from collector_receiver.traffic import TrafficSpec
 
@@ -52,16 +55,22 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--uncataloged-share",
         metavar="F",
-        default=str(_DEFAULT_UNCATALOGED_SHARE),
+        type=number,
+        default=_DEFAULT_UNCATALOGED_SHARE,
         help=f"share of failures no catalog entry knows ({_DEFAULT_UNCATALOGED_SHARE})",
     )
     parser.add_argument(
-        "--rate", metavar="R", default="0", help="failures per second; 0 = as fast as possible (0)"
+        "--rate",
+        metavar="R",
+        type=number,
+        default=0.0,
+        help="failures per second; 0 = as fast as possible (0)",
     )
     parser.add_argument(
         "--timeout",
         metavar="SECONDS",
-        default="10",
+        type=number,
+        default=10.0,
         help="seconds an export may take, retries included (10)",
     )
     parser.add_argument(
@@ -82,21 +91,29 @@ def register(subparsers: Any) -> None:
 
 
 def add_mix_arguments(parser: argparse.ArgumentParser, *, count: int, services: int) -> None:
-    """``--count``, ``--services`` and ``--seed``: what to send, shared with ``failcat demo``."""
+    """``--count``, ``--services`` and ``--seed``: what to send, shared with ``failcat demo``.
+
+    Only the syntax is checked here; the ranges are :class:`TrafficSpec`'s.
+    """
     parser.add_argument(
-        "--count", metavar="N", default=str(count), help=f"failures to send ({count})"
+        "--count", metavar="N", type=integer, default=count, help=f"failures to send ({count})"
     )
     parser.add_argument(
         "--services",
         metavar="K",
-        default=str(services),
+        type=integer,
+        default=services,
         help=f"synthetic services, 1 to 6 ({services})",
     )
-    parser.add_argument("--seed", metavar="S", help="random seed: the same seed sends the same mix")
+    parser.add_argument(
+        "--seed",
+        metavar="S",
+        type=integer,
+        help="random seed: the same seed sends the same mix",
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
-    from collector_receiver.cli import CommandError
     from collector_receiver.traffic import TrafficError, run_traffic
     from collector_receiver.traffic._progress import ProgressBar
 
@@ -113,27 +130,19 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def build_spec(args: argparse.Namespace) -> TrafficSpec:
-    """A :class:`TrafficSpec` from the parsed flags; CommandError for a bad value."""
-    from collector_receiver.cli import CommandError
+    """A :class:`TrafficSpec` from the parsed flags; CommandError for a value it refuses."""
     from collector_receiver.traffic import ClientTls, TrafficSpec
-
-    def number(flag: str, text: str, kind: type[int] | type[float]) -> Any:
-        try:
-            return kind(text)
-        except ValueError:
-            noun = "an integer" if kind is int else "a number"
-            raise CommandError(f"{flag}: {text!r} is not {noun}") from None
 
     try:
         return TrafficSpec(
             endpoint=args.endpoint,
             protocol=args.protocol,
-            count=number("--count", args.count, int),
-            services=number("--services", args.services, int),
-            seed=None if args.seed is None else number("--seed", args.seed, int),
-            uncataloged_share=number("--uncataloged-share", args.uncataloged_share, float),
-            rate=number("--rate", args.rate, float),
-            timeout=number("--timeout", args.timeout, float),
+            count=args.count,
+            services=args.services,
+            seed=args.seed,
+            uncataloged_share=args.uncataloged_share,
+            rate=args.rate,
+            timeout=args.timeout,
             token=args.token or os.environ.get("FAILCAT_AUTH_TOKEN") or None,
             tls=(
                 ClientTls(args.ca, args.client_cert, args.client_key)
