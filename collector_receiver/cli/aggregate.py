@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from collector_receiver.cli._aggregate_tables import render_tables
 from collector_receiver.cli._errors import CommandError
 from collector_receiver.cli._flag_types import duration, fraction, time, whole_number
 from collector_receiver.cli._read_database import add_database_argument, open_reader
@@ -132,7 +133,7 @@ def _run_once(
     spec: AggregateSpec | None,
     make_spec: SpecFactory,
 ) -> None:
-    from collector_receiver.aggregate import compute_aggregate, render_tables, to_record
+    from collector_receiver.aggregate import compute_aggregate, to_record
     from collector_receiver.timeparse import utc_now
 
     computed_at = utc_now()

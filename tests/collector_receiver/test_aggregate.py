@@ -15,12 +15,10 @@ from collector_receiver.aggregate import (
     DRIFT_METHOD,
     AggregateSpec,
     jensen_shannon_divergence,
-    render_tables,
     summarize,
 )
 from collector_receiver.store.aggregates import (
     CodeCount,
-    NewPatternRow,
     ServiceCount,
     WindowCounts,
 )
@@ -126,18 +124,3 @@ def test_threshold_is_inclusive_and_configurable() -> None:
     counts = _counts({"X": 15, "Y": 5}, {"Y": 100})
     assert summarize(AggregateSpec(now=NOW, drift_threshold=0.548795), counts)["drift"]["drifted"]
     assert not summarize(AggregateSpec(now=NOW, drift_threshold=0.55), counts)["drift"]["drifted"]
-
-
-def test_render_tables_shows_the_verdict_codes_services_and_new_patterns() -> None:
-    counts = WindowCounts(
-        window_codes=(CodeCount("RATE_LIMITED", "rate_limit", "medium", 30),),
-        baseline_codes=(CodeCount("TIMEOUT", "timeout", "medium", 30),),
-        window_services=(ServiceCount("planner", 30),),
-        new_patterns=(NewPatternRow("f" * 32, "RATE_LIMITED", "openai.RateLimitError", NOW, 30),),
-    )
-    text = render_tables(summarize(AggregateSpec(now=NOW), counts))
-    assert "DRIFTED" in text
-    assert "RATE_LIMITED" in text and "TIMEOUT" in text
-    assert "planner" in text
-    assert "f" * 32 in text
-    assert "100.0%" in text

@@ -38,7 +38,6 @@ PUBLIC = {
         "AggregateSpec",
         "compute_aggregate",
         "jensen_shannon_divergence",
-        "render_tables",
         "summarize",
         "to_record",
     },
