@@ -60,6 +60,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from collector_receiver import environment_variables as variables
 from collector_receiver.attribute_limits import (
     DEFAULT_MAX_ATTRIBUTE_KEY_LENGTH,
     DEFAULT_MAX_ATTRIBUTE_LIST_LENGTH,
@@ -67,8 +68,8 @@ from collector_receiver.attribute_limits import (
     DEFAULT_MAX_ATTRIBUTES_BYTES,
     MIN_ATTRIBUTES_BYTES,
 )
+from collector_receiver.environment_variables import DEFAULT_DATABASE_URL
 
-DEFAULT_DATABASE_URL = "sqlite:///failcat.db"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_GRPC_PORT = 4317
 DEFAULT_HTTP_PORT = 4318
@@ -273,83 +274,96 @@ class ReceiverSettings:
             value = flags.get(field)
             return str(value) if value is not None else env.get(variable)
 
-        no_migrate = boolean("no_migrate", "FAILCAT_NO_MIGRATE")
-        auth = env.get("FAILCAT_AUTH_TOKEN")
-        template = env.get("FAILCAT_TRACE_URL_TEMPLATE")
+        no_migrate = boolean("no_migrate", variables.FAILCAT_NO_MIGRATE)
+        auth = env.get(variables.FAILCAT_AUTH_TOKEN)
+        template = env.get(variables.FAILCAT_TRACE_URL_TEMPLATE)
         return cls(
-            database_url=pick("database_url", "FAILCAT_DATABASE_URL") or DEFAULT_DATABASE_URL,
-            catalog_path=pick("catalog_path", "FAILCAT_CATALOG"),
-            host=pick("host", "FAILCAT_HOST") or DEFAULT_HOST,
-            grpc_port=integer("grpc_port", "FAILCAT_GRPC_PORT", "--grpc-port", DEFAULT_GRPC_PORT),
-            http_port=integer("http_port", "FAILCAT_HTTP_PORT", "--http-port", DEFAULT_HTTP_PORT),
-            api_port=integer("api_port", "FAILCAT_API_PORT", "--api-port", DEFAULT_API_PORT),
+            database_url=pick("database_url", variables.FAILCAT_DATABASE_URL)
+            or DEFAULT_DATABASE_URL,
+            catalog_path=pick("catalog_path", variables.FAILCAT_CATALOG),
+            host=pick("host", variables.FAILCAT_HOST) or DEFAULT_HOST,
+            grpc_port=integer(
+                "grpc_port", variables.FAILCAT_GRPC_PORT, "--grpc-port", DEFAULT_GRPC_PORT
+            ),
+            http_port=integer(
+                "http_port", variables.FAILCAT_HTTP_PORT, "--http-port", DEFAULT_HTTP_PORT
+            ),
+            api_port=integer(
+                "api_port", variables.FAILCAT_API_PORT, "--api-port", DEFAULT_API_PORT
+            ),
             max_request_bytes=integer(
                 "max_request_bytes",
-                "FAILCAT_MAX_REQUEST_BYTES",
+                variables.FAILCAT_MAX_REQUEST_BYTES,
                 "--max-request-bytes",
                 DEFAULT_MAX_REQUEST_BYTES,
             ),
             max_inflight_bytes=integer(
                 "max_inflight_bytes",
-                "FAILCAT_MAX_INFLIGHT_BYTES",
+                variables.FAILCAT_MAX_INFLIGHT_BYTES,
                 "--max-inflight-bytes",
                 DEFAULT_MAX_INFLIGHT_BYTES,
             ),
             migrate=not no_migrate,
             write_batch_size=integer(
                 "write_batch_size",
-                "FAILCAT_WRITE_BATCH_SIZE",
+                variables.FAILCAT_WRITE_BATCH_SIZE,
                 "--write-batch-size",
                 DEFAULT_WRITE_BATCH_SIZE,
             ),
             write_queue_size=integer(
                 "write_queue_size",
-                "FAILCAT_WRITE_QUEUE_SIZE",
+                variables.FAILCAT_WRITE_QUEUE_SIZE,
                 "--write-queue-size",
                 DEFAULT_WRITE_QUEUE_SIZE,
             ),
             read_timeout=seconds(
-                "read_timeout", "FAILCAT_READ_TIMEOUT", "--read-timeout", DEFAULT_READ_TIMEOUT
+                "read_timeout",
+                variables.FAILCAT_READ_TIMEOUT,
+                "--read-timeout",
+                DEFAULT_READ_TIMEOUT,
             ),
             idle_timeout=seconds(
-                "idle_timeout", "FAILCAT_IDLE_TIMEOUT", "--idle-timeout", DEFAULT_IDLE_TIMEOUT
+                "idle_timeout",
+                variables.FAILCAT_IDLE_TIMEOUT,
+                "--idle-timeout",
+                DEFAULT_IDLE_TIMEOUT,
             ),
             max_attributes=integer(
                 "max_attributes",
-                "FAILCAT_MAX_ATTRIBUTES",
+                variables.FAILCAT_MAX_ATTRIBUTES,
                 "--max-attributes",
                 DEFAULT_MAX_ATTRIBUTES,
             ),
             max_attribute_key_length=integer(
                 "max_attribute_key_length",
-                "FAILCAT_MAX_ATTRIBUTE_KEY_LENGTH",
+                variables.FAILCAT_MAX_ATTRIBUTE_KEY_LENGTH,
                 "--max-attribute-key-length",
                 DEFAULT_MAX_ATTRIBUTE_KEY_LENGTH,
             ),
             max_attribute_list_length=integer(
                 "max_attribute_list_length",
-                "FAILCAT_MAX_ATTRIBUTE_LIST_LENGTH",
+                variables.FAILCAT_MAX_ATTRIBUTE_LIST_LENGTH,
                 "--max-attribute-list-length",
                 DEFAULT_MAX_ATTRIBUTE_LIST_LENGTH,
             ),
             max_attributes_bytes=integer(
                 "max_attributes_bytes",
-                "FAILCAT_MAX_ATTRIBUTES_BYTES",
+                variables.FAILCAT_MAX_ATTRIBUTES_BYTES,
                 "--max-attributes-bytes",
                 DEFAULT_MAX_ATTRIBUTES_BYTES,
             ),
             max_label_values=integer(
                 "max_label_values",
-                "FAILCAT_MAX_LABEL_VALUES",
+                variables.FAILCAT_MAX_LABEL_VALUES,
                 "--max-label-values",
                 DEFAULT_MAX_LABEL_VALUES,
             ),
             auth_token=auth,
             trace_url_template=template or None,
-            tls_cert=path("tls_cert", "FAILCAT_TLS_CERT"),
-            tls_key=path("tls_key", "FAILCAT_TLS_KEY"),
-            tls_client_ca=path("tls_client_ca", "FAILCAT_TLS_CLIENT_CA"),
-            metrics_auth=boolean("metrics_auth", "FAILCAT_METRICS_AUTH"),
+            tls_cert=path("tls_cert", variables.FAILCAT_TLS_CERT),
+            tls_key=path("tls_key", variables.FAILCAT_TLS_KEY),
+            tls_client_ca=path("tls_client_ca", variables.FAILCAT_TLS_CLIENT_CA),
+            metrics_auth=boolean("metrics_auth", variables.FAILCAT_METRICS_AUTH),
         )
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import re2
 
+from collector_receiver._one_line import one_line
 from collector_receiver.catalog import _types
 from collector_receiver.catalog._attributes import attribute_texts, canonical_text
 from collector_receiver.catalog._model import AttributeRule, CatalogEntry, CatalogError
@@ -53,7 +54,7 @@ def re2_reason(exc: Exception) -> str:
     reason = exc.args[0] if exc.args else str(exc)
     if isinstance(reason, bytes):
         reason = reason.decode("utf-8", "replace")
-    return " ".join(str(reason).split())
+    return one_line(reason)
 
 
 @dataclass(frozen=True, slots=True)

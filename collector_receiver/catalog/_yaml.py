@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from collector_receiver._one_line import one_line
+
 # The C parser is several times faster on large catalogs; the constructor (where the checks
 # below live) stays in Python either way.
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -78,7 +80,7 @@ def load_yaml(text: str) -> LoadedYaml:
     except yaml.MarkedYAMLError as exc:
         raise YamlProblem(_describe(exc)) from None
     except yaml.YAMLError as exc:
-        raise YamlProblem(f"invalid YAML: {_one_line(str(exc))}") from None
+        raise YamlProblem(f"invalid YAML: {one_line(str(exc))}") from None
     finally:
         loader.dispose()
     return LoadedYaml(data=data, lines=loader.lines)
@@ -90,8 +92,4 @@ def _describe(exc: yaml.MarkedYAMLError) -> str:
     if exc.context and exc.problem and "duplicate key" not in exc.problem:
         problem = f"{exc.problem} ({exc.context})"
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-    return f"invalid YAML{where}: {_one_line(problem)}"
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return f"invalid YAML{where}: {one_line(problem)}"

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from collector_receiver.cli._errors import CommandError
+from collector_receiver.environment_variables import DEFAULT_DATABASE_URL, FAILCAT_DATABASE_URL
 
 T = TypeVar("T")
 
@@ -35,9 +36,7 @@ def add_database_argument(parser: argparse.ArgumentParser) -> None:
 
 def read_database_url(flag_value: str | None, *, must_exist: bool = True) -> str:
     """The URL of ``--db``; CommandError when it names a missing SQLite file and ``must_exist``."""
-    from collector_receiver.store import DATABASE_URL_ENV, DEFAULT_DATABASE_URL
-
-    url = (flag_value or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL).strip()
+    url = (flag_value or os.environ.get(FAILCAT_DATABASE_URL) or DEFAULT_DATABASE_URL).strip()
     if must_exist and url.startswith("sqlite:///"):
         path = url[len("sqlite:///") :].split("?", 1)[0]
         if path and path != ":memory:" and not Path(path).exists():

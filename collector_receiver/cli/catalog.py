@@ -25,14 +25,13 @@ from typing import TYPE_CHECKING, Any
 
 from collector_receiver._text_table import text_table
 from collector_receiver.cli._errors import CommandError
+from collector_receiver.environment_variables import FAILCAT_CATALOG
 from collector_receiver.events import AttributeValue
 
 if TYPE_CHECKING:
     from collector_receiver.catalog import Catalog
 
-#: The environment variable naming the catalog file (shared with ``failcat serve``).
-CATALOG_ENV = "FAILCAT_CATALOG"
-_WHICH = f"catalog file (default: ${CATALOG_ENV}, else the packaged catalog)"
+_WHICH = f"catalog file (default: ${FAILCAT_CATALOG}, else the packaged catalog)"
 
 
 def register(subparsers: Any) -> None:
@@ -88,7 +87,7 @@ def _load(path: str | None) -> Catalog:
     from collector_receiver.catalog import CatalogError, load_catalog
 
     try:
-        return load_catalog(path or os.environ.get(CATALOG_ENV) or None)
+        return load_catalog(path or os.environ.get(FAILCAT_CATALOG) or None)
     except CatalogError as exc:
         raise CommandError(str(exc), exit_code=1) from None
 

@@ -16,7 +16,13 @@ import argparse
 import os
 from typing import Any
 
+from collector_receiver.cli._errors import CommandError
 from collector_receiver.cli.traffic import add_mix_arguments
+from collector_receiver.environment_variables import (
+    DEFAULT_DATABASE_URL,
+    FAILCAT_CATALOG,
+    FAILCAT_DATABASE_URL,
+)
 
 _DEFAULT_COUNT = 200
 _DEFAULT_SERVICES = 4
@@ -49,28 +55,19 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from collector_receiver.cli import CommandError
     from collector_receiver.demo import DemoError, DemoSpec, run_demo
-    from collector_receiver.settings import DEFAULT_DATABASE_URL
-    from collector_receiver.traffic import MAX_COUNT, MAX_SERVICES
 
-    def integer(flag: str, text: str, low: int, high: int) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise CommandError(f"{flag}: {text!r} is not an integer") from None
-        if not low <= value <= high:
-            raise CommandError(f"{flag}: must be from {low} to {high}")
-        return value
-
-    spec = DemoSpec(
-        db_url=args.db or os.environ.get("FAILCAT_DATABASE_URL") or DEFAULT_DATABASE_URL,
-        count=integer("--count", args.count, 1, MAX_COUNT),
-        services=integer("--services", args.services, 1, MAX_SERVICES),
-        seed=None if args.seed is None else integer("--seed", args.seed, 0, 2**63 - 1),
-        keep_running=args.keep_running,
-        catalog_path=args.catalog or os.environ.get("FAILCAT_CATALOG") or None,
-    )
+    try:
+        spec = DemoSpec(
+            db_url=args.db or os.environ.get(FAILCAT_DATABASE_URL) or DEFAULT_DATABASE_URL,
+            count=args.count,
+            services=args.services,
+            seed=args.seed,
+            keep_running=args.keep_running,
+            catalog_path=args.catalog or os.environ.get(FAILCAT_CATALOG) or None,
+        )
+    except ValueError as exc:  # a count, service count or seed out of range
+        raise CommandError(str(exc)) from None
     try:
         return run_demo(spec)
     except DemoError as exc:

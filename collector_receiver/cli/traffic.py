@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from collector_receiver.cli._errors import CommandError
 from collector_receiver.cli._flag_types import integer, number
+from collector_receiver.environment_variables import FAILCAT_AUTH_TOKEN
 
 if TYPE_CHECKING:
     from collector_receiver.traffic import TrafficSpec
@@ -143,7 +144,7 @@ def build_spec(args: argparse.Namespace) -> TrafficSpec:
             uncataloged_share=args.uncataloged_share,
             rate=args.rate,
             timeout=args.timeout,
-            token=args.token or os.environ.get("FAILCAT_AUTH_TOKEN") or None,
+            token=args.token or os.environ.get(FAILCAT_AUTH_TOKEN) or None,
             tls=(
                 ClientTls(args.ca, args.client_cert, args.client_key)
                 if args.ca or args.client_cert or args.client_key

@@ -12,13 +12,15 @@
 
 from __future__ import annotations
 
+from collector_receiver._one_line import one_line
+
 #: Longest reason we put into an error; a sender needs the gist, not a dump of its own payload.
 _MAX_REASON = 200
 
 
-def one_line(reason: str) -> str:
+def short_line(reason: str) -> str:
     """Squash ``reason`` to one line of bounded length."""
-    text = " ".join(reason.split())
+    text = one_line(reason)
     if len(text) > _MAX_REASON:
         text = text[: _MAX_REASON - 3] + "..."
     return text
@@ -28,7 +30,7 @@ class DecodeError(ValueError):
     """The request body cannot be read as the OTLP message it claims to be."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(one_line(reason))
+        super().__init__(short_line(reason))
 
 
 class UnsupportedMediaType(DecodeError):

@@ -17,6 +17,8 @@ Lists answer ``{"items": [...], "next_cursor": "..." | null}``; pass ``next_curs
 ``cursor`` for the next page. Times are RFC 3339 or durations back from now (``15m``, ``24h``,
 ``7d``). Each failure carries ``trace_url``, built from ``ApiSettings.trace_url_template``
 (``FAILCAT_TRACE_URL_TEMPLATE``, placeholders ``{trace_id}``, ``{span_id}``, ``{service_name}``).
+The item shapes of failures and patterns are built by :mod:`collector_receiver.presentation`,
+which ``failcat failures --json`` shares.
 
 A bad parameter (including an unknown one, which is usually a typo) gets 400
 ``{"error": "<param>: <reason>"}``; a database that cannot be reached gets 503 with
@@ -39,13 +41,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from aiohttp import web
 
 from collector_receiver.events import UNCATALOGED
-from collector_receiver.store import StoreError, StoreUnavailable
-from collector_receiver.store.queries import (
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
-    FailureQueries,
-    SchemaMissing,
-)
+from collector_receiver.presentation import failure_json, list_json, pattern_json
+from collector_receiver.store import SchemaMissing, StoreError, StoreUnavailable
+from collector_receiver.store.queries import DEFAULT_LIMIT, MAX_LIMIT, FailureQueries
 from collector_receiver.timeparse import format_time, parse_time, utc_now
 
 if TYPE_CHECKING:
@@ -210,10 +208,7 @@ def add_api_routes(app: web.Application, queries: FailureQueries, settings: ApiS
         except ValueError as exc:  # the only ValueError left is a malformed cursor
             raise _BadParameter("cursor", str(exc)) from None
         return web.json_response(
-            {
-                "items": [failure.as_json(template) for failure in page.items],
-                "next_cursor": page.next_cursor,
-            }
+            list_json((failure_json(failure, template) for failure in page.items), page.next_cursor)
         )
 
     async def get_failure(request: web.Request) -> web.StreamResponse:
@@ -224,14 +219,14 @@ def add_api_routes(app: web.Application, queries: FailureQueries, settings: ApiS
         failure = await _run(partial(queries.get_failure, int(raw)))
         if failure is None:
             return _error(404, f"id: no failure with id {raw}")
-        return web.json_response(failure.as_json(template))
+        return web.json_response(failure_json(failure, template))
 
     async def trace_failures(request: web.Request) -> web.StreamResponse:
         _Params(request, (), utc_now())
         trace_id = _valid_trace_id(request.match_info["trace_id"], "trace_id")
         failures = await _run(partial(queries.failures_for_trace, trace_id))
         return web.json_response(
-            {"items": [failure.as_json(template) for failure in failures], "next_cursor": None}
+            list_json((failure_json(failure, template) for failure in failures), None)
         )
 
     async def list_patterns(request: web.Request) -> web.StreamResponse:
@@ -249,10 +244,7 @@ def add_api_routes(app: web.Application, queries: FailureQueries, settings: ApiS
         except ValueError as exc:
             raise _BadParameter("cursor", str(exc)) from None
         return web.json_response(
-            {
-                "items": [pattern.as_json() for pattern in page.items],
-                "next_cursor": page.next_cursor,
-            }
+            list_json((pattern_json(pattern) for pattern in page.items), page.next_cursor)
         )
 
     async def catalog(request: web.Request) -> web.StreamResponse:

@@ -5,7 +5,8 @@ Lifecycle of :class:`Receiver`:
 
 1. :meth:`Receiver.open` (blocking, before any listener): read and check the TLS files
    (:mod:`collector_receiver.server._tls`), load the catalog, migrate the schema (with
-   ``--no-migrate``: check it is current), open the store. Any problem raises
+   ``--no-migrate``: check it is current), open the store: one database engine (one pool) for
+   the process, shared by the writer and the query API. Any problem raises
    :class:`StartupError` with one line.
 2. :meth:`Receiver.start`: start the group-commit writer, raise the open-file soft limit to the
    hard limit (:mod:`collector_receiver.server._rlimit`), start the gRPC, OTLP/HTTP and API
@@ -14,6 +15,9 @@ Lifecycle of :class:`Receiver`:
 3. While running: ``SIGHUP`` reloads the catalog file in a worker thread, so a large catalog
    never stalls the listeners (a bad or over-large file is refused and logged, the old
    catalog stays); the database going away and coming back is logged once each way.
+   Readiness (``/readyz``, ``failcat_ready``) follows the writer's commits and failures and
+   pings the database only when neither is recent
+   (:mod:`collector_receiver.server._database_health`).
 4. :meth:`Receiver.stop` (``SIGTERM``/``SIGINT``): stop accepting on the OTLP listeners, let the
    requests in flight finish (their failures are committed and acknowledged), drain the
    writer, close the store, then the API listener. :func:`serve` then returns 0 — also when
@@ -33,10 +37,12 @@ from typing import Any
 from aiohttp import web
 from grpc import aio
 
+from collector_receiver._one_line import one_line
 from collector_receiver.attribute_limits import AttributeLimits
 from collector_receiver.catalog import Catalog, CatalogError, load_catalog
 from collector_receiver.prepare import FailurePreparer
 from collector_receiver.server._batch_writer import GroupCommitWriter
+from collector_receiver.server._database_health import DatabaseHealth
 from collector_receiver.server._inflight import InflightBytes
 from collector_receiver.server._logging import log_event
 from collector_receiver.server._rlimit import raise_open_file_limit
@@ -54,6 +60,7 @@ from collector_receiver.store import (
     StoreUnavailable,
     WriteResult,
     current_revision,
+    display_url,
     head_revision,
     upgrade,
 )
@@ -85,6 +92,7 @@ class Receiver:
         self._http_runner: web.AppRunner | None = None
         self._api_runner: web.AppRunner | None = None
         self._queries: FailureQueries | None = None
+        self._health = DatabaseHealth(self._ping_database)
         self._database_down = False
         self._state_lock = threading.Lock()
         self._reload_task: asyncio.Task[None] | None = None
@@ -121,11 +129,11 @@ class Receiver:
             else:
                 _check_schema(settings.database_url)
         except StoreError as exc:
-            raise StartupError(f"database migration failed: {_one_line(exc)}") from None
+            raise StartupError(f"database migration failed: {one_line(exc)}") from None
         try:
             self._store = FailureStore.from_url(settings.database_url)
         except StoreError as exc:
-            raise StartupError(_one_line(exc)) from None
+            raise StartupError(one_line(exc)) from None
         limits = AttributeLimits(
             max_attributes=settings.max_attributes,
             max_key_length=settings.max_attribute_key_length,
@@ -237,11 +245,14 @@ class Receiver:
             catalog=catalog.source,
             catalog_version=catalog.catalog_version,
             entries=len(catalog.entries),
-            database=_redacted_url(settings.database_url),
+            database=display_url(settings.database_url),
         )
 
     def _api_routes(self) -> Callable[[web.Application], None]:
-        self._queries = FailureQueries.from_url(self.settings.database_url)
+        if self._store is None:
+            raise RuntimeError("Receiver.open() must run first")
+        # The store's engine: one pool for the process, closed with the store.
+        self._queries = FailureQueries(self._store.engine)
         api_settings = ApiSettings(
             trace_url_template=self.settings.trace_url_template,
             catalog_provider=lambda: self.catalog,
@@ -307,13 +318,19 @@ class Receiver:
     async def _readiness(self) -> str | None:
         if self._preparer is None:
             return "no catalog loaded"
+        if self._store is None:
+            return "the store is closed"
+        return await self._health.check()
+
+    def _ping_database(self) -> str | None:
+        """Worker thread: None when the database answers ``SELECT 1``, else why not."""
         store = self._store
         if store is None:
             return "the store is closed"
         try:
-            await asyncio.to_thread(store.ping)
+            store.ping()
         except StoreError as exc:
-            return f"the database is unreachable: {_one_line(exc)}"
+            return f"the database is unreachable: {one_line(exc)}"
         return None
 
     def _committed(self, result: WriteResult, seconds: float) -> None:
@@ -321,10 +338,14 @@ class Receiver:
         self.metrics.record_committed(
             result.inserted, [(p.service_name, p.code) for p in result.new_patterns]
         )
+        self._health.reachable()
         self._set_database_down(False, None)
 
     def _write_failed(self, error: BaseException, seconds: float) -> None:
+        # Only an unavailable database says it is away; another StoreError (a refused
+        # transaction) came from a database that answered.
         if isinstance(error, StoreUnavailable):
+            self._health.unreachable(f"the database is unreachable: {one_line(error)}")
             self._set_database_down(True, error)
 
     def _set_database_down(self, down: bool, error: BaseException | None) -> None:
@@ -333,7 +354,7 @@ class Receiver:
                 return
             self._database_down = down
         if down:
-            log_event("database_unavailable", logging.ERROR, reason=_one_line(error))
+            log_event("database_unavailable", logging.ERROR, reason=one_line(error or ""))
         else:
             log_event("database_recovered")
 
@@ -467,20 +488,6 @@ def _check_schema(url: str) -> None:
 
 def _address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def _redacted_url(url: str) -> str:
-    """The database URL without its password, for the log."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest:
-        return url
-    credentials, _, host = rest.rpartition("@")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
-
-
-def _one_line(error: BaseException | None) -> str:
-    return " ".join(str(error).split()) if error is not None else ""
 
 
 __all__ = ["Receiver", "StartupError", "serve"]

@@ -8,14 +8,26 @@ Public API::
     result = store.write_batch(failures)  # one transaction, idempotent on event_key
     result.inserted, result.duplicates, result.new_patterns
 
-Errors are :class:`StoreError`, :class:`StoreUnavailable` (retryable) and
-:class:`StoreConfigError` (bad URL); see :mod:`collector_receiver.store.errors`. The tables are
-in :mod:`collector_receiver.store.tables`. This package is the only one that imports SQLAlchemy.
+Errors are :class:`StoreError`, :class:`StoreUnavailable` (retryable), :class:`SchemaMissing`
+(not migrated) and :class:`StoreConfigError` (bad URL); see
+:mod:`collector_receiver.store.errors`. :func:`display_url` shows a database URL with its
+password hidden, for logs and terminals. The tables are in
+:mod:`collector_receiver.store.tables`. This package is the only one that imports SQLAlchemy.
+``DEFAULT_DATABASE_URL`` and ``DATABASE_URL_ENV`` are those of
+:mod:`collector_receiver.environment_variables`.
 """
 
 from __future__ import annotations
 
-from collector_receiver.store.errors import StoreConfigError, StoreError, StoreUnavailable
+from collector_receiver.environment_variables import DEFAULT_DATABASE_URL
+from collector_receiver.environment_variables import FAILCAT_DATABASE_URL as DATABASE_URL_ENV
+from collector_receiver.store._url import display_url
+from collector_receiver.store.errors import (
+    SchemaMissing,
+    StoreConfigError,
+    StoreError,
+    StoreUnavailable,
+)
 from collector_receiver.store.failure_store import FailureStore, NewPattern, WriteResult
 from collector_receiver.store.migrate import (
     current_revision,
@@ -25,21 +37,18 @@ from collector_receiver.store.migrate import (
     upgrade_engine,
 )
 
-#: The database used when neither ``--db`` nor ``FAILCAT_DATABASE_URL`` names one.
-DEFAULT_DATABASE_URL = "sqlite:///failcat.db"
-#: The environment variable naming the database URL.
-DATABASE_URL_ENV = "FAILCAT_DATABASE_URL"
-
 __all__ = [
     "DATABASE_URL_ENV",
     "DEFAULT_DATABASE_URL",
     "FailureStore",
     "NewPattern",
+    "SchemaMissing",
     "StoreConfigError",
     "StoreError",
     "StoreUnavailable",
     "WriteResult",
     "current_revision",
+    "display_url",
     "downgrade",
     "head_revision",
     "upgrade",

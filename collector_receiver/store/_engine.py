@@ -21,6 +21,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
+from collector_receiver.store._url import display_url
 from collector_receiver.store.errors import StoreConfigError
 
 #: Execution option read by the SQLite ``begin`` hook: "IMMEDIATE" takes the write lock at BEGIN.
@@ -28,6 +29,14 @@ SQLITE_BEGIN_OPTION = "failcat_sqlite_begin"
 
 #: How long a SQLite writer waits for another writer's lock before giving up ("database is locked").
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+#: Connections kept open in a file or server database's pool, and the most it opens at once.
+#: One engine serves a whole receiver: the writer thread plus the event loop's default executor
+#: (the query API, readiness pings; at most 32 threads, as ``asyncio`` sizes it), so the pool
+#: never makes the writer wait behind API queries. Beyond the first 5, connections are opened
+#: when needed and closed when given back.
+POOL_SIZE = 5
+POOL_MAX_CONNECTIONS = 32 + 1
 
 _ALIASES = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
 _SUPPORTED = {"sqlite", "sqlite+pysqlite", "postgresql+psycopg"}
@@ -43,7 +52,7 @@ def parse_database_url(url: str) -> URL:
         parsed = make_url(url.strip())
     except (sqlalchemy.exc.ArgumentError, ValueError) as exc:
         raise StoreConfigError(
-            f"malformed database URL {_shown(url)!r}: expected sqlite:///PATH or "
+            f"malformed database URL {display_url(url)!r}: expected sqlite:///PATH or "
             "postgresql+psycopg://USER@HOST:PORT/DBNAME"
         ) from exc
     name = _ALIASES.get(parsed.drivername, parsed.drivername)
@@ -53,7 +62,7 @@ def parse_database_url(url: str) -> URL:
             "postgresql+psycopg://USER@HOST:PORT/DBNAME"
         )
     if name.startswith("postgresql") and not parsed.database:
-        raise StoreConfigError(f"database URL {_shown(url)!r} names no database")
+        raise StoreConfigError(f"database URL {display_url(url)!r} names no database")
     return parsed.set(drivername=name)
 
 
@@ -61,10 +70,14 @@ def create_store_engine(url: str) -> Engine:
     """A lazily connecting engine for ``url`` (no connection is made here)."""
     parsed = parse_database_url(url)
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    pooled = {"pool_size": POOL_SIZE, "max_overflow": POOL_MAX_CONNECTIONS - POOL_SIZE}
     if parsed.get_backend_name() == "postgresql":
-        kwargs["connect_args"] = {"connect_timeout": 10}
+        kwargs.update(pooled, connect_args={"connect_timeout": 10})
     elif parsed.database not in (None, "", ":memory:"):
         _check_sqlite_directory(str(parsed.database))
+        # A file: SQLAlchemy's default QueuePool, sized like PostgreSQL's (WAL lets readers
+        # run beside the one writer).
+        kwargs.update(pooled)
     else:
         # One in-memory database shared by every thread (the default pool would give each
         # thread its own, empty one); FailureStore serialises writers on it.
@@ -73,7 +86,7 @@ def create_store_engine(url: str) -> Engine:
     try:
         engine = create_engine(parsed, **kwargs)
     except (sqlalchemy.exc.ArgumentError, ImportError) as exc:
-        raise StoreConfigError(f"cannot use database URL {_shown(url)!r}: {exc}") from exc
+        raise StoreConfigError(f"cannot use database URL {display_url(url)!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     return engine
@@ -136,14 +149,6 @@ def _check_sqlite_directory(database: str) -> None:
         raise StoreConfigError(
             f"cannot create the SQLite database {database}: directory {directory} does not exist"
         )
-
-
-def _shown(url: str) -> str:
-    """``url`` without its password, for error messages."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url.split("@", 1)[-1] if "@" in url else url
 
 
 __all__ = ["SQLITE_BEGIN_OPTION", "create_store_engine", "parse_database_url"]

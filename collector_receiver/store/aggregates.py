@@ -23,7 +23,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from collector_receiver.store.queries import EngineReader, translate_errors
+from collector_receiver.store.errors import translate_errors
+from collector_receiver.store.queries import EngineReader
 from collector_receiver.store.tables import (
     UTCDateTime,
     failure_matches,

@@ -5,18 +5,28 @@
     StoreError                 the write or query failed; retrying the same call will fail again
     ├── StoreUnavailable       the database cannot be reached right now (refused, gone, shut down,
     │                          locked, deadlocked): retryable; nothing of the call was committed
+    ├── SchemaMissing          the database is reachable but has no failcat tables (run
+    │                          ``failcat db upgrade``)
     └── StoreConfigError       the database URL is malformed or names a driver we do not ship
 
 Every message is a single line, fit for a CLI error or an HTTP 503 reason. Drivers' own
 multi-line messages are folded and SQLAlchemy's background links dropped.
+
+The store's modules catch :data:`DATABASE_ERRORS` (what SQLAlchemy and the two drivers raise)
+around each database call and raise :func:`translate`'s answer instead; the read side does it
+with :func:`translate_errors`, which also recognises a missing schema.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 import sqlalchemy.exc
+
+from collector_receiver._one_line import one_line
 
 
 class StoreError(Exception):
@@ -27,8 +37,17 @@ class StoreUnavailable(StoreError):
     """The database cannot be reached or is busy right now; the caller should retry later."""
 
 
+class SchemaMissing(StoreError):
+    """The database is reachable but has no failcat tables (``failcat db upgrade`` not run)."""
+
+
 class StoreConfigError(StoreError):
     """The database URL cannot be used (malformed, unknown backend or driver)."""
+
+
+#: Everything a database call can raise: SQLAlchemy's errors and the drivers' own (a driver
+#: error can escape SQLAlchemy's wrapping, e.g. from a COPY or a closed connection).
+DATABASE_ERRORS = (sqlalchemy.exc.SQLAlchemyError, psycopg.Error, sqlite3.Error)
 
 
 # SQLite reports a busy or vanished file through OperationalError, like a missing table or a
@@ -42,13 +61,12 @@ _SQLITE_TRANSIENT = (
 )
 
 
-def one_line(exc: BaseException) -> str:
-    """The driver's message of ``exc`` folded onto one line."""
+def driver_message(exc: BaseException) -> str:
+    """The driver's message of ``exc`` folded onto one line, without SQLAlchemy's link."""
     orig = getattr(exc, "orig", None)
     text = str(orig) if orig is not None else str(exc)
     text = text.split("(Background on this error at:", 1)[0]
-    folded = " ".join(text.split())
-    return folded or type(exc).__name__
+    return one_line(text) or type(exc).__name__
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -73,7 +91,32 @@ def is_transient(exc: BaseException) -> bool:
 def translate(exc: BaseException, doing: str) -> StoreError:
     """The :class:`StoreError` to raise for a driver or SQLAlchemy exception."""
     cls = StoreUnavailable if is_transient(exc) else StoreError
-    return cls(f"{doing}: {one_line(exc)}")
+    return cls(f"{doing}: {driver_message(exc)}")
 
 
-__all__ = ["StoreConfigError", "StoreError", "StoreUnavailable", "is_transient", "one_line"]
+@contextmanager
+def translate_errors(doing: str = "reading the failure store failed") -> Iterator[None]:
+    """Turn driver errors into the store's own: unavailable (retry later), schema missing, other."""
+    try:
+        yield
+    except DATABASE_ERRORS as exc:
+        text = driver_message(exc)
+        lowered = text.lower()
+        if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
+            raise SchemaMissing(
+                f"the database has no failcat tables ({text}); run: failcat db upgrade"
+            ) from exc
+        raise translate(exc, doing) from exc
+
+
+__all__ = [
+    "DATABASE_ERRORS",
+    "SchemaMissing",
+    "StoreConfigError",
+    "StoreError",
+    "StoreUnavailable",
+    "driver_message",
+    "is_transient",
+    "translate",
+    "translate_errors",
+]

@@ -15,7 +15,6 @@ counted in its pattern exactly once.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -23,15 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-import psycopg
-import sqlalchemy.exc
 from sqlalchemy import Connection, Engine, bindparam, case, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from collector_receiver.events import MatchedFailure
 from collector_receiver.store import _pg_copy, _rows
 from collector_receiver.store._engine import SQLITE_BEGIN_OPTION, create_store_engine
-from collector_receiver.store.errors import StoreConfigError, translate
+from collector_receiver.store.errors import DATABASE_ERRORS, StoreConfigError, translate
 from collector_receiver.store.tables import UTCDateTime, failure_matches, failure_patterns
 
 
@@ -56,14 +53,16 @@ class WriteResult:
     new_patterns: tuple[NewPattern, ...]
 
 
-_DB_ERRORS = (sqlalchemy.exc.SQLAlchemyError, psycopg.Error, sqlite3.Error)
-
-
 class FailureStore:
-    """Writes matched failures to SQLite or PostgreSQL (see the module docstring)."""
+    """Writes matched failures to SQLite or PostgreSQL (see the module docstring).
+
+    Built on an existing engine, the store shares it (and its pool) and leaves it open on
+    :meth:`close`; built by :meth:`from_url`, it owns its engine and closes it.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._owns_engine = False
         dialect = engine.dialect.name
         if dialect not in ("sqlite", "postgresql"):
             raise StoreConfigError(f"unsupported database dialect {dialect!r}")
@@ -79,7 +78,9 @@ class FailureStore:
 
         No connection is made here: an unreachable database shows up on the first call.
         """
-        return cls(create_store_engine(url))
+        store = cls(create_store_engine(url))
+        store._owns_engine = True
+        return store
 
     @property
     def engine(self) -> Engine:
@@ -91,12 +92,16 @@ class FailureStore:
         try:
             with self._engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
-        except _DB_ERRORS as exc:
+        except DATABASE_ERRORS as exc:
             raise translate(exc, "database ping failed") from exc
 
     def close(self) -> None:
-        """Close every pooled connection. The store reconnects if it is used again."""
-        self._engine.dispose()
+        """Close every pooled connection if this store owns its engine (see the class doc).
+
+        The store reconnects if it is used again.
+        """
+        if self._owns_engine:
+            self._engine.dispose()
 
     def write_batch(self, failures: Sequence[MatchedFailure]) -> WriteResult:
         """Store ``failures`` in one transaction, idempotently by ``event_key``.
@@ -117,7 +122,7 @@ class FailureStore:
                 stored_keys = self._insert_matches(conn, rows)
                 inserted = tuple(f for f in unique if f.event_key in stored_keys)
                 new_patterns = self._upsert_patterns(conn, inserted)
-        except _DB_ERRORS as exc:
+        except DATABASE_ERRORS as exc:
             raise translate(exc, "writing failures failed") from exc
         return WriteResult(
             inserted=inserted,

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import sqlite3
 from importlib.resources import files
 
-import psycopg
-import sqlalchemy.exc
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -23,11 +20,10 @@ from alembic.util.exc import CommandError as AlembicCommandError
 from sqlalchemy import Engine, MetaData, text
 
 import collector_receiver.store
+from collector_receiver._one_line import one_line
 from collector_receiver.store import tables
 from collector_receiver.store._engine import SQLITE_BEGIN_OPTION, create_store_engine
-from collector_receiver.store.errors import StoreError, translate
-
-_DB_ERRORS = (sqlalchemy.exc.SQLAlchemyError, psycopg.Error, sqlite3.Error)
+from collector_receiver.store.errors import DATABASE_ERRORS, StoreError, translate
 
 #: The PostgreSQL advisory lock held while migrating (an arbitrary constant: "failcat" in ASCII).
 _LOCK_KEY = 0x6661696C636174
@@ -80,7 +76,7 @@ def current_revision(url: str) -> str | None:
     try:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
-    except _DB_ERRORS as exc:
+    except DATABASE_ERRORS as exc:
         raise translate(exc, "reading the schema revision failed") from exc
     finally:
         engine.dispose()
@@ -117,10 +113,8 @@ def _migrate(engine: Engine, direction: str, revision: str) -> None:
                 else:
                     command.downgrade(config, revision)
     except AlembicCommandError as exc:
-        raise StoreError(
-            f"cannot {direction} to {revision!r}: {' '.join(str(exc).split())}"
-        ) from exc
-    except _DB_ERRORS as exc:
+        raise StoreError(f"cannot {direction} to {revision!r}: {one_line(exc)}") from exc
+    except DATABASE_ERRORS as exc:
         raise translate(exc, f"schema {direction} failed") from exc
 
 

@@ -4,42 +4,39 @@
 :class:`StoredPattern`) inside a :class:`Page`, so nothing above this module touches SQLAlchemy.
 
 Pagination is keyset ("seek") pagination, newest first by ``(occurred_at DESC, id DESC)``. The
-cursor is opaque to callers: base64url of the JSON ``[occurred_at, id]`` of the last row of the
-page. A failure stored after the first page was read is either newer than every row already
-handed out or has a larger id, so it never shifts the following pages: paging through a growing
-table yields each row that existed at the start exactly once. (An offset would skip or repeat rows
-whenever something is inserted in front of it.)
+cursor is opaque to callers (:mod:`collector_receiver.store._cursor`: base64url of the JSON
+``[occurred_at, id]`` of the last row of the page). A failure stored after the first page was
+read is either newer than every row already handed out or has a larger id, so it never shifts
+the following pages: paging through a growing table yields each row that existed at the start
+exactly once. (An offset would skip or repeat rows whenever something is inserted in front of
+it.)
 
 Every filter is a bound parameter of a SQLAlchemy Core statement, and every statement is shaped
 to be answered from an index of ``failure_matches`` (see ``tests/.../test_queries_plans_pg.py``).
 
 Errors: an unreachable database raises :class:`~collector_receiver.store.StoreUnavailable`; a
-database without the failcat schema raises :class:`SchemaMissing`; a malformed cursor or limit
-raises :class:`ValueError` with a one-line reason.
+database without the failcat schema raises :class:`~collector_receiver.store.SchemaMissing`; a
+malformed cursor or limit raises :class:`ValueError` with a one-line reason.
+
+How a row looks to a reader (the API's JSON, trace links) is not decided here but in
+:mod:`collector_receiver.presentation`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import sqlite3
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Generic, TypeVar
-from urllib.parse import quote
 
-import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from collector_receiver.store._cursor import decode_cursor, encode_cursor
 from collector_receiver.store._engine import create_store_engine
 from collector_receiver.store._rows import MATCH_COLUMNS
-from collector_receiver.store.errors import StoreError, one_line, translate
+from collector_receiver.store.errors import translate_errors
 from collector_receiver.store.tables import failure_matches, failure_patterns
-from collector_receiver.timeparse import format_time
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -47,25 +44,14 @@ __all__ = [
     "EngineReader",
     "FailureQueries",
     "Page",
-    "SchemaMissing",
     "StoredFailure",
     "StoredPattern",
-    "decode_cursor",
-    "encode_cursor",
-    "render_trace_url",
-    "translate_errors",
 ]
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
 
 T = TypeVar("T")
-
-_DB_ERRORS = (sa.exc.SQLAlchemyError, psycopg.Error, sqlite3.Error)
-
-
-class SchemaMissing(StoreError):
-    """The database is reachable but has no failcat tables (``failcat db upgrade`` not run)."""
 
 
 @dataclass(frozen=True)
@@ -74,24 +60,6 @@ class Page(Generic[T]):
 
     items: tuple[T, ...]
     next_cursor: str | None
-
-
-def render_trace_url(
-    template: str | None, trace_id: str | None, span_id: str | None, service_name: str
-) -> str | None:
-    """Fill ``{trace_id}``, ``{span_id}`` and ``{service_name}`` into a trace-link template.
-
-    Plain substitution rather than :meth:`str.format`, because trace-backend URLs (Grafana
-    Explore's ``left={"datasource":...}``) are full of braces of their own. Values are
-    percent-encoded. None when there is no template or the failure has no trace.
-    """
-    if not template or not trace_id:
-        return None
-    return (
-        template.replace("{trace_id}", quote(trace_id, safe=""))
-        .replace("{span_id}", quote(span_id or "", safe=""))
-        .replace("{service_name}", quote(service_name, safe=""))
-    )
 
 
 @dataclass(frozen=True)
@@ -116,31 +84,6 @@ class StoredFailure:
     received_at: datetime
     attributes: Mapping[str, Any] = field(default_factory=dict)
 
-    def as_json(self, trace_url_template: str | None) -> dict[str, Any]:
-        """The item shape of ``GET /api/v1/failures`` (and ``failcat failures --json``)."""
-        return {
-            "id": self.id,
-            "event_key": self.event_key,
-            "trace_id": self.trace_id,
-            "span_id": self.span_id,
-            "service_name": self.service_name,
-            "code": self.code,
-            "category": self.category,
-            "severity": self.severity,
-            "catalog_version": self.catalog_version,
-            "exception_type": self.exception_type,
-            "exception_message": self.exception_message,
-            "stacktrace": self.stacktrace,
-            "fingerprint": self.fingerprint,
-            "source": self.source,
-            "occurred_at": format_time(self.occurred_at),
-            "received_at": format_time(self.received_at),
-            "attributes": dict(self.attributes),
-            "trace_url": render_trace_url(
-                trace_url_template, self.trace_id, self.span_id, self.service_name
-            ),
-        }
-
 
 @dataclass(frozen=True)
 class StoredPattern:
@@ -154,41 +97,6 @@ class StoredPattern:
     first_seen: datetime
     last_seen: datetime
     occurrences: int
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "fingerprint": self.fingerprint,
-            "code": self.code,
-            "service_name": self.service_name,
-            "exception_type": self.exception_type,
-            "message_template": self.message_template,
-            "first_seen": format_time(self.first_seen),
-            "last_seen": format_time(self.last_seen),
-            "occurrences": self.occurrences,
-        }
-
-
-def encode_cursor(moment: datetime, key: int | str) -> str:
-    """Opaque cursor for the keyset position just after ``(moment, key)``."""
-    payload = json.dumps([format_time(moment), key], separators=(",", ":"))
-    return base64.urlsafe_b64encode(payload.encode("utf-8")).decode("ascii").rstrip("=")
-
-
-def decode_cursor(cursor: str, key_type: type[int] | type[str] = int) -> tuple[datetime, Any]:
-    """Inverse of :func:`encode_cursor`; ValueError("not a cursor of this list") otherwise."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        raw = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
-        moment_text, key = raw
-        moment = datetime.fromisoformat(str(moment_text).replace("Z", "+00:00"))
-        if moment.tzinfo is None or type(key) is not key_type:
-            raise ValueError("wrong types")
-        # An id beyond BIGINT would reach the database as an error rather than a 400.
-        if isinstance(key, int) and not 0 <= key < 2**63:
-            raise ValueError("id out of range")
-        return moment.astimezone(timezone.utc), key
-    except (ValueError, TypeError, OverflowError, UnicodeError, binascii.Error):
-        raise ValueError("not a cursor returned by this list") from None
 
 
 def _check_limit(limit: int) -> int:
@@ -230,21 +138,6 @@ def _after_cursor(
         moment <= after_moment,
         sa.or_(moment < after_moment, sa.and_(moment == after_moment, key < after_key)),
     ]
-
-
-@contextmanager
-def translate_errors(doing: str = "reading the failure store failed") -> Iterator[None]:
-    """Turn driver errors into the store's own: unavailable (retry later), schema missing, other."""
-    try:
-        yield
-    except _DB_ERRORS as exc:
-        text = one_line(exc)
-        lowered = text.lower()
-        if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
-            raise SchemaMissing(
-                f"the database has no failcat tables ({text}); run: failcat db upgrade"
-            ) from exc
-        raise translate(exc, doing) from exc
 
 
 _Reader = TypeVar("_Reader", bound="EngineReader")

@@ -21,6 +21,7 @@ from collector_receiver.catalog import load_catalog
 from collector_receiver.events import FailureEvent
 from collector_receiver.otlp import decode_request, extract_failures
 from collector_receiver.prepare import FailurePreparer
+from collector_receiver.presentation import failure_json
 from collector_receiver.store import FailureStore, upgrade
 from collector_receiver.store.queries import FailureQueries
 from otel_failcat.redaction import Redactor
@@ -111,7 +112,7 @@ def test_a_hostile_request_ends_in_a_bounded_row(
     finally:
         queries.close()
     assert one is not None
-    body = json.dumps(one.as_json(None))
+    body = json.dumps(failure_json(one, None))
     # Attributes, message (4 Ki), stacktrace (16 Ki), names and the rest of the row.
     assert len(body) < ATTRIBUTES_BYTES + 4096 + 16384 + 4096, len(body)
 

@@ -18,9 +18,8 @@ from alembic.runtime.migration import MigrationContext
 
 from collector_receiver.aggregate import AggregateSpec, compute_aggregate, to_record
 from collector_receiver.events import MatchedFailure
-from collector_receiver.store import downgrade, upgrade
+from collector_receiver.store import SchemaMissing, downgrade, upgrade
 from collector_receiver.store.aggregates import AggregateQueries, failure_aggregates
-from collector_receiver.store.queries import SchemaMissing
 from collector_receiver.store.tables import metadata
 from tests.collector_receiver.store._inspection_data import (
     NOW,

@@ -9,14 +9,10 @@ from typing import Any
 
 import pytest
 
-from collector_receiver.store import StoreUnavailable
-from collector_receiver.store.queries import (
-    FailureQueries,
-    SchemaMissing,
-    decode_cursor,
-    encode_cursor,
-    render_trace_url,
-)
+from collector_receiver.presentation import failure_json
+from collector_receiver.store import SchemaMissing, StoreUnavailable
+from collector_receiver.store._cursor import encode_cursor
+from collector_receiver.store.queries import FailureQueries
 from tests.collector_receiver.store._inspection_data import NOW, failure, minutes_ago, seed
 
 TRACE_A = "a" * 32
@@ -178,8 +174,9 @@ def test_catalog_counts_in_a_window(queries: FailureQueries) -> None:
 
 
 def test_json_item_carries_the_trace_link(queries: FailureQueries) -> None:
-    item = queries.failures_for_trace(TRACE_A)[0].as_json(
-        "https://jaeger.example/trace/{trace_id}?span={span_id}&svc={service_name}"
+    item = failure_json(
+        queries.failures_for_trace(TRACE_A)[0],
+        "https://jaeger.example/trace/{trace_id}?span={span_id}&svc={service_name}",
     )
     assert item["trace_url"] == (
         f"https://jaeger.example/trace/{TRACE_A}?span={'1' * 16}&svc=planner"
@@ -187,21 +184,7 @@ def test_json_item_carries_the_trace_link(queries: FailureQueries) -> None:
     assert item["occurred_at"].endswith("Z")
     no_trace = queries.list_failures(trace_id=None, code="RATE_LIMITED").items[0]
     assert no_trace.trace_id is None
-    assert no_trace.as_json("https://x/{trace_id}")["trace_url"] is None
-
-
-def test_trace_url_template_keeps_foreign_braces_and_encodes_values() -> None:
-    template = 'https://grafana/explore?left={"queries":[{"query":"{trace_id}"}]}&s={service_name}'
-    url = render_trace_url(template, "ab" * 16, None, "my agent/1")
-    assert url == (
-        'https://grafana/explore?left={"queries":[{"query":"' + "ab" * 16 + '"}]}&s=my%20agent%2F1'
-    )
-    assert render_trace_url(None, "ab" * 16, None, "x") is None
-
-
-def test_cursor_round_trip() -> None:
-    assert decode_cursor(encode_cursor(NOW, 42)) == (NOW, 42)
-    assert decode_cursor(encode_cursor(NOW, "abc"), str) == (NOW, "abc")
+    assert failure_json(no_trace, "https://x/{trace_id}")["trace_url"] is None
 
 
 def test_database_without_schema_says_to_upgrade(sqlite_url: str) -> None:
