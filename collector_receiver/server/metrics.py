@@ -23,7 +23,9 @@ the six ``signal``/``outcome`` pairs and ``failcat_persist_errors_total`` for ea
 ``reason`` — are exposed at 0 from the start, so an alert on ``increase(...) > 0`` or ``rate``
 sees the first event (a counter born at 1 has no earlier sample to compare with).
 ``failcat_ready`` is set by whoever checks readiness (the API listener, on every scrape and
-every ``/readyz``); it starts at 0.
+every ``/readyz``); it starts at 0. In ``failcat serve`` the check costs no database round trip
+while the writer has committed or pinged in the last 5 s
+(:mod:`collector_receiver.server._database_health` gives the staleness bound).
 
 The distinct values of each label of each counter are capped (CONTRACT §6 r2,
 ``--max-label-values``, default 200): the first values seen are kept for the life of the

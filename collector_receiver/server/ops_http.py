@@ -5,6 +5,9 @@
 * ``GET /healthz`` — 200 while the process runs (liveness).
 * ``GET /readyz`` — 200 when the database answers and a catalog is loaded; 503 with the reason
   otherwise (readiness: take the receiver out of a load balancer while its database is down).
+  ``failcat serve``'s check answers from the writer's latest commit or failure, or a ping, at
+  most 5 s old (:mod:`collector_receiver.server._database_health`), and waits at most 5 s for a
+  ping it has to make.
 * ``/api/v1/…`` — the query API (CONTRACT §7), added by ``collector_receiver.server.query_api``.
 
 With ``FAILCAT_AUTH_TOKEN`` set, ``/api/v1/`` needs the bearer token, and ``/metrics`` too when
