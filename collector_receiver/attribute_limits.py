@@ -47,11 +47,11 @@ its value replaced as well.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from collector_receiver.events import AttributeValue
+from collector_receiver.storable import finite_or_text, without_nul
 from otel_failcat.redaction import REDACTED, credential_key, redact_attribute
 
 #: Contract defaults (CONTRACT §4 r2); a deployment may lower them, never raise them.
@@ -118,7 +118,7 @@ def store_attributes(
             continue
         walk.budget -= 1
         walk.cut = walk.has_maps = False
-        key = _without_nul(raw_key)
+        key = without_nul(raw_key)
         shaped = walk.shape(value, 0)
         redacted = redact_attribute(key, shaped, redact_text)
         stored_key = redact_text(key)
@@ -164,7 +164,7 @@ class _Walk:
         if isinstance(value, str) or value is None or isinstance(value, int):
             return value  # bool is an int
         if isinstance(value, float):
-            return value if math.isfinite(value) else repr(value)
+            return finite_or_text(value)
         if depth >= MAX_DEPTH and isinstance(value, (list, tuple, dict)):
             self.cut = True
             return TOO_DEEP
@@ -182,7 +182,7 @@ class _Walk:
                 if self.budget <= 0:
                     self.cut = True
                     break
-                key = _without_nul(str(inner))
+                key = without_nul(str(inner))
                 if key in shaped:
                     self.cut = True
                     continue
@@ -237,10 +237,6 @@ def _fit_json(stored: dict[str, AttributeValue], max_bytes: int, *, reserve: boo
         del stored[key]
         dropped += 1
     return dropped
-
-
-def _without_nul(text: str) -> str:
-    return text.replace("\x00", "") if "\x00" in text else text
 
 
 __all__ = [

@@ -26,11 +26,12 @@ For each failure, in this order:
    ``compute_fingerprint(service, type, redacted message, redacted stacktrace)``.
 4. Build the :class:`MatchedFailure` row.
 
-Every value is also made storable: NUL characters, which PostgreSQL refuses in text and JSON,
-are removed (before redaction: removed after it, a NUL could join the halves of a secret into
-one the rules had not seen); non-finite doubles in attributes (NaN, infinities), which JSON
-cannot hold, become the strings ``"nan"``, ``"inf"``, ``"-inf"``. A value the database would
-refuse would otherwise fail the whole batch, and a retrying sender would send it again forever.
+Every value is also made storable (the rule is :mod:`collector_receiver.storable`): NUL
+characters, which PostgreSQL refuses in text and JSON, are removed (before redaction: removed
+after it, a NUL could join the halves of a secret into one the rules had not seen); non-finite
+doubles in attributes (NaN, infinities), which JSON cannot hold, become the strings ``"nan"``,
+``"inf"``, ``"-inf"``. A value the database would refuse would otherwise fail the whole batch,
+and a retrying sender would send it again forever.
 
 Work is not repeated: redaction results are memoised per preparer in small LRU caches keyed by
 the exact text (failures of one kind share their stacktrace; attribute values recur), and the
@@ -55,6 +56,7 @@ from typing import NamedTuple
 from collector_receiver.attribute_limits import AttributeLimits, store_attributes
 from collector_receiver.catalog import Catalog, Match
 from collector_receiver.events import AttributeValue, FailureEvent, MatchedFailure
+from collector_receiver.storable import without_nul
 from otel_failcat.fingerprint import compute_fingerprint
 from otel_failcat.normalize import message_template
 from otel_failcat.redaction import Redactor, redact_attribute
@@ -145,8 +147,8 @@ class FailurePreparer:
         columns_read: frozenset[str],
         event: FailureEvent,
     ) -> tuple[MatchedFailure, Match]:
-        message = caches.message(_storable(event.exception_message))
-        stacktrace = caches.stacktrace(_storable(event.stacktrace))
+        message = caches.message(without_nul(event.exception_message))
+        stacktrace = caches.stacktrace(without_nul(event.stacktrace))
         exception_type = caches.name(event.exception_type)
         service_name = caches.name(event.service_name)
         attributes = store_attributes(_stored_order(event), self.limits, caches.text)
@@ -227,11 +229,11 @@ class _RedactionCaches:
 
         NUL goes first: removed after redaction it could join the halves of a secret.
         """
-        return self.message(_storable(text))
+        return self.message(without_nul(text))
 
     def name(self, text: str) -> str:
         """A service name or exception type: redacted like a message, then cut to a name."""
-        return self.message(_storable(text))[:MAX_NAME_LENGTH]
+        return self.message(without_nul(text))[:MAX_NAME_LENGTH]
 
 
 def _stored_order(event: FailureEvent) -> list[tuple[str, AttributeValue]]:
@@ -272,10 +274,6 @@ def _fingerprint_of(
     if _FINGERPRINT.fullmatch(sent):
         return sent
     return compute_fingerprint(service_name, exception_type, message, stacktrace)
-
-
-def _storable(text: str) -> str:
-    return text.replace("\x00", "") if "\x00" in text else text
 
 
 __all__ = [

@@ -101,6 +101,12 @@ PUBLIC = {
         "FAILCAT_WRITE_QUEUE_SIZE",
     },
     "collector_receiver._one_line": {"one_line"},
+    "collector_receiver.storable": {
+        "finite_or_text",
+        "storable_json",
+        "storable_text",
+        "without_nul",
+    },
     "collector_receiver.demo": {
         "DemoError",
         "DemoSpec",
