@@ -1,17 +1,20 @@
 """``failcat serve`` in a subprocess, on free ports, for end-to-end tests.
 
-Start it with :func:`running_receiver`; it yields a :class:`ReceiverProcess` once ``/healthz``
-answers, and on exit sends SIGTERM and checks the process drained and exited 0. With
+Start it with :func:`running_receiver`; it yields a :class:`ReceiverProcess` once the receiver
+logged ``started``, and on exit sends SIGTERM and checks the process drained and exited 0. With
 ``tls=ReceiverTls(...)`` every listener serves TLS and the endpoints are ``https://``; pass an
 ``ssl.SSLContext`` to :func:`http_get` / :func:`http_post` then.
+
+Ports, the command line, the child process and its log are ``failcat demo``'s
+(:mod:`collector_receiver.demo.children`); this module adds what tests need on top: the
+installed console script, an environment without the caller's ``FAILCAT_``/``OTEL_`` variables,
+TLS, the JSON log events, and a failed start as an AssertionError with the whole log.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -20,8 +23,18 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+from collector_receiver.demo.children import (
+    Ports,
+    ReceiverChild,
+    ReceiverNotReady,
+    free_port_numbers,
+    serve_command,
+    spawn,
+    wait_until_ready,
+)
 
 FAILCAT = str(Path(sys.executable).with_name("failcat"))
 _START_TIMEOUT = 30.0
@@ -29,16 +42,7 @@ _START_TIMEOUT = 30.0
 
 def free_ports(count: int) -> list[int]:
     """``count`` distinct ports that were free a moment ago."""
-    sockets = []
-    try:
-        for _ in range(count):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-        return [int(s.getsockname()[1]) for s in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
+    return free_port_numbers(count)
 
 
 @dataclass(frozen=True)
@@ -56,16 +60,34 @@ class ReceiverTls:
         return args
 
 
-@dataclass
-class ReceiverProcess:
-    process: subprocess.Popen[bytes]
-    db_url: str
-    grpc_port: int
-    http_port: int
-    api_port: int
-    log_path: Path
-    extra_env: dict[str, str] = field(default_factory=dict)
-    tls: ReceiverTls | None = None
+class ReceiverProcess(ReceiverChild):
+    """A started ``failcat serve``: its process, ports and log, and the URLs to reach it."""
+
+    def __init__(
+        self,
+        process: subprocess.Popen[bytes],
+        db_url: str,
+        ports: Ports,
+        log_path: Path,
+        extra_env: dict[str, str] | None = None,
+        tls: ReceiverTls | None = None,
+    ) -> None:
+        super().__init__(process, ports, log_path)
+        self.db_url = db_url
+        self.extra_env = dict(extra_env or {})
+        self.tls = tls
+
+    @property
+    def grpc_port(self) -> int:
+        return self.ports.grpc
+
+    @property
+    def http_port(self) -> int:
+        return self.ports.http
+
+    @property
+    def api_port(self) -> int:
+        return self.ports.api
 
     @property
     def scheme(self) -> str:
@@ -108,16 +130,9 @@ class ReceiverProcess:
             time.sleep(0.05)
         raise AssertionError(f"no {event!r} event in the receiver log:\n{self.log_text()}")
 
-    def log_text(self) -> str:
-        return self.log_path.read_text("utf-8", "replace")
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
     def terminate(self, timeout: float = 40.0) -> int:
-        """SIGTERM, wait, return the exit status."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+        """SIGTERM, wait, return the exit status (a child that will not stop fails the test)."""
+        self.send_sigterm()
         return self.process.wait(timeout)
 
 
@@ -156,32 +171,18 @@ def start_receiver(
     wait: bool = True,
     tls: ReceiverTls | None = None,
 ) -> ReceiverProcess:
-    grpc_port, http_port, api_port = free_ports(3)
+    ports = Ports(*free_ports(3))
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("FAILCAT_", "OTEL_"))}
     environ.update(env or {})
-    log = log_path.open("ab")
-    process = subprocess.Popen(
-        [
-            FAILCAT,
-            "serve",
-            "--db",
-            db_url,
-            "--grpc-port",
-            str(grpc_port),
-            "--http-port",
-            str(http_port),
-            "--api-port",
-            str(api_port),
-            *(tls.args() if tls is not None else ()),
-            *extra_args,
-        ],
-        stdout=log,
-        stderr=log,
-        env=environ,
+    argv = serve_command(
+        db_url,
+        ports,
+        host=None,
+        extra_args=[*(tls.args() if tls is not None else ()), *extra_args],
+        program=[FAILCAT],
     )
-    log.close()
     receiver = ReceiverProcess(
-        process, db_url, grpc_port, http_port, api_port, log_path, dict(env or {}), tls
+        spawn(argv, log_path, environ), db_url, ports, log_path, dict(env or {}), tls
     )
     if wait:
         _wait_started(receiver)
@@ -189,15 +190,16 @@ def start_receiver(
 
 
 def _wait_started(receiver: ReceiverProcess) -> None:
-    deadline = time.monotonic() + _START_TIMEOUT
-    while time.monotonic() < deadline:
-        if not receiver.alive():
-            raise AssertionError(f"the receiver exited early:\n{receiver.log_text()}")
-        if any(e["event"] == "started" for e in receiver.log_events()):
-            return
-        time.sleep(0.05)
-    receiver.process.kill()
-    raise AssertionError(f"the receiver did not start:\n{receiver.log_text()}")
+    def started() -> bool:
+        return any(e["event"] == "started" for e in receiver.log_events())
+
+    try:
+        wait_until_ready(receiver, started, timeout=_START_TIMEOUT, poll=0.05)
+    except ReceiverNotReady as exc:
+        if exc.exited:
+            raise AssertionError(f"the receiver exited early:\n{receiver.log_text()}") from None
+        receiver.process.kill()
+        raise AssertionError(f"the receiver did not start:\n{receiver.log_text()}") from None
 
 
 @contextmanager
