@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from collector_receiver._one_line import one_line
+
 if TYPE_CHECKING:
     import grpc
 
@@ -183,7 +185,7 @@ class ExportErrors(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            text = " ".join(record.getMessage().split())
+            text = one_line(record.getMessage())
         except Exception:
             return
         if record.levelno >= logging.ERROR:
