@@ -157,7 +157,8 @@ async def test_a_writer_that_takes_nothing_more_asks_the_sender_to_retry(sqlite_
 async def test_json_bodies_are_decoded_off_the_loop_from_a_smaller_size(
     rig: Rig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """OTLP/JSON costs 20-40x protobuf per span, so its worker-thread threshold is lower."""
+    """OTLP/JSON costs several times protobuf per span, so its worker-thread threshold is
+    lower."""
     decoded_in: list[str] = []
     extract = OtlpIngest._extract
 
