@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Collection
 from typing import Any
 
@@ -11,11 +10,7 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
 )
 
 from otel_failcat._recorder import FailureRecorder, set_active_recorder
-from otel_failcat._settings import (
-    DEFAULT_FLUSH_TIMEOUT_MILLIS,
-    disabled_hooks,
-    flush_timeout_millis,
-)
+from otel_failcat._settings import AgentSettings
 from otel_failcat.hooks import Hook
 from otel_failcat.hooks.asyncio_handler import AsyncioExceptionHook
 from otel_failcat.hooks.logging_handler import LoggingHook
@@ -23,8 +18,6 @@ from otel_failcat.hooks.span_record_exception import SpanRecordExceptionHook
 from otel_failcat.hooks.span_status import SpanStatusHook
 from otel_failcat.hooks.sys_excepthook import SysExceptHook
 from otel_failcat.hooks.threading_excepthook import ThreadingExceptHook
-
-_logger = logging.getLogger("otel_failcat")
 
 
 class FailcatInstrumentor(BaseInstrumentor):
@@ -37,7 +30,9 @@ class FailcatInstrumentor(BaseInstrumentor):
     redacts the descriptions of ERROR statuses the SDK sets from exception messages, minus
     the hooks named in ``FAILCAT_DISABLED_HOOKS``, and makes
     :func:`otel_failcat.record_failure` and :func:`otel_failcat.track` use the given providers.
-    Providers not given are the global ones, looked up when a failure is recorded.
+    Providers not given are the global ones, looked up when a failure is recorded. The
+    ``FAILCAT_*`` variables and ``OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN`` are read here, once
+    (:class:`~otel_failcat._settings.AgentSettings`), and handed to the recorder and the hooks.
     ``opentelemetry-instrument`` calls it without arguments through the entry point
     ``failcat``. Instrumenting twice is harmless (the second call is ignored with a warning, as
     for every OpenTelemetry instrumentor); ``uninstrument()`` puts back every hook exactly.
@@ -48,12 +43,14 @@ class FailcatInstrumentor(BaseInstrumentor):
         return ()
 
     def _instrument(self, **kwargs: Any) -> None:
+        settings = AgentSettings.from_env()
         recorder = FailureRecorder(
             tracer_provider=kwargs.get("tracer_provider"),
             meter_provider=kwargs.get("meter_provider"),
             logger_provider=kwargs.get("logger_provider"),
+            settings=settings,
         )
-        hooks = _build_hooks(recorder)
+        hooks = _build_hooks(recorder, settings)
         for hook in hooks:
             hook.install()
         self._failcat_hooks = hooks
@@ -67,23 +64,13 @@ class FailcatInstrumentor(BaseInstrumentor):
         set_active_recorder(None)
 
 
-def _build_hooks(recorder: FailureRecorder) -> list[Hook]:
-    try:
-        timeout = flush_timeout_millis()
-    except ValueError as exc:
-        _logger.error("otel_failcat: %s; using %d", exc, DEFAULT_FLUSH_TIMEOUT_MILLIS)
-        timeout = DEFAULT_FLUSH_TIMEOUT_MILLIS
-    try:
-        disabled = disabled_hooks()
-    except ValueError as exc:
-        _logger.error("otel_failcat: %s; installing every hook", exc)
-        disabled = frozenset()
+def _build_hooks(recorder: FailureRecorder, settings: AgentSettings) -> list[Hook]:
     hooks: list[Hook] = [
-        SysExceptHook(recorder, timeout),
+        SysExceptHook(recorder, settings.flush_timeout_millis),
         ThreadingExceptHook(recorder),
         AsyncioExceptionHook(recorder),
         LoggingHook(recorder),
         SpanRecordExceptionHook(recorder),
-        SpanStatusHook(),
+        SpanStatusHook(settings.redactor),
     ]
-    return [hook for hook in hooks if hook.name not in disabled]
+    return [hook for hook in hooks if hook.name not in settings.disabled_hooks]

@@ -15,8 +15,11 @@ calls :meth:`FailureRecorder.record`. It:
    ``OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN`` says so,
 5. adds one to the counter ``failcat.agent.failures``.
 
-Providers not given explicitly are the global ones, looked up at record time, so the explicit
-API works without ``instrument()`` and follows a provider set later. Nothing raises out of
+The redactor, caps and signal mode come from the :class:`~otel_failcat._settings.AgentSettings`
+it is given (``instrument()`` builds them once). Providers not given explicitly are the global
+ones, looked up at record time, so the explicit API works without ``instrument()`` and follows a
+provider set later; such a recorder without settings reads them from the environment when it
+records, as the explicit API always has. Nothing raises out of
 :meth:`~FailureRecorder.record` or :meth:`~FailureRecorder.flush`; internal errors are reported
 through :mod:`otel_failcat._internal_errors`.
 """
@@ -48,15 +51,9 @@ from otel_failcat._exception_info import (
 )
 from otel_failcat._guard import recording
 from otel_failcat._internal_errors import report_internal_error
-from otel_failcat._settings import signal_mode
-from otel_failcat.environment_variables import (
-    FAILCAT_MAX_MESSAGE_LENGTH,
-    FAILCAT_MAX_STACKTRACE_LENGTH,
-    FAILCAT_REDACTION_ENABLED,
-    FAILCAT_REDACTION_EXTRA_PATTERNS,
-)
+from otel_failcat._settings import RECORDING_VARIABLES, AgentSettings
 from otel_failcat.fingerprint import compute_fingerprint
-from otel_failcat.redaction import RedactionSettings, Redactor, redact_attribute
+from otel_failcat.redaction import Redactor, redact_attribute
 from otel_failcat.version import __version__
 
 #: Caller-supplied attributes, as OpenTelemetry accepts them.
@@ -64,12 +61,6 @@ Attributes = Mapping[str, AttributeValue]
 
 _SCOPE_NAME = "otel_failcat"
 _UNKNOWN_SERVICE = "unknown_service"
-_REDACTION_VARIABLES = (
-    FAILCAT_REDACTION_ENABLED,
-    FAILCAT_REDACTION_EXTRA_PATTERNS,
-    FAILCAT_MAX_MESSAGE_LENGTH,
-    FAILCAT_MAX_STACKTRACE_LENGTH,
-)
 
 
 @dataclass(frozen=True)
@@ -90,18 +81,46 @@ class _Telemetry:
 
 
 class FailureRecorder:
-    """Records failures through the given providers, or the global ones when not given."""
+    """Records failures through the given providers, or the global ones when not given.
+
+    ``settings``: the redactor, caps and signal mode to record with; None: those of the
+    environment as it is when a failure is recorded (the explicit API without ``instrument()``).
+    """
 
     def __init__(
         self,
         tracer_provider: TracerProvider | None = None,
         meter_provider: MeterProvider | None = None,
         logger_provider: LoggerProvider | None = None,
+        settings: AgentSettings | None = None,
     ) -> None:
         self._tracer_provider = tracer_provider
         self._meter_provider = meter_provider
         self._logger_provider = logger_provider
         self._telemetry_cache: _Telemetry | None = None
+        self._settings = settings
+        self._settings_of_env: tuple[tuple[str | None, ...], AgentSettings] | None = None
+
+    # -- settings --------------------------------------------------------------------------
+
+    def settings(self) -> AgentSettings:
+        """The settings given, else those of the recording variables as they are now."""
+        if self._settings is not None:
+            return self._settings
+        # Rebuilt only when a variable changed: building compiles the redaction rules, which
+        # costs about as much as recording a failure (benchmarks/bench_agent_record.py).
+        values = tuple(os.environ.get(name) for name in RECORDING_VARIABLES)
+        cached = self._settings_of_env
+        if cached is not None and cached[0] == values:
+            return cached[1]
+        environ = {n: v for n, v in zip(RECORDING_VARIABLES, values, strict=True) if v is not None}
+        settings = AgentSettings.from_env(environ)
+        self._settings_of_env = (values, settings)
+        return settings
+
+    def redacted_attributes(self, attributes: Attributes | None) -> dict[str, AttributeValue]:
+        """The caller's attributes as they may leave the process (keys and values redacted)."""
+        return redacted_attributes(attributes, self.settings().redactor)
 
     # -- providers -------------------------------------------------------------------------
 
@@ -183,7 +202,8 @@ class FailureRecorder:
         target: Span | None = span if span is not None else trace.get_current_span()
         if target is not None and not target.is_recording():
             target = None
-        redactor = current_redactor()
+        settings = self.settings()
+        redactor = settings.redactor
         exception_type = qualified_type_name(type(exc))
         message = redactor.message(safe_message(exc))
         stacktrace = redactor.stacktrace(format_stacktrace(exc, tb))
@@ -202,10 +222,12 @@ class FailureRecorder:
                 ),
                 names.FAILCAT_MECHANISM: mechanism,
                 names.FAILCAT_HANDLED: handled,
-                names.FAILCAT_CAUSE_TYPES: cause_types(exc),
+                # A tuple, as the SDK stores a sequence on a span; the OTel 1.27 SDK keeps a
+                # log record's list as it is, and the two signals would then differ.
+                names.FAILCAT_CAUSE_TYPES: tuple(cause_types(exc)),
             }
         )
-        mode = signal_mode()
+        mode = settings.signal_mode
         if mode in ("span", "dup"):
             if target is None:
                 target = telemetry.tracer.start_span(
@@ -250,16 +272,11 @@ class FailureRecorder:
 
 
 def redacted_attributes(
-    attributes: Attributes | None, redactor: Redactor | None = None
+    attributes: Attributes | None, redactor: Redactor
 ) -> dict[str, AttributeValue]:
-    """The caller's attributes as they may leave the process (keys and values redacted).
-
-    ``redactor``: the one of the redaction variables as they are now when not given.
-    """
+    """The caller's attributes as they may leave the process (keys and values redacted)."""
     if not attributes:
         return {}
-    if redactor is None:
-        redactor = current_redactor()
     return {
         redactor.message(key): redact_attribute(key, value, redactor.message)
         for key, value in attributes.items()
@@ -318,7 +335,6 @@ def _resource_service_name(resource: Any) -> str | None:
 _state_lock = threading.Lock()
 _seen: SeenExceptions | None = None
 _active: FailureRecorder | None = None
-_redactor_cache: tuple[tuple[str | None, ...], Redactor] | None = None
 
 
 def seen_exceptions() -> SeenExceptions:
@@ -345,23 +361,3 @@ def set_active_recorder(recorder: FailureRecorder | None) -> None:
     """Install ``recorder`` for the explicit API (None: back to the global providers)."""
     global _active
     _active = recorder
-
-
-def current_redactor() -> Redactor:
-    """A :class:`Redactor` for the redaction variables as they are now (rebuilt on change).
-
-    An invalid value is reported once as an internal error and the defaults apply, so a typo
-    in the environment never turns redaction off.
-    """
-    global _redactor_cache
-    key = tuple(os.environ.get(name) for name in _REDACTION_VARIABLES)
-    cached = _redactor_cache
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    try:
-        redactor = Redactor(RedactionSettings.from_env())
-    except ValueError:
-        report_internal_error("reading the redaction settings")
-        redactor = Redactor(RedactionSettings())
-    _redactor_cache = (key, redactor)
-    return redactor

@@ -20,12 +20,7 @@ from opentelemetry.trace import Span, Status, StatusCode
 from otel_failcat import attributes as names
 from otel_failcat._exception_info import qualified_type_name
 from otel_failcat._internal_errors import report_internal_error
-from otel_failcat._recorder import (
-    Attributes,
-    FailureRecorder,
-    active_recorder,
-    redacted_attributes,
-)
+from otel_failcat._recorder import Attributes, FailureRecorder, active_recorder
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -84,7 +79,7 @@ class _TrackedBlock:
         self._span_cm = self._recorder.tracer().start_as_current_span(
             self._name,
             # The span carries the caller's attributes as the failure event does: redacted.
-            attributes=redacted_attributes(self._attributes),
+            attributes=self._recorder.redacted_attributes(self._attributes),
             record_exception=False,
             set_status_on_exception=False,
         )

@@ -1,7 +1,9 @@
 """Environment variables read by ``otel_failcat`` (and, for redaction, by the receiver too).
 
-Each is read when it is used (at ``instrument()`` time or when a redactor is built), never at
-import time, so a test or a host can change them before instrumenting.
+``instrument()`` reads them all once (``otel_failcat._settings.AgentSettings``) and hands them
+to the recorder and the hooks; a change afterwards applies from the next ``instrument()``.
+:func:`~otel_failcat.record_failure` and :func:`~otel_failcat.track` without ``instrument()``
+read the redaction variables and the signal opt-in when they record. Never at import time.
 """
 
 FAILCAT_REDACTION_ENABLED = "FAILCAT_REDACTION_ENABLED"
@@ -28,5 +30,4 @@ FAILCAT_DISABLED_HOOKS = "FAILCAT_DISABLED_HOOKS"
 
 OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN = "OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN"
 """OpenTelemetry's opt-in for exceptions as log records: ``logs`` emits an OTel log record
-instead of the span event, ``logs/dup`` emits both; unset (or anything else) keeps span events.
-Read each time a failure is recorded."""
+instead of the span event, ``logs/dup`` emits both; unset (or anything else) keeps span events."""

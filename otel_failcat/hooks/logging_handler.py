@@ -55,10 +55,6 @@ class LoggingHook:
         self._recorder = recorder
         self._handler: FailureLogHandler | None = None
 
-    @property
-    def handler(self) -> FailureLogHandler | None:
-        return self._handler
-
     def install(self) -> None:
         if self._handler is not None:
             return

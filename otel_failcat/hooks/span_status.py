@@ -12,7 +12,7 @@ as ``exception.message``, then calls the SDK's own method. Statuses other than E
 ERROR without a description, pass through untouched: the normal path pays one type check.
 If redaction fails internally, the description is dropped rather than sent unredacted.
 An exception escaping nested spans gives each the same description; the last one redacted is
-remembered (with the redactor that did it), so the enclosing spans do not redact it again.
+remembered by the hook, so the enclosing spans do not redact it again.
 ``uninstall()`` puts back the very function it replaced.
 """
 
@@ -24,7 +24,6 @@ from opentelemetry.sdk.trace import Span as SdkSpan
 from opentelemetry.trace import Status, StatusCode
 
 from otel_failcat._internal_errors import report_internal_error
-from otel_failcat._recorder import current_redactor
 from otel_failcat.hooks._patch import AttributePatch
 from otel_failcat.redaction import Redactor
 
@@ -32,12 +31,19 @@ _SetStatus = Callable[..., None]
 
 
 class SpanStatusHook:
-    """Replaces ``opentelemetry.sdk.trace.Span.set_status`` and restores it exactly."""
+    """Replaces ``opentelemetry.sdk.trace.Span.set_status`` and restores it exactly.
+
+    ``redactor`` is the one ``exception.message`` goes through (``instrument()`` builds it).
+    """
 
     name = "set_status"
 
-    def __init__(self) -> None:
+    def __init__(self, redactor: Redactor) -> None:
+        self._redactor = redactor
         self._patch: AttributePatch[_SetStatus] = AttributePatch(SdkSpan, "set_status")
+        # The last (description, redacted) pair. Rebound as a whole, never mutated, so threads
+        # racing here at worst redact again.
+        self._last: tuple[str, str] | None = None
 
     def install(self) -> None:
         def wrap(previous: _SetStatus) -> _SetStatus:
@@ -46,7 +52,7 @@ class SpanStatusHook:
                 span: SdkSpan, status: Status | StatusCode, description: str | None = None
             ) -> None:
                 if self._patch.active:
-                    status, description = redacted_status(status, description)
+                    status, description = self._redacted_status(status, description)
                 previous(span, status, description)
 
             set_status.__doc__ = previous.__doc__
@@ -57,38 +63,29 @@ class SpanStatusHook:
     def uninstall(self) -> None:
         self._patch.uninstall()
 
+    def _redacted_status(
+        self, status: Status | StatusCode, description: str | None
+    ) -> tuple[Status | StatusCode, str | None]:
+        """``status`` and ``description`` with any ERROR description redacted. Never raises."""
+        try:
+            if isinstance(status, Status):
+                if status.status_code is StatusCode.ERROR and status.description:
+                    clean = self._redact(status.description)
+                    if clean != status.description:
+                        status = Status(StatusCode.ERROR, clean)
+            elif status is StatusCode.ERROR and description:
+                description = self._redact(description)
+        except Exception:
+            report_internal_error("Span.set_status")
+            if isinstance(status, Status):
+                status = Status(status.status_code)
+            description = None
+        return status, description
 
-def redacted_status(
-    status: Status | StatusCode, description: str | None
-) -> tuple[Status | StatusCode, str | None]:
-    """``status`` and ``description`` with any ERROR description redacted. Never raises."""
-    try:
-        if isinstance(status, Status):
-            if status.status_code is StatusCode.ERROR and status.description:
-                clean = _redact(status.description)
-                if clean != status.description:
-                    status = Status(StatusCode.ERROR, clean)
-        elif status is StatusCode.ERROR and description:
-            description = _redact(description)
-    except Exception:
-        report_internal_error("Span.set_status")
-        if isinstance(status, Status):
-            status = Status(status.status_code)
-        description = None
-    return status, description
-
-
-# The last (redactor, description, redacted) triple. Rebound as a whole, never mutated, so
-# threads racing here at worst redact again.
-_last_redaction: tuple[Redactor, str, str] | None = None
-
-
-def _redact(description: str) -> str:
-    global _last_redaction
-    redactor = current_redactor()
-    last = _last_redaction
-    if last is not None and last[0] is redactor and last[1] == description:
-        return last[2]
-    clean = redactor.message(description)
-    _last_redaction = (redactor, description, clean)
-    return clean
+    def _redact(self, description: str) -> str:
+        last = self._last
+        if last is not None and last[0] == description:
+            return last[1]
+        clean = self._redactor.message(description)
+        self._last = (description, clean)
+        return clean

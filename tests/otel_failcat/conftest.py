@@ -16,8 +16,19 @@ def telemetry() -> Telemetry:
 
 
 @pytest.fixture
-def instrumented(telemetry: Telemetry) -> Iterator[Telemetry]:
+def agent_environment() -> dict[str, str]:
+    """Variables set before ``instrumented`` instruments (which reads them once); a test changes
+    them with ``@pytest.mark.parametrize("agent_environment", [{...}])``."""
+    return {}
+
+
+@pytest.fixture
+def instrumented(
+    telemetry: Telemetry, agent_environment: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Telemetry]:
     """``FailcatInstrumentor`` installed with ``telemetry``'s providers, removed afterwards."""
+    for name, value in agent_environment.items():
+        monkeypatch.setenv(name, value)
     instrumentor = FailcatInstrumentor()
     instrumentor.instrument(**telemetry.providers())
     try:

@@ -7,13 +7,12 @@ import pytest
 from opentelemetry._logs import SeverityNumber
 
 from otel_failcat import record_failure
-from tests.otel_failcat._helpers import Telemetry, raise_and_catch
+from tests.otel_failcat._helpers import Telemetry, needs_log_event_names, raise_and_catch
 
 
-def test_logs_emits_a_log_record_instead_of_the_event(
-    instrumented: Telemetry, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs")
+@needs_log_event_names
+@pytest.mark.parametrize("agent_environment", [{"OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN": "logs"}])
+def test_logs_emits_a_log_record_instead_of_the_event(instrumented: Telemetry) -> None:
     tracer = instrumented.tracer_provider.get_tracer("agent")
     with tracer.start_as_current_span("agent.step") as span:
         record_failure(raise_and_catch(ValueError("as a log")), {"agent.step": 2})
@@ -33,20 +32,18 @@ def test_logs_emits_a_log_record_instead_of_the_event(
     assert set(attrs) >= {"exception.stacktrace", "failcat.fingerprint", "failcat.cause_types"}
 
 
-def test_logs_without_a_span_has_no_trace_context(
-    instrumented: Telemetry, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs")
+@pytest.mark.parametrize("agent_environment", [{"OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN": "logs"}])
+def test_logs_without_a_span_has_no_trace_context(instrumented: Telemetry) -> None:
     record_failure(raise_and_catch(ValueError("no span")))
     (record,) = instrumented.log_records()
     assert record.trace_id == 0
     assert instrumented.finished_spans() == []
 
 
-def test_logs_dup_emits_both_linked(
-    instrumented: Telemetry, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs/dup")
+@pytest.mark.parametrize(
+    "agent_environment", [{"OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN": "logs/dup"}]
+)
+def test_logs_dup_emits_both_linked(instrumented: Telemetry) -> None:
     record_failure(raise_and_catch(KeyError("both")))
     ((span, event_attrs),) = instrumented.exception_events()
     (record,) = instrumented.log_records()
@@ -55,10 +52,8 @@ def test_logs_dup_emits_both_linked(
     assert dict(record.attributes) == event_attrs
 
 
-def test_other_values_keep_span_events(
-    instrumented: Telemetry, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "http")
+@pytest.mark.parametrize("agent_environment", [{"OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN": "http"}])
+def test_other_values_keep_span_events(instrumented: Telemetry) -> None:
     record_failure(raise_and_catch(KeyError("span")))
     assert len(instrumented.exception_events()) == 1
     assert instrumented.log_records() == []

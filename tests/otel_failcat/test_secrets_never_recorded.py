@@ -29,17 +29,15 @@ def test_an_api_key_in_a_local_line_of_the_traceback_is_redacted(
         assert FAKE_KEY not in str(value)
 
 
-def test_messages_are_capped(instrumented: Telemetry, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FAILCAT_MAX_MESSAGE_LENGTH", "64")
+@pytest.mark.parametrize("agent_environment", [{"FAILCAT_MAX_MESSAGE_LENGTH": "64"}])
+def test_messages_are_capped(instrumented: Telemetry) -> None:
     record_failure(raise_and_catch(ValueError("x" * 10_000)))
     ((_, attrs),) = instrumented.exception_events()
     assert len(attrs["exception.message"]) <= 64
 
 
-def test_invalid_redaction_settings_keep_redaction_on(
-    instrumented: Telemetry, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("FAILCAT_REDACTION_ENABLED", "maybe")
+@pytest.mark.parametrize("agent_environment", [{"FAILCAT_REDACTION_ENABLED": "maybe"}])
+def test_invalid_redaction_settings_keep_redaction_on(instrumented: Telemetry) -> None:
     record_failure(raise_and_catch(ValueError(f"key {FAKE_KEY}")))
     ((_, attrs),) = instrumented.exception_events()
     assert FAKE_KEY not in attrs["exception.message"]

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from otel_failcat._settings import disabled_hooks, flush_timeout_millis, signal_mode
+from otel_failcat._settings import (
+    AgentSettings,
+    disabled_hooks,
+    flush_timeout_millis,
+    signal_mode,
+)
 
 
 def test_flush_timeout() -> None:
@@ -57,3 +62,31 @@ def test_a_bad_setting_does_not_stop_instrumenting(
     messages = [r.getMessage() for r in caplog.records if r.name == "otel_failcat"]
     assert any("is not an integer" in m for m in messages)
     assert any("unknown hooks bogus" in m for m in messages)
+
+
+def test_agent_settings_parse_every_variable_once() -> None:
+    settings = AgentSettings.from_env(
+        {
+            "FAILCAT_MAX_MESSAGE_LENGTH": "64",
+            "FAILCAT_REDACTION_ENABLED": "false",
+            "FAILCAT_FLUSH_TIMEOUT_MILLIS": "250",
+            "FAILCAT_DISABLED_HOOKS": "logging",
+            "OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN": "logs/dup",
+        }
+    )
+    assert settings.redactor.settings.max_message_length == 64
+    assert settings.redactor.settings.enabled is False
+    assert (settings.flush_timeout_millis, settings.disabled_hooks) == (250, {"logging"})
+    assert settings.signal_mode == "dup"
+
+
+def test_agent_settings_fall_back_one_setting_at_a_time(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = AgentSettings.from_env(
+        {"FAILCAT_REDACTION_ENABLED": "maybe", "FAILCAT_FLUSH_TIMEOUT_MILLIS": "250"}
+    )
+    assert settings.redactor.settings.enabled is True  # a typo never turns redaction off
+    assert settings.flush_timeout_millis == 250
+    (message,) = [r.getMessage() for r in caplog.records if r.name == "otel_failcat"]
+    assert "FAILCAT_REDACTION_ENABLED" in message and "redacting with the defaults" in message

@@ -87,16 +87,26 @@ def test_disabled_by_name(telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_a_changed_redaction_setting_applies_to_a_description_seen_before(
-    instrumented: Telemetry, monkeypatch: pytest.MonkeyPatch
+    telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tracer = instrumented.tracer_provider.get_tracer("agent")
+    instrumentor = FailcatInstrumentor()
+    tracer = telemetry.tracer_provider.get_tracer("agent")
     description = "tool failed for customer ACME-4711"
-    with tracer.start_as_current_span("first") as span:
-        span.set_status(StatusCode.ERROR, description)
+    instrumentor.instrument(**telemetry.providers())
+    try:
+        with tracer.start_as_current_span("first") as span:
+            span.set_status(StatusCode.ERROR, description)
+    finally:
+        instrumentor.uninstrument()
+    # Settings are read by instrument(): the changed one applies from the next one on.
     monkeypatch.setenv("FAILCAT_REDACTION_EXTRA_PATTERNS", r"ACME-\d+")
-    with tracer.start_as_current_span("second") as span:
-        span.set_status(StatusCode.ERROR, description)
-    first, second = instrumented.finished_spans()
+    instrumentor.instrument(**telemetry.providers())
+    try:
+        with tracer.start_as_current_span("second") as span:
+            span.set_status(StatusCode.ERROR, description)
+    finally:
+        instrumentor.uninstrument()
+    first, second = telemetry.finished_spans()
     assert first.status.description == description
     assert second.status.description is not None
     assert "ACME-4711" not in second.status.description

@@ -196,10 +196,8 @@ def test_nested_track_records_once_and_marks_both(instrumented: Telemetry) -> No
     }
 
 
-def test_logs_only_mode_sets_no_error_type(
-    instrumented: Telemetry, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs")
+@pytest.mark.parametrize("agent_environment", [{"OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN": "logs"}])
+def test_logs_only_mode_sets_no_error_type(instrumented: Telemetry) -> None:
     with pytest.raises(ToolError):
         with track("tool.call"):
             raise ToolError("as a log record")
