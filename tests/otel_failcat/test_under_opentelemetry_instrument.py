@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.otel_failcat._helpers import needs_log_event_names
 from tests.otel_failcat._instrumented_run import run_instrumented
 from tests.support.otlp_sink import OtlpSink
 
@@ -126,6 +127,7 @@ def test_grpc_every_failure_arrives_before_the_process_dies(sink: OtlpSink, tmp_
     assert FAKE_KEY in result.stderr  # only the local traceback, never the wire
 
 
+@needs_log_event_names
 def test_http_every_failure_arrives_before_the_process_dies_as_events_and_log_records(
     sink: OtlpSink, tmp_path: Path
 ) -> None:
