@@ -1,6 +1,7 @@
 """Configuration of ``failcat serve``: one frozen object built from CLI flags and the environment.
 
-Precedence is flag > environment variable > default. Every value is checked when the object is
+Precedence is flag > environment variable > default (the variables' names are constants of
+:mod:`collector_receiver.environment_variables`). Every value is checked when the object is
 built, so a mistake ends the command with one line before anything listens or touches the
 database:
 
