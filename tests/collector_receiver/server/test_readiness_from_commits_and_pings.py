@@ -116,7 +116,6 @@ async def test_a_ping_that_started_before_a_commit_does_not_overwrite_it() -> No
     clock = Clock()
     started = threading.Event()
     release = threading.Event()
-    health: DatabaseHealth
 
     def slow_failing_ping() -> str | None:
         started.set()
