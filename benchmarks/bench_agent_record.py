@@ -9,6 +9,8 @@ Measured against it:
 - ``record_failure``, and ``span.record_exception`` as routed while instrumented: both do more
   on purpose (fully qualified type, redaction and capping of message and stacktrace,
   fingerprint, cause chain, dedupe, re-entrancy guard, a counter);
+- ``record_failure`` without ``instrument()`` (through the global providers), which reads the
+  redaction variables when it records and rebuilds its redactor only when one changed;
 - an exception escaping three nested ``start_as_current_span`` blocks: the SDK alone formats
   and adds three events; instrumented, one failcat event and two identity lookups;
 - the normal path (a span without an exception, instrumented or not), to show that
@@ -24,6 +26,7 @@ import sys
 import time
 from collections.abc import Callable
 
+from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.resources import Resource
@@ -61,6 +64,9 @@ def main(iterations: int = 300, rounds: int = 15) -> None:
     meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
     tracer = tracer_provider.get_tracer("bench")
     sdk_record_exception = SdkSpan.__dict__["record_exception"]
+    # Where record_failure sends its failures when nothing is instrumented.
+    trace.set_tracer_provider(tracer_provider)
+    metrics.set_meter_provider(meter_provider)
 
     def one_span_each(record: Callable[[Span, BaseException], object]) -> float:
         """Seconds per failure: each fresh exception recorded by ``record`` on a span of its own."""
@@ -117,6 +123,7 @@ def main(iterations: int = 300, rounds: int = 15) -> None:
         measure("plain", normal_path)
         measure("nested_plain", nested)
         measure("bare", bare)
+        measure("uninstrumented", failcat)
         instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
         try:
             failcat()  # warm caches (tracer, counter, compiled redaction rules)
@@ -131,6 +138,7 @@ def main(iterations: int = 300, rounds: int = 15) -> None:
             instrumentor.uninstrument()
     best = {label: min(times) for label, times in results.items()}
     baseline, ours, ours_routed = best["bare"], best["failcat"], best["routed"]
+    uninstrumented = best["uninstrumented"]
     nested_before, nested_after = best["nested_plain"], best["nested"]
     plain_before, plain_after = best["plain"], best["instrumented"]
 
@@ -138,6 +146,7 @@ def main(iterations: int = 300, rounds: int = 15) -> None:
     print(f"span.record_exception (SDK)   {baseline * 1e6:8.1f} us per failure")
     print(f"otel_failcat.record_failure   {ours * 1e6:8.1f} us per failure")
     print(f"span.record_exception, instr. {ours_routed * 1e6:8.1f} us per failure")
+    print(f"record_failure, no instrument {uninstrumented * 1e6:8.1f} us per failure")
     print(f"3 nested spans, plain (3 ev.) {nested_before * 1e6:8.1f} us per failure")
     print(f"3 nested spans, instr. (1 ev.){nested_after * 1e6:8.1f} us per failure")
     print(f"span, no exception, plain     {plain_before * 1e6:8.1f} us")
@@ -146,6 +155,7 @@ def main(iterations: int = 300, rounds: int = 15) -> None:
     print(f"routed record_exception / SDK ratio    {ours_routed / baseline:.2f}x")
     print(f"3 nested spans instrumented / plain    {nested_after / nested_before:.2f}x")
     print(f"record_failure / record_exception ratio {ours / baseline:.2f}x")
+    print(f"record_failure without / with instrument() {uninstrumented / ours:.2f}x")
 
 
 if __name__ == "__main__":
