@@ -120,7 +120,7 @@ class FailureRecorder:
 
     def redacted_attributes(self, attributes: Attributes | None) -> dict[str, AttributeValue]:
         """The caller's attributes as they may leave the process (keys and values redacted)."""
-        return redacted_attributes(attributes, self.settings().redactor)
+        return _redacted_attributes(attributes, self.settings().redactor)
 
     # -- providers -------------------------------------------------------------------------
 
@@ -207,7 +207,7 @@ class FailureRecorder:
         exception_type = qualified_type_name(type(exc))
         message = redactor.message(safe_message(exc))
         stacktrace = redactor.stacktrace(format_stacktrace(exc, tb))
-        caller = redacted_attributes(caller_attributes, redactor)
+        caller = _redacted_attributes(caller_attributes, redactor)
         event_attributes: dict[str, AttributeValue] = dict(caller)
         event_attributes.update(
             {
@@ -271,7 +271,7 @@ class FailureRecorder:
                 report_internal_error("flushing providers")
 
 
-def redacted_attributes(
+def _redacted_attributes(
     attributes: Attributes | None, redactor: Redactor
 ) -> dict[str, AttributeValue]:
     """The caller's attributes as they may leave the process (keys and values redacted)."""
