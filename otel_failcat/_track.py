@@ -184,7 +184,9 @@ def _track_generator(
     @functools.wraps(func)
     def run_generator(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
         recorder = active_recorder()
-        span = recorder.tracer().start_span(name, attributes=dict(attributes or {}))
+        span = recorder.tracer().start_span(
+            name, attributes=recorder.redacted_attributes(attributes)
+        )
         span_context = trace.set_span_in_context(span)
         try:
             token = otel_context.attach(span_context)
@@ -233,7 +235,9 @@ def _track_async_generator(
     @functools.wraps(func)
     async def run_async_generator(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
         recorder = active_recorder()
-        span = recorder.tracer().start_span(name, attributes=dict(attributes or {}))
+        span = recorder.tracer().start_span(
+            name, attributes=recorder.redacted_attributes(attributes)
+        )
         span_context = trace.set_span_in_context(span)
         try:
             inner = func(*args, **kwargs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
+
 import pytest
 
 from otel_failcat import record_failure, track
@@ -66,3 +68,38 @@ def test_track_exports_no_secret_of_its_attributes(instrumented: Telemetry) -> N
     exported = _exported(instrumented)
     for secret in SECRETS:
         assert secret not in exported, secret
+
+
+def test_tracked_generators_export_no_secret_of_their_attributes(
+    instrumented: Telemetry,
+) -> None:
+    @track("stream_tool", attributes=ATTRIBUTES)
+    def stream() -> Iterator[int]:
+        yield 1
+        raise RuntimeError("stream failed")
+
+    with pytest.raises(RuntimeError):
+        list(stream())
+    exported = _exported(instrumented)
+    for secret in SECRETS:
+        assert secret not in exported, secret
+    (span,) = [s for s in instrumented.finished_spans() if s.name == "stream_tool"]
+    assert dict(span.attributes or {})["db.password"] == "[REDACTED]"
+
+
+async def test_tracked_async_generators_export_no_secret_of_their_attributes(
+    instrumented: Telemetry,
+) -> None:
+    @track("astream_tool", attributes=ATTRIBUTES)
+    async def stream() -> AsyncIterator[int]:
+        yield 1
+        raise RuntimeError("stream failed")
+
+    with pytest.raises(RuntimeError):
+        async for _ in stream():
+            pass
+    exported = _exported(instrumented)
+    for secret in SECRETS:
+        assert secret not in exported, secret
+    (span,) = [s for s in instrumented.finished_spans() if s.name == "astream_tool"]
+    assert dict(span.attributes or {})["db.password"] == "[REDACTED]"
