@@ -6,7 +6,7 @@ from collector_receiver._one_line import one_line
 
 
 def test_whitespace_runs_fold_into_one_space() -> None:
-    assert one_line("relation \"x\"\n  does not exist\r\n\tLINE 1: ...  ") == (
+    assert one_line('relation "x"\n  does not exist\r\n\tLINE 1: ...  ') == (
         'relation "x" does not exist LINE 1: ...'
     )
     assert one_line(ValueError("two\nlines")) == "two lines"
