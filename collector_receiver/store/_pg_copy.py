@@ -1,11 +1,27 @@
-"""The PostgreSQL write path of ``failure_matches``: COPY into a temp table, then one INSERT.
+"""The PostgreSQL write path: one binary COPY into a temp table, then one statement.
 
-Measured with ``benchmarks/bench_store_write.py`` against SQLAlchemy's executemany
-("insertmanyvalues": multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` pages), both
-inside the full ``write_batch``: COPY is about as fast at 100 rows per batch (0.8 to 1.9 times
-across runs on a busy machine) and 2 to 2.7 times as fast at 1000 and 5000 (docs/storage.md
-has the numbers). The rows skip SQLAlchemy's per-value bind processing and travel as one stream
-instead of statements of 16 000 parameters that psycopg parses on the client page by page.
+A batch costs four round trips whatever its size: make sure the staging table exists, stream the
+rows into it with a binary ``COPY``, run one statement that moves them into ``failure_matches``
+and folds the inserted ones into ``failure_patterns``, commit. Nothing goes through SQLAlchemy's
+per-value bind processing or psycopg's client-side parsing of multi-row ``VALUES`` pages, which
+``benchmarks/bench_store_write.py`` measured as most of the write cost before (the pattern upsert
+alone, sent as ``executemany`` pages plus an ``UPDATE``, took more than the rows' COPY).
+
+The one statement is three parts (data-modifying CTEs):
+
+* ``inserted`` — ``INSERT ... SELECT ... ORDER BY event_key ON CONFLICT (event_key) DO
+  NOTHING RETURNING event_key``: a failure stored before, by any writer, is skipped;
+* ``deltas`` — the inserted rows only, joined back to the staging table and grouped by
+  fingerprint: first and last occurrence, count, and the descriptive columns of the batch's
+  first failure of that fingerprint (``ord`` is the position in the caller's batch);
+* ``patterns`` — ``INSERT ... ORDER BY fingerprint ON CONFLICT (fingerprint) DO UPDATE`` widening
+  the time range and adding the count. ``ON CONFLICT DO UPDATE`` waits for a racing writer's
+  uncommitted insert of the same fingerprint and then updates its committed row, so no
+  occurrence is lost or counted twice; ``xmax = 0`` marks the rows this statement created
+  (an updated row carries this transaction's id), which are the new patterns.
+
+Locks are taken in ``event_key`` order, then (the grouping consumes every inserted row first) in
+``fingerprint`` order, so racing writers cannot deadlock.
 
 The staging table is a session temp table created on demand in the writing transaction
 (``IF NOT EXISTS``) and emptied at every commit (``ON COMMIT DELETE ROWS``): it never holds rows
@@ -16,49 +32,138 @@ behind a transaction-pooling proxy because every batch checks for it again.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 import psycopg
 from sqlalchemy import Connection
 
-from collector_receiver.store._rows import MATCH_COLUMNS
+from collector_receiver.events import MatchedFailure
+from collector_receiver.storable import storable_text
+from collector_receiver.store._rows import MATCH_COLUMNS, match_values
 
+_STAGE = "failcat_write_stage"
+_STAGE_COLUMNS = ("ord", *MATCH_COLUMNS, "message_template")
 _COLUMNS = ", ".join(MATCH_COLUMNS)
 
 # Column types match failure_matches; lengths are checked when rows move into the real table.
-_PREPARE_STAGE = """
+# ``attributes`` is staged as JSON text (``json.dumps`` with ``allow_nan=False``, the strict
+# encoder) and cast once in the move.
+_PREPARE_STAGE = f"""
 SET LOCAL client_min_messages = warning;
-CREATE TEMP TABLE IF NOT EXISTS failcat_stage (
-    event_key text, trace_id text, span_id text, service_name text, code text, category text,
-    severity text, catalog_version text, exception_type text, exception_message text,
-    stacktrace text, fingerprint text, source text, occurred_at timestamptz,
-    received_at timestamptz, attributes jsonb
+CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (
+    ord integer, event_key text, trace_id text, span_id text, service_name text, code text,
+    category text, severity text, catalog_version text, exception_type text,
+    exception_message text, stacktrace text, fingerprint text, source text,
+    occurred_at timestamptz, received_at timestamptz, attributes text, message_template text
 ) ON COMMIT DELETE ROWS
 """
 
-_COPY = f"COPY failcat_stage ({_COLUMNS}) FROM STDIN"
+_COPY = f"COPY {_STAGE} ({', '.join(_STAGE_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+_COPY_TYPES = [
+    "timestamptz" if column in ("occurred_at", "received_at") else "text"
+    for column in _STAGE_COLUMNS
+]
+_COPY_TYPES[0] = "int4"
 
-# ORDER BY event_key: racing writers take the unique index's locks in the same order.
-_MOVE = (
-    f"INSERT INTO failure_matches ({_COLUMNS}) "
-    f"SELECT {_COLUMNS} FROM failcat_stage ORDER BY event_key "
-    "ON CONFLICT (event_key) DO NOTHING RETURNING event_key"
+_SELECT_STAGED = ", ".join("attributes::jsonb" if c == "attributes" else c for c in MATCH_COLUMNS)
+
+
+def _first(column: str) -> str:
+    return f"(array_agg(s.{column} ORDER BY s.ord))[1] AS {column}"
+
+
+_PATTERN_COLUMNS = (
+    "fingerprint, code, service_name, exception_type, message_template, "
+    "first_seen, last_seen, occurrences"
 )
+
+_MOVE = f"""
+WITH inserted AS (
+    INSERT INTO failure_matches ({_COLUMNS})
+    SELECT {_SELECT_STAGED} FROM {_STAGE} ORDER BY event_key
+    ON CONFLICT (event_key) DO NOTHING
+    RETURNING event_key
+), deltas AS (
+    SELECT s.fingerprint, {_first("code")}, {_first("service_name")},
+        {_first("exception_type")}, {_first("message_template")},
+        min(s.occurred_at) AS first_seen, max(s.occurred_at) AS last_seen,
+        count(*) AS occurrences
+    FROM inserted JOIN {_STAGE} AS s USING (event_key)
+    GROUP BY s.fingerprint
+), patterns AS (
+    INSERT INTO failure_patterns ({_PATTERN_COLUMNS})
+    SELECT {_PATTERN_COLUMNS} FROM deltas ORDER BY fingerprint
+    ON CONFLICT (fingerprint) DO UPDATE SET
+        first_seen = least(failure_patterns.first_seen, excluded.first_seen),
+        last_seen = greatest(failure_patterns.last_seen, excluded.last_seen),
+        occurrences = failure_patterns.occurrences + excluded.occurrences
+    RETURNING fingerprint, service_name, code, xmax = 0 AS created
+)
+SELECT true, event_key, NULL, NULL FROM inserted
+UNION ALL
+SELECT false, fingerprint, service_name, code FROM patterns WHERE created
+"""
 
 _JSON_AT = MATCH_COLUMNS.index("attributes")
 
 
-def insert_matches(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
-    """Insert ``rows`` in the transaction of ``conn``; return the event keys actually inserted."""
+@dataclass(frozen=True)
+class Written:
+    """What the move statement reported."""
+
+    #: Event keys of the failures actually inserted.
+    inserted_keys: set[str]
+    #: ``(fingerprint, service_name, code)`` of each pattern created, in no particular order.
+    new_patterns: list[tuple[str, str, str]]
+
+
+def dbapi_cursor(conn: Connection) -> psycopg.Cursor[tuple[object, ...]]:
+    """A psycopg cursor on the connection of ``conn`` (raises ``TypeError`` for another driver)."""
     dbapi = conn.connection.driver_connection
     if not isinstance(dbapi, psycopg.Connection):
         raise TypeError(f"the COPY path needs a psycopg 3 connection, not {type(dbapi).__name__}")
-    with dbapi.cursor() as cursor:
-        cursor.execute(_PREPARE_STAGE)
-        with cursor.copy(_COPY) as copy:
-            for row in rows:
-                values = [row[column] for column in MATCH_COLUMNS]
-                values[_JSON_AT] = json.dumps(values[_JSON_AT], allow_nan=False)
-                copy.write_row(values)
-        cursor.execute(_MOVE)
-        return {key for (key,) in cursor.fetchall()}
+    return dbapi.cursor()
+
+
+def prepare(cursor: psycopg.Cursor[tuple[object, ...]]) -> None:
+    """Create the staging table unless this session has it (see the module docstring)."""
+    cursor.execute(_PREPARE_STAGE)
+
+
+def stage(
+    cursor: psycopg.Cursor[tuple[object, ...]],
+    failures: Sequence[MatchedFailure],
+    received_at: datetime,
+) -> None:
+    """COPY ``failures`` (unique event keys, caller's order) into the staging table."""
+    with cursor.copy(_COPY) as copy:
+        copy.set_types(_COPY_TYPES)
+        for ord_, failure in enumerate(failures):
+            values = list(match_values(failure, received_at))
+            values[_JSON_AT] = json.dumps(values[_JSON_AT], allow_nan=False)
+            copy.write_row((ord_, *values, storable_text(failure.message_template)))
+
+
+def move(cursor: psycopg.Cursor[tuple[object, ...]]) -> Written:
+    """Move the staged rows into the real tables (see the module docstring)."""
+    cursor.execute(_MOVE)
+    keys: set[str] = set()
+    patterns: list[tuple[str, str, str]] = []
+    for is_match, key, service_name, code in cursor.fetchall():
+        if is_match:
+            keys.add(str(key))
+        else:
+            patterns.append((str(key), str(service_name), str(code)))
+    return Written(inserted_keys=keys, new_patterns=patterns)
+
+
+def write_failures(
+    conn: Connection, failures: Sequence[MatchedFailure], received_at: datetime
+) -> Written:
+    """Write ``failures`` (unique event keys, caller's order) in the transaction of ``conn``."""
+    with dbapi_cursor(conn) as cursor:
+        prepare(cursor)
+        stage(cursor, failures, received_at)
+        return move(cursor)

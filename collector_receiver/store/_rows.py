@@ -43,26 +43,31 @@ def utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
 
 
+def match_values(failure: MatchedFailure, received_at: datetime) -> tuple[Any, ...]:
+    """The ``failure_matches`` row of ``failure`` as values in :data:`MATCH_COLUMNS` order."""
+    return (
+        failure.event_key,
+        failure.trace_id,
+        failure.span_id,
+        storable_text(failure.service_name),
+        storable_text(failure.code),
+        storable_text(failure.category),
+        storable_text(failure.severity),
+        storable_text(failure.catalog_version),
+        storable_text(failure.exception_type),
+        storable_text(failure.exception_message),
+        storable_text(failure.stacktrace),
+        storable_text(failure.fingerprint),
+        failure.source,
+        utc(failure.occurred_at),
+        received_at,
+        storable_json(dict(failure.attributes)),
+    )
+
+
 def match_row(failure: MatchedFailure, received_at: datetime) -> dict[str, Any]:
-    """The ``failure_matches`` row of ``failure``."""
-    return {
-        "event_key": failure.event_key,
-        "trace_id": failure.trace_id,
-        "span_id": failure.span_id,
-        "service_name": storable_text(failure.service_name),
-        "code": storable_text(failure.code),
-        "category": storable_text(failure.category),
-        "severity": storable_text(failure.severity),
-        "catalog_version": storable_text(failure.catalog_version),
-        "exception_type": storable_text(failure.exception_type),
-        "exception_message": storable_text(failure.exception_message),
-        "stacktrace": storable_text(failure.stacktrace),
-        "fingerprint": storable_text(failure.fingerprint),
-        "source": failure.source,
-        "occurred_at": utc(failure.occurred_at),
-        "received_at": received_at,
-        "attributes": storable_json(dict(failure.attributes)),
-    }
+    """The ``failure_matches`` row of ``failure``, keyed by column name."""
+    return dict(zip(MATCH_COLUMNS, match_values(failure, received_at), strict=True))
 
 
 def unique_by_event_key(

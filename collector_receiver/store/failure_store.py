@@ -113,22 +113,42 @@ class FailureStore:
             return WriteResult(inserted=(), duplicates=0, new_patterns=())
         unique = _rows.unique_by_event_key(failures)
         received_at = datetime.now(timezone.utc)
-        rows = sorted(
-            (_rows.match_row(failure, received_at) for failure in unique),
-            key=lambda row: row["event_key"],
-        )
         try:
             with self._write_transaction() as conn:
-                stored_keys = self._insert_matches(conn, rows)
-                inserted = tuple(f for f in unique if f.event_key in stored_keys)
-                new_patterns = self._upsert_patterns(conn, inserted)
+                stored_keys, new_patterns = self._write_rows(conn, unique, received_at)
         except DATABASE_ERRORS as exc:
             raise translate(exc, "writing failures failed") from exc
+        inserted = tuple(f for f in unique if f.event_key in stored_keys)
         return WriteResult(
             inserted=inserted,
             duplicates=len(failures) - len(inserted),
             new_patterns=new_patterns,
         )
+
+    def _write_rows(
+        self, conn: Connection, unique: Sequence[MatchedFailure], received_at: datetime
+    ) -> tuple[set[str], tuple[NewPattern, ...]]:
+        """Insert ``unique`` and fold it into the patterns; return stored keys, new patterns."""
+        if self._is_sqlite:
+            return self._write_rows_portable(conn, unique, received_at)
+        written = _pg_copy.write_failures(conn, unique, received_at)
+        new_patterns = tuple(
+            NewPattern(fingerprint=fingerprint, service_name=service_name, code=code)
+            for fingerprint, service_name, code in sorted(written.new_patterns)
+        )
+        return written.inserted_keys, new_patterns
+
+    def _write_rows_portable(
+        self, conn: Connection, unique: Sequence[MatchedFailure], received_at: datetime
+    ) -> tuple[set[str], tuple[NewPattern, ...]]:
+        """SQLite's path (portable SQL through SQLAlchemy); PostgreSQL's is ``_pg_copy``."""
+        rows = sorted(
+            (_rows.match_row(failure, received_at) for failure in unique),
+            key=lambda row: row["event_key"],
+        )
+        stored_keys = self._insert_matches_executemany(conn, rows)
+        inserted = [f for f in unique if f.event_key in stored_keys]
+        return stored_keys, self._upsert_patterns(conn, inserted)
 
     @contextmanager
     def _write_transaction(self) -> Iterator[Connection]:
@@ -140,16 +160,10 @@ class FailureStore:
             with conn.begin():
                 yield conn
 
-    def _insert_matches(self, conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
-        """Insert ``rows`` (sorted by event key); return the event keys actually inserted."""
-        if self._is_sqlite:
-            return self._insert_matches_executemany(conn, rows)
-        return _pg_copy.insert_matches(conn, rows)
-
     def _insert_matches_executemany(self, conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
         """The portable path: ``INSERT ... ON CONFLICT DO NOTHING RETURNING``, executemany.
 
-        SQLite's only path; on PostgreSQL the COPY path measured faster (see ``_pg_copy``).
+        On PostgreSQL the COPY path measured faster (see ``_pg_copy``).
         """
         stmt = (
             self._insert(failure_matches)
