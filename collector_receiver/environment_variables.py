@@ -88,6 +88,9 @@ FAILCAT_TLS_KEY = "FAILCAT_TLS_KEY"
 FAILCAT_TLS_CLIENT_CA = "FAILCAT_TLS_CLIENT_CA"
 """PEM CA whose client certificates are required, mutual TLS (``--tls-client-ca``)."""
 
+FAILCAT_WORKERS = "FAILCAT_WORKERS"
+"""Receiving processes sharing the OTLP ports (``--workers``; default 1, no child process)."""
+
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "FAILCAT_API_PORT",
@@ -112,6 +115,7 @@ __all__ = [
     "FAILCAT_TLS_CLIENT_CA",
     "FAILCAT_TLS_KEY",
     "FAILCAT_TRACE_URL_TEMPLATE",
+    "FAILCAT_WORKERS",
     "FAILCAT_WRITE_BATCH_SIZE",
     "FAILCAT_WRITE_QUEUE_SIZE",
 ]

@@ -25,6 +25,7 @@ flag                       environment                      default
 ``--tls-key``              ``FAILCAT_TLS_KEY``              no TLS (PEM key, unencrypted)
 ``--tls-client-ca``        ``FAILCAT_TLS_CLIENT_CA``        no client certificates (PEM CA)
 ``--metrics-auth``         ``FAILCAT_METRICS_AUTH=1``       ``/metrics`` needs no token
+``--workers``              ``FAILCAT_WORKERS``              ``1`` receiving process (1 to 64)
 (none)                     ``FAILCAT_AUTH_TOKEN``           no authentication
 (none)                     ``FAILCAT_TRACE_URL_TEMPLATE``   no trace links
 =========================  ===============================  ======================
@@ -82,6 +83,10 @@ DEFAULT_WRITE_QUEUE_SIZE = 256
 DEFAULT_MAX_LABEL_VALUES = 200
 DEFAULT_READ_TIMEOUT = 30.0
 DEFAULT_IDLE_TIMEOUT = 60.0
+DEFAULT_WORKERS = 1
+#: Most ``--workers``: far above the cores of a machine one receiver runs on, low enough that a
+#: typo (``--workers 400``) is refused rather than forking hundreds of interpreters.
+MAX_WORKERS = 64
 
 
 class SettingsError(ValueError):
@@ -136,6 +141,9 @@ class ReceiverSettings:
     tls_client_ca: str | None = None
     #: Whether ``/metrics`` needs the bearer token too.
     metrics_auth: bool = False
+    #: Receiving processes sharing the OTLP ports (:mod:`collector_receiver.server.workers`);
+    #: 1 is one process and no children.
+    workers: int = DEFAULT_WORKERS
 
     def __post_init__(self) -> None:
         if not self.database_url.strip():
@@ -220,6 +228,8 @@ class ReceiverSettings:
             raise SettingsError("--tls-client-ca needs --tls-cert and --tls-key")
         if self.trace_url_template is not None and "{trace_id}" not in self.trace_url_template:
             raise SettingsError("FAILCAT_TRACE_URL_TEMPLATE must contain {trace_id}")
+        if not 1 <= self.workers <= MAX_WORKERS:
+            raise SettingsError(f"--workers: {self.workers} is out of range (1 to {MAX_WORKERS})")
 
     @classmethod
     def from_sources(
@@ -365,6 +375,7 @@ class ReceiverSettings:
             tls_key=path("tls_key", variables.FAILCAT_TLS_KEY),
             tls_client_ca=path("tls_client_ca", variables.FAILCAT_TLS_CLIENT_CA),
             metrics_auth=boolean("metrics_auth", variables.FAILCAT_METRICS_AUTH),
+            workers=integer("workers", variables.FAILCAT_WORKERS, "--workers", DEFAULT_WORKERS),
         )
 
 
@@ -379,8 +390,10 @@ __all__ = [
     "DEFAULT_MAX_LABEL_VALUES",
     "DEFAULT_MAX_REQUEST_BYTES",
     "DEFAULT_READ_TIMEOUT",
+    "DEFAULT_WORKERS",
     "DEFAULT_WRITE_BATCH_SIZE",
     "DEFAULT_WRITE_QUEUE_SIZE",
+    "MAX_WORKERS",
     "ReceiverSettings",
     "SettingsError",
 ]

@@ -27,6 +27,7 @@ from collector_receiver.settings import (
     DEFAULT_MAX_LABEL_VALUES,
     DEFAULT_MAX_REQUEST_BYTES,
     DEFAULT_READ_TIMEOUT,
+    DEFAULT_WORKERS,
     ReceiverSettings,
     SettingsError,
 )
@@ -175,6 +176,14 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="/metrics needs the bearer token too (env FAILCAT_METRICS_AUTH=1)",
     )
+    parser.add_argument(
+        "--workers",
+        metavar="N",
+        help=(
+            "receiving processes sharing the OTLP ports; 9464 sums their metrics "
+            f"(env FAILCAT_WORKERS; default {DEFAULT_WORKERS})"
+        ),
+    )
     parser.set_defaults(handler=_run)
 
 
@@ -204,6 +213,7 @@ def _run(args: argparse.Namespace) -> int:
             "tls_key",
             "tls_client_ca",
             "metrics_auth",
+            "workers",
         )
     }
     try:
@@ -220,6 +230,10 @@ def _run(args: argparse.Namespace) -> int:
 
     _logging.configure()
     try:
+        if settings.workers > 1:
+            from collector_receiver.server.workers import serve_workers
+
+            return serve_workers(settings)
         return serve(settings)
     except StartupError as exc:
         raise CommandError(str(exc)) from None

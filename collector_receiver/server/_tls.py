@@ -142,11 +142,14 @@ class TlsSite(web.BaseSite):
         ssl_context: ssl.SSLContext,
         handshake_timeout: float,
         shutdown_timeout: float = 60.0,
+        reuse_port: bool = False,
     ) -> None:
         super().__init__(runner, shutdown_timeout=shutdown_timeout, ssl_context=ssl_context)
         self._host = host
         self._port = port
         self._handshake_timeout = handshake_timeout
+        # SO_REUSEPORT: the OTLP/HTTP port shared by the workers of ``--workers N``.
+        self._reuse_port = reuse_port or None
 
     @property
     def name(self) -> str:
@@ -163,6 +166,7 @@ class TlsSite(web.BaseSite):
             self._port,
             ssl=self._ssl_context,
             ssl_handshake_timeout=self._handshake_timeout,
+            reuse_port=self._reuse_port,
         )
 
 

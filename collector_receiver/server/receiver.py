@@ -31,7 +31,7 @@ import logging
 import signal
 import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -49,7 +49,7 @@ from collector_receiver.server._rlimit import raise_open_file_limit
 from collector_receiver.server._tls import ServerTls, TlsError, TlsSite, load_server_tls
 from collector_receiver.server.ingest import OtlpIngest
 from collector_receiver.server.metrics import ReceiverMetrics
-from collector_receiver.server.ops_http import build_api_app
+from collector_receiver.server.ops_http import ReadinessCheck, build_api_app
 from collector_receiver.server.otlp_grpc import build_grpc_server
 from collector_receiver.server.otlp_http import build_otlp_http_app
 from collector_receiver.server.query_api import ApiSettings, add_api_routes
@@ -80,11 +80,30 @@ class StartupError(Exception):
 
 
 class Receiver:
-    """One running receiver: listeners, writer thread, store, catalog and metrics."""
+    """One running receiver: listeners, writer thread, store, catalog and metrics.
 
-    def __init__(self, settings: ReceiverSettings) -> None:
+    The keywords are for ``--workers`` (:mod:`collector_receiver.server.workers`): ``metrics``
+    replaces the receiver's own, ``more_readiness`` is asked after its own readiness check,
+    ``reuse_port`` binds the OTLP/HTTP port with ``SO_REUSEPORT``, and ``started_event`` and
+    ``log_fields`` name and complete the line logged once listening.
+    """
+
+    def __init__(
+        self,
+        settings: ReceiverSettings,
+        *,
+        metrics: ReceiverMetrics | None = None,
+        more_readiness: ReadinessCheck | None = None,
+        reuse_port: bool = False,
+        started_event: str = "started",
+        log_fields: Mapping[str, object] | None = None,
+    ) -> None:
         self.settings = settings
-        self.metrics = ReceiverMetrics(settings.max_label_values)
+        self.metrics = metrics or ReceiverMetrics(settings.max_label_values)
+        self._more_readiness = more_readiness
+        self._reuse_port = reuse_port
+        self._started_event = started_event
+        self._log_fields = dict(log_fields or {})
         self._store: FailureStore | None = None
         self._preparer: FailurePreparer | None = None
         self._writer: GroupCommitWriter[WriteResult] | None = None
@@ -207,12 +226,13 @@ class Receiver:
                     "OTLP/HTTP",
                     ssl_context=self._tls.otlp_http_context if self._tls else None,
                     handshake_timeout=settings.idle_timeout,
+                    reuse_port=self._reuse_port,
                 )
                 self.ports["http"] = settings.http_port
             if settings.api_port:
                 api_app = build_api_app(
                     self.metrics,
-                    self._readiness,
+                    self.readiness,
                     settings.auth_token,
                     add_routes=self._api_routes(),
                     read_timeout=settings.read_timeout,
@@ -233,8 +253,7 @@ class Receiver:
             await self.stop(log=False)
             raise
         catalog = self._preparer.catalog
-        log_event(
-            "started",
+        fields: dict[str, object] = dict(
             host=settings.host,
             grpc_port=self.ports.get("grpc", 0),
             http_port=self.ports.get("http", 0),
@@ -247,6 +266,7 @@ class Receiver:
             entries=len(catalog.entries),
             database=display_url(settings.database_url),
         )
+        log_event(self._started_event, logging.INFO, **(fields | self._log_fields))
 
     def _api_routes(self) -> Callable[[web.Application], None]:
         if self._store is None:
@@ -315,12 +335,16 @@ class Receiver:
             if not self._reload_again:
                 return
 
-    async def _readiness(self) -> str | None:
+    async def readiness(self) -> str | None:
+        """None when ready (catalog loaded, database answering), else a one-line reason."""
         if self._preparer is None:
             return "no catalog loaded"
         if self._store is None:
             return "the store is closed"
-        return await self._health.check()
+        reason = await self._health.check()
+        if reason is None and self._more_readiness is not None:
+            reason = await self._more_readiness()
+        return reason
 
     def _ping_database(self) -> str | None:
         """Worker thread: None when the database answers ``SELECT 1``, else why not."""
@@ -456,6 +480,7 @@ async def _listen(
     *,
     ssl_context: ssl.SSLContext | None = None,
     handshake_timeout: float = 60.0,
+    reuse_port: bool = False,
 ) -> web.AppRunner:
     runner = web.AppRunner(
         app, handle_signals=False, access_log=None, shutdown_timeout=_DRAIN_SECONDS
@@ -463,10 +488,15 @@ async def _listen(
     await runner.setup()
     site: web.BaseSite
     if ssl_context is None:
-        site = web.TCPSite(runner, host, port)
+        site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
     else:
         site = TlsSite(
-            runner, host, port, ssl_context=ssl_context, handshake_timeout=handshake_timeout
+            runner,
+            host,
+            port,
+            ssl_context=ssl_context,
+            handshake_timeout=handshake_timeout,
+            reuse_port=reuse_port,
         )
     try:
         await site.start()
