@@ -224,6 +224,7 @@ def _clear_caches() -> None:
         (otel_failcat.normalize, "_cached_template"),
         (otel_failcat.fingerprint, "_cached_fingerprint_frames"),
         (otel_failcat.fingerprint, "_python_file"),
+        (otel_failcat.fingerprint, "_python_frame"),
     ):
         cached = getattr(module, name, None)
         if cached is not None:

@@ -192,19 +192,24 @@ def _collapse(frames: Iterable[_Frame]) -> list[_Frame]:
 
 def _python_frames(text: str) -> Iterable[_Frame | None]:
     """Yield a frame per ``File`` line; ``None`` for recognised frames that never count."""
-    for match in _PY_FRAME.finditer(text):
-        file = _python_file(match["file"])
-        if file is None:
-            yield None
-            continue
-        # The last dotted part only: whether a Python version prints ``method`` or a qualified
-        # ``Class.method`` / ``outer.<locals>.inner`` must not change the fingerprint.
-        func = (match["func"] or "?").strip().rsplit(".", 1)[-1]
-        yield _Frame(f"{file[0]}:{func}", file[1])
+    for file, func in _PY_FRAME.findall(text):
+        yield _python_frame(file, func)
 
 
-# The same few files make most frames of most stacktraces: their reading is kept (paths are at
-# most 4096 characters, so the memory held stays bounded).
+# The same few (file, function) pairs make most frames of most stacktraces, even when the
+# stacktraces differ: their reading is kept (at most 4096 + 512 characters each, so the memory
+# held stays bounded).
+@functools.lru_cache(maxsize=2048)
+def _python_frame(raw_path: str, raw_func: str) -> _Frame | None:
+    file = _python_file(raw_path)
+    if file is None:
+        return None
+    # The last dotted part only: whether a Python version prints ``method`` or a qualified
+    # ``Class.method`` / ``outer.<locals>.inner`` must not change the fingerprint.
+    func = (raw_func or "?").strip().rsplit(".", 1)[-1]
+    return _Frame(f"{file[0]}:{func}", file[1])
+
+
 @functools.lru_cache(maxsize=512)
 def _python_file(raw_path: str) -> tuple[str, bool] | None:
     """How a frame's file is named and whether it is in-app; None for frames that never count."""
