@@ -3,6 +3,8 @@ failure is stored once, the 9464 port sums the workers' counters, and SIGTERM dr
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -93,3 +95,21 @@ def test_sigterm_drains_every_worker_and_exits_0(postgres_url: str, tmp_path: Pa
     assert len([e for e in receiver.log_events() if e["event"] == "stopped"]) == 3
     stored = {row["trace_id"] for row in stored_failures(postgres_url)}
     assert acknowledged <= stored  # every acknowledged failure was committed before exit
+
+
+def test_a_worker_that_dies_stops_the_whole_with_status_1(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    receiver = start_receiver(
+        postgres_url, tmp_path / "receiver.log", extra_args=["--workers", "2"]
+    )
+    try:
+        worker = next(e for e in receiver.log_events() if e["event"] == "worker_started")
+        os.kill(int(str(worker["pid"])), signal.SIGKILL)
+        status = receiver.process.wait(60)
+    finally:
+        if receiver.alive():
+            receiver.process.kill()
+    assert status == 1, receiver.log_text()
+    exited = receiver.wait_for_event("worker_exited")
+    assert exited["worker"] == worker["worker"] and exited["exit_status"] == -signal.SIGKILL
