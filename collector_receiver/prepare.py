@@ -57,7 +57,7 @@ from collector_receiver.attribute_limits import AttributeLimits, store_attribute
 from collector_receiver.catalog import Catalog, Match
 from collector_receiver.events import AttributeValue, FailureEvent, MatchedFailure
 from collector_receiver.storable import without_nul
-from otel_failcat.fingerprint import compute_fingerprint
+from otel_failcat.fingerprint import FINGERPRINT_MESSAGE_CHARS, compute_fingerprint
 from otel_failcat.normalize import message_template
 from otel_failcat.redaction import Redactor, redact_attribute
 
@@ -168,6 +168,7 @@ class FailurePreparer:
                 error_type=None if event.error_type is None else caches.name(event.error_type),
             )
         )
+        template = message_template(message)
         failure = MatchedFailure(
             event_key=event.event_key(),
             trace_id=event.trace_id,
@@ -180,8 +181,10 @@ class FailurePreparer:
             exception_type=exception_type,
             exception_message=message,
             stacktrace=stacktrace,
-            fingerprint=_fingerprint_of(event, service_name, exception_type, message, stacktrace),
-            message_template=message_template(message),
+            fingerprint=_fingerprint_of(
+                event, service_name, exception_type, message, stacktrace, template
+            ),
+            message_template=template,
             source=event.source,
             occurred_at=occurred_at(event.time_unix_nano),
             attributes=attributes,
@@ -268,12 +271,22 @@ def occurred_at(time_unix_nano: int) -> datetime:
 
 
 def _fingerprint_of(
-    event: FailureEvent, service_name: str, exception_type: str, message: str, stacktrace: str
+    event: FailureEvent,
+    service_name: str,
+    exception_type: str,
+    message: str,
+    stacktrace: str,
+    template: str,
 ) -> str:
     sent = (event.fingerprint or "").lower()
     if _FINGERPRINT.fullmatch(sent):
         return sent
-    return compute_fingerprint(service_name, exception_type, message, stacktrace)
+    # The fingerprint templates the message's first characters only: the stored template is
+    # that one when the message is no longer, and is not computed twice.
+    fingerprint_template = template if len(message) <= FINGERPRINT_MESSAGE_CHARS else None
+    return compute_fingerprint(
+        service_name, exception_type, message, stacktrace, template=fingerprint_template
+    )
 
 
 __all__ = [

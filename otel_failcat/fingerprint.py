@@ -120,15 +120,26 @@ def in_app_frames(stacktrace: str) -> tuple[str, ...]:
 
 
 def compute_fingerprint(
-    service_name: str, exception_type: str, message: str, stacktrace: str
+    service_name: str,
+    exception_type: str,
+    message: str,
+    stacktrace: str,
+    *,
+    template: str | None = None,
 ) -> str:
-    """The failure's fingerprint: 32 lowercase hex characters (recipe in the module docstring)."""
+    """The failure's fingerprint: 32 lowercase hex characters (recipe in the module docstring).
+
+    ``template`` is ``message_template(message[:FINGERPRINT_MESSAGE_CHARS])`` when the caller has
+    computed it already (the receiver stores the template too); it is used as given.
+    """
     names = _fingerprint_frames(stacktrace)
+    if template is None:
+        template = message_template(message[:FINGERPRINT_MESSAGE_CHARS])
     parts = [
         FINGERPRINT_VERSION,
         service_name.strip(),
         exception_type.strip(),
-        message_template(message[:FINGERPRINT_MESSAGE_CHARS]),
+        template,
         str(len(names)),
         *names,
     ]

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from otel_failcat.fingerprint import (
+    FINGERPRINT_MESSAGE_CHARS,
     FINGERPRINT_VERSION,
     compute_fingerprint,
     in_app_frames,
@@ -327,3 +328,11 @@ def test_fingerprint_is_deterministic_and_never_raises(
     first = compute_fingerprint(service, exception_type, message, stacktrace)
     assert first == compute_fingerprint(service, exception_type, message, stacktrace)
     assert len(first) == 32
+
+
+def test_a_template_passed_in_gives_the_fingerprint_computed_without_it() -> None:
+    message = "Timeout after 30s calling https://api.example.com/v1 " + "x" * 2000
+    template = message_template(message[:FINGERPRINT_MESSAGE_CHARS])
+    assert compute_fingerprint(
+        "svc", "TimeoutError", message, "", template=template
+    ) == compute_fingerprint("svc", "TimeoutError", message, "")
