@@ -559,7 +559,13 @@ class Sender(threading.Thread):
         self.errors: list[str] = []
 
     def run(self) -> None:
-        options = [("grpc.max_send_message_length", -1)]
+        options = [
+            ("grpc.max_send_message_length", -1),
+            # A connection of its own, as separate agents have: gRPC otherwise shares one
+            # subchannel (one TCP connection) among channels to the same target, and every
+            # request of every thread would reach one --workers process.
+            ("grpc.use_local_subchannel_pool", 1),
+        ]
         with grpc.insecure_channel(self.endpoint, options=options) as channel:
             export = channel.unary_unary(TRACE_EXPORT)
             grpc.channel_ready_future(channel).result(timeout=30)

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import json
 import logging
 import multiprocessing
 import os
@@ -186,7 +187,11 @@ class WorkerPool:
             if answer is None:
                 return f"worker {worker.number} does not answer"
             if answer[0] != 200:
-                return f"worker {worker.number}: {answer[1].strip()}"
+                try:
+                    reason = str(json.loads(answer[1])["reason"])
+                except (ValueError, KeyError, TypeError):
+                    reason = answer[1].strip()
+                return f"worker {worker.number}: {reason}"
         return None
 
 
@@ -296,7 +301,9 @@ async def _run_parent(parent: Receiver, pool: WorkerPool) -> int:
         stopping = asyncio.ensure_future(stop.wait())
         await asyncio.wait((exited, stopping), return_when=asyncio.FIRST_COMPLETED)
         status = 0
-        if exited.done():
+        # A worker exits 0 only when it was told to stop (Ctrl-C reaches the whole process
+        # group): the others are stopping too.
+        if exited.done() and exited.result().process.exitcode != 0:
             worker = exited.result()
             log_event(
                 "worker_exited",
