@@ -289,7 +289,7 @@ def _profiled(preparer: FailurePreparer, events: list[FailureEvent]) -> dict[str
 
     prepare_total = cumulative("prepare.py", "prepare")
     redaction = sum(
-        cumulative("redaction.py", name, callers_outside="redaction.py")
+        cumulative("redaction/_redactor.py", name, callers_outside="redaction/_redactor.py")
         for name in ("message", "stacktrace", "redact")
     )
     template = cumulative("normalize.py", "message_template")

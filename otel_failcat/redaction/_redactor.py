@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from otel_failcat.redaction._base64 import Base64Rule
 from otel_failcat.redaction._caps import cap_head, cap_head_tail, head_window, tail_window
@@ -27,6 +27,11 @@ _MAX_CHOSEN = 1024
 _TOKENS_BEFORE = "anthropic_key"
 
 _AnyRule = Rule | RunRule | Base64Rule
+
+try:  # the receiver's dependency; an agent installed without it looks for each needle in turn
+    import re2
+except ImportError:  # pragma: no cover - exercised by agent-only installations
+    re2 = None
 
 
 class Redactor:
@@ -68,6 +73,7 @@ class Redactor:
         # a model name), where one regex call beats a substring test per needle; past a few
         # dozen characters the substring tests win.
         self._needle_search = re.compile("|".join(map(re.escape, self._needles))).search
+        self._needles_in = _needle_finder(self._needles)
 
     @property
     def settings(self) -> RedactionSettings:
@@ -157,10 +163,38 @@ class Redactor:
         """The needles that occur in ``lowered``."""
         if len(lowered) <= _SHORT_TEXT and self._needle_search(lowered) is None:
             return frozenset()
-        found = {needle for needle in self._needles if needle in lowered}
+        found = self._needles_in(lowered)
         if found:
             found.update(n for n, base in self._derived.items() if base in found and n in lowered)
         return frozenset(found)
+
+
+def _needle_finder(needles: tuple[str, ...]) -> Callable[[str], set[str]]:
+    """A function giving the ``needles`` that occur in a text.
+
+    With RE2, one automaton finds them all in one pass over the text (a 5 kB stacktrace: about
+    10 µs against 90 for a substring test per needle). RE2 reads UTF-8, which a text with lone
+    surrogates cannot be encoded to; those texts get the substring tests.
+    """
+
+    def each_in_turn(text: str) -> set[str]:
+        return {needle for needle in needles if needle in text}
+
+    if re2 is None or not needles:
+        return each_in_turn
+    automaton = re2.Set.SearchSet()
+    for needle in needles:
+        automaton.Add(re2.escape(needle))
+    automaton.Compile()
+
+    def in_one_pass(text: str) -> set[str]:
+        try:
+            indices = automaton.Match(text)
+        except UnicodeEncodeError:
+            return each_in_turn(text)
+        return {needles[index] for index in indices or ()}
+
+    return in_one_pass
 
 
 class _Plan:
