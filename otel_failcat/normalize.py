@@ -179,9 +179,9 @@ def _placeholder(match: re.Match[str]) -> str:
     return f"<{match.lastgroup}>"
 
 
-# Templates are pure and messages repeat (the receiver templates a message for its row and again
-# for its fingerprint; one failure kind recurs), so recent results are kept, keyed by the exact
-# message. Only short messages are cached, which bounds the memory held.
+# Templates are pure and messages without variable parts repeat (one failure kind recurs:
+# "Connection error."), so recent results are kept, keyed by the exact message. Only short
+# messages are cached, which bounds the memory held.
 _CACHE_SIZE = 512
 _MAX_CACHED_CHARS = 4096
 
