@@ -106,10 +106,14 @@ def build_grpc_server(
     *,
     read_timeout: float = 30.0,
     idle_timeout: float = 60.0,
+    reuse_port: bool = False,
 ) -> aio.Server:
     """A grpc.aio server with the three OTLP services (ports are added by the caller).
 
-    ``read_timeout`` and ``idle_timeout`` are seconds.
+    ``read_timeout`` and ``idle_timeout`` are seconds. ``reuse_port`` lets the workers of
+    ``--workers N`` share the port; otherwise it is off, so that a second receiver started on
+    a port already in use is refused instead of silently taking half of its traffic (gRPC
+    turns ``SO_REUSEPORT`` on by default on Linux).
     """
     idle_ms = max(1, round(idle_timeout * 1000))
     server = aio.server(
@@ -124,6 +128,7 @@ def build_grpc_server(
             # A connection whose TLS handshake has not finished is not idle to gRPC (it has no
             # transport yet) and would stay open for the library's default of 120 s.
             ("grpc.server_handshake_timeout_ms", idle_ms),
+            ("grpc.so_reuseport", 1 if reuse_port else 0),
         ]
     )
     slots = ReadSlots(CONCURRENT_READS, min(YIELD_AFTER_SECONDS, read_timeout))

@@ -198,6 +198,7 @@ class Receiver:
                     settings.auth_token,
                     read_timeout=settings.read_timeout,
                     idle_timeout=settings.idle_timeout,
+                    reuse_port=self._reuse_port,
                 )
                 address = _address(settings.host, settings.grpc_port)
                 try:

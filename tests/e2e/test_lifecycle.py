@@ -151,6 +151,28 @@ def test_sighup_reloads_a_good_catalog_and_refuses_a_bad_one(
     ]
 
 
+def test_a_grpc_port_another_receiver_holds_is_a_one_line_error(
+    receiver: ReceiverProcess, tmp_path: Path
+) -> None:
+    # gRPC turns SO_REUSEPORT on by default: without turning it off, a second receiver would
+    # start on the same port and silently take part of the first one's traffic.
+    http_port, api_port = free_ports(2)
+    done = _serve(
+        "--db",
+        f"sqlite:///{tmp_path / 'f.db'}",
+        "--grpc-port",
+        str(receiver.grpc_port),
+        "--http-port",
+        str(http_port),
+        "--api-port",
+        str(api_port),
+    )
+    assert done.returncode == 2, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert f"cannot listen on 127.0.0.1:{receiver.grpc_port} (gRPC)" in last
+    assert receiver.alive()
+
+
 def test_sigterm_finishes_what_it_acknowledged_and_exits_zero(receiver: ReceiverProcess) -> None:
     """Runs last in this module: it stops the receiver."""
     url = f"{receiver.http_endpoint}/v1/traces"
