@@ -71,6 +71,7 @@ from collector_receiver.server.ops_http import build_api_app
 from collector_receiver.server.receiver import (
     Receiver,
     StartupError,
+    _remove_signal_handlers,
     _stop_requested,
     _StopRequested,
 )
@@ -293,8 +294,7 @@ async def _run_parent(parent: Receiver, pool: WorkerPool) -> int:
     try:
         await parent.start()  # on failure it has closed what it opened
     except BaseException:
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            loop.remove_signal_handler(signum)
+        _remove_signal_handlers(loop)
         raise
     try:
         exited = asyncio.ensure_future(asyncio.to_thread(pool.wait_for_exit))
@@ -320,8 +320,7 @@ async def _run_parent(parent: Receiver, pool: WorkerPool) -> int:
         # The waiting thread returns once every worker has exited.
         await asyncio.gather(exited, return_exceptions=True)
     finally:
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            loop.remove_signal_handler(signum)
+        _remove_signal_handlers(loop)
         await parent.stop(log=False)
     log_event("stopped")
     return status
@@ -366,8 +365,7 @@ async def _run_worker(receiver: Receiver, socket_path: str, parent: Connection) 
     try:
         await receiver.start()  # on failure it has closed what it opened
     except BaseException:
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            loop.remove_signal_handler(signum)
+        _remove_signal_handlers(loop)
         raise
     try:
         runner = web.AppRunner(
@@ -379,8 +377,7 @@ async def _run_worker(receiver: Receiver, socket_path: str, parent: Connection) 
         parent.close()
         await stop.wait()
     finally:
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            loop.remove_signal_handler(signum)
+        _remove_signal_handlers(loop)
         if runner is not None:
             await runner.cleanup()
         await receiver.stop()
