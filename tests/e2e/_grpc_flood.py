@@ -13,10 +13,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 from grpc import aio
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from tests.e2e._slow_clients import status_of
 
 TRACE_EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 MIB = 1024 * 1024
@@ -37,10 +38,7 @@ def big_trace_request(size: int) -> bytes:
 
 def rss_mib(pid: int) -> int:
     """The resident set size of ``pid`` now, in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) // 1024
-    raise AssertionError(f"no VmRSS for process {pid}")
+    return status_of(pid, ("VmRSS",))["VmRSS"]
 
 
 @dataclass
