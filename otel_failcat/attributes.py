@@ -18,8 +18,37 @@ attribute                  type         meaning
                                         (also an SDK span it left)
 ``failcat.cause_types``    list[str]    qualified types of the ``__cause__``/``__context__``
                                         chain, direct cause first, root cause last
+``failcat.base_types``     list[str]    qualified types of the exception class's bases in
+                                        method resolution order, nearest first, without
+                                        the type itself, ``object``, ``BaseException`` and
+                                        ``Exception``; at most 16
 ``error.type``             str          on the ``track`` span (with status ERROR)
 =========================  ===========  ====================================================
+
+When the exception is an exception group (``ExceptionGroup``, ``BaseExceptionGroup``, what
+asyncio and anyio task groups and MCP clients raise), the event also describes the failures
+inside it, the *leaves*: sub-groups are flattened depth-first, in the order of
+``exceptions``, and at most 16 leaves are kept. The four lists are aligned: index ``i`` of each
+describes leaf ``i``, so the receiver can match every leaf as it matches a failure (type, cause
+chain, bases, message) and classify the group by the first leaf that matches. A list attribute
+cannot nest, so a leaf's own lists are one string of names separated by a single space
+(``""`` when it has none); a qualified Python name holds no space.
+
+==================================  =========  ===========================================
+attribute                           type       meaning
+==================================  =========  ===========================================
+``failcat.group.exception_types``   list[str]  each leaf's qualified type
+``failcat.group.messages``          list[str]  each leaf's message, redacted, capped to 512
+                                               characters
+``failcat.group.base_types``        list[str]  each leaf's ``failcat.base_types``, joined
+                                               by spaces
+``failcat.group.cause_types``       list[str]  each leaf's ``failcat.cause_types`` (at
+                                               most 8), joined by spaces
+==================================  =========  ===========================================
+
+The group stays one event (one failure, one row): it is one thing that went wrong at one place,
+and its leaves are its evidence, not failures of their own (each leaf that was also recorded
+where it was raised is an event already).
 """
 
 from __future__ import annotations
@@ -38,6 +67,15 @@ FAILCAT_FINGERPRINT = "failcat.fingerprint"
 FAILCAT_MECHANISM = "failcat.mechanism"
 FAILCAT_HANDLED = "failcat.handled"
 FAILCAT_CAUSE_TYPES = "failcat.cause_types"
+FAILCAT_BASE_TYPES = "failcat.base_types"
+
+#: The leaves of an exception group, aligned lists (see the table above).
+FAILCAT_GROUP_EXCEPTION_TYPES = "failcat.group.exception_types"
+FAILCAT_GROUP_MESSAGES = "failcat.group.messages"
+FAILCAT_GROUP_BASE_TYPES = "failcat.group.base_types"
+FAILCAT_GROUP_CAUSE_TYPES = "failcat.group.cause_types"
+#: Separates the names inside one element of ``failcat.group.base_types`` / ``cause_types``.
+GROUP_NAME_SEPARATOR = " "
 
 FAILURES_COUNTER = "failcat.agent.failures"
 FAILURES_COUNTER_UNIT = "{failure}"
