@@ -6,10 +6,11 @@ calls :meth:`FailureRecorder.record`. It:
 1. enters the re-entrancy guard (a failure while recording is never recorded),
 2. skips an exception object it has already recorded (identity dedupe),
 3. builds the attributes: qualified type, redacted and capped message and stacktrace,
-   fingerprint, mechanism, handled, cause types, plus the caller's attributes — redacted too:
-   a value under a key that names a credential (``db.password``, ``…authorization``) becomes
-   ``[REDACTED]`` whole, any other string (and a key) goes through the same redactor as the
-   message (CONTRACT §4),
+   fingerprint, mechanism, handled, cause types, base types, and for an exception group the
+   types, messages (redacted), bases and causes of the failures inside it, plus the caller's
+   attributes — redacted too: a value under a key that names a credential (``db.password``,
+   ``…authorization``) becomes ``[REDACTED]`` whole, any other string (and a key) goes through
+   the same redactor as the message (CONTRACT §4),
 4. adds the ``exception`` event to the given span, else the current recording span, else a new
    span ``failcat.unhandled_exception`` ended at once; and/or emits an OTel log record when
    ``OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN`` says so,
@@ -44,8 +45,11 @@ from opentelemetry.util.types import AttributeValue
 from otel_failcat import attributes as names
 from otel_failcat._dedupe import SeenExceptions
 from otel_failcat._exception_info import (
+    MAX_LEAF_CAUSE_TYPES,
+    base_types,
     cause_types,
     format_stacktrace,
+    group_leaves,
     qualified_type_name,
     safe_message,
 )
@@ -61,6 +65,10 @@ Attributes = Mapping[str, AttributeValue]
 
 _SCOPE_NAME = "otel_failcat"
 _UNKNOWN_SERVICE = "unknown_service"
+#: The cap of each message inside an exception group: up to 16 travel on one event, and the
+#: receiver bounds an event's attributes in all (64 KiB by default), so each gets less room
+#: than the group's own message. The head, where a message says what went wrong, is kept.
+MAX_GROUP_MESSAGE_LENGTH = 512
 
 
 @dataclass(frozen=True)
@@ -225,8 +233,10 @@ class FailureRecorder:
                 # A tuple, as the SDK stores a sequence on a span; the OTel 1.27 SDK keeps a
                 # log record's list as it is, and the two signals would then differ.
                 names.FAILCAT_CAUSE_TYPES: tuple(cause_types(exc)),
+                names.FAILCAT_BASE_TYPES: tuple(base_types(type(exc))),
             }
         )
+        event_attributes.update(_group_attributes(exc, redactor))
         mode = settings.signal_mode
         if mode in ("span", "dup"):
             if target is None:
@@ -280,6 +290,31 @@ def _redacted_attributes(
     return {
         redactor.message(key): redact_attribute(key, value, redactor.message)
         for key, value in attributes.items()
+    }
+
+
+def _group_attributes(exc: BaseException, redactor: Redactor) -> dict[str, AttributeValue]:
+    """The failures inside an exception group as aligned lists (see :mod:`.attributes`).
+
+    ``{}`` for an exception that is not a group. The group stays one event rather than one per
+    leaf: it is one failure (one ``raise`` escaping one task group), and the receiver stores
+    one row per failure; the leaves are what it classifies that row by.
+    """
+    leaves = group_leaves(exc)
+    if not leaves:
+        return {}
+    join = names.GROUP_NAME_SEPARATOR.join
+    return {
+        names.FAILCAT_GROUP_EXCEPTION_TYPES: tuple(
+            qualified_type_name(type(leaf)) for leaf in leaves
+        ),
+        names.FAILCAT_GROUP_MESSAGES: tuple(
+            redactor.message(safe_message(leaf), limit=MAX_GROUP_MESSAGE_LENGTH) for leaf in leaves
+        ),
+        names.FAILCAT_GROUP_BASE_TYPES: tuple(join(base_types(type(leaf))) for leaf in leaves),
+        names.FAILCAT_GROUP_CAUSE_TYPES: tuple(
+            join(cause_types(leaf)[:MAX_LEAF_CAUSE_TYPES]) for leaf in leaves
+        ),
     }
 
 

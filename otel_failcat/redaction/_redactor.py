@@ -91,10 +91,15 @@ class Redactor:
             # Never raise into the host, and never let an unredacted text through.
             return _UNREDACTABLE
 
-    def message(self, text: str) -> str:
-        """Redact an exception message and cap it to ``max_message_length`` (head kept)."""
+    def message(self, text: str, limit: int | None = None) -> str:
+        """Redact an exception message and cap it to ``max_message_length`` (head kept).
+
+        ``limit``: a tighter cap for this text (the smaller of the two applies), as for the
+        messages of an exception group's members, which travel many to an event.
+        """
         try:
-            limit = self._settings.max_message_length
+            if limit is None or limit > self._settings.max_message_length:
+                limit = self._settings.max_message_length
             raw = head_window(text, 2 * limit)
             redacted = self.redact(raw)
             never_redacted = len(text) - len(raw)
