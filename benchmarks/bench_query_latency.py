@@ -1,0 +1,386 @@
+"""Latency of the query API at a million failures on PostgreSQL, through a real ``failcat serve``.
+
+Creates a fresh database, migrates it and loads ``--rows`` failures (1,000,000) with one
+``INSERT ... SELECT generate_series`` of a realistic shape:
+
+* 200 services with a skewed share (the service of a trace is ``floor(200 * u^4)`` of a
+  uniform ``u``: the biggest holds about a third of the rows, the smallest a few hundred);
+* traces of 1 to 20 failures (``1 + floor(20 * u^2)``, seven on average) a few seconds apart,
+  the traces spread uniformly over the last 30 days;
+* 40 codes, a message of 60 to 120 characters with variable parts, a stacktrace of about 1.5 KB
+  whose line numbers vary, and attributes of 300 to 600 bytes of JSON (GenAI and HTTP keys);
+
+then ANALYZEs the table and starts ``failcat serve`` on it. ``--requests`` (300) GET requests
+of each case are sent over HTTP on one keep-alive connection of a real socket, and each one is
+timed from the request's first byte to the body's last:
+
+* ``trace``: ``/api/v1/traces/{id}/failures`` for a different trace each time (sampled from
+  the table, so of every size from 1 to 20);
+* ``service big`` / ``service small``: the first page (50) of ``/api/v1/failures?service=...``
+  for the service with the most rows and the one with the fewest;
+* the same two with ``since=24h``.
+
+Prints p50/p95/p99 per case and the ratio of p99 to the 20 ms bar of issue 11, then the
+``EXPLAIN (ANALYZE, BUFFERS)`` of the SQL each case sends (captured from the real
+``FailureQueries`` method, run again with its parameters). The time of a request includes the
+HTTP round trip and the JSON of each failure (its stacktrace and attributes), not the query
+alone: that is what a user waits for. ``--json PATH`` writes the figures and the plans.
+``--smoke`` loads 20,000 rows and sends 20 requests per case (seconds), for CI; its figures
+mean nothing. The database is dropped afterwards.
+
+    python benchmarks/bench_query_latency.py [--rows 1000000] [--requests 300] [--json PATH]
+        [--no-explain] [--smoke]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from collector_receiver.demo.children import (
+    HOST,
+    ReceiverChild,
+    free_ports,
+    readyz_answers,
+    serve_command,
+    spawn,
+    wait_until_ready,
+)
+from collector_receiver.store import upgrade
+from collector_receiver.store.queries import FailureQueries
+from collector_receiver.timeparse import utc_now
+from tests.support import databases
+
+BAR_MS = 20.0
+SERVICES = 200
+
+# One row per failure: traces first (service, start, size), then their failures. setseed makes
+# the same --rows load the same table on every run.
+_LOAD = """
+WITH traces AS (
+    SELECT t,
+           'svc-' || floor(:services * power(random(), 4))::int AS service,
+           now() - make_interval(secs => random() * 30 * 86400) AS started,
+           1 + floor(20 * power(random(), 2))::int AS size
+    FROM generate_series(1, :traces) AS t
+), failures AS (
+    SELECT t, service, started, n, row_number() OVER () AS g
+    FROM traces, LATERAL generate_series(1, size) AS n
+)
+INSERT INTO failure_matches (
+    event_key, trace_id, span_id, service_name, code, category, severity, catalog_version,
+    exception_type, exception_message, stacktrace, fingerprint, source, occurred_at,
+    received_at, attributes)
+SELECT
+    md5('event' || g),
+    md5('trace' || t),
+    substr(md5('span' || g), 1, 16),
+    service,
+    'AGENT_' || (g * 7 % 40),
+    'cat_' || (g * 7 % 40 % 9),
+    (ARRAY['low', 'medium', 'high', 'critical'])[1 + g % 4],
+    '2026.11',
+    'agent.errors.E' || (g * 7 % 40),
+    'upstream answered 503 for call call_' || substr(md5('call' || g), 1, 12)
+        || ' after ' || (g % 5 + 1) || ' attempts in org-' || substr(md5('org' || t), 1, 16)
+        || repeat('.', (g % 60)::int),
+    'Traceback (most recent call last):' || E'\\n' || (
+        SELECT string_agg(
+            format(E'  File "/srv/app/agent/mod%s.py", line %s, in step_%s\\n'
+                   || E'    result = self._dispatch(step, context=context, retry=%s)\\n',
+                   (g + i) % 37, (g * i) % 1997 + 3, i, i % 3), '')
+        FROM generate_series(1, 12) AS i
+    ) || 'agent.errors.E' || (g * 7 % 40) || ': upstream answered 503',
+    md5('fp' || (g % 20000)),
+    'span_event',
+    started + make_interval(secs => n * 1.5),
+    started + make_interval(secs => n * 1.5 + 2),
+    jsonb_build_object(
+        'gen_ai.operation.name', 'chat',
+        'gen_ai.provider.name', 'openai',
+        'gen_ai.request.model', 'gpt-4o-mini',
+        'gen_ai.usage.input_tokens', g % 8000,
+        'gen_ai.usage.output_tokens', g % 900,
+        'http.request.method', 'POST',
+        'url.full', 'https://api.internal.example/v1/items/' || g,
+        'server.address', 'api.internal.example',
+        'service.version', '2.4.1',
+        'deployment.environment.name', 'prod',
+        'agent.step', 'step ' || (g % 40) || ' of plan ' || substr(md5('plan' || t), 1, 20),
+        'agent.note', repeat('x', (g % 300)::int))
+FROM failures
+WHERE g <= :rows
+"""
+
+
+@dataclass(frozen=True)
+class Case:
+    """One kind of request: a label, a path per request number, and the query it runs."""
+
+    name: str
+    path: Callable[[int], str]
+    query: Callable[[FailureQueries], object]
+
+
+@dataclass
+class Result:
+    case: str
+    requests: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    ratio_p99_to_bar: float
+    items_per_answer: float
+    plan: list[str]
+
+
+def load(url: str, rows: int) -> float:
+    """Fill ``failure_matches`` with ``rows`` failures and ANALYZE it; the seconds it took."""
+    started = time.perf_counter()
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text("SELECT setseed(0.42)"))
+            # Seven failures a trace on average; a few more traces than needed, cut at ``rows``.
+            params = {"rows": rows, "traces": rows // 6 + 10, "services": SERVICES}
+            connection.execute(sa.text(_LOAD), params)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(sa.text("VACUUM ANALYZE failure_matches"))
+    finally:
+        engine.dispose()
+    return time.perf_counter() - started
+
+
+def choose(url: str, count: int) -> tuple[str, str, list[str]]:
+    """The biggest and the smallest service, and ``count`` trace ids drawn from the table."""
+    dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(dsn) as conn:
+        sizes = conn.execute(
+            "SELECT service_name, count(*) FROM failure_matches GROUP BY 1 ORDER BY 2 DESC, 1"
+        ).fetchall()
+        traces = conn.execute(
+            "SELECT trace_id FROM failure_matches TABLESAMPLE SYSTEM (1) REPEATABLE (7) "
+            "GROUP BY trace_id LIMIT %s",
+            (count,),
+        ).fetchall()
+        if len(traces) < count:  # a small table: TABLESAMPLE's pages hold too few
+            traces = conn.execute(
+                "SELECT DISTINCT trace_id FROM failure_matches LIMIT %s", (count,)
+            ).fetchall()
+    print(
+        f"services: {len(sizes)}, biggest {sizes[0][0]} ({sizes[0][1]:,} rows), "
+        f"smallest {sizes[-1][0]} ({sizes[-1][1]:,} rows)"
+    )
+    ids = [row[0] for row in traces]
+    random.Random(3).shuffle(ids)
+    return sizes[0][0], sizes[-1][0], ids
+
+
+def cases(big: str, small: str, traces: Sequence[str]) -> list[Case]:
+    def failures(service: str, since: str | None) -> Callable[[int], str]:
+        query = {"service": service} | ({"since": since} if since else {})
+        return lambda _: "/api/v1/failures?" + urllib.parse.urlencode(query)
+
+    day = timedelta(hours=24)
+    return [
+        Case(
+            "trace",
+            lambda n: f"/api/v1/traces/{traces[n % len(traces)]}/failures",
+            lambda q: q.failures_for_trace(traces[0]),
+        ),
+        Case("service big", failures(big, None), lambda q: q.list_failures(service=big)),
+        Case("service small", failures(small, None), lambda q: q.list_failures(service=small)),
+        Case(
+            "service big, since=24h",
+            failures(big, "24h"),
+            lambda q: q.list_failures(service=big, since=utc_now() - day),
+        ),
+        Case(
+            "service small, since=24h",
+            failures(small, "24h"),
+            lambda q: q.list_failures(service=small, since=utc_now() - day),
+        ),
+    ]
+
+
+def time_case(port: int, case: Case, requests: int) -> tuple[list[float], float]:
+    """Milliseconds of each request of ``case`` and the mean number of items answered."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        for n in range(min(5, requests)):  # warm the connection and the server's pool
+            _get(connection, case.path(n))
+        times, items = [], 0
+        for n in range(requests):
+            started = time.perf_counter()
+            body = _get(connection, case.path(n))
+            times.append((time.perf_counter() - started) * 1000)
+            items += len(json.loads(body)["items"])
+    finally:
+        connection.close()
+    return times, items / requests
+
+
+def _get(connection: http.client.HTTPConnection, path: str) -> bytes:
+    connection.request("GET", path)
+    response = connection.getresponse()
+    body = response.read()
+    if response.status != 200:
+        raise SystemExit(f"GET {path} answered {response.status}: {body[:200]!r}")
+    return body
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """The ``share`` quantile (inclusive method: the p99 of 300 values is near the 3rd largest)."""
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[round(share * 100) - 1]
+
+
+def explain(url: str, case: Case) -> list[str]:
+    """EXPLAIN (ANALYZE, BUFFERS) of every SELECT ``case.query`` sends, as text lines."""
+    queries = FailureQueries.from_url(url)
+    captured: list[tuple[str, Any]] = []
+
+    def grab(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            captured.append((statement, parameters))
+
+    sa.event.listen(queries.engine, "before_cursor_execute", grab)
+    try:
+        case.query(queries)
+    finally:
+        sa.event.remove(queries.engine, "before_cursor_execute", grab)
+    lines: list[str] = []
+    raw = queries.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        for statement, parameters in captured:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+            lines += [row[0] for row in cursor.fetchall()]
+    finally:
+        raw.close()
+        queries.close()
+    return lines
+
+
+def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
+    with databases.fresh_postgres_database() as url:
+        upgrade(url)
+        seconds = load(url, args.rows)
+        print(f"loaded {args.rows:,} failures in {seconds:.0f}s (ANALYZEd)", flush=True)
+        big, small, traces = choose(url, args.requests)
+        chosen = cases(big, small, traces)
+        results: list[Result] = []
+        with tempfile.TemporaryDirectory() as scratch:
+            ports = free_ports()
+            log_path = Path(scratch) / "receiver.log"
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("FAILCAT_", "OTEL_"))}
+            child = ReceiverChild(spawn(serve_command(url, ports), log_path, env), ports, log_path)
+            try:
+                wait_until_ready(child, readyz_answers(child), timeout=60)
+                for case in chosen:
+                    times, items = time_case(ports.api, case, args.requests)
+                    plan = [] if args.no_explain else explain(url, case)
+                    p99 = percentile(times, 0.99)
+                    results.append(
+                        Result(
+                            case=case.name,
+                            requests=len(times),
+                            p50_ms=percentile(times, 0.50),
+                            p95_ms=percentile(times, 0.95),
+                            p99_ms=p99,
+                            max_ms=max(times),
+                            ratio_p99_to_bar=p99 / BAR_MS,
+                            items_per_answer=items,
+                            plan=plan,
+                        )
+                    )
+            finally:
+                status = child.stop()
+            if status != 0:
+                raise SystemExit(f"the receiver exited {status}: {child.last_log_line()}")
+    return results, {"load_seconds": seconds, "big_service": big, "small_service": small}
+
+
+def print_results(results: Sequence[Result]) -> None:
+    print(f"{'case':<26} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p99/bar':>8} {'items':>6}")
+    for r in results:
+        print(
+            f"{r.case:<26} {r.p50_ms:>8.2f} {r.p95_ms:>8.2f} {r.p99_ms:>8.2f} "
+            f"{r.ratio_p99_to_bar:>8.2f} {r.items_per_answer:>6.1f}"
+        )
+    for r in results:
+        if r.plan:
+            print(f"\n-- EXPLAIN (ANALYZE, BUFFERS): {r.case}")
+            print("\n".join(r.plan))
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=_positive, default=1_000_000)
+    parser.add_argument("--requests", type=_positive, default=300, help="per case")
+    parser.add_argument("--json", type=Path, help="write the results to this file")
+    parser.add_argument("--no-explain", action="store_true", help="skip the EXPLAIN output")
+    parser.add_argument("--smoke", action="store_true", help="20,000 rows, 20 requests a case")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.rows, args.requests = 20_000, 20
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not databases.postgres_available():
+        raise SystemExit("PostgreSQL is not reachable (FAILCAT_TEST_PG_URL or 127.0.0.1:5432)")
+    started_at = datetime.now(timezone.utc)
+    load_at_start = list(os.getloadavg())
+    results, about = run(args)
+    print_results(results)
+    if args.json is not None:
+        document = {
+            "benchmark": "bench_query_latency",
+            "date": started_at.isoformat(timespec="seconds"),
+            "machine": {
+                "nproc": len(os.sched_getaffinity(0)),
+                "python": platform.python_version(),
+                "load_average_at_start": load_at_start,
+                "load_average_at_end": list(os.getloadavg()),
+            },
+            "sizes": {"rows": args.rows, "requests": args.requests, "smoke": args.smoke},
+            "bar_ms": BAR_MS,
+            **about,
+            "results": [asdict(result) for result in results],
+        }
+        args.json.write_text(json.dumps(document, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
