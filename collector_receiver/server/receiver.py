@@ -8,7 +8,8 @@ Lifecycle of :class:`Receiver`:
    ``--no-migrate``: check it is current), open the store: one database engine (one pool) for
    the process, shared by the writer and the query API. Any problem raises
    :class:`StartupError` with one line.
-2. :meth:`Receiver.start`: start the group-commit writer, raise the open-file soft limit to the
+2. :meth:`Receiver.start`: start the group-commit writer (only when an OTLP port is enabled: the
+   parent of ``--workers`` has none, and no writer), raise the open-file soft limit to the
    hard limit (:mod:`collector_receiver.server._rlimit`), start the gRPC, OTLP/HTTP and API
    listeners on ``--host``; log ``started`` with the ports and the open-file limit
    (``open_files``, null when unlimited; ``open_files_raised_from`` when it was raised).
@@ -166,16 +167,8 @@ class Receiver:
         if self._store is None or self._preparer is None:
             raise RuntimeError("Receiver.open() must run first")
         settings = self.settings
-        self._writer = GroupCommitWriter(
-            self._store.write_batch,
-            max_batch_failures=settings.write_batch_size,
-            max_queued_requests=settings.write_queue_size,
-            max_queued_failures=max(4 * settings.write_batch_size, _MIN_QUEUED_FAILURES),
-            on_commit=self._committed,
-            on_error=self._write_failed,
-            is_retryable_group_error=lambda exc: isinstance(exc, StoreUnavailable),
-        )
-        self._writer.start()
+        # No OTLP port (the parent of --workers): no writer thread, nothing would reach it.
+        ingest = self._start_ingest() if settings.grpc_port or settings.http_port else None
         open_files = raise_open_file_limit()  # before the listeners: each connection is a file
         if open_files.problem is not None:
             log_event(
@@ -184,14 +177,8 @@ class Receiver:
                 open_files=open_files.soft,
                 reason=open_files.problem,
             )
-        ingest = OtlpIngest(
-            self._preparer,
-            self._writer,
-            self.metrics,
-            InflightBytes(settings.max_inflight_bytes),
-        )
         try:
-            if settings.grpc_port:
+            if ingest is not None and settings.grpc_port:
                 self._grpc = build_grpc_server(
                     ingest,
                     settings.max_request_bytes,
@@ -212,7 +199,7 @@ class Receiver:
                     raise StartupError(f"cannot listen on {address} (gRPC)")
                 await self._grpc.start()
                 self.ports["grpc"] = bound
-            if settings.http_port:
+            if ingest is not None and settings.http_port:
                 http_app = build_otlp_http_app(
                     ingest,
                     settings.max_request_bytes,
@@ -268,6 +255,28 @@ class Receiver:
             database=display_url(settings.database_url),
         )
         log_event(self._started_event, logging.INFO, **(fields | self._log_fields))
+
+    def _start_ingest(self) -> OtlpIngest:
+        """Start the group-commit writer; the ingest pipeline the OTLP listeners hand work to."""
+        if self._store is None or self._preparer is None:
+            raise RuntimeError("Receiver.open() must run first")
+        settings = self.settings
+        self._writer = GroupCommitWriter(
+            self._store.write_batch,
+            max_batch_failures=settings.write_batch_size,
+            max_queued_requests=settings.write_queue_size,
+            max_queued_failures=max(4 * settings.write_batch_size, _MIN_QUEUED_FAILURES),
+            on_commit=self._committed,
+            on_error=self._write_failed,
+            is_retryable_group_error=lambda exc: isinstance(exc, StoreUnavailable),
+        )
+        self._writer.start()
+        return OtlpIngest(
+            self._preparer,
+            self._writer,
+            self.metrics,
+            InflightBytes(settings.max_inflight_bytes),
+        )
 
     def _api_routes(self) -> Callable[[web.Application], None]:
         if self._store is None:

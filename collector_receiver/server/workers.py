@@ -9,7 +9,7 @@ N ≥ 2, ``failcat serve`` is a parent and N worker processes:
   it cannot: that one line ends the command, exit status 2, and the others are stopped). Only
   then it opens the 9464 listener (``/metrics``, ``/healthz``, ``/readyz``, ``/api/v1/``, with
   the same TLS and token rules as one process) and logs ``started`` with the OTLP ports and
-  ``workers``. The parent receives no OTLP.
+  ``workers``. The parent receives no OTLP, so it starts no group-commit writer either.
 * **Each worker** is a ``multiprocessing`` *spawn* child (a fresh interpreter: nothing of the
   parent's threads, engine or event loop is inherited half-alive, as a fork would) running the
   ordinary :class:`~collector_receiver.server.receiver.Receiver` with its own pipeline,
