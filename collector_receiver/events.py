@@ -31,6 +31,26 @@ FailureSource = Literal["span_event", "log_record", "span_status"]
 UNCATALOGED = "UNCATALOGED"
 
 
+#: How many leaves of an exception group are read and matched: the agent sends at most 16
+#: (``otel_failcat.attributes``); a longer list from another sender is cut.
+MAX_GROUP_LEAVES = 16
+
+
+@dataclass(frozen=True, slots=True)
+class GroupLeaf:
+    """One failure inside an exception group, as ``otel_failcat`` describes it (the
+    ``failcat.group.*`` attributes): what the catalog matches a leaf by.
+
+    A leaf has no stacktrace, attributes or ``error.type`` of its own: those belong to the span
+    the group was recorded on, so a leaf is matched by its type, bases, causes and message only.
+    """
+
+    exception_type: str
+    exception_message: str = ""
+    cause_types: tuple[str, ...] = ()
+    base_types: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class FailureEvent:
     """One failure as found in OTLP, before redaction and matching.
@@ -62,6 +82,11 @@ class FailureEvent:
     cause_types: tuple[str, ...] = ()
     #: ``failcat.fingerprint`` as sent by ``otel_failcat``, else None (the receiver computes one).
     fingerprint: str | None = None
+    #: ``failcat.base_types`` as sent by ``otel_failcat`` (the type's bases, nearest first).
+    base_types: tuple[str, ...] = ()
+    #: The failures inside an exception group (``failcat.group.*``), in the agent's order;
+    #: empty for a failure that is not a group. The catalog classifies a group by them.
+    group_leaves: tuple[GroupLeaf, ...] = ()
 
     def event_key(self) -> str:
         """The idempotency key of CONTRACT §4: the same failure delivered twice gets the same key.
@@ -109,8 +134,10 @@ class MatchedFailure:
 
 
 __all__ = [
+    "MAX_GROUP_LEAVES",
     "UNCATALOGED",
     "FailureEvent",
     "FailureSource",
+    "GroupLeaf",
     "MatchedFailure",
 ]

@@ -20,7 +20,9 @@ For each failure, in this order:
 2. **Match** the redacted failure against the catalog: matching never sees a secret (the type,
    ``error.type`` and the cause types are redacted as well), and a pattern written against
    what is stored matches what is stored: attribute rules see the stored attributes, plus
-   ``exception.message``/``exception.stacktrace`` (redacted) when a rule reads them.
+   ``exception.message``/``exception.stacktrace`` (redacted) when a rule reads them. The base
+   types and the leaves of an exception group (type, message, bases, causes) are redacted
+   alike before matching.
 3. **Normalise** the redacted message to its template and **fingerprint** the failure: the
    agent's ``failcat.fingerprint`` when it is a well-formed digest (32 hex characters), else
    ``compute_fingerprint(service, type, redacted message, redacted stacktrace)``.
@@ -55,7 +57,7 @@ from typing import NamedTuple
 
 from collector_receiver.attribute_limits import AttributeLimits, store_attributes
 from collector_receiver.catalog import Catalog, Match
-from collector_receiver.events import AttributeValue, FailureEvent, MatchedFailure
+from collector_receiver.events import AttributeValue, FailureEvent, GroupLeaf, MatchedFailure
 from collector_receiver.storable import without_nul
 from otel_failcat.fingerprint import FINGERPRINT_MESSAGE_CHARS, compute_fingerprint
 from otel_failcat.normalize import message_template
@@ -166,6 +168,8 @@ class FailurePreparer:
                 cause_types=tuple(caches.name(cause) for cause in event.cause_types),
                 attributes=match_attributes,
                 error_type=None if event.error_type is None else caches.name(event.error_type),
+                base_types=tuple(caches.name(base) for base in event.base_types),
+                group_leaves=tuple(caches.leaf(leaf) for leaf in event.group_leaves),
             )
         )
         template = message_template(message)
@@ -203,6 +207,8 @@ class _MatchView(NamedTuple):
     cause_types: Sequence[str]
     attributes: Mapping[str, AttributeValue]
     error_type: str | None
+    base_types: Sequence[str]
+    group_leaves: Sequence[GroupLeaf]
 
 
 class _RedactionCaches:
@@ -237,6 +243,16 @@ class _RedactionCaches:
     def name(self, text: str) -> str:
         """A service name or exception type: redacted like a message, then cut to a name."""
         return self.message(without_nul(text))[:MAX_NAME_LENGTH]
+
+    def leaf(self, leaf: GroupLeaf) -> GroupLeaf:
+        """A leaf of an exception group as matching sees it: every text redacted like the
+        failure's own (its message is also stored, redacted, in ``failcat.group.messages``)."""
+        return GroupLeaf(
+            exception_type=self.name(leaf.exception_type),
+            exception_message=self.message(without_nul(leaf.exception_message)),
+            cause_types=tuple(self.name(cause) for cause in leaf.cause_types),
+            base_types=tuple(self.name(base) for base in leaf.base_types),
+        )
 
 
 def _stored_order(event: FailureEvent) -> list[tuple[str, AttributeValue]]:

@@ -22,10 +22,11 @@ Use::
     match.code, match.reasons         # "RATE_LIMITED", ("RATE_LIMITED: exception_types ...",)
 
 Matching, in short: all match kinds an entry gives must hold, any one element within a kind
-suffices; type names match fully qualified names, cause chains, short class names and module
-aliases (``openai.RateLimitError`` matches ``openai._exceptions.RateLimitError``); the highest
-``priority`` wins, then file order; nothing matching gives ``UNCATALOGED``. Only the first
-64 Ki characters of a message are scanned.
+suffices; type names match fully qualified names, base classes (``failcat.base_types``), cause
+chains, short class names and module aliases (``openai.RateLimitError`` matches
+``openai._exceptions.RateLimitError``); the highest ``priority`` wins, then file order; nothing
+matching gives ``UNCATALOGED``. An exception group is classified by the first failure inside it
+that matches, else by itself. Only the first 64 Ki characters of a message are scanned.
 
 A :class:`Catalog` is immutable and thread-safe: reload by building a new one and swapping the
 reference. Loading refuses a whole file on its first problem with a one-line

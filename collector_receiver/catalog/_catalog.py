@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
+from itertools import islice
 from pathlib import Path
+from types import MappingProxyType
 
 from collector_receiver.catalog._matcher import Matcher
 from collector_receiver.catalog._model import (
@@ -19,7 +22,10 @@ from collector_receiver.catalog._model import (
 )
 from collector_receiver.catalog._validate import FORMAT_VERSION, validate
 from collector_receiver.catalog._yaml import YamlProblem, load_yaml
-from collector_receiver.events import UNCATALOGED
+from collector_receiver.events import MAX_GROUP_LEAVES, UNCATALOGED, AttributeValue
+
+# What a group leaf offers attribute rules: nothing (its attributes are the span's).
+_NO_ATTRIBUTES: Mapping[str, AttributeValue] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -45,15 +51,38 @@ class Catalog:
     def match(self, failure: MatchInput) -> Match:
         """The entry a failure belongs to, with the reasons; ``UNCATALOGED`` when none applies.
 
+        An exception group (a failure with ``group_leaves``) is classified by the failures
+        inside it: each leaf, in order (at most :data:`MAX_GROUP_LEAVES`), is matched by its
+        type, bases, causes and message, and the first leaf that matches an entry decides
+        (its reasons say ``group leaf i of n``; :attr:`Match.group_leaf` is its position). A
+        leaf carries no attributes or ``error.type`` of its own, so entries that need those
+        never match a leaf. When no leaf matches, the group's own type and message (and the
+        span's attributes) are matched like any failure's. So a group of one kind matches
+        that kind, and a group whose leaves are unknown is matched as before.
+
         Never raises for odd input (empty type, huge or binary-looking message, attribute values
         of any type).
         """
+        leaves = tuple(islice(getattr(failure, "group_leaves", None) or (), MAX_GROUP_LEAVES))
+        for position, leaf in enumerate(leaves):
+            found = self._matcher.best(
+                leaf.exception_type or "",
+                leaf.exception_message or "",
+                leaf.cause_types or (),
+                _NO_ATTRIBUTES,
+                None,
+                leaf.base_types or (),
+                within=f"group leaf {position + 1} of {len(leaves)}",
+            )
+            if found is not None:
+                return self._verdict(*found, group_leaf=position)
         found = self._matcher.best(
             failure.exception_type or "",
             failure.exception_message or "",
             failure.cause_types or (),
             failure.attributes or {},
             failure.error_type,
+            getattr(failure, "base_types", None) or (),
         )
         if found is None:
             return Match(
@@ -64,7 +93,11 @@ class Catalog:
                 entry=None,
                 reasons=(),
             )
-        entry, reasons = found
+        return self._verdict(*found)
+
+    def _verdict(
+        self, entry: CatalogEntry, reasons: tuple[str, ...], group_leaf: int | None = None
+    ) -> Match:
         return Match(
             code=entry.code,
             category=entry.category,
@@ -72,6 +105,7 @@ class Catalog:
             catalog_version=self.catalog_version,
             entry=entry,
             reasons=reasons,
+            group_leaf=group_leaf,
         )
 
     def to_dict(self) -> dict[str, object]:

@@ -10,6 +10,9 @@ Built once per catalog, read-only afterwards (safe to share between threads):
   characters);
 - per-entry compiled attribute patterns, checked only for candidates.
 
+A failure's types are its own, its bases and its causes (see :mod:`._types`); an exception
+group is matched leaf by leaf first (see :meth:`Catalog.match`).
+
 The winner among the entries that match fully: entries that matched on a failure type only by
 class name (the failure's type carried no module) are dropped when some entry matched a type
 by a stronger rule; then the highest ``priority`` wins, then the earliest in the file.
@@ -154,15 +157,18 @@ class Matcher:
         cause_types: Sequence[str],
         attributes: Mapping[str, AttributeValue],
         error_type: str | None,
+        base_types: Sequence[str] = (),
+        within: str = "",
     ) -> tuple[CatalogEntry, tuple[str, ...]] | None:
         """The winning entry and its reasons, or None when no entry matches.
 
         Candidates are visited in preference order and only tested (booleans, set lookups);
         the reasons are spelled out for the winner alone. The loop stops at the first match
         that no later entry can beat: one that matched on a type by a strong rule, or the
-        first match of all if it is not a class-name-only one.
+        first match of all if it is not a class-name-only one. ``within`` (such as
+        ``"group leaf 2 of 3"``) is put after the code in each reason.
         """
-        type_hits = self._type_hits(exception_type, cause_types)
+        type_hits = self._type_hits(exception_type, cause_types, base_types)
         typed_ranks = sorted(self._rank_of[position] for position in type_hits)
         message_hits: frozenset[int] | None = None
         first: _CompiledEntry | None = None
@@ -198,7 +204,7 @@ class Matcher:
         if winner is None:
             return None
         return winner.entry, self._reasons(
-            winner, type_hits.get(winner.position), message_hits, attributes, error_type
+            winner, type_hits.get(winner.position), message_hits, attributes, error_type, within
         )
 
     def _reasons(
@@ -208,6 +214,7 @@ class Matcher:
         message_hits: frozenset[int] | None,
         attributes: Mapping[str, AttributeValue],
         error_type: str | None,
+        within: str,
     ) -> tuple[str, ...]:
         reasons: list[str] = []
         if hit is not None:
@@ -225,14 +232,14 @@ class Matcher:
             reasons.append(
                 f"error_types {quote(error_type)} matched error.type {quote(error_type)}"
             )
-        code = winner.entry.code
-        return tuple(f"{code}: {reason}" for reason in reasons)
+        head = f"{winner.entry.code}: {within}: " if within else f"{winner.entry.code}: "
+        return tuple(head + reason for reason in reasons)
 
     def _type_hits(
-        self, exception_type: str, cause_types: Sequence[str]
+        self, exception_type: str, cause_types: Sequence[str], base_types: Sequence[str]
     ) -> dict[int, _types.TypeHit]:
         best: dict[int, _types.TypeHit] = {}
-        for failure_type, role in _types.failure_types(exception_type, cause_types):
+        for failure_type, role in _types.failure_types(exception_type, cause_types, base_types):
             for key in _types.failure_keys(failure_type):
                 for position, name_index in self._by_key.get(key, ()):
                     name = self._by_rank[self._rank_of[position]].entry.match.exception_types[
@@ -241,7 +248,8 @@ class Matcher:
                     rule = _types.rule_between(name, failure_type)
                     if rule is None:  # pragma: no cover - the keys are built from the same rules
                         continue
-                    hit = _types.TypeHit(name, name_index, failure_type, role, rule)
+                    of = exception_type if role == _types.BASE else ""
+                    hit = _types.TypeHit(name, name_index, failure_type, role, rule, of)
                     current = best.get(position)
                     if current is None or hit.sort_key() < current.sort_key():
                         best[position] = hit

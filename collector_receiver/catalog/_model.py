@@ -35,7 +35,11 @@ class CatalogError(ValueError):
 class MatchInput(Protocol):
     """What :meth:`Catalog.match` reads from a failure.
 
-    :class:`collector_receiver.events.FailureEvent` satisfies it.
+    :class:`collector_receiver.events.FailureEvent` satisfies it. Two more attributes are read
+    when the object has them, so that inputs written before they existed keep working:
+    ``base_types`` (a sequence of type names, the type's bases nearest first) and
+    ``group_leaves`` (a sequence of :class:`collector_receiver.events.GroupLeaf`, the failures
+    inside an exception group).
     """
 
     @property
@@ -134,7 +138,8 @@ class Match:
 
     ``entry`` is None when no entry matched; then ``code`` is ``UNCATALOGED``, ``category``
     ``uncataloged`` and ``severity`` ``medium``. ``reasons`` says, one line per kind, which rule of
-    the winning entry matched what.
+    the winning entry matched what. ``group_leaf`` is the position (from 0) of the leaf of an
+    exception group that decided the verdict, None when the failure's own type and message did.
     """
 
     code: str
@@ -143,6 +148,7 @@ class Match:
     catalog_version: str
     entry: CatalogEntry | None
     reasons: tuple[str, ...] = ()
+    group_leaf: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (used by ``failcat catalog match --json``)."""
@@ -154,4 +160,5 @@ class Match:
             "priority": self.entry.priority if self.entry is not None else None,
             "title": self.entry.title if self.entry is not None else None,
             "reasons": list(self.reasons),
+            "group_leaf": self.group_leaf,
         }

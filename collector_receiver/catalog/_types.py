@@ -1,5 +1,11 @@
 """How a catalog's ``exception_types`` name meets a failure's exception type.
 
+A failure offers several types to match, each with a *role*: its own type (``type``), the bases
+of that type's class (``base``, ``failcat.base_types``, nearest first), and the types of its
+cause chain (``cause``, ``failcat.cause_types``, outermost first). A base makes an entry that
+names a library's base class fire for the classes the library generates below it
+(``botocore.exceptions.ClientError`` for ``botocore.errorfactory.ThrottlingException``).
+
 The rules, in the order a reason names them (``N`` the catalog's name, ``T`` the failure's type,
 ``canonical`` = drop a leading ``builtins.`` and every *private* module component — one that
 starts with ``_`` and is neither the first nor the last component):
@@ -23,12 +29,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 from collector_receiver.catalog._text import quote
 
 #: How many types of a cause chain are looked at; longer chains are cut (and the cut logged
 #: nowhere: a chain that long is a loop of re-raises, its head is what matters).
 MAX_CAUSE_TYPES = 32
+#: How many bases of a type are looked at: the agent sends at most 16 (CONTRACT §2), and the
+#: nearest ones are the specific ones; a longer list from another sender is cut.
+MAX_BASE_TYPES = 16
+
+TYPE = "type"
+BASE = "base"
+CAUSE = "cause"
 
 EXACT = "exact"
 CLASS_NAME = "class name"
@@ -37,6 +51,8 @@ CLASS_NAME_ONLY = "class name only"
 
 # Lower is better when choosing which hit an entry's reason reports.
 _RULE_RANK = {EXACT: 0, ALIAS: 1, CLASS_NAME: 2, CLASS_NAME_ONLY: 3}
+# The failure's own type says most, then what it is a kind of, then what caused it.
+_ROLE_RANK = {TYPE: 0, BASE: 1, CAUSE: 2}
 
 Key = tuple[str, ...]
 
@@ -106,20 +122,22 @@ def is_weak(rule: str) -> bool:
 @dataclass(frozen=True, slots=True)
 class TypeHit:
     """Catalog name ``name`` (position ``name_index`` in its entry) matched ``failure_type``, which
-    is the failure's own type (``role == "type"``) or one of its causes (``"cause"``)."""
+    is the failure's own type (``role == "type"``), a base of it (``"base"``; ``of`` is then the
+    failure's own type) or one of its causes (``"cause"``)."""
 
     name: str
     name_index: int
     failure_type: str
     role: str
     rule: str
+    of: str = ""
 
     @property
     def weak(self) -> bool:
         return is_weak(self.rule)
 
     def sort_key(self) -> tuple[int, int, int, int]:
-        return (int(self.weak), int(self.role != "type"), _RULE_RANK[self.rule], self.name_index)
+        return (int(self.weak), _ROLE_RANK[self.role], _RULE_RANK[self.rule], self.name_index)
 
     def describe(self) -> str:
         how = {
@@ -129,16 +147,26 @@ class TypeHit:
             CLASS_NAME_ONLY: " (via class name only: the failure's type has no module)",
         }[self.rule]
         name, failure_type = quote(self.name), quote(self.failure_type)
-        return f"exception_types {name} matched {self.role} {failure_type}{how}"
+        of = f" of type {quote(self.of)}" if self.role == BASE else ""
+        return f"exception_types {name} matched {self.role} {failure_type}{of}{how}"
 
 
-def failure_types(exception_type: str, cause_types: Sequence[str]) -> Iterator[tuple[str, str]]:
-    """``(type, role)`` pairs of a failure: its own type, then its causes, each once."""
+def failure_types(
+    exception_type: str, cause_types: Sequence[str], base_types: Sequence[str] = ()
+) -> Iterator[tuple[str, str]]:
+    """``(type, role)`` pairs of a failure: its own type, its bases, then its causes, each once.
+
+    At most ``1 + MAX_BASE_TYPES + MAX_CAUSE_TYPES`` pairs, whatever the sender sent.
+    """
     seen: set[str] = set()
     if exception_type:
         seen.add(exception_type)
-        yield exception_type, "type"
-    for cause in list(cause_types)[:MAX_CAUSE_TYPES]:
-        if isinstance(cause, str) and cause and cause not in seen:
-            seen.add(cause)
-            yield cause, "cause"
+        yield exception_type, TYPE
+    for role, types, limit in (
+        (BASE, base_types, MAX_BASE_TYPES),
+        (CAUSE, cause_types, MAX_CAUSE_TYPES),
+    ):
+        for other in islice(types, limit):
+            if isinstance(other, str) and other and other not in seen:
+                seen.add(other)
+                yield other, role

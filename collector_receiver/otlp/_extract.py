@@ -21,9 +21,19 @@ from typing import Any
 
 from google.protobuf.message import Message
 
-from collector_receiver.events import AttributeValue, FailureEvent
+from collector_receiver.events import MAX_GROUP_LEAVES, AttributeValue, FailureEvent, GroupLeaf
 from collector_receiver.otlp._attributes import find_attribute, flatten_attributes
 from collector_receiver.otlp._messages import Signal
+from otel_failcat.attributes import (
+    FAILCAT_BASE_TYPES,
+    FAILCAT_CAUSE_TYPES,
+    FAILCAT_FINGERPRINT,
+    FAILCAT_GROUP_BASE_TYPES,
+    FAILCAT_GROUP_CAUSE_TYPES,
+    FAILCAT_GROUP_EXCEPTION_TYPES,
+    FAILCAT_GROUP_MESSAGES,
+    GROUP_NAME_SEPARATOR,
+)
 
 #: ``service.name`` when the resource has none (the SDKs' default prefix).
 DEFAULT_SERVICE_NAME = "unknown_service"
@@ -38,6 +48,9 @@ _STATUS_CODE_ERROR = 2
 _TRACE_ID_BYTES = 16
 _SPAN_ID_BYTES = 8
 _LOG_FAILURE_KEYS = frozenset({"exception.type", "exception.message"})
+#: At most this many names are read from one element of ``failcat.group.base_types`` or
+#: ``cause_types``. The catalog looks at fewer; this only bounds what one string can make.
+_MAX_LEAF_NAMES = 32
 
 
 @dataclass
@@ -140,6 +153,42 @@ def _fingerprint(value: AttributeValue) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _names(value: AttributeValue) -> tuple[str, ...]:
+    """One element of ``failcat.group.base_types``/``cause_types``: names joined by spaces."""
+    if not isinstance(value, str) or not value:
+        return ()
+    names = value.split(GROUP_NAME_SEPARATOR, _MAX_LEAF_NAMES)[:_MAX_LEAF_NAMES]
+    return tuple(name for name in names if name)
+
+
+def _group_leaves(attributes: dict[str, AttributeValue]) -> tuple[GroupLeaf, ...]:
+    """The leaves of an exception group from its aligned ``failcat.group.*`` lists.
+
+    Lists shorter than the types list leave the missing parts empty; elements that are not
+    strings count as empty; at most :data:`MAX_GROUP_LEAVES` leaves, however long the lists a
+    sender wrote.
+    """
+    types = attributes.get(FAILCAT_GROUP_EXCEPTION_TYPES)
+    if not isinstance(types, list):
+        return ()
+    messages, bases, causes = (
+        value if isinstance(value := attributes.get(key), list) else []
+        for key in (FAILCAT_GROUP_MESSAGES, FAILCAT_GROUP_BASE_TYPES, FAILCAT_GROUP_CAUSE_TYPES)
+    )
+    leaves = []
+    for index, leaf_type in enumerate(types[:MAX_GROUP_LEAVES]):
+        message = messages[index] if index < len(messages) else ""
+        leaves.append(
+            GroupLeaf(
+                exception_type=leaf_type if isinstance(leaf_type, str) else "",
+                exception_message=message if isinstance(message, str) else "",
+                cause_types=_names(causes[index] if index < len(causes) else None),
+                base_types=_names(bases[index] if index < len(bases) else None),
+            )
+        )
+    return tuple(leaves)
+
+
 def _failure(
     *,
     source: Any,
@@ -170,8 +219,12 @@ def _failure(
         scope_name=scope_name,
         span_name=span_name,
         error_type=None if error_type is None else _text(error_type),
-        cause_types=_cause_types(attributes.get("failcat.cause_types")),
-        fingerprint=_fingerprint(attributes.get("failcat.fingerprint")),
+        cause_types=_cause_types(attributes.get(FAILCAT_CAUSE_TYPES)),
+        fingerprint=_fingerprint(attributes.get(FAILCAT_FINGERPRINT)),
+        base_types=_cause_types(attributes.get(FAILCAT_BASE_TYPES)),
+        group_leaves=(
+            _group_leaves(attributes) if FAILCAT_GROUP_EXCEPTION_TYPES in attributes else ()
+        ),
     )
 
 

@@ -54,6 +54,8 @@ PUBLIC = {
     "collector_receiver.events": {
         "FailureEvent",
         "FailureSource",
+        "GroupLeaf",
+        "MAX_GROUP_LEAVES",
         "MatchedFailure",
         "UNCATALOGED",
     },

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from collector_receiver.catalog import Catalog, parse_catalog
-from collector_receiver.events import AttributeValue, FailureEvent
+from collector_receiver.events import AttributeValue, FailureEvent, GroupLeaf
 
 
 def entry(code: str, match: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
@@ -44,6 +44,9 @@ def failure(
     causes: Sequence[str] = (),
     attributes: Mapping[str, AttributeValue] | None = None,
     error_type: str | None = None,
+    *,
+    bases: Sequence[str] = (),
+    leaves: Sequence[GroupLeaf] = (),
 ) -> FailureEvent:
     """A span-event failure carrying just what matching reads."""
     return FailureEvent(
@@ -58,6 +61,8 @@ def failure(
         attributes=dict(attributes or {}),
         cause_types=tuple(causes),
         error_type=error_type,
+        base_types=tuple(bases),
+        group_leaves=tuple(leaves),
     )
 
 

@@ -12,8 +12,13 @@ from hypothesis import strategies as st
 
 from collector_receiver.catalog import MAX_MESSAGE_CHARS, Catalog, CatalogEntry
 from collector_receiver.catalog._attributes import attribute_texts, canonical_text
-from collector_receiver.catalog._types import MAX_CAUSE_TYPES, is_weak, rule_between
-from collector_receiver.events import FailureEvent
+from collector_receiver.catalog._types import (
+    MAX_BASE_TYPES,
+    MAX_CAUSE_TYPES,
+    is_weak,
+    rule_between,
+)
+from collector_receiver.events import MAX_GROUP_LEAVES, FailureEvent, GroupLeaf
 from tests.collector_receiver.catalog._helpers import build, entry, failure
 
 TYPE_NAMES = [
@@ -87,12 +92,44 @@ def failures(draw: st.DrawFn) -> FailureEvent:
             st.dictionaries(st.sampled_from(["k1", "k2", "k3"]), st.sampled_from(ATTR_VALUES))
         ),
         error_type=draw(st.sampled_from([None, "429", "timeout", "other"])),
+        bases=draw(
+            st.lists(st.one_of(st.sampled_from(TYPE_NAMES), non_surrogate_text), max_size=3)
+        ),
+        leaves=draw(st.lists(leaves(), max_size=3)),
+    )
+
+
+@st.composite
+def leaves(draw: st.DrawFn) -> GroupLeaf:
+    names = st.lists(st.sampled_from(TYPE_NAMES), max_size=2)
+    return GroupLeaf(
+        exception_type=draw(st.sampled_from([*TYPE_NAMES, ""])),
+        exception_message="".join(draw(st.lists(st.sampled_from(FRAGMENTS), max_size=3))),
+        cause_types=tuple(draw(names)),
+        base_types=tuple(draw(names)),
     )
 
 
 def naive_winner(catalog: Catalog, event: FailureEvent) -> str:
+    """The first group leaf that some entry matches decides (a leaf has no attributes and no
+    ``error.type``); else the failure itself."""
+    for leaf in event.group_leaves[:MAX_GROUP_LEAVES]:
+        as_failure = failure(
+            leaf.exception_type, leaf.exception_message, leaf.cause_types, bases=leaf.base_types
+        )
+        code = naive_single_winner(catalog, as_failure)
+        if code != "UNCATALOGED":
+            return code
+    return naive_single_winner(catalog, event)
+
+
+def naive_single_winner(catalog: Catalog, event: FailureEvent) -> str:
     """Every entry, every rule, no index and no pattern set."""
-    types = [event.exception_type, *event.cause_types[:MAX_CAUSE_TYPES]]
+    types = [
+        event.exception_type,
+        *event.base_types[:MAX_BASE_TYPES],
+        *event.cause_types[:MAX_CAUSE_TYPES],
+    ]
     matched: list[tuple[CatalogEntry, bool]] = []
     for candidate in sorted(catalog.entries, key=lambda e: (-e.priority, e.index)):
         rule = candidate.match
@@ -139,6 +176,11 @@ def test_indexed_matcher_agrees_with_the_naive_definition(
     assert verdict.code == naive_winner(catalog, event)
     assert all(reason.startswith(f"{verdict.code}: ") for reason in verdict.reasons)
     assert (verdict.entry is None) == (verdict.code == "UNCATALOGED") == (not verdict.reasons)
+    if verdict.group_leaf is not None:
+        assert all(
+            reason.startswith(f"{verdict.code}: group leaf {verdict.group_leaf + 1} of ")
+            for reason in verdict.reasons
+        )
 
 
 @settings(max_examples=150, deadline=None)
