@@ -69,6 +69,21 @@ def test_multiple_inheritance_follows_the_method_resolution_order() -> None:
 
 
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="exception groups are built in from 3.11")
+class _Picky(type):
+    def __eq__(cls, other: object) -> bool:
+        raise RuntimeError("no comparing")
+
+    __hash__ = type.__hash__
+
+
+class PickyError(ClientError, metaclass=_Picky):
+    pass
+
+
+def test_a_metaclass_that_refuses_comparison_does_not_stop_the_walk() -> None:
+    assert base_types(PickyError) == [f"{HERE}.ClientError", f"{HERE}.BotoCoreError"]
+
+
 def test_an_exception_group_names_its_base_group() -> None:
     assert base_types(builtins.ExceptionGroup) == ["BaseExceptionGroup"]
 
