@@ -10,7 +10,7 @@ path. The id must be the same on every machine and Python version, in the agent 
    standard-library and ``<frozen ...>`` frames are never used.
 2. ``template = message_template(message[:1024])`` (:mod:`otel_failcat.normalize`). Only the first
    1024 characters count, so agents and receivers with different length caps agree.
-3. The parts ``["failcat.fp.v1", service_name.strip(), exception_type.strip(), template,
+3. The parts ``["failcat.fp.v2", service_name.strip(), exception_type.strip(), template,
    str(len(frames)), *frames]`` are each encoded as UTF-8 (lone surrogates kept with
    ``surrogatepass``) and written as ``<byte length in decimal>:<bytes>``, concatenated.
 4. The fingerprint is the first 32 characters of the lowercase SHA-256 hex digest of that.
@@ -65,7 +65,7 @@ __all__ = [
 ]
 
 #: First part of the hashed payload; bump when the recipe changes.
-FINGERPRINT_VERSION = "failcat.fp.v1"
+FINGERPRINT_VERSION = "failcat.fp.v2"
 
 #: Characters of the message that enter the template used by the fingerprint.
 FINGERPRINT_MESSAGE_CHARS = 1024

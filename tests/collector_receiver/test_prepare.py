@@ -102,7 +102,7 @@ def test_a_failure_becomes_a_matched_row(preparer: FailurePreparer) -> None:
     assert failure.exception_message == event.exception_message
     assert failure.stacktrace == event.stacktrace
     assert failure.message_template == message_template(event.exception_message)
-    assert "<int>" in failure.message_template
+    assert "<num>" in failure.message_template
     assert failure.occurred_at == datetime(2023, 11, 14, 22, 13, 20, 123456, tzinfo=timezone.utc)
 
 

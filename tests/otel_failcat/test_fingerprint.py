@@ -76,7 +76,7 @@ def test_pinned_value_guards_against_accidental_recipe_changes() -> None:
     # If this fails the recipe changed: bump FINGERPRINT_VERSION and update docs and this value.
     assert (
         compute_fingerprint("svc", "ValueError", "bad value 3", _traceback("/srv/app"))
-        == "14ceab872b88bbdd3c574763039de7bc"
+        == "f957d3658038fc917e9d6a1c5e0272d4"
     )
 
 

@@ -1,6 +1,6 @@
-"""Templates, frames and fingerprints are byte-identical to the frozen failcat.fp.v1 functions.
+"""Templates, frames and fingerprints are byte-identical to the frozen failcat.fp.v2 functions.
 
-The package's functions are tuned for speed; the frozen copies (``_frozen_*_v1.py``) are the
+The package's functions are tuned for speed; the frozen copies (``_frozen_*_v2.py``) are the
 recipe as it was. Tens of thousands of generated failures, with the variable parts of real
 messages and tracebacks in random mixes and hypothesis' own texts, must give the same results.
 """
@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from otel_failcat import fingerprint, normalize
-from tests.otel_failcat import _frozen_fingerprint_v1 as frozen_fingerprint
-from tests.otel_failcat import _frozen_normalize_v1 as frozen_normalize
+from tests.otel_failcat import _frozen_fingerprint_v2 as frozen_fingerprint
+from tests.otel_failcat import _frozen_normalize_v2 as frozen_normalize
 
 # Messages as real failures carry them (the agent tests run without the receiver's YAML parser,
 # so they are listed here rather than read from the catalog's cases).
@@ -57,6 +57,15 @@ _PARTS = (
     lambda r: f"v{r.randint(0, 9)}.{r.randint(0, 20)}.{r.randint(0, 99)}",
     lambda r: "٣٤٥",
     lambda r: r.choice(["can't", "a-b", "x:y", "@", "://", "/", "\\", "-", "<int>", "gpt4", "v2"]),
+    # fp.v2's shapes: numbers with units, prefixed and bare ids, names joined by - and _
+    lambda r: f"{r.choice(['3', '1.4', '250', '6.02e23'])}{r.choice(['s', 'ms', 'MB', ''])}",
+    lambda r: (
+        r.choice(["req_", "call_", "chatcmpl-", "a_b-", "x-"])
+        + "".join(r.choice("0123456789abcdefXYZ") for _ in range(r.randint(1, 30)))
+    ),
+    lambda r: "".join(r.choice("0123456789ABCDEFGHJKMNPQRSTVWXYZ") for _ in range(26)),
+    lambda r: r.choice(["gpt-4o-2024-08-06", "claude-3-5-sonnet-20241022", "llama-3.1-8b"]),
+    lambda r: r.choice(["utf-8", "x86_64", "worker-17", "max_tokens", "1-5", "<num>", "<id>"]),
 )
 _GLUE = (" ", "", ", ", ": ", "=", "(", ")", "'", '"', "\n", "\t", "/", "-", "_", ".")
 
@@ -115,7 +124,7 @@ def test_generated_failures_give_the_frozen_templates_frames_and_fingerprints() 
 @settings(max_examples=3000, deadline=None)
 @given(
     st.text(
-        alphabet=st.sampled_from(list("aAfFxX09٣ ._-:/\\'\"@<>~%+\n\tT,Z")) | st.characters(),
+        alphabet=st.sampled_from(list("aAfFxX09٣ ._-:/\\'\"@<>~%+\n\tT,Zqs")) | st.characters(),
         max_size=120,
     )
 )

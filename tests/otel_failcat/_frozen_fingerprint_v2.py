@@ -1,7 +1,8 @@
-"""FROZEN copy of otel_failcat.fingerprint of the failcat.fp.v1 recipe, from before its speed-ups.
+"""FROZEN copy of otel_failcat.fingerprint of the failcat.fp.v2 recipe, from before its speed-ups.
 
 Kept only to prove that the package still gives byte-identical results
-(test_template_and_fingerprint_equal_frozen_v1.py); never edit it to follow the package.
+(test_template_and_fingerprint_equal_frozen_v2.py); never edit it to follow the package. fp.v2
+changed only the template rules and the version part; the frames are read as in fp.v1.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from tests.otel_failcat._frozen_normalize_v1 import message_template
+from tests.otel_failcat._frozen_normalize_v2 import message_template
 
 __all__ = [
     "FINGERPRINT_MESSAGE_CHARS",
@@ -22,7 +23,7 @@ __all__ = [
 ]
 
 #: First part of the hashed payload; bump when the recipe changes.
-FINGERPRINT_VERSION = "failcat.fp.v1"
+FINGERPRINT_VERSION = "failcat.fp.v2"
 
 #: Characters of the message that enter the template used by the fingerprint.
 FINGERPRINT_MESSAGE_CHARS = 1024

@@ -1,4 +1,4 @@
-"""Prepared failures carry the fingerprint and template of the frozen failcat.fp.v1 recipe.
+"""Prepared failures carry the fingerprint and template of the frozen failcat.fp.v2 recipe.
 
 The prepare stage templates each message once and hands the template to the fingerprint; the
 result must be what the recipe gives from the stored (redacted) texts, for messages shorter and
@@ -13,9 +13,9 @@ from collector_receiver.catalog import load_catalog
 from collector_receiver.events import FailureEvent
 from collector_receiver.prepare import FailurePreparer
 from otel_failcat.redaction import Redactor
-from tests.otel_failcat import _frozen_fingerprint_v1 as frozen_fingerprint
-from tests.otel_failcat import _frozen_normalize_v1 as frozen_normalize
-from tests.otel_failcat.test_template_and_fingerprint_equal_frozen_v1 import (
+from tests.otel_failcat import _frozen_fingerprint_v2 as frozen_fingerprint
+from tests.otel_failcat import _frozen_normalize_v2 as frozen_normalize
+from tests.otel_failcat.test_template_and_fingerprint_equal_frozen_v2 import (
     _messages,
     _stacktrace,
 )
