@@ -29,7 +29,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP)
+# The Node.js conformance suite (tests/conformance/test_node_stacks.py) runs the npm packages
+# pinned in tests/conformance/node; `npm ci` installs exactly its lockfile, again whenever the
+# lockfile or package.json changes (the stamp is inside node_modules, which `npm ci` replaces).
+NODE_CONFORMANCE := tests/conformance/node
+NODE_STAMP := $(NODE_CONFORMANCE)/node_modules/.installed
+
+$(NODE_STAMP): $(NODE_CONFORMANCE)/package.json $(NODE_CONFORMANCE)/package-lock.json
+	cd $(NODE_CONFORMANCE) && npm ci --no-audit --no-fund
+	touch $@
+
+test: $(STAMP) $(NODE_STAMP)
 	./scripts/ensure-services.sh
 	$(MAKE) lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

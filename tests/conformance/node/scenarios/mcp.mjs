@@ -1,0 +1,96 @@
+// The MCP TypeScript SDK (`@modelcontextprotocol/sdk`): a real client and McpServer joined by the
+// SDK's InMemoryTransport, failing the ways a protocol exchange fails (unknown tool, prompt or
+// resource, arguments the schema refuses, a method the server lacks, a request timeout, a
+// connection closed under a pending request).
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+
+async function connected(fn) {
+  const server = new McpServer({ name: 'trip-tools', version: '1.0.0' });
+  server.registerTool(
+    'weather',
+    { description: 'Weather of a city', inputSchema: { city: z.string() } },
+    async ({ city }) => ({ content: [{ type: 'text', text: `sunny in ${city}` }] }),
+  );
+  server.registerTool('slow_search', { description: 'Slow', inputSchema: {} }, async () => {
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    return { content: [{ type: 'text', text: 'late' }] };
+  });
+  server.registerPrompt('plan', { description: 'Plan a trip', argsSchema: { city: z.string() } }, ({ city }) => ({
+    messages: [{ role: 'user', content: { type: 'text', text: `Plan ${city}` } }],
+  }));
+  server.registerResource('itinerary', 'trip://itinerary', { description: 'The itinerary' }, async (uri) => ({
+    contents: [{ uri: uri.href, text: 'day 1: Paris' }],
+  }));
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = new Client({ name: 'trip-agent', version: '1.0.0' });
+  await client.connect(clientSide);
+  try {
+    return await fn(client, server);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+}
+
+// McpServer answers a failed tools/call with a result marked isError (the SDK's own error text in
+// it) rather than a JSON-RPC error; an agent raises that text, as MCP tool adapters do.
+async function callTool(client, params) {
+  const result = await client.callTool(params);
+  if (result.isError) throw new Error(result.content.map((part) => part.text).join('\n'));
+  return result;
+}
+
+export const cases = [
+  {
+    id: 'unknown-tool',
+    expect: 'tool',
+    run: () => connected((client) => callTool(client, { name: 'search_web', arguments: { query: 'paris' } })),
+  },
+  {
+    id: 'tool-invalid-arguments',
+    expect: 'tool',
+    run: () => connected((client) => callTool(client, { name: 'weather', arguments: { town: 42 } })),
+  },
+  {
+    id: 'unknown-prompt',
+    expect: 'not_found',
+    run: () => connected((client) => client.getPrompt({ name: 'book', arguments: {} })),
+  },
+  {
+    id: 'prompt-invalid-arguments',
+    expect: 'bad_request',
+    run: () => connected((client) => client.getPrompt({ name: 'plan', arguments: { town: 'Paris' } })),
+  },
+  {
+    id: 'unknown-resource',
+    expect: 'not_found',
+    run: () => connected((client) => client.readResource({ uri: 'trip://bookings' })),
+  },
+  {
+    id: 'method-not-found',
+    expect: 'not_found',
+    run: () =>
+      connected((client) =>
+        client.complete({ ref: { type: 'ref/prompt', name: 'plan' }, argument: { name: 'city', value: 'Pa' } }),
+      ),
+  },
+  {
+    id: 'request-timeout',
+    expect: 'timeout',
+    run: () => connected((client) => client.callTool({ name: 'slow_search', arguments: {} }, undefined, { timeout: 50 })),
+  },
+  {
+    id: 'connection-closed',
+    expect: 'connection',
+    run: () =>
+      connected(async (client, server) => {
+        const pending = client.callTool({ name: 'slow_search', arguments: {} });
+        setTimeout(() => server.close(), 20);
+        return pending;
+      }),
+  },
+];

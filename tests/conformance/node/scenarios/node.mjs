@@ -1,0 +1,126 @@
+// Node.js itself: `fetch` (undici) against a refused port and a peer that hangs up, timeouts and
+// aborts of AbortSignal, `node:net` / `node:http` socket errors, a missing file, and JSON.parse /
+// Response.json() on malformed model output.
+import dns from 'node:dns/promises';
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import { closedPort, hangingUp } from './_http.mjs';
+
+// A server that accepts and never answers, so only the caller's timeout or abort ends a request.
+async function silent(fn) {
+  const sockets = new Set();
+  const server = net.createServer((socket) => sockets.add(socket));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    return await fn(server.address().port);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+const MODEL_OUTPUT = 'Here is the JSON you asked for: {"city": "Paris"}';
+
+export const cases = [
+  {
+    id: 'fetch-connection-refused',
+    expect: 'connection',
+    run: async () => fetch(`http://127.0.0.1:${await closedPort()}/v1/chat`),
+  },
+  {
+    id: 'fetch-peer-hung-up',
+    expect: 'connection',
+    run: () => hangingUp((port) => fetch(`http://127.0.0.1:${port}/v1/chat`)),
+  },
+  {
+    id: 'fetch-abort-signal-timeout',
+    expect: 'timeout',
+    run: () => silent((port) => fetch(`http://127.0.0.1:${port}/v1/chat`, { signal: AbortSignal.timeout(30) })),
+  },
+  {
+    id: 'fetch-aborted',
+    expect: 'cancelled',
+    run: () =>
+      silent((port) => {
+        const controller = new AbortController();
+        setTimeout(() => controller.abort(), 20);
+        return fetch(`http://127.0.0.1:${port}/v1/chat`, { signal: controller.signal });
+      }),
+  },
+  {
+    id: 'net-connect-refused',
+    expect: 'connection',
+    run: async () => {
+      const port = await closedPort();
+      await new Promise((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1', resolve);
+        socket.on('error', reject);
+      });
+    },
+  },
+  {
+    id: 'http-socket-hang-up',
+    expect: 'connection',
+    run: () =>
+      hangingUp(
+        (port) =>
+          new Promise((resolve, reject) => {
+            http.get(`http://127.0.0.1:${port}/`, resolve).on('error', reject);
+          }),
+      ),
+  },
+  {
+    // Aborted by the caller. (Aborted by AbortSignal.timeout, node:http raises the same AbortError,
+    // "The operation was aborted", with the timeout only in its `cause`, which recordException
+    // does not record: such a failure is stored as cancelled, not timeout. fetch is not affected:
+    // it raises the signal's own TimeoutError.)
+    id: 'http-request-aborted',
+    expect: 'cancelled',
+    run: () =>
+      silent(
+        (port) =>
+          new Promise((resolve, reject) => {
+            const controller = new AbortController();
+            setTimeout(() => controller.abort(), 20);
+            http.get(`http://127.0.0.1:${port}/`, { signal: controller.signal }, resolve).on('error', reject);
+          }),
+      ),
+  },
+  {
+    id: 'dns-not-found',
+    expect: 'connection',
+    // The reserved .invalid top-level domain never resolves, so the lookup fails at once offline.
+    run: () => dns.lookup('agent-tools.invalid'),
+  },
+  {
+    id: 'file-not-found',
+    expect: 'not_found',
+    run: () => fs.readFile('/nonexistent/agent/prompts/system.md', 'utf8'),
+  },
+  {
+    id: 'json-parse-prose',
+    expect: 'output_parse',
+    run: () => JSON.parse(MODEL_OUTPUT),
+  },
+  {
+    id: 'json-parse-truncated',
+    expect: 'output_parse',
+    run: () => JSON.parse('{"city": "Paris", "days": [1, 2'),
+  },
+  {
+    id: 'json-parse-unquoted-key',
+    expect: 'output_parse',
+    run: () => JSON.parse("{city: 'Paris'}"),
+  },
+  {
+    id: 'json-parse-empty',
+    expect: 'output_parse',
+    run: () => JSON.parse(''),
+  },
+  {
+    id: 'response-json-html',
+    expect: 'output_parse',
+    run: () => new Response('<html><body>502 Bad Gateway</body></html>').json(),
+  },
+];

@@ -1,0 +1,158 @@
+// The Vercel AI SDK (`ai`): provider failures through the real OpenAI provider (`@ai-sdk/openai`)
+// on a custom `fetch`, and the SDK's own failures (no object, unknown tool, bad tool input,
+// retries exhausted) through its `ai/test` mock model, which stands in for the provider only.
+import { createOpenAI } from '@ai-sdk/openai';
+import { generateObject, generateText, stepCountIs, tool } from 'ai';
+import { MockLanguageModelV3 } from 'ai/test';
+import { z } from 'zod';
+import { answering, neverAnswering } from './_http.mjs';
+
+const USAGE = {
+  inputTokens: { total: 10, noCache: 10, cacheRead: undefined, cacheWrite: undefined },
+  outputTokens: { total: 5, text: 5, reasoning: undefined },
+};
+
+function provider(fetch, apiKey = 'sk-test-not-a-key') {
+  return createOpenAI({ apiKey, fetch });
+}
+
+function ask(model, extra = {}) {
+  return generateText({ model, prompt: 'Plan the trip.', maxRetries: 0, ...extra });
+}
+
+const openaiError = (status, message, type, code) =>
+  answering(status, { error: { message, type, param: null, code } }, { 'retry-after-ms': '1' });
+
+// A mock model answering one step with the given content (text or tool calls).
+function answeringModel(content, finishReason = 'stop') {
+  return new MockLanguageModelV3({
+    doGenerate: async () => ({
+      content,
+      finishReason: { unified: finishReason, raw: finishReason },
+      usage: USAGE,
+      warnings: [],
+    }),
+  });
+}
+
+// The SDK does not throw for a tool call it cannot run: the call comes back marked `invalid`
+// with the SDK's own error (NoSuchToolError, InvalidToolInputError) on it, and an agent that
+// checks its tool calls raises that error.
+function raiseInvalidToolCall(result) {
+  for (const call of result.toolCalls) if (call.invalid) throw call.error;
+  return result;
+}
+
+const weather = tool({
+  description: 'Weather of a city',
+  inputSchema: z.object({ city: z.string() }),
+  execute: async ({ city }) => `sunny in ${city}`,
+});
+
+export const cases = [
+  {
+    id: 'api-call-rate-limit-429',
+    expect: 'rate_limit',
+    run: () =>
+      ask(
+        provider(
+          openaiError(429, 'Rate limit reached for gpt-4o on requests per min (RPM): Limit 500, Used 500, Requested 1.', 'requests', 'rate_limit_exceeded'),
+        )('gpt-4o'),
+      ),
+  },
+  {
+    id: 'retry-error-429',
+    expect: 'retries_exhausted',
+    run: () =>
+      ask(
+        provider(
+          openaiError(429, 'Rate limit reached for gpt-4o on tokens per min (TPM): Limit 30000, Used 30000, Requested 900.', 'tokens', 'rate_limit_exceeded'),
+        )('gpt-4o'),
+        { maxRetries: 2 },
+      ),
+  },
+  {
+    id: 'api-call-auth-401',
+    expect: 'auth',
+    run: () =>
+      ask(provider(openaiError(401, 'Incorrect API key provided: sk-test-***-key.', 'invalid_request_error', 'invalid_api_key'))('gpt-4o')),
+  },
+  {
+    id: 'api-call-context-length-400',
+    expect: 'context_length',
+    run: () =>
+      ask(
+        provider(
+          openaiError(
+            400,
+            "This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens.",
+            'invalid_request_error',
+            'context_length_exceeded',
+          ),
+        )('gpt-4o'),
+      ),
+  },
+  {
+    id: 'api-call-server-500',
+    expect: 'overloaded',
+    run: () =>
+      ask(provider(openaiError(500, 'The server had an error while processing your request. Sorry about that!', 'server_error', null))('gpt-4o')),
+  },
+  {
+    id: 'abort-signal-timeout',
+    expect: 'timeout',
+    run: () => ask(provider(neverAnswering())('gpt-4o'), { abortSignal: AbortSignal.timeout(30) }),
+  },
+  {
+    id: 'missing-api-key',
+    expect: 'auth',
+    run: () => {
+      delete process.env.OPENAI_API_KEY;
+      return ask(createOpenAI({ fetch: neverAnswering() })('gpt-4o'));
+    },
+  },
+  {
+    id: 'no-object-generated',
+    expect: 'output_parse',
+    run: () =>
+      generateObject({
+        model: answeringModel([{ type: 'text', text: 'Sure! Here is the plan: {"city": Paris' }]),
+        schema: z.object({ city: z.string() }),
+        prompt: 'Plan the trip.',
+      }),
+  },
+  {
+    id: 'object-schema-mismatch',
+    expect: 'output_parse',
+    run: () =>
+      generateObject({
+        model: answeringModel([{ type: 'text', text: '{"town": "Paris", "days": "three"}' }]),
+        schema: z.object({ city: z.string(), days: z.number() }),
+        prompt: 'Plan the trip.',
+      }),
+  },
+  {
+    id: 'no-such-tool',
+    expect: 'tool',
+    run: () =>
+      ask(
+        answeringModel(
+          [{ type: 'tool-call', toolCallId: 'call_1', toolName: 'search_web', input: '{"query":"paris"}' }],
+          'tool-calls',
+        ),
+        { tools: { weather }, stopWhen: stepCountIs(1) },
+      ).then(raiseInvalidToolCall),
+  },
+  {
+    id: 'invalid-tool-input',
+    expect: 'tool',
+    run: () =>
+      ask(
+        answeringModel(
+          [{ type: 'tool-call', toolCallId: 'call_2', toolName: 'weather', input: '{"town": 42}' }],
+          'tool-calls',
+        ),
+        { tools: { weather }, stopWhen: stepCountIs(1) },
+      ).then(raiseInvalidToolCall),
+  },
+];
