@@ -4,7 +4,8 @@ No collector binary runs here, so this checks what the collector itself checks a
 (every component referenced by a pipeline is defined, extensions used are enabled, each
 component fits its pipeline's signal), plus what failcat relies on: the failcat exporter aims
 at the receiver's OTLP/gRPC port with a persistent, never-giving-up queue, the filter keeps
-exactly failures, and every trace also goes to the trace backend.
+exactly failures and the GenAI operation spans the receiver counts (the denominators of failure
+rates), and every trace also goes to the trace backend.
 """
 
 from __future__ import annotations
@@ -21,6 +22,18 @@ from tests.ops._paths import COLLECTOR_CONFIG
 # Components whose config decides which signals they can serve.
 _SIGNAL_SECTIONS = {"traces": ("traces", "trace_statements"), "logs": ("logs", "log_statements")}
 _ENV = re.compile(r"\$\{env:(\w+)(?::-([^}]*))?\}")
+#: The GenAI operation names of CONTRACT §5, whose spans the receiver counts.
+GENAI_OPERATION_NAMES = (
+    "chat",
+    "text_completion",
+    "generate_content",
+    "embeddings",
+    "retrieval",
+    "execute_tool",
+    "invoke_agent",
+    "create_agent",
+    "invoke_workflow",
+)
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +141,11 @@ def test_filter_keeps_exactly_failures(config: dict[str, Any]) -> None:
     failcat_filter = config["processors"]["filter/failures"]
     assert failcat_filter["error_mode"] == "ignore"
     (span_condition,) = failcat_filter["traces"]["span"]
-    assert "status.code != STATUS_CODE_ERROR" in span_condition
-    assert 'attributes["failcat.has_exception"] == nil' in span_condition
+    # A span is dropped only when all three hold: no ERROR, no exception event, no GenAI call.
+    ok, no_exception, not_genai = span_condition.split(" and ", 2)
+    assert ok == "status.code != STATUS_CODE_ERROR"
+    assert no_exception == 'attributes["failcat.has_exception"] == nil'
+    assert not_genai.startswith('(attributes["gen_ai.operation.name"] == nil or not IsMatch(name, ')
     (log_condition,) = failcat_filter["logs"]["log_record"]
     assert 'attributes["exception.type"] == nil' in log_condition
     assert 'attributes["exception.message"] == nil' in log_condition
@@ -159,3 +175,46 @@ def test_every_env_reference_has_a_default(config: dict[str, Any]) -> None:
     assert references
     for match in references:
         assert match.group(2), f"${{env:{match.group(1)}}} has no default"
+
+
+def _genai_name_pattern(config: dict[str, Any]) -> re.Pattern[str]:
+    """The span-name regex of the filter's GenAI clause, compiled as Python reads it.
+
+    The Collector's OTTL ``IsMatch`` takes Go RE2 syntax; this pattern uses only what RE2 and
+    Python's ``re`` read alike (anchors, alternation, a group), so Python's verdict is the
+    Collector's.
+    """
+    (span_condition,) = config["processors"]["filter/failures"]["traces"]["span"]
+    match = re.search(r'IsMatch\(name, "([^"]+)"\)', span_condition)
+    assert match, span_condition
+    return re.compile(match.group(1))
+
+
+@pytest.mark.parametrize(
+    ("span_name", "is_operation"),
+    [
+        ("chat gpt-4o", True),
+        ("chat", True),
+        ("execute_tool web_search", True),
+        ("invoke_agent support-agent", True),
+        ("embeddings text-embedding-3-small", True),
+        ("invoke_workflow nightly", True),
+        ("chatbot.reply", False),
+        ("chat_gpt-4o", False),
+        ("execute_tools web_search", False),
+        ("GET", False),
+        ("my chat gpt-4o", False),
+    ],
+)
+def test_genai_clause_keeps_exactly_the_operation_spans_the_receiver_counts(
+    config: dict[str, Any], span_name: str, is_operation: bool
+) -> None:
+    """The name rule of CONTRACT §5: an operation name alone or followed by a space."""
+    assert bool(_genai_name_pattern(config).match(span_name)) is is_operation
+
+
+def test_genai_clause_names_every_operation_of_the_contract(config: dict[str, Any]) -> None:
+    pattern = _genai_name_pattern(config)
+    names = re.fullmatch(r"\^\(([a-z_|]+)\)\( \|\$\)", pattern.pattern)
+    assert names, pattern.pattern
+    assert set(names.group(1).split("|")) == set(GENAI_OPERATION_NAMES)
