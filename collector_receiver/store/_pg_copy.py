@@ -31,7 +31,6 @@ behind a transaction-pooling proxy because every batch checks for it again.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,15 +40,15 @@ from sqlalchemy import Connection
 
 from collector_receiver.events import MatchedFailure
 from collector_receiver.storable import storable_text
-from collector_receiver.store._rows import MATCH_COLUMNS, match_values
+from collector_receiver.store._rows import MATCH_COLUMNS, attributes_json, match_values
 
 _STAGE = "failcat_write_stage"
 _STAGE_COLUMNS = ("ord", *MATCH_COLUMNS, "message_template")
 _COLUMNS = ", ".join(MATCH_COLUMNS)
 
 # Column types match failure_matches; lengths are checked when rows move into the real table.
-# ``attributes`` is staged as JSON text (``json.dumps`` with ``allow_nan=False``, the strict
-# encoder) and cast once in the move.
+# ``attributes`` is staged as strict JSON text (``_rows.attributes_json``) and cast once in the
+# move.
 _PREPARE_STAGE = f"""
 SET LOCAL client_min_messages = warning;
 CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (
@@ -106,8 +105,6 @@ UNION ALL
 SELECT false, fingerprint, service_name, code FROM patterns WHERE created
 """
 
-_JSON_AT = MATCH_COLUMNS.index("attributes")
-
 
 @dataclass(frozen=True)
 class Written:
@@ -140,10 +137,10 @@ def stage(
     """COPY ``failures`` (unique event keys, caller's order) into the staging table."""
     with cursor.copy(_COPY) as copy:
         copy.set_types(_COPY_TYPES)
+        write_row = copy.write_row
         for ord_, failure in enumerate(failures):
-            values = list(match_values(failure, received_at))
-            values[_JSON_AT] = json.dumps(values[_JSON_AT], allow_nan=False)
-            copy.write_row((ord_, *values, storable_text(failure.message_template)))
+            row = match_values(failure, received_at, attributes=attributes_json)
+            write_row((ord_, *row, storable_text(failure.message_template)))
 
 
 def move(cursor: psycopg.Cursor[tuple[object, ...]]) -> Written:

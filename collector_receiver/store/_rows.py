@@ -8,7 +8,8 @@ batch, so every text and the attributes are made storable here as
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -43,8 +44,45 @@ def utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
 
 
-def match_values(failure: MatchedFailure, received_at: datetime) -> tuple[Any, ...]:
-    """The ``failure_matches`` row of ``failure`` as values in :data:`MATCH_COLUMNS` order."""
+#: The strict encoder (no NaN or infinity), built once: ``json.dumps`` with any option builds a
+#: new encoder per call, which cost as much as encoding a failure's few attributes.
+_STRICT_JSON = json.JSONEncoder(allow_nan=False)
+
+
+def attributes_json(attributes: Mapping[str, Any]) -> str:
+    """``attributes`` made storable, as strict JSON text (the COPY path stages them as text).
+
+    Attributes from the prepare stage are storable already, so they are encoded as they are
+    and the text checked for an escaped NUL; only when the encoder refuses a value (NaN, bytes,
+    another type) or the text holds ``\\u0000`` is the walk of :func:`storable_json` run first.
+    A key that is not text (the type says it never is) is spelled by the encoder: ``1``,
+    ``true``, ``null``.
+    """
+    plain = attributes if isinstance(attributes, dict) else dict(attributes)
+    try:
+        text = _STRICT_JSON.encode(plain)
+    except (TypeError, ValueError):
+        return _STRICT_JSON.encode(storable_json(plain))
+    if "\\u0000" in text:
+        return _STRICT_JSON.encode(storable_json(plain))
+    return text
+
+
+def _storable_attributes(attributes: Mapping[str, Any]) -> Any:
+    return storable_json(dict(attributes))
+
+
+def match_values(
+    failure: MatchedFailure,
+    received_at: datetime,
+    *,
+    attributes: Callable[[Mapping[str, Any]], Any] = _storable_attributes,
+) -> tuple[Any, ...]:
+    """The ``failure_matches`` row of ``failure`` as values in :data:`MATCH_COLUMNS` order.
+
+    ``attributes`` makes the attributes storable: as a value by default (SQLAlchemy's JSON type
+    encodes it), or as JSON text with :func:`attributes_json` (the COPY path).
+    """
     return (
         failure.event_key,
         failure.trace_id,
@@ -61,7 +99,7 @@ def match_values(failure: MatchedFailure, received_at: datetime) -> tuple[Any, .
         failure.source,
         utc(failure.occurred_at),
         received_at,
-        storable_json(dict(failure.attributes)),
+        attributes(failure.attributes),
     )
 
 

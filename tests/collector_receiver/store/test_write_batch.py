@@ -147,6 +147,22 @@ def test_text_postgresql_would_refuse_is_stored_sanitised(store: FailureStore) -
     assert row["attributes"] == {"ratio": "nan", "limit": "inf", "key\ufffd": "v\ufffd"}
 
 
+def test_attributes_are_made_storable_whichever_way_they_are_encoded(store: FailureStore) -> None:
+    # Each failure takes another branch of the attribute encoding: a NUL the plain encoder
+    # lets through as an escape, a value it refuses (bytes), and text that only looks like the
+    # escape (a backslash and "u0000"), which is stored as it is.
+    nul_only = failure(1, attributes={"note": "a\x00b", "deep": {"list": ["x\x00"]}})
+    refused = failure(2, attributes={"payload": b"\x01\xff", "n": 3})
+    look_alike = failure(3, attributes={"text": "\\u0000 is an escape"})
+
+    store.write_batch([nul_only, refused, look_alike])
+
+    by_key = {row["event_key"]: row["attributes"] for row in stored_rows(store)}
+    assert by_key[nul_only.event_key] == {"note": "a\ufffdb", "deep": {"list": ["x\ufffd"]}}
+    assert by_key[refused.event_key] == {"payload": "01ff", "n": 3}
+    assert by_key[look_alike.event_key] == {"text": "\\u0000 is an escape"}
+
+
 def test_a_failing_batch_commits_nothing(store: FailureStore) -> None:
     store.write_batch([failure(1)])
     broken = failure(3, service_name=None)  # type: ignore[arg-type]  # NOT NULL violation
