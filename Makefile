@@ -2,6 +2,7 @@
 #   make demo   installs the project in .venv and runs the main job
 #   make test   installs the project with its test tools and runs the whole suite
 #   make test-agent-floor   the agent tests on the oldest OpenTelemetry the package allows
+#   make test-conformance-latest   the conformance suite against the newest releases of its libraries
 # Both create .venv on first use; nothing else needs to be installed by hand.
 
 PYTHON ?= python3
@@ -9,12 +10,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test test-agent-floor lint typecheck install clean
+.PHONY: demo test test-agent-floor test-conformance-latest-node lint typecheck install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,conformance]'
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 install: $(STAMP)
@@ -38,6 +39,10 @@ NODE_STAMP := $(NODE_CONFORMANCE)/node_modules/.installed
 $(NODE_STAMP): $(NODE_CONFORMANCE)/package.json $(NODE_CONFORMANCE)/package-lock.json
 	cd $(NODE_CONFORMANCE) && npm ci --no-audit --no-fund
 	touch $@
+
+# The same Node.js suite against the newest release of each package (not the pinned lockfile).
+test-conformance-latest-node: $(STAMP)
+	./scripts/conformance-latest-node.sh $(PYTEST_ARGS)
 
 test: $(STAMP) $(NODE_STAMP)
 	./scripts/ensure-services.sh
@@ -66,5 +71,27 @@ $(FLOOR_STAMP): pyproject.toml
 test-agent-floor: $(FLOOR_STAMP)
 	$(FLOOR_BIN)/python -m pytest tests/otel_failcat --confcutdir=tests/otel_failcat $(PYTEST_ARGS)
 
+# The conformance suite (tests/conformance) raises real failures through the agent libraries the
+# default catalog names; `make test` runs it on the versions pinned in pyproject's `conformance`
+# extra (and tests/conformance/node). This target runs it on the newest releases instead, in a
+# venv of its own, so a library that renames a class or rewords a message shows up as a failing
+# test before users meet it. The names come from the extra itself (pins stripped), so the two
+# lists cannot drift apart. Each language adds its own prerequisite to test-conformance-latest.
+LATEST_VENV := .venv-latest
+LATEST_BIN := $(LATEST_VENV)/bin
+CONFORMANCE_NAMES = $(shell $(PYTHON) -c "import re, tomllib; \
+	extra = tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['conformance']; \
+	print(' '.join(re.split('[=<>!~; ]', r, maxsplit=1)[0] for r in extra))")
+
+test-conformance-latest-python:
+	test -x $(LATEST_BIN)/python || $(PYTHON) -m venv $(LATEST_VENV)
+	$(LATEST_BIN)/python -m pip install -q --upgrade pip
+	$(LATEST_BIN)/python -m pip install -q -e '.[test]'
+	$(LATEST_BIN)/python -m pip install -q --upgrade $(CONFORMANCE_NAMES)
+	$(LATEST_BIN)/python -m pip list 2>/dev/null | grep -i -E "^($(shell echo $(CONFORMANCE_NAMES) | tr ' ' '|')) "
+	$(LATEST_BIN)/python -m pytest tests/conformance/python $(PYTEST_ARGS)
+
+test-conformance-latest: test-conformance-latest-python
+
 clean:
-	rm -rf $(VENV) $(FLOOR_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(FLOOR_VENV) $(LATEST_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,93 @@
+"""MCP 2.x: an in-process client and server (memory streams), so the protocol errors are the
+server's real JSON-RPC answers and the client's real exceptions: unknown tool, prompt and
+resource, invalid params, a tool that fails, and a request that times out."""
+
+from __future__ import annotations
+
+import logging
+
+import anyio
+from _scenario import report, run
+from mcp import Client
+from mcp.server.mcpserver import MCPServer
+
+server = MCPServer("travel")
+
+
+@server.tool()
+def get_weather(city: str) -> str:
+    """The weather in a city."""
+    return "sunny"
+
+
+@server.tool()
+async def slow_search(query: str) -> str:
+    """A search that takes too long."""
+    await anyio.sleep(5)
+    return "late"
+
+
+@server.prompt()
+def plan(city: str) -> str:
+    """A trip plan."""
+    return f"Plan a trip to {city}"
+
+
+@server.resource("travel://cities")
+def cities() -> str:
+    return "Paris, Rome"
+
+
+# In a deployment the server is another process, whose spans belong to its own service. Here it
+# runs in the agent's process, so its spans would join the agent's trace; the SDK documents
+# dropping its OpenTelemetry middleware to opt out, which leaves the client's view alone.
+server._lowlevel_server.middleware.clear()
+# For the same reason the server's own error log stays out of the agent's logging.
+logging.getLogger("mcp.shared.direct_dispatcher").disabled = True
+
+
+def _client():
+    async def call(method: str, *args: object, **call_kwargs: object) -> None:
+        # raise_exceptions: an in-process server hides a handler's message behind "Internal
+        # server error" unless asked; over stdio or HTTP the JSON-RPC error carries str(e),
+        # which is what a deployed agent sees, so the in-process client is asked for it.
+        async with Client(server, raise_exceptions=True) as client:
+            result = await getattr(client, method)(*args, **call_kwargs)
+            if getattr(result, "is_error", False):
+                # MCP reports a failing tool in the result; the agent raises it as users do.
+                raise RuntimeError(result.content[0].text)
+
+    return call
+
+
+def _unknown_tool():
+    return _client()("call_tool", "get_forecast", {"city": "Paris"})
+
+
+def _invalid_tool_arguments():
+    return _client()("call_tool", "get_weather", {"town": "Paris"})
+
+
+def _invalid_params():
+    return _client()("get_prompt", "plan", {})
+
+
+def _unknown_prompt():
+    return _client()("get_prompt", "itinerary", {"city": "Paris"})
+
+
+def _unknown_resource():
+    return _client()("read_resource", "travel://hotels")
+
+
+def _timeout():
+    return _client()("call_tool", "slow_search", {"query": "flights"}, read_timeout_seconds=0.2)
+
+
+run("unknown_tool", _unknown_tool)
+run("invalid_tool_arguments", _invalid_tool_arguments, via="log")
+run("invalid_params", _invalid_params)
+run("unknown_prompt", _unknown_prompt, via="track")
+run("unknown_resource", _unknown_resource)
+run("timeout", _timeout, via="span")
+report()

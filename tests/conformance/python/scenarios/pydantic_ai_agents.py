@@ -1,0 +1,154 @@
+# ruff: noqa: E501 (provider error messages are quoted whole, as the services send them)
+"""pydantic-ai: function models that misbehave, limits actually hit, and provider errors.
+
+``FunctionModel`` stands in for the model where the failure is pydantic-ai's own (output or tool
+retries exhausted, usage limits); the OpenAI model over an httpx mock transport where the
+provider answers with an error, so pydantic-ai's mapping of the SDK's errors runs.
+"""
+
+from __future__ import annotations
+
+import openai
+from _mock_http import answer, async_client, read_timeout, refused
+from _scenario import report, run
+from pydantic import BaseModel
+from pydantic_ai import Agent, ModelRetry
+from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.models.openai import OpenAIChatModel
+from pydantic_ai.providers.openai import OpenAIProvider
+from pydantic_ai.usage import UsageLimits
+
+
+class Forecast(BaseModel):
+    city: str
+    celsius: float
+
+
+def _prose(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    # Never the structured output the agent asks for: output validation fails every time.
+    if info.output_tools:
+        name = info.output_tools[0].name
+        return ModelResponse(parts=[ToolCallPart(name, {"city": "Paris", "celsius": "warm"})])
+    return ModelResponse(parts=[TextPart("It is warm in Paris.")])
+
+
+def _calls_weather(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    return ModelResponse(parts=[ToolCallPart("weather", {"city": "Paris"})])
+
+
+def _output_retries() -> None:
+    Agent(FunctionModel(_prose), output_type=Forecast, retries=1).run_sync("weather?")
+
+
+def _tool_retries() -> None:
+    agent = Agent(FunctionModel(_calls_weather), retries=1)
+
+    @agent.tool_plain
+    def weather(city: str) -> str:
+        raise ModelRetry(f"the weather service has no data for {city}")
+
+    agent.run_sync("weather in Paris?")
+
+
+def _request_limit() -> None:
+    agent = Agent(FunctionModel(_calls_weather))
+
+    @agent.tool_plain
+    def weather(city: str) -> str:
+        return "sunny"
+
+    agent.run_sync("weather in Paris?", usage_limits=UsageLimits(request_limit=3))
+
+
+def _tool_calls_limit() -> None:
+    agent = Agent(FunctionModel(_calls_weather))
+
+    @agent.tool_plain
+    def weather(city: str) -> str:
+        return "sunny"
+
+    agent.run_sync("weather in Paris?", usage_limits=UsageLimits(tool_calls_limit=2))
+
+
+def _openai_agent(handler):
+    def call() -> None:
+        client = openai.AsyncOpenAI(
+            api_key="sk-test",
+            base_url="https://api.openai.test/v1",
+            max_retries=0,
+            http_client=async_client(handler),
+        )
+        model = OpenAIChatModel("gpt-4o", provider=OpenAIProvider(openai_client=client))
+        Agent(model).run_sync("hello")
+
+    return call
+
+
+def _openai_error(status: int, message: str, type_: str, code: str | None):
+    return _openai_agent(
+        answer(status, {"error": {"message": message, "type": type_, "param": None, "code": code}})
+    )
+
+
+def _user_code_type_error() -> None:
+    # An ordinary bug in a tool: the agent's own code adds a number to a string.
+    agent = Agent(FunctionModel(_calls_weather))
+
+    @agent.tool_plain
+    def weather(city: str) -> str:
+        readings = {"Paris": 21}
+        return "temperature: " + readings[city]  # type: ignore[operator]
+
+    agent.run_sync("weather in Paris?")
+
+
+run("output_retries_exceeded", _output_retries)
+run("tool_retries_exceeded", _tool_retries, via="log")
+run("request_limit", _request_limit, via="track")
+run("tool_calls_limit", _tool_calls_limit)
+run(
+    "rate_limit",
+    _openai_error(
+        429,
+        "Rate limit reached for gpt-4o on tokens per min (TPM).",
+        "tokens",
+        "rate_limit_exceeded",
+    ),
+    via="span",
+)
+run(
+    "context_window",
+    _openai_error(
+        400,
+        "This model's maximum context length is 128000 tokens. However, your messages resulted in 130517 tokens.",
+        "invalid_request_error",
+        "context_length_exceeded",
+    ),
+)
+run(
+    "auth",
+    _openai_error(
+        401, "Incorrect API key provided: sk-test.", "invalid_request_error", "invalid_api_key"
+    ),
+)
+run(
+    "not_found",
+    _openai_error(
+        404,
+        "The model `gpt-9` does not exist or you do not have access to it.",
+        "invalid_request_error",
+        "model_not_found",
+    ),
+)
+run(
+    "server_error",
+    _openai_error(
+        500, "The server had an error while processing your request.", "server_error", None
+    ),
+    via="thread",
+)
+run("timeout", _openai_agent(read_timeout()))
+run("connection", _openai_agent(refused()))
+run("ordinary_tool_type_error", _user_code_type_error)
+report()

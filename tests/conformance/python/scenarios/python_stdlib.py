@@ -1,0 +1,122 @@
+"""asyncio, the standard library, httpx and requests: timeouts, cancellations, refused
+connections and HTTP status errors raised by the real calls, and ordinary programming errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import urllib.request
+
+import httpx
+import requests
+from _mock_http import answer, client
+from _scenario import report, run
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def _wait_for() -> None:
+    await asyncio.wait_for(asyncio.sleep(5), timeout=0.05)
+
+
+async def _cancelled() -> None:
+    task = asyncio.get_running_loop().create_task(asyncio.sleep(5))
+    await asyncio.sleep(0)
+    task.cancel()
+    await task
+
+
+async def _asyncio_timeout_block() -> None:
+    async with asyncio.timeout(0.05):
+        await asyncio.sleep(5)
+
+
+def _refused() -> None:
+    socket.create_connection(("127.0.0.1", _closed_port()), timeout=2)
+
+
+def _urllib_refused() -> None:
+    urllib.request.urlopen(f"http://127.0.0.1:{_closed_port()}/v1", timeout=2)
+
+
+def _requests_refused() -> None:
+    requests.get(f"http://127.0.0.1:{_closed_port()}/v1", timeout=2)
+
+
+def _httpx_refused() -> None:
+    httpx.get(f"http://127.0.0.1:{_closed_port()}/v1", timeout=2)
+
+
+def _httpx_429() -> None:
+    client(answer(429, {"error": "slow down"})).get("https://search.test/v1?q=x").raise_for_status()
+
+
+def _httpx_503() -> None:
+    client(answer(503, {"error": "unavailable"})).get("https://search.test/v1").raise_for_status()
+
+
+def _httpx_404() -> None:
+    client(answer(404, {"error": "missing"})).get(
+        "https://search.test/v1/items/7"
+    ).raise_for_status()
+
+
+def _json_decode() -> None:
+    json.loads('{"answer": "the model stopped mid-')
+
+
+def _file_not_found() -> None:
+    with open("/nonexistent/agent/prompts/system.txt") as prompt:
+        prompt.read()
+
+
+def _key_error() -> None:
+    {"model": "gpt-4o"}["temperature"]
+
+
+def _type_error() -> None:
+    len(42)  # type: ignore[arg-type]
+
+
+def _attribute_error() -> None:
+    None.strip()  # type: ignore[union-attr]
+
+
+def _zero_division() -> None:
+    tokens, calls = 100, 0
+    print(tokens / calls)
+
+
+def _name_error() -> None:
+    exec("print(undefined_variable)")
+
+
+def _assertion() -> None:
+    plan = []
+    assert plan, "the planner returned no steps"
+
+
+run("wait_for_timeout", _wait_for)
+run("asyncio_timeout_block", _asyncio_timeout_block, via="log")
+run("cancelled", _cancelled, via="track")
+run("connection_refused", _refused, via="thread")
+run("urllib_refused", _urllib_refused)
+run("requests_refused", _requests_refused, via="span")
+run("httpx_refused", _httpx_refused)
+run("httpx_429", _httpx_429)
+run("httpx_503", _httpx_503, via="log")
+run("httpx_404", _httpx_404)
+run("json_decode", _json_decode)
+run("file_not_found", _file_not_found)
+run("ordinary_key_error", _key_error)
+run("ordinary_type_error", _type_error, via="log")
+run("ordinary_attribute_error", _attribute_error, via="thread")
+run("ordinary_zero_division", _zero_division, via="track")
+run("ordinary_name_error", _name_error)
+run("ordinary_assertion", _assertion, via="span")
+report()

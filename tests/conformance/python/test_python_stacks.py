@@ -1,0 +1,269 @@
+"""Python conformance: real failures of each agent stack land in the right category, once.
+
+Each library's scenario script (``scenarios/``) raises failures through the library's own code,
+offline (mock transports answering as the provider does, function models, limits actually
+hit), and records them as a user's agent does, under ``opentelemetry-instrument`` with the
+failcat instrumentor, over OTLP to a real ``failcat serve`` on SQLite with the packaged default
+catalog. Every case then has exactly one stored row in its trace, in the category listed here;
+the ordinary programming errors beside the libraries stay ``UNCATALOGED``.
+
+The libraries are pinned in the ``conformance`` extra; ``make test-conformance-latest`` runs
+this same file against their newest releases (docs/default-catalog.md, "Conformance suite").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conformance.python._runs import LibraryRun, rows_of_trace, run_libraries
+from tests.e2e._receiver import ReceiverProcess, running_receiver
+
+pytestmark = pytest.mark.slow
+
+UNCATALOGED = "UNCATALOGED"
+
+#: library script → the modules it needs, and each case's expected category (or UNCATALOGED).
+LIBRARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
+    "openai_sdk": (
+        ("openai", "httpx"),
+        {
+            "rate_limit": "rate_limit",
+            "insufficient_quota": "limit_exceeded",
+            "context_length": "context_length",
+            "auth": "auth",
+            "model_not_found": "not_found",
+            "content_filter": "content_filter",
+            "server_error": "overloaded",
+            "overloaded": "overloaded",
+            "timeout": "timeout",
+            "connection": "connection",
+            "output_length": "limit_exceeded",
+            "bad_request": "bad_request",
+            "ordinary_key_error": UNCATALOGED,
+        },
+    ),
+    "anthropic_sdk": (
+        ("anthropic", "httpx"),
+        {
+            "rate_limit": "rate_limit",
+            "overloaded": "overloaded",
+            "server_error": "overloaded",
+            "prompt_too_long": "context_length",
+            "auth": "auth",
+            "permission": "auth",
+            "not_found": "not_found",
+            "request_too_large": "bad_request",
+            "billing": "limit_exceeded",
+            "bad_request": "bad_request",
+            "timeout": "timeout",
+            "connection": "connection",
+        },
+    ),
+    "google_genai": (
+        ("google.genai", "httpx"),
+        {
+            "resource_exhausted": "rate_limit",
+            "unavailable": "overloaded",
+            "internal": "overloaded",
+            "deadline": "timeout",
+            "api_key_invalid": "auth",
+            "permission_denied": "auth",
+            "not_found": "not_found",
+            "token_limit": "context_length",
+            "invalid_argument": "bad_request",
+            "timeout": "timeout",
+            "connection": "connection",
+        },
+    ),
+    "litellm_sdk": (
+        ("litellm", "openai", "httpx"),
+        {
+            "rate_limit": "rate_limit",
+            "context_window": "context_length",
+            "auth": "auth",
+            "not_found": "not_found",
+            "content_policy": "content_filter",
+            "bad_request": "bad_request",
+            "service_unavailable": "overloaded",
+            "timeout": "timeout",
+            "connection": "connection",
+            "anthropic_overloaded": "overloaded",
+            "anthropic_rate_limit": "rate_limit",
+            "anthropic_prompt_too_long": "context_length",
+        },
+    ),
+    "langchain_stack": (
+        ("langchain_core", "langchain_openai", "httpx"),
+        {
+            "rate_limit": "rate_limit",
+            "context_overflow": "context_length",
+            "auth": "auth",
+            "not_found": "not_found",
+            "server_error": "overloaded",
+            "timeout": "timeout",
+            "connection": "connection",
+            "json_output_parser": "output_parse",
+            "pydantic_output_parser": "output_parse",
+            "tool_exception": "tool",
+            "ordinary_attribute_error": UNCATALOGED,
+        },
+    ),
+    "langgraph_graphs": (
+        ("langgraph",),
+        {
+            "recursion_limit": "limit_exceeded",
+            "recursion_limit_logged": "limit_exceeded",
+            "invalid_concurrent_update": "configuration",
+            "node_timeout": "timeout",
+            "ordinary_index_error": UNCATALOGED,
+        },
+    ),
+    "pydantic_ai_agents": (
+        ("pydantic_ai", "openai", "httpx"),
+        {
+            "output_retries_exceeded": "output_parse",
+            "tool_retries_exceeded": "retries_exhausted",
+            "request_limit": "limit_exceeded",
+            "tool_calls_limit": "limit_exceeded",
+            "rate_limit": "rate_limit",
+            "context_window": "context_length",
+            "auth": "auth",
+            "not_found": "not_found",
+            "server_error": "overloaded",
+            "timeout": "timeout",
+            "connection": "connection",
+            "ordinary_tool_type_error": UNCATALOGED,
+        },
+    ),
+    "openai_agents": (
+        ("agents", "openai", "httpx"),
+        {
+            "max_turns": "limit_exceeded",
+            "unknown_tool": "tool",
+            "failing_tool": "tool",
+            "input_guardrail": "content_filter",
+            "rate_limit": "rate_limit",
+            "ordinary_value_error": UNCATALOGED,
+        },
+    ),
+    "mcp_stack": (
+        ("mcp",),
+        {
+            "unknown_tool": "tool",
+            "invalid_tool_arguments": "tool",
+            "invalid_params": "bad_request",
+            "unknown_prompt": "not_found",
+            "unknown_resource": "not_found",
+            "timeout": "timeout",
+        },
+    ),
+    "instructor_retries": (
+        ("instructor", "openai", "httpx"),
+        {
+            "validation_retries_exhausted": "output_parse",
+            "missing_field_retries_exhausted": "output_parse",
+            "rate_limit": "rate_limit",
+        },
+    ),
+    "botocore_bedrock": (
+        ("boto3", "botocore"),
+        {
+            "throttling": "rate_limit",
+            "access_denied": "auth",
+            "context_length": "context_length",
+            "validation": "bad_request",
+            "model_not_ready": "overloaded",
+            "service_unavailable": "overloaded",
+            "not_found": "not_found",
+        },
+    ),
+    "tenacity_retries": (
+        ("tenacity", "httpx"),
+        {
+            "retry_error": "retries_exhausted",
+            "retry_error_logged": "retries_exhausted",
+            "reraised_rate_limit": "rate_limit",
+            "retry_error_around_a_bug": "retries_exhausted",
+        },
+    ),
+    "python_stdlib": (
+        ("httpx", "requests"),
+        {
+            "wait_for_timeout": "timeout",
+            "asyncio_timeout_block": "timeout",
+            "cancelled": "cancelled",
+            "connection_refused": "connection",
+            "urllib_refused": "connection",
+            "requests_refused": "connection",
+            "httpx_refused": "connection",
+            "httpx_429": "rate_limit",
+            "httpx_503": "overloaded",
+            "httpx_404": "not_found",
+            "json_decode": "output_parse",
+            "file_not_found": "not_found",
+            "ordinary_key_error": UNCATALOGED,
+            "ordinary_type_error": UNCATALOGED,
+            "ordinary_attribute_error": UNCATALOGED,
+            "ordinary_zero_division": UNCATALOGED,
+            "ordinary_name_error": UNCATALOGED,
+            "ordinary_assertion": UNCATALOGED,
+        },
+    ),
+}
+
+CASES = [
+    (library, case, expected)
+    for library, (_, cases) in LIBRARIES.items()
+    for case, expected in cases.items()
+]
+
+
+@pytest.fixture(scope="module")
+def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReceiverProcess]:
+    directory: Path = tmp_path_factory.mktemp("conformance")
+    with running_receiver(f"sqlite:///{directory / 'failcat.db'}", directory / "r.log") as r:
+        yield r
+
+
+@pytest.fixture(scope="module")
+def runs(receiver: ReceiverProcess) -> dict[str, LibraryRun]:
+    return run_libraries(receiver, {name: modules for name, (modules, _) in LIBRARIES.items()})
+
+
+def _run_of(runs: dict[str, LibraryRun], library: str) -> LibraryRun:
+    run = runs[library]
+    if run.skipped is not None:
+        pytest.skip(run.skipped)
+    assert run.failed is None, run.failed
+    return run
+
+
+@pytest.mark.parametrize("library", list(LIBRARIES))
+def test_the_script_ran_every_case_listed(runs: dict[str, LibraryRun], library: str) -> None:
+    run = _run_of(runs, library)
+    assert run.errors == {}
+    assert set(run.traces) == set(LIBRARIES[library][1])
+
+
+@pytest.mark.parametrize(
+    ("library", "case", "expected"), CASES, ids=[f"{library}.{case}" for library, case, _ in CASES]
+)
+def test_one_row_in_the_right_category(
+    runs: dict[str, LibraryRun], receiver: ReceiverProcess, library: str, case: str, expected: str
+) -> None:
+    run = _run_of(runs, library)
+    if case in run.errors:
+        pytest.fail(run.errors[case])
+    rows = rows_of_trace(receiver, run.traces[case])
+    seen = [(row["exception_type"], row["code"], row["category"], row["source"]) for row in rows]
+    # The script's stderr says why when nothing arrived (an export the SDK gave up on).
+    assert len(rows) == 1, f"{len(rows)} rows for one failure: {seen}\n{run.stderr[-2000:]}"
+    row = rows[0]
+    described = f"{row['exception_type']}: {row['exception_message'][:300]!r} → {row['code']}"
+    if expected == UNCATALOGED:
+        assert row["code"] == UNCATALOGED, described
+    else:
+        assert row["category"] == expected, described
