@@ -20,22 +20,26 @@ conventions (``chat <model>`` and ``execute_tool <tool>`` with ``gen_ai.operatio
 and database client spans. A failing span carries an ``exception`` event with
 ``exception.type``, an ``exception.message`` with variable parts and a stacktrace of about
 2 KB that no other failure shares, so first-seen costs (redaction, fingerprint, a new pattern)
-are paid for every failure. ``--clients`` threads (4) send them over OTLP/gRPC, each on its own
-channel, with the raw bytes through a generic ``unary_unary`` call to the trace service's
-``Export``, retrying an UNAVAILABLE or RESOURCE_EXHAUSTED answer. The clock runs from the first
-request until a poll of ``count(*)`` on ``failure_matches`` sees every failure (a small warm-up
-request goes first and is not timed). The ingest limit is measured once before the receiver's
-run and twice after it, the persist limit three times after it, and the best of each kept, so
-load from other processes falls on both alike; the ratio product / limit is what to compare
-between machines and commits, not the absolute figures.
+are paid for every failure. ``--clients`` threads (4) send them over OTLP/gRPC on
+``--connections`` connections (16, as that many agents would; each request on the next one in
+turn, see ``Connections``), with the raw bytes through a generic ``unary_unary`` call to the
+trace service's ``Export``, retrying an UNAVAILABLE or RESOURCE_EXHAUSTED answer. The clock runs
+from the first request until the last is answered — the receiver answers a request after its
+failures are committed, and the run fails unless ``failure_matches`` then holds every one (a
+small warm-up goes first on every connection and is not timed). The ingest limit is measured
+once before the receiver's run and twice after it, the persist limit three times after it, and
+the best of each kept, so load from other processes falls on both alike; the ratio product /
+limit is what to compare between machines and commits, not the absolute figures.
 
-``--workers 1 2`` repeats both paths with ``failcat serve --workers 2``; the flag is passed to
-the receiver only when it is above 1, so it works once ``failcat serve`` has a ``--workers``
-option (it has none yet: ask for 1 only until then). ``--py-spy DIR`` records the receiver with
-py-spy during each timed run, sampling only the thread that holds the GIL (where the
-interpreter's one core goes; waits on the network and the database are left out), as collapsed
-stacks in one file per path and worker count that speedscope and flame graph tools read; a
-profiled run is slower than one without.
+``--workers 1 2`` repeats both paths with ``failcat serve --workers 2`` (the flag is passed to
+the receiver only when it is above 1). Besides the ratio, each row says how many cores each
+side kept busy on average during the timed run, from /proc: the receiver (split over its
+workers), this process (the sending threads and the poll) and the PostgreSQL backends of the
+run's database; on a machine with few cores that says which side was the limit.
+``--py-spy DIR`` records the receiver with py-spy during each timed run, sampling only the
+thread that holds the GIL (where the interpreter's one core goes; waits on the network and the
+database are left out), as collapsed stacks in one file per path and worker count that
+speedscope and flame graph tools read; a profiled run is slower than one without.
 
 Prints a table (path, workers, product, limit, ratio) and writes it with the machine, the date
 and the sizes as JSON (``--json PATH``). ``--smoke`` is a run of a few requests that finishes in
@@ -43,13 +47,15 @@ seconds, for CI; its figures mean nothing.
 
     python benchmarks/bench_ingest_e2e.py [--db postgresql|sqlite|URL] [--workers 1 [2]]
         [--ingest-requests 200] [--ingest-spans 2000] [--failure-share 0.01]
-        [--persist-requests 40] [--persist-spans 500] [--clients 4] [--json PATH]
+        [--persist-requests 40] [--persist-spans 500] [--clients 4] [--connections 16]
+        [--json PATH]
         [--paths ingest persist] [--py-spy DIR] [--smoke]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -96,7 +102,7 @@ from tests.support import databases
 TRACE_EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 #: Answers after which a sender tries the same request again (the receiver kept nothing).
 _RETRYABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED)
-#: How often the database is asked whether it holds every failure yet.
+#: How often the sending threads are checked for being done (and the receiver for being up).
 _POLL_SECONDS = 0.01
 #: A run that has not stored every failure after this long has gone wrong.
 _RUN_TIMEOUT_SECONDS = 900.0
@@ -374,6 +380,10 @@ class Database:
     def persist_limit_rate(self) -> float:
         raise NotImplementedError
 
+    def backend_cpu_seconds(self) -> float:
+        """CPU seconds the database's server processes used for this database so far."""
+        return 0.0
+
     def close(self) -> None:
         pass
 
@@ -389,6 +399,9 @@ class PostgresDatabase(Database):
             self._poll = psycopg.connect(self._dsn, autocommit=True)
         row = self._poll.execute("SELECT count(*) FROM failure_matches").fetchone()
         return int(row[0]) if row else 0
+
+    def backend_cpu_seconds(self) -> float:
+        return _backend_cpu_seconds(self._dsn.rsplit("/", 1)[1])
 
     def persist_limit_rate(self) -> float:
         with psycopg.connect(self._dsn) as conn:
@@ -546,42 +559,62 @@ def database_choice(text: str) -> DatabaseChoice:
 # -- the product --------------------------------------------------------------------------------
 
 
-class Sender(threading.Thread):
-    """A client thread: sends the bodies left in a shared queue on a channel of its own, and
-    keeps count of retries, rejected spans and errors."""
+class Connections:
+    """``count`` gRPC connections to ``target``, each request sent on the next one in turn.
 
-    def __init__(self, target: str, work: queue.Queue[bytes], name: str) -> None:
+    Every channel has a connection of its own (``grpc.use_local_subchannel_pool``: gRPC
+    otherwise shares one TCP connection among channels to the same target), as separate agents
+    have. ``--workers`` processes share the port with ``SO_REUSEPORT``, and the kernel hands
+    each new *connection* to one of them by a hash of its addresses: 4 connections over 2
+    workers are split 2 + 2 only 3 times in 8, so a sender thread per connection measured the
+    luck of the split more than the receiver. Requests taken in turn from many connections
+    spread as many agents' would.
+    """
+
+    def __init__(self, target: str, count: int) -> None:
+        options = [("grpc.max_send_message_length", -1), ("grpc.use_local_subchannel_pool", 1)]
+        self._channels = [grpc.insecure_channel(target, options=options) for _ in range(count)]
+        for channel in self._channels:
+            grpc.channel_ready_future(channel).result(timeout=30)
+        self.exports = [channel.unary_unary(TRACE_EXPORT) for channel in self._channels]
+        self._turn = itertools.count()  # next() on it is atomic: the threads share it
+
+    def next(self) -> grpc.UnaryUnaryMultiCallable:
+        return self.exports[next(self._turn) % len(self.exports)]
+
+    def close(self) -> None:
+        for channel in self._channels:
+            channel.close()
+
+
+class Sender(threading.Thread):
+    """A client thread: sends the bodies left in a shared queue, one at a time, each on the
+    next of the shared connections; keeps count of retries, rejected spans and errors."""
+
+    def __init__(self, connections: Connections, work: queue.Queue[bytes], name: str) -> None:
         super().__init__(name=name, daemon=True)
-        self.endpoint = target
+        self.connections = connections
         self.work = work
         self.retries = 0
         self.rejected_spans = 0
         self.errors: list[str] = []
+        #: ``time.perf_counter()`` when this thread's last request was answered.
+        self.last_answer = 0.0
 
     def run(self) -> None:
-        options = [
-            ("grpc.max_send_message_length", -1),
-            # A connection of its own, as separate agents have: gRPC otherwise shares one
-            # subchannel (one TCP connection) among channels to the same target, and every
-            # request of every thread would reach one --workers process.
-            ("grpc.use_local_subchannel_pool", 1),
-        ]
-        with grpc.insecure_channel(self.endpoint, options=options) as channel:
-            export = channel.unary_unary(TRACE_EXPORT)
-            grpc.channel_ready_future(channel).result(timeout=30)
-            while True:
-                try:
-                    body = self.work.get_nowait()
-                except queue.Empty:
-                    return
-                if not self._send(export, body):
-                    return
+        while True:
+            try:
+                body = self.work.get_nowait()
+            except queue.Empty:
+                return
+            if not self._send(body):
+                return
 
-    def _send(self, export: grpc.UnaryUnaryMultiCallable, body: bytes) -> bool:
+    def _send(self, body: bytes) -> bool:
         """Send until answered OK (True) or refused for good (False, an error kept)."""
         while True:
             try:
-                answer = export(body, timeout=120)
+                answer = self.connections.next()(body, timeout=120)
             except grpc.RpcError as error:
                 code = error.code()
                 if code in _RETRYABLE:  # the receiver kept nothing: send it again
@@ -590,36 +623,88 @@ class Sender(threading.Thread):
                     continue
                 self.errors.append(f"{code}: {error.details()}")
                 return False
+            self.last_answer = time.perf_counter()
             response = ExportTraceServiceResponse.FromString(answer)
             self.rejected_spans += response.partial_success.rejected_spans
             return True
 
 
-def send(target: str, bodies: Sequence[bytes], clients: int) -> list[Sender]:
+def send(connections: Connections, bodies: Sequence[bytes], clients: int) -> list[Sender]:
     """Start ``clients`` threads sending ``bodies`` between them."""
     work: queue.Queue[bytes] = queue.Queue()
     for body in bodies:
         work.put(body)
-    senders = [Sender(target, work, f"client-{n}") for n in range(clients)]
+    senders = [Sender(connections, work, f"client-{n}") for n in range(clients)]
     for sender in senders:
         sender.start()
     return senders
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of ``pid`` and its live children, from /proc."""
+def warm_up(connections: Connections, bodies: Sequence[bytes]) -> None:
+    """Send the warm-up bodies on every connection, so every worker has served some before
+    the clock starts (the repeats are stored once: the receiver is idempotent)."""
+    for export in connections.exports:
+        for body in bodies:
+            export(body, timeout=120)
+
+
+def _cpu_by_process(pid: int) -> tuple[float, dict[int, float]]:
+    """User + system CPU seconds of ``pid`` and its live children together, and of each
+    ``--workers`` process among them by pid (from /proc)."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
+    workers: dict[int, float] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(entry.name) != pid and int(fields[1]) != pid:
+                continue
+            seconds = (int(fields[11]) + int(fields[12])) / ticks
+            # A worker is a multiprocessing spawn child (its resource tracker is not).
+            is_worker = b"spawn_main" in (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        if int(entry.name) == pid or int(fields[1]) == pid:
-            total += (int(fields[11]) + int(fields[12])) / ticks
+        total += seconds
+        if is_worker:
+            workers[int(entry.name)] = seconds
+    return total, workers
+
+
+def _backend_cpu_seconds(database_name: str) -> float:
+    """CPU seconds of the PostgreSQL backends connected to ``database_name`` (0 when the server
+    runs elsewhere: its processes are not in this machine's /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    needle = f" {database_name} ".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # A backend's title: "postgres: 15/main: USER DBNAME HOST(PORT) STATE".
+            if needle not in (entry / "cmdline").read_bytes():
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
     return total
+
+
+@dataclass(frozen=True)
+class CpuSnapshot:
+    """CPU seconds used so far by the receiver's processes, this process and the database."""
+
+    receiver: float
+    workers: dict[int, float]
+    clients: float
+    database: float
+
+    @classmethod
+    def take(cls, receiver_pid: int, database: Database) -> CpuSnapshot:
+        receiver, workers = _cpu_by_process(receiver_pid)
+        return cls(receiver, workers, time.process_time(), database.backend_cpu_seconds())
 
 
 @contextmanager
@@ -661,9 +746,23 @@ class Row:
     spans: int
     failures: int
     seconds: float
+    #: CPU seconds during the timed run: every receiver process together, each worker (empty
+    #: for one process), this process (the sending threads and the count poll), and the
+    #: database's backends for this database (0 for SQLite, whose work is the receiver's).
     receiver_cpu_seconds: float
+    worker_cpu_seconds: list[float]
+    client_cpu_seconds: float
+    database_cpu_seconds: float
     retries: int
     limit_kind: str
+
+    def cores(self) -> tuple[float, float, float]:
+        """Cores busy on average during the run: receiver, clients, database."""
+        return (
+            self.receiver_cpu_seconds / self.seconds,
+            self.client_cpu_seconds / self.seconds,
+            self.database_cpu_seconds / self.seconds,
+        )
 
 
 def run_path(
@@ -691,17 +790,18 @@ def run_path(
             except ReceiverNotReady as exc:
                 hint = " (--workers above 1 needs a failcat serve with --workers)" if extra else ""
                 raise SystemExit(f"{exc}{hint}") from None
-            target = f"127.0.0.1:{ports.grpc}"
-            _join(send(target, warmup.bodies, 1))
+            connections = Connections(f"127.0.0.1:{ports.grpc}", args.connections)
+            warm_up(connections, warmup.bodies)
             expected = warmup.failures + workload.failures
             profile = None if args.py_spy is None else args.py_spy / f"{path}-w{workers}.txt"
             with py_spy(child.process.pid, profile):
-                cpu_before = _cpu_seconds(child.process.pid)
+                before = CpuSnapshot.take(child.process.pid, database)
                 started = time.perf_counter()
-                senders = send(target, workload.bodies, args.clients)
-                elapsed = _wait_for(database.count_failures, expected, senders, child, started)
-                cpu = _cpu_seconds(child.process.pid) - cpu_before
-            _join(senders)
+                senders = send(connections, workload.bodies, args.clients)
+                elapsed = _wait_for_answers(senders, child, started)
+                after = CpuSnapshot.take(child.process.pid, database)
+            _check_stored(database.count_failures, expected)
+            connections.close()
         finally:
             status = child.stop()
         if status != 0:
@@ -732,7 +832,12 @@ def run_path(
         spans=workload.spans,
         failures=workload.failures,
         seconds=elapsed,
-        receiver_cpu_seconds=cpu,
+        receiver_cpu_seconds=after.receiver - before.receiver,
+        worker_cpu_seconds=[
+            seconds - before.workers.get(pid, 0.0) for pid, seconds in sorted(after.workers.items())
+        ],
+        client_cpu_seconds=after.clients - before.clients,
+        database_cpu_seconds=after.database - before.database,
         retries=sum(sender.retries for sender in senders),
         limit_kind=limit_kind,
     )
@@ -751,28 +856,29 @@ def _join(senders: Sequence[Sender]) -> None:
         raise SystemExit(f"{len(errors)} requests failed, the first: {errors[0]}")
 
 
-def _wait_for(
-    count: Callable[[], int],
-    expected: int,
-    senders: Sequence[Sender],
-    child: ReceiverChild,
-    started: float,
-) -> float:
-    """Seconds from ``started`` until ``count()`` reaches ``expected``."""
-    while True:
-        stored = count()
-        now = time.perf_counter()
-        if stored >= expected:
-            return now - started
+def _wait_for_answers(senders: Sequence[Sender], child: ReceiverChild, started: float) -> float:
+    """Seconds from ``started`` until the last request was answered.
+
+    The receiver acknowledges a request only after the transaction holding its failures
+    committed (CONTRACT §4), so the last answer is the moment the database holds every
+    failure (:func:`_check_stored` makes sure of it after the run). The database is not
+    polled while the clock runs: a ``count(*)`` over tens of thousands of 2 KB rows every few
+    milliseconds kept a PostgreSQL backend busy on the same cores as the receiver.
+    """
+    while any(sender.is_alive() for sender in senders):
         if not child.alive():
             raise SystemExit(f"the receiver exited: {child.last_log_line()}")
-        if now - started > _RUN_TIMEOUT_SECONDS or (
-            not any(sender.is_alive() for sender in senders)
-            and any(sender.errors for sender in senders)
-        ):
-            _join(senders)
-            raise SystemExit(f"{stored} of {expected} failures stored after {now - started:.0f}s")
+        if time.perf_counter() - started > _RUN_TIMEOUT_SECONDS:
+            raise SystemExit(f"requests still unanswered after {_RUN_TIMEOUT_SECONDS:.0f}s")
         time.sleep(_POLL_SECONDS)
+    _join(senders)
+    return max(sender.last_answer for sender in senders) - started
+
+
+def _check_stored(count: Callable[[], int], expected: int) -> None:
+    stored = count()
+    if stored != expected:
+        raise SystemExit(f"every request was answered but {stored} of {expected} failures stored")
 
 
 # -- output -------------------------------------------------------------------------------------
@@ -797,12 +903,20 @@ def machine(choice: DatabaseChoice) -> dict[str, Any]:
 
 
 def print_table(rows: Sequence[Row]) -> None:
-    header = f"{'path':<8} {'workers':>7} {'product':>14} {'limit':>14} {'ratio':>6}"
+    """The table, with the cores each side kept busy on average during the timed run (the
+    receiver's split over its workers in brackets): where the machine's CPU went."""
+    header = (
+        f"{'path':<8} {'workers':>7} {'product':>14} {'limit':>14} {'ratio':>6}  {'unit':<8}"
+        "  cores: receiver (per worker) / clients / database"
+    )
     print(header)
     for row in rows:
+        receiver, clients, database = row.cores()
+        split = " + ".join(f"{s / row.seconds:.2f}" for s in row.worker_cpu_seconds)
         print(
             f"{row.path:<8} {row.workers:>7} {row.product:>14,.0f} {row.limit:>14,.0f} "
-            f"{row.ratio:>6.2f}  {row.unit}"
+            f"{row.ratio:>6.2f}  {row.unit:<8}  {receiver:.2f}{f' ({split})' if split else ''}"
+            f" / {clients:.2f} / {database:.2f}"
         )
 
 
@@ -843,6 +957,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--persist-requests", type=_positive, default=40)
     parser.add_argument("--persist-spans", type=_positive, default=500, help="all failing")
     parser.add_argument("--clients", type=_positive, default=4, help="sending threads")
+    parser.add_argument(
+        "--connections", type=_positive, default=16, help="gRPC connections the threads share"
+    )
     parser.add_argument("--paths", nargs="+", choices=["ingest", "persist"],
                         default=["ingest", "persist"])  # fmt: skip
     parser.add_argument("--json", type=Path, help="write the results to this file")
@@ -870,7 +987,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"ingest: {args.ingest_requests} requests x {args.ingest_spans} spans, "
         f"{workloads['ingest'].failures} failures; persist: {args.persist_requests} x "
-        f"{args.persist_spans} spans, all failing; {args.clients} clients, {choice.kind}, "
+        f"{args.persist_spans} spans, all failing; {args.clients} clients on "
+        f"{args.connections} connections, {choice.kind}, "
         f"{about['nproc']} CPUs, load {about['load_average_at_start'][0]:.2f}"
     )
     rows: list[Row] = []
@@ -894,6 +1012,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "persist_requests": args.persist_requests,
                 "persist_spans": args.persist_spans,
                 "clients": args.clients,
+                "connections": args.connections,
                 "smoke": args.smoke,
             },
             "rows": [asdict(row) for row in rows],
