@@ -9,6 +9,7 @@ Creates a fresh database, migrates it and loads ``--rows`` failures (1,000,000) 
   the traces spread uniformly over the last 30 days;
 * 40 codes, a message of 60 to 120 characters with variable parts, a stacktrace of about 1.5 KB
   whose line numbers vary, and attributes of 300 to 600 bytes of JSON (GenAI and HTTP keys);
+* inserted in the order they happened, as a receiver appends them;
 
 then ANALYZEs the table and starts ``failcat serve`` on it. ``--requests`` (300) GET requests
 of each case are sent over HTTP on one keep-alive connection of a real socket, and each one is
@@ -20,16 +21,22 @@ timed from the request's first byte to the body's last:
   for the service with the most rows and the one with the fewest;
 * the same two with ``since=24h``.
 
-Prints p50/p95/p99 per case and the ratio of p99 to the 20 ms bar of issue 11, then the
+A first case, ``floor: one by id`` (``/api/v1/failures/{id}``, a primary-key read), is the
+cheapest request that reaches the database: the floor of HTTP, a pooled connection and one row
+on this machine at that moment, against which the others' figures can be read when other work
+shares the machine. Prints p50/p95/p99 per case and the ratio of p99 to the 20 ms bar of issue
+11, then the
 ``EXPLAIN (ANALYZE, BUFFERS)`` of the SQL each case sends (captured from the real
 ``FailureQueries`` method, run again with its parameters). The time of a request includes the
 HTTP round trip and the JSON of each failure (its stacktrace and attributes), not the query
 alone: that is what a user waits for. ``--json PATH`` writes the figures and the plans.
 ``--smoke`` loads 20,000 rows and sends 20 requests per case (seconds), for CI; its figures
-mean nothing. The database is dropped afterwards.
+mean nothing. ``--revision 0002`` migrates only that far, to compare the indexes of an older
+schema on the same data: ``failcat serve`` would migrate it to the newest first, so the query
+methods are then timed in this process, without HTTP and JSON. The database is dropped afterwards.
 
     python benchmarks/bench_query_latency.py [--rows 1000000] [--requests 300] [--json PATH]
-        [--no-explain] [--smoke]
+        [--no-explain] [--revision head] [--smoke]
 """
 
 from __future__ import annotations
@@ -66,12 +73,14 @@ from collector_receiver.demo.children import (
     wait_until_ready,
 )
 from collector_receiver.store import upgrade
-from collector_receiver.store.queries import FailureQueries
+from collector_receiver.store.queries import FailureQueries, Page
 from collector_receiver.timeparse import utc_now
 from tests.support import databases
 
 BAR_MS = 20.0
 SERVICES = 200
+#: The caller's receiver and SDK settings (a token, a catalog) are not the benchmark's.
+_NOT_PASSED_ON = ("FAILCAT_", "OTEL_")
 
 # One row per failure: traces first (service, start, size), then their failures. setseed makes
 # the same --rows load the same table on every run.
@@ -129,16 +138,19 @@ SELECT
         'agent.note', repeat('x', (g % 300)::int))
 FROM failures
 WHERE g <= :rows
+-- In the order they happened, as a receiver appends them: the heap follows occurred_at, and the
+-- planner's statistics see that correlation as they do on a real store.
+ORDER BY started, n
 """
 
 
 @dataclass(frozen=True)
 class Case:
-    """One kind of request: a label, a path per request number, and the query it runs."""
+    """One kind of request: a label, and the path and the query method of request number n."""
 
     name: str
     path: Callable[[int], str]
-    query: Callable[[FailureQueries], object]
+    query: Callable[[FailureQueries, int], object]
 
 
 @dataclass
@@ -171,8 +183,9 @@ def load(url: str, rows: int) -> float:
     return time.perf_counter() - started
 
 
-def choose(url: str, count: int) -> tuple[str, str, list[str]]:
-    """The biggest and the smallest service, and ``count`` trace ids drawn from the table."""
+def choose(url: str, count: int) -> tuple[str, str, list[str], int]:
+    """The biggest and the smallest service, ``count`` trace ids drawn from the table, and the
+    id of one failure."""
     dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
     with psycopg.connect(dsn) as conn:
         sizes = conn.execute(
@@ -187,38 +200,46 @@ def choose(url: str, count: int) -> tuple[str, str, list[str]]:
             traces = conn.execute(
                 "SELECT DISTINCT trace_id FROM failure_matches LIMIT %s", (count,)
             ).fetchall()
+        (one,) = conn.execute("SELECT max(id) FROM failure_matches").fetchone() or (1,)
     print(
         f"services: {len(sizes)}, biggest {sizes[0][0]} ({sizes[0][1]:,} rows), "
         f"smallest {sizes[-1][0]} ({sizes[-1][1]:,} rows)"
     )
     ids = [row[0] for row in traces]
     random.Random(3).shuffle(ids)
-    return sizes[0][0], sizes[-1][0], ids
+    return sizes[0][0], sizes[-1][0], ids, int(one)
 
 
-def cases(big: str, small: str, traces: Sequence[str]) -> list[Case]:
+def cases(big: str, small: str, traces: Sequence[str], one: int) -> list[Case]:
     def failures(service: str, since: str | None) -> Callable[[int], str]:
         query = {"service": service} | ({"since": since} if since else {})
         return lambda _: "/api/v1/failures?" + urllib.parse.urlencode(query)
 
     day = timedelta(hours=24)
     return [
+        # Not a bar of its own: the cheapest request that reaches the database (a primary key),
+        # the floor of HTTP, a pooled connection and one row on this machine at this moment.
+        Case(
+            "floor: one by id",
+            lambda _: f"/api/v1/failures/{one}",
+            lambda q, _: q.get_failure(one),
+        ),
         Case(
             "trace",
             lambda n: f"/api/v1/traces/{traces[n % len(traces)]}/failures",
-            lambda q: q.failures_for_trace(traces[0]),
+            lambda q, n: q.failures_for_trace(traces[n % len(traces)]),
         ),
-        Case("service big", failures(big, None), lambda q: q.list_failures(service=big)),
-        Case("service small", failures(small, None), lambda q: q.list_failures(service=small)),
+        Case("service big", failures(big, None), lambda q, _: q.list_failures(service=big)),
+        Case("service small", failures(small, None), lambda q, _: q.list_failures(service=small)),
         Case(
             "service big, since=24h",
             failures(big, "24h"),
-            lambda q: q.list_failures(service=big, since=utc_now() - day),
+            lambda q, _: q.list_failures(service=big, since=utc_now() - day),
         ),
         Case(
             "service small, since=24h",
             failures(small, "24h"),
-            lambda q: q.list_failures(service=small, since=utc_now() - day),
+            lambda q, _: q.list_failures(service=small, since=utc_now() - day),
         ),
     ]
 
@@ -234,10 +255,37 @@ def time_case(port: int, case: Case, requests: int) -> tuple[list[float], float]
             started = time.perf_counter()
             body = _get(connection, case.path(n))
             times.append((time.perf_counter() - started) * 1000)
-            items += len(json.loads(body)["items"])
+            document = json.loads(body)
+            items += len(document["items"]) if "items" in document else 1
     finally:
         connection.close()
     return times, items / requests
+
+
+def time_in_process(url: str, case: Case, requests: int) -> tuple[list[float], float]:
+    """Like :func:`time_case`, calling the query method in this process (no HTTP, no JSON)."""
+    queries = FailureQueries.from_url(url)
+    try:
+        for n in range(min(5, requests)):
+            case.query(queries, n)
+        times, items = [], 0
+        for n in range(requests):
+            started = time.perf_counter()
+            answer = case.query(queries, n)
+            times.append((time.perf_counter() - started) * 1000)
+            items += _count(answer)
+    finally:
+        queries.close()
+    return times, items / requests
+
+
+def _count(answer: object) -> int:
+    """Items in a query method's answer: a page, a list, or one failure (None when unknown)."""
+    if isinstance(answer, Page):
+        return len(answer.items)
+    if isinstance(answer, list):
+        return len(answer)
+    return 0 if answer is None else 1
 
 
 def _get(connection: http.client.HTTPConnection, path: str) -> bytes:
@@ -267,7 +315,7 @@ def explain(url: str, case: Case) -> list[str]:
 
     sa.event.listen(queries.engine, "before_cursor_execute", grab)
     try:
-        case.query(queries)
+        case.query(queries, 0)
     finally:
         sa.event.remove(queries.engine, "before_cursor_execute", grab)
     lines: list[str] = []
@@ -285,41 +333,54 @@ def explain(url: str, case: Case) -> list[str]:
 
 def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
     with databases.fresh_postgres_database() as url:
-        upgrade(url)
+        upgrade(url, args.revision)
         seconds = load(url, args.rows)
         print(f"loaded {args.rows:,} failures in {seconds:.0f}s (ANALYZEd)", flush=True)
-        big, small, traces = choose(url, args.requests)
-        chosen = cases(big, small, traces)
+        big, small, traces, one = choose(url, args.requests)
+        chosen = cases(big, small, traces, one)
         results: list[Result] = []
-        with tempfile.TemporaryDirectory() as scratch:
-            ports = free_ports()
-            log_path = Path(scratch) / "receiver.log"
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("FAILCAT_", "OTEL_"))}
-            child = ReceiverChild(spawn(serve_command(url, ports), log_path, env), ports, log_path)
-            try:
-                wait_until_ready(child, readyz_answers(child), timeout=60)
-                for case in chosen:
-                    times, items = time_case(ports.api, case, args.requests)
-                    plan = [] if args.no_explain else explain(url, case)
-                    p99 = percentile(times, 0.99)
-                    results.append(
-                        Result(
-                            case=case.name,
-                            requests=len(times),
-                            p50_ms=percentile(times, 0.50),
-                            p95_ms=percentile(times, 0.95),
-                            p99_ms=p99,
-                            max_ms=max(times),
-                            ratio_p99_to_bar=p99 / BAR_MS,
-                            items_per_answer=items,
-                            plan=plan,
-                        )
+
+        def measure(timer: Callable[[Case], tuple[list[float], float]]) -> None:
+            for case in chosen:
+                times, items = timer(case)
+                plan = [] if args.no_explain else explain(url, case)
+                p99 = percentile(times, 0.99)
+                results.append(
+                    Result(
+                        case=case.name,
+                        requests=len(times),
+                        p50_ms=percentile(times, 0.50),
+                        p95_ms=percentile(times, 0.95),
+                        p99_ms=p99,
+                        max_ms=max(times),
+                        ratio_p99_to_bar=p99 / BAR_MS,
+                        items_per_answer=items,
+                        plan=plan,
                     )
-            finally:
-                status = child.stop()
-            if status != 0:
-                raise SystemExit(f"the receiver exited {status}: {child.last_log_line()}")
-    return results, {"load_seconds": seconds, "big_service": big, "small_service": small}
+                )
+
+        if args.revision != "head":
+            # failcat serve would migrate the schema to head first (or, with --no-migrate,
+            # refuse an old one): time the query methods themselves.
+            print(f"schema at revision {args.revision}: timing in process, without HTTP")
+            measure(lambda case: time_in_process(url, case, args.requests))
+        else:
+            with tempfile.TemporaryDirectory() as scratch:
+                ports = free_ports()
+                log_path = Path(scratch) / "receiver.log"
+                env = {k: v for k, v in os.environ.items() if not k.startswith(_NOT_PASSED_ON)}
+                command = serve_command(url, ports)
+                child = ReceiverChild(spawn(command, log_path, env), ports, log_path)
+                try:
+                    wait_until_ready(child, readyz_answers(child), timeout=60)
+                    measure(lambda case: time_case(ports.api, case, args.requests))
+                finally:
+                    status = child.stop()
+                if status != 0:
+                    raise SystemExit(f"the receiver exited {status}: {child.last_log_line()}")
+    through = "http" if args.revision == "head" else "in-process"
+    about = {"load_seconds": seconds, "big_service": big, "small_service": small}
+    return results, about | {"through": through}
 
 
 def print_results(results: Sequence[Result]) -> None:
@@ -348,6 +409,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=_positive, default=300, help="per case")
     parser.add_argument("--json", type=Path, help="write the results to this file")
     parser.add_argument("--no-explain", action="store_true", help="skip the EXPLAIN output")
+    parser.add_argument(
+        "--revision",
+        default="head",
+        help="migrate to this schema revision (an older one, say 0002, to compare its indexes)",
+    )
     parser.add_argument("--smoke", action="store_true", help="20,000 rows, 20 requests a case")
     args = parser.parse_args(argv)
     if args.smoke:
@@ -374,6 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "load_average_at_end": list(os.getloadavg()),
             },
             "sizes": {"rows": args.rows, "requests": args.requests, "smoke": args.smoke},
+            "schema_revision": args.revision,
             "bar_ms": BAR_MS,
             **about,
             "results": [asdict(result) for result in results],

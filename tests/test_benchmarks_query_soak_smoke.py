@@ -40,6 +40,7 @@ def test_the_query_latency_benchmark_times_every_case_and_explains_it(tmp_path: 
     results = document["results"]
     assert isinstance(results, list)
     assert [r["case"] for r in results] == [
+        "floor: one by id",
         "trace",
         "service big",
         "service small",
@@ -54,6 +55,7 @@ def test_the_query_latency_benchmark_times_every_case_and_explains_it(tmp_path: 
         assert any("failure_matches" in line for line in r["plan"]), r["plan"]
         assert any(line.startswith("Execution Time") for line in r["plan"]), r["plan"]
     by_case = {r["case"]: r for r in results}
+    assert by_case["floor: one by id"]["items_per_answer"] == 1
     # Every trace sampled from the table has 1 to 20 failures; the big service fills a page.
     assert 1 <= by_case["trace"]["items_per_answer"] <= 20
     assert by_case["service big"]["items_per_answer"] == 50
