@@ -5,6 +5,8 @@ Creates a fresh database, migrates it and loads ``--rows`` failures (1,000,000) 
 
 * 200 services with a skewed share (the service of a trace is ``floor(200 * u^4)`` of a
   uniform ``u``: the biggest holds about a third of the rows, the smallest a few hundred);
+* one more service, ``svc-retired``, with 5 % of the traces, all 20 to 30 days old (an agent
+  taken out of service);
 * traces of 1 to 20 failures (``1 + floor(20 * u^2)``, seven on average) a few seconds apart,
   the traces spread uniformly over the last 30 days;
 * 40 codes, a message of 60 to 120 characters with variable parts, a stacktrace of about 1.5 KB
@@ -19,7 +21,9 @@ timed from the request's first byte to the body's last:
   the table, so of every size from 1 to 20);
 * ``service big`` / ``service small``: the first page (50) of ``/api/v1/failures?service=...``
   for the service with the most rows and the one with the fewest;
-* the same two with ``since=24h``.
+* the same two with ``since=24h``;
+* ``service retired``: the first page of ``svc-retired``, which a plan that walks the time
+  index newest first and filters by service reads two thirds of the table for.
 
 A first case, ``floor: one by id`` (``/api/v1/failures/{id}``, a primary-key read), is the
 cheapest request that reaches the database: the floor of HTTP, a pooled connection and one row
@@ -87,8 +91,11 @@ _NOT_PASSED_ON = ("FAILCAT_", "OTEL_")
 _LOAD = """
 WITH traces AS (
     SELECT t,
-           'svc-' || floor(:services * power(random(), 4))::int AS service,
-           now() - make_interval(secs => random() * 30 * 86400) AS started,
+           CASE WHEN t % 20 = 0 THEN 'svc-retired'
+                ELSE 'svc-' || floor(:services * power(random(), 4))::int END AS service,
+           -- svc-retired sent its last failure 20 days ago.
+           now() - make_interval(secs => CASE WHEN t % 20 = 0 THEN 20 + random() * 10
+                                              ELSE random() * 30 END * 86400) AS started,
            1 + floor(20 * power(random(), 2))::int AS size
     FROM generate_series(1, :traces) AS t
 ), failures AS (
@@ -183,13 +190,18 @@ def load(url: str, rows: int) -> float:
     return time.perf_counter() - started
 
 
+RETIRED = "svc-retired"
+
+
 def choose(url: str, count: int) -> tuple[str, str, list[str], int]:
     """The biggest and the smallest service, ``count`` trace ids drawn from the table, and the
     id of one failure."""
     dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
     with psycopg.connect(dsn) as conn:
         sizes = conn.execute(
-            "SELECT service_name, count(*) FROM failure_matches GROUP BY 1 ORDER BY 2 DESC, 1"
+            "SELECT service_name, count(*) FROM failure_matches WHERE service_name <> %s "
+            "GROUP BY 1 ORDER BY 2 DESC, 1",
+            (RETIRED,),
         ).fetchall()
         traces = conn.execute(
             "SELECT trace_id FROM failure_matches TABLESAMPLE SYSTEM (1) REPEATABLE (7) "
@@ -240,6 +252,11 @@ def cases(big: str, small: str, traces: Sequence[str], one: int) -> list[Case]:
             "service small, since=24h",
             failures(small, "24h"),
             lambda q, _: q.list_failures(service=small, since=utc_now() - day),
+        ),
+        Case(
+            "service retired",
+            failures(RETIRED, None),
+            lambda q, _: q.list_failures(service=RETIRED),
         ),
     ]
 

@@ -46,6 +46,7 @@ def test_the_query_latency_benchmark_times_every_case_and_explains_it(tmp_path: 
         "service small",
         "service big, since=24h",
         "service small, since=24h",
+        "service retired",
     ]
     for r in results:
         assert r["requests"] == 20
