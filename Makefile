@@ -91,7 +91,7 @@ test-conformance-latest-python:
 	$(LATEST_BIN)/python -m pip list 2>/dev/null | grep -i -E "^($(shell echo $(CONFORMANCE_NAMES) | tr ' ' '|')) "
 	$(LATEST_BIN)/python -m pytest tests/conformance/python $(PYTEST_ARGS)
 
-test-conformance-latest: test-conformance-latest-python
+test-conformance-latest: test-conformance-latest-python test-conformance-latest-node
 
 clean:
 	rm -rf $(VENV) $(FLOOR_VENV) $(LATEST_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
