@@ -126,6 +126,11 @@ _PROMISED = {
     "Match latency": "timeseries",
     "Persist latency": "timeseries",
     "Catalog match ratio": "stat",
+    # Issue #13: GenAI failure rates (failures ÷ operations) and failures by provider.
+    "Failure rate by tool": "bargauge",
+    "Failure rate by model": "bargauge",
+    "Failures by provider": "timeseries",
+    "GenAI operations": "timeseries",
 }
 
 
@@ -148,6 +153,57 @@ def test_overview_has_the_promised_panels() -> None:
     assert "failcat_uncataloged_total" in joined and "failcat_new_patterns_total" in joined
     used = set(re.findall(r"\bfailcat_[a-z_]+", joined))
     assert used <= exposed_sample_names(), used - exposed_sample_names()
+
+
+def _expr(title: str) -> str:
+    dashboard = _dashboards.load(OVERVIEW_DASHBOARD)
+    (target,) = next(p for p in _dashboards.panels(dashboard) if p["title"] == title)["targets"]
+    expr: str = target["expr"]
+    return expr
+
+
+@pytest.mark.parametrize(
+    ("title", "label"),
+    [("Failure rate by tool", "gen_ai_tool"), ("Failure rate by model", "gen_ai_model")],
+)
+def test_genai_rates_divide_failures_by_operations_from_a_minimum_of_calls(
+    title: str, label: str
+) -> None:
+    """failures ÷ operations over the range, shown only where the calls reach $min_calls."""
+    expr = _expr(title)
+    compact = re.sub(r"\s+", " ", expr)
+    failures = "increase(failcat_genai_failures_total{"
+    operations = "increase(failcat_genai_operations_total{"
+    assert failures in compact and operations in compact
+    # The denominator, grouped by the panel's label, carries the threshold ...
+    assert re.search(
+        rf"/ \(sum by \({label}\) \(.*failcat_genai_operations_total.*\) >= \$min_calls\)",
+        compact,
+    ), expr
+    # ... the numerator falls back to 0 for a tool or model with calls and no failure, and
+    # series born inside the range count whole, as in the other range counts.
+    assert f"or sum by ({label}) (" in compact and ") * 0)" in compact
+    assert "unless failcat_genai_failures_total" in compact
+    assert "unless failcat_genai_operations_total" in compact
+    assert f'{label}!=""' in compact  # calls with no tool (model) are no tool's (model's)
+    dashboard = _dashboards.load(OVERVIEW_DASHBOARD)
+    panel = next(p for p in _dashboards.panels(dashboard) if p["title"] == title)
+    assert panel["fieldConfig"]["defaults"]["unit"] == "percentunit"
+
+
+def test_min_calls_is_a_dashboard_variable_with_a_default_above_one() -> None:
+    variable = _dashboards.variables(_dashboards.load(OVERVIEW_DASHBOARD))["min_calls"]
+    assert variable["type"] == "custom"
+    choices = [int(value) for value in variable["query"].split(",")]
+    assert choices == sorted(choices) and 1 in choices
+    assert int(variable["current"]["value"]) > 1  # one failed call is never 100 % by default
+    assert variable["current"]["value"] in variable["query"].split(",")
+
+
+def test_failures_by_provider_groups_the_genai_counter_by_provider() -> None:
+    expr = _expr("Failures by provider")
+    assert expr.startswith("sum by (gen_ai_provider) (rate(failcat_genai_failures_total{")
+    assert 'gen_ai_provider!=""' in expr
 
 
 def test_overview_variables_come_from_failure_labels() -> None:
@@ -217,3 +273,18 @@ def test_operations_guide_describes_every_panel(dashboard_path: Path) -> None:
     guide = OPERATIONS_DOC.read_text("utf-8")
     for panel in _dashboards.panels(_dashboards.load(dashboard_path)):
         assert panel["title"] in guide, f"docs/operations.md does not describe {panel['title']}"
+
+
+def test_postgres_newest_failures_link_ids_to_the_failure_page_of_the_ui() -> None:
+    """A failure's id opens ``${failcat_url}/failures/<id>``, the UI's page of that failure."""
+    dashboard = _dashboards.load(POSTGRES_DASHBOARD)
+    variable = _dashboards.variables(dashboard)["failcat_url"]
+    assert variable["type"] == "textbox"
+    assert variable["query"] == "http://localhost:9464"  # the receiver's API/UI port
+    newest = next(p for p in dashboard["panels"] if p["title"] == "Newest failures")
+    assert re.search(r"SELECT occurred_at AS \"time\", id,", newest["targets"][0]["rawSql"])
+    (url,) = _link_urls(newest, "id")
+    rendered = _dashboards.substitute(
+        url.replace("${__value.raw}", "4711"), {"failcat_url": variable["query"]}
+    )
+    assert rendered == "http://localhost:9464/failures/4711"
