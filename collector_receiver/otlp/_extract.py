@@ -7,7 +7,8 @@ A failure is
   (source ``log_record``);
 * a span whose status is ERROR, which carries the attribute ``error.type`` and has no exception
   event (source ``span_status``; the type is the ``error.type`` value, the message the status
-  message).
+  message) — unless an ancestor or descendant span of it in the same request carries an
+  exception event: then it is the same failure seen by another layer (see :mod:`._lineage`).
 
 Almost every span carries no failure, so the walk looks only at the event names and the status
 code of a span before deciding to build anything; attributes are flattened for the few spans
@@ -23,6 +24,7 @@ from google.protobuf.message import Message
 
 from collector_receiver.events import MAX_GROUP_LEAVES, AttributeValue, FailureEvent, GroupLeaf
 from collector_receiver.otlp._attributes import find_attribute, flatten_attributes
+from collector_receiver.otlp._lineage import SpanLineage
 from collector_receiver.otlp._messages import Signal
 from otel_failcat.attributes import (
     FAILCAT_BASE_TYPES,
@@ -229,6 +231,7 @@ def _failure(
 
 
 def _extract_traces(request: Any, result: ExtractResult) -> None:
+    lineage = SpanLineage()
     for resource_spans in request.resource_spans:
         resource = _Resource(resource_spans.resource)
         for scope_spans in resource_spans.scope_spans:
@@ -250,7 +253,12 @@ def _extract_traces(request: Any, result: ExtractResult) -> None:
                 if events is not None or (
                     span.HasField("status") and span.status.code == _STATUS_CODE_ERROR
                 ):
-                    _span_failures(span, events, resource, scope_spans.scope.name, result)
+                    _span_failures(span, events, resource, scope_spans.scope.name, result, lineage)
+    # One failure, one row: the rare request with a status-only span and an exception event in
+    # one trace drops the status-only failures an exception in their lineage explains.
+    dropped = lineage.beside_exceptions(request, result.items)
+    if dropped:
+        result.events = [e for i, e in enumerate(result.events) if i not in dropped]
 
 
 def _is_exception_event(name: str) -> bool:
@@ -263,11 +271,13 @@ def _span_failures(
     resource: _Resource,
     scope_name: str,
     result: ExtractResult,
+    lineage: SpanLineage,
 ) -> None:
     """The failures of one span that passed the cheap test.
 
     ``events`` are all the span's events when a name ends in "exception" (the exact rule is
-    applied here), None when none does and the span's status is ERROR.
+    applied here), None when none does and the span's status is ERROR. ``lineage`` learns of
+    the span when it is a status-only failure or carries an exception event.
     """
     exception_events = None
     if events is not None:
@@ -280,9 +290,11 @@ def _span_failures(
                 return
     if exception_events is None and find_attribute(span.attributes, "error.type") is None:
         return  # an ERROR span without error.type is not a failure of its own
+    raw_trace_id = span.trace_id
+    raw_span_id = span.span_id
     try:
-        trace_id = _hex_id(span.trace_id, _TRACE_ID_BYTES, "trace_id")
-        span_id = _hex_id(span.span_id, _SPAN_ID_BYTES, "span_id")
+        trace_id = _hex_id(raw_trace_id, _TRACE_ID_BYTES, "trace_id")
+        span_id = _hex_id(raw_span_id, _SPAN_ID_BYTES, "span_id")
     except _BadId as error:
         result.reject(f"span {span.name[:60]!r}: {error}")
         return
@@ -290,6 +302,8 @@ def _span_failures(
     span_attributes = flatten_attributes(span.attributes)
     end_time = span.end_time_unix_nano or span.start_time_unix_nano
     if exception_events is None:
+        if trace_id is not None:  # without a trace there is no lineage to speak of
+            lineage.status_only(len(result.events), span, raw_trace_id, raw_span_id)
         result.events.append(
             _failure(
                 source="span_status",
@@ -306,6 +320,8 @@ def _span_failures(
             )
         )
         return
+    if trace_id is not None and span_id is not None:
+        lineage.exception_span(span, raw_trace_id, raw_span_id)
     for index, event in exception_events:
         attributes = {**span_attributes, **flatten_attributes(event.attributes)}
         result.events.append(

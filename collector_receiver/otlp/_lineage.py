@@ -1,0 +1,180 @@
+"""One failure, one row: a status-only span beside an exception is not a failure of its own.
+
+CONTRACT §4 (r2): a ``span_status`` failure (a span with status ERROR and ``error.type``, no
+exception event) is dropped when an ancestor or a descendant span of it, in the same trace and
+the same request, carries an exception event. That is one failure seen by two layers: a
+framework that instruments itself (mcp 2.x puts the JSON-RPC code in ``error.type`` on its own
+spans) and the agent that records the exception itself on an enclosing or an inner span.
+Siblings, cousins and spans of other traces are unrelated, so their status stays a failure.
+
+Lineage follows ``parent_span_id`` across every resource and scope of the request (a trace's
+spans may come from several instrumentation scopes and, through a collector, several
+resources). A request is the unit: a parent or child delivered in another request is not seen,
+so a status-only span whose exception arrives in a different export is still stored (the
+documented limit; redeliveries are idempotent either way).
+
+Cost: the walk collects, at no cost to spans without failures, the status-only candidates and
+the spans with exception events. Only a request holding both, in one trace, goes further:
+first along the links between those few spans, and when a link leads elsewhere, through an
+index of every span of the request by span id, built once (one read of ``span_id`` per span).
+Each span is then visited at most once per direction (answers are remembered), so the work is
+linear in the request. Hostile input is bounded: cycles of parent links end a walk, a walk goes
+up at most :data:`MAX_LINEAGE_HOPS` spans, and a request of more than
+:data:`MAX_LINEAGE_SPANS` spans is not indexed, so there lineage is followed only through the
+failure spans themselves (a status-only span whose link to the exception runs through other
+spans is then kept: an extra row, never a lost one).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: How far up the parent links one walk goes. Agent traces are a few dozen spans deep; a
+#: longer chain is followed this far and the rest is treated as unrelated.
+MAX_LINEAGE_HOPS = 256
+#: The most spans a request may have for the index to be built: the index holds an entry per
+#: span (a collector's batches are a few thousand spans; this bounds a hostile one's memory).
+MAX_LINEAGE_SPANS = 65536
+
+_Key = tuple[bytes, bytes]  # (trace id, span id), raw
+
+
+class SpanLineage:
+    """The spans of one request that the lineage rule needs, collected during the walk."""
+
+    __slots__ = ("_candidates", "_exceptions")
+
+    def __init__(self) -> None:
+        #: (position in the request's failures, span, trace id, span id) of status-only spans
+        self._candidates: list[tuple[int, Any, bytes, bytes]] = []
+        #: spans that carry an exception event, by (trace id, span id)
+        self._exceptions: dict[_Key, Any] = {}
+
+    def status_only(self, position: int, span: Any, trace_id: bytes, span_id: bytes) -> None:
+        """A ``span_status`` failure was stored at ``position`` of the request's failures."""
+        self._candidates.append((position, span, trace_id, span_id))
+
+    def exception_span(self, span: Any, trace_id: bytes, span_id: bytes) -> None:
+        """``span`` carries an exception event."""
+        self._exceptions[(trace_id, span_id)] = span
+
+    def beside_exceptions(self, request: Any, spans_in_request: int) -> set[int]:
+        """Positions of the status-only failures that an exception in their lineage explains."""
+        if not self._candidates or not self._exceptions:
+            return set()
+        traces = {trace_id for trace_id, _ in self._exceptions}
+        related = [c for c in self._candidates if c[2] in traces]
+        if not related:
+            return set()
+        index = _SpanIndex(request, self._exceptions, related, spans_in_request)
+        dropped: set[int] = set()
+        below_exception: dict[_Key, bool] = {}
+        remaining: dict[_Key, int] = {}
+        for position, span, trace_id, span_id in related:
+            if self._has_exception_above(span, trace_id, index, below_exception):
+                dropped.add(position)
+            elif span_id:
+                remaining[(trace_id, span_id)] = position
+        if remaining:
+            dropped.update(self._above_exceptions(remaining, index))
+        return dropped
+
+    def _has_exception_above(
+        self, span: Any, trace_id: bytes, index: _SpanIndex, known: dict[_Key, bool]
+    ) -> bool:
+        """Whether an ancestor of ``span`` carries an exception event.
+
+        ``known`` remembers, for each span a walk passed, whether it or an ancestor carries one,
+        so that a later walk stops where an earlier one went.
+        """
+        path: dict[_Key, None] = {}  # insertion-ordered set: the walk so far
+        parent = span.parent_span_id
+        verdict = False
+        while parent and len(path) < MAX_LINEAGE_HOPS:
+            key = (trace_id, parent)
+            if key in self._exceptions:
+                verdict = True
+                break
+            seen = known.get(key)
+            if seen is not None:
+                verdict = seen
+                break
+            if key in path:  # a cycle of parent links
+                break
+            node = index.get(key)
+            if node is None:  # the parent is not in this request
+                break
+            path[key] = None
+            parent = node.parent_span_id
+        for key in path:
+            known[key] = verdict
+        return verdict
+
+    def _above_exceptions(self, remaining: dict[_Key, int], index: _SpanIndex) -> set[int]:
+        """Positions of the candidates in ``remaining`` that are ancestors of an exception span.
+
+        The walks up from the exception spans share one set of visited spans: a walk that
+        reaches a span another walk passed has nothing new above it.
+        """
+        found: set[int] = set()
+        visited: set[_Key] = set()
+        for (trace_id, _), span in self._exceptions.items():
+            parent = span.parent_span_id
+            hops = 0
+            while parent and hops < MAX_LINEAGE_HOPS:
+                key = (trace_id, parent)
+                if key in visited:
+                    break
+                visited.add(key)
+                position = remaining.pop(key, None)
+                if position is not None:
+                    found.add(position)
+                    if not remaining:
+                        return found
+                node = index.get(key)
+                if node is None:
+                    break
+                parent = node.parent_span_id
+                hops += 1
+        return found
+
+
+class _SpanIndex:
+    """Spans of a request by (trace id, span id): the collected ones first, then, on the first
+    lookup they cannot answer, every span of the request (built once, and only for a request of
+    at most :data:`MAX_LINEAGE_SPANS` spans; a larger one is seen through the collected spans
+    alone, so a status-only span right under or above an exception span is still recognised)."""
+
+    __slots__ = ("_all", "_known", "_request")
+
+    def __init__(
+        self,
+        request: Any,
+        exceptions: dict[_Key, Any],
+        candidates: list[tuple[int, Any, bytes, bytes]],
+        spans_in_request: int,
+    ) -> None:
+        self._request = request
+        self._known = dict(exceptions)
+        for _, span, trace_id, span_id in candidates:
+            self._known[(trace_id, span_id)] = span
+        # An empty index stands for "too large to index": lookups end at the collected spans.
+        self._all: dict[bytes, Any] | None = None if spans_in_request <= MAX_LINEAGE_SPANS else {}
+
+    def get(self, key: _Key) -> Any | None:
+        span = self._known.get(key)
+        if span is not None:
+            return span
+        if self._all is None:
+            # One read of the span id per span; the trace id is read only for the spans a walk
+            # reaches, to tell apart two traces that reuse a span id.
+            every: dict[bytes, Any] = {}
+            for resource_spans in self._request.resource_spans:
+                for scope_spans in resource_spans.scope_spans:
+                    for one in scope_spans.spans:
+                        every[one.span_id] = one
+            self._all = every
+        span = self._all.get(key[1])
+        if span is None or span.trace_id != key[0]:
+            return None
+        return span
