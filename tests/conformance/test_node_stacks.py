@@ -145,3 +145,29 @@ def test_every_row_belongs_to_a_case(conformance_run: dict[str, Any]) -> None:
     traces = {case["trace_id"] for case in conformance_run["cases"].values()}
     strays = [row for row in conformance_run["rows"] if row["trace_id"] not in traces]
     assert strays == []
+
+
+@pytest.mark.parametrize(
+    ("args", "environ", "said"),
+    [
+        (["no-such-stack"], {"FAILCAT_OTLP_HTTP": "http://127.0.0.1:9"}, "unknown stack"),
+        (["mcp"], {}, "set FAILCAT_OTLP_HTTP"),
+    ],
+)
+def test_run_refuses_bad_input_with_one_line(
+    args: list[str], environ: dict[str, str], said: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "FAILCAT_OTLP_HTTP"} | environ
+    run = subprocess.run(
+        [_node(), "run.mjs", *args],
+        cwd=NODE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert said in run.stderr

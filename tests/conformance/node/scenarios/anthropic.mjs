@@ -104,4 +104,36 @@ export const cases = [
     run: async () =>
       new Anthropic({ apiKey: 'sk-ant-test-not-a-key', maxRetries: 0, baseURL: `http://127.0.0.1:${await closedPort()}` }).models.list(),
   },
+  {
+    id: 'credit-balance-400',
+    expect: 'limit_exceeded',
+    run: () =>
+      send(
+        answering(
+          400,
+          anthropicError('invalid_request_error', 'Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.'),
+        ),
+      ),
+  },
+  {
+    id: 'stream-overloaded-mid-answer',
+    expect: 'overloaded',
+    run: async () => {
+      const events = [
+        'event: message_start',
+        'data: {"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[],"stop_reason":null,"usage":{"input_tokens":10,"output_tokens":1}}}',
+        '',
+        'event: error',
+        'data: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}',
+        '',
+        '',
+      ].join('\n');
+      const stream = new Anthropic({
+        apiKey: 'sk-ant-test-not-a-key',
+        maxRetries: 0,
+        fetch: answering(200, events, { 'content-type': 'text/event-stream' }),
+      }).messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] });
+      return stream.finalMessage();
+    },
+  },
 ];

@@ -114,4 +114,22 @@ export const cases = [
     expect: 'tool',
     run: () => weather.invoke({ town: 42 }),
   },
+  {
+    id: 'structured-output-json-mode',
+    expect: 'output_parse',
+    run: () =>
+      model(
+        answering(200, {
+          id: 'chatcmpl-3',
+          object: 'chat.completion',
+          created: 1,
+          model: 'gpt-4o',
+          choices: [
+            { index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'Paris, for three days.' } },
+          ],
+        }),
+      )
+        .withStructuredOutput(z.object({ city: z.string(), days: z.number() }), { method: 'jsonMode' })
+        .invoke('Plan the trip as JSON.'),
+  },
 ];

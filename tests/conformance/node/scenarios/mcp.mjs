@@ -3,9 +3,11 @@
 // resource, arguments the schema refuses, a method the server lacks, a request timeout, a
 // connection closed under a pending request).
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { closedPort } from './_http.mjs';
 
 async function connected(fn) {
   const server = new McpServer({ name: 'trip-tools', version: '1.0.0' });
@@ -92,5 +94,14 @@ export const cases = [
         setTimeout(() => server.close(), 20);
         return pending;
       }),
+  },
+  {
+    id: 'http-server-unreachable',
+    expect: 'connection',
+    run: async () => {
+      const url = new URL(`http://127.0.0.1:${await closedPort()}/mcp`);
+      const client = new Client({ name: 'trip-agent', version: '1.0.0' });
+      await client.connect(new StreamableHTTPClientTransport(url));
+    },
   },
 ];

@@ -179,4 +179,64 @@ export const cases = [
         response_format: { type: 'json_schema', json_schema: { name: 'trip', schema: { type: 'object' } } },
       }),
   },
+  {
+    id: 'content-filter-400',
+    expect: 'content_filter',
+    run: () =>
+      chat(
+        answering(
+          400,
+          openaiError(
+            "The response was filtered due to the prompt triggering Azure OpenAI's content management policy.",
+            null,
+            'content_filter',
+            'prompt',
+          ),
+        ),
+      ),
+  },
+  {
+    id: 'content-filter-finish-reason',
+    expect: 'content_filter',
+    run: () =>
+      client({
+        fetch: answering(200, {
+          id: 'chatcmpl-2',
+          object: 'chat.completion',
+          created: 1,
+          model: 'gpt-4o',
+          choices: [{ index: 0, finish_reason: 'content_filter', message: { role: 'assistant', content: null } }],
+        }),
+      }).chat.completions.parse({
+        model: 'gpt-4o',
+        messages: MESSAGES,
+        response_format: { type: 'json_schema', json_schema: { name: 'trip', schema: { type: 'object' } } },
+      }),
+  },
+  {
+    id: 'rate-limit-429-no-body',
+    expect: 'rate_limit',
+    run: () => chat(answering(429, '')),
+  },
+  {
+    id: 'bad-gateway-502-html',
+    expect: 'overloaded',
+    run: () =>
+      chat(answering(502, '<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>', { 'content-type': 'text/html' })),
+  },
+  {
+    id: 'embeddings-context-length-400',
+    expect: 'context_length',
+    run: () =>
+      client({
+        fetch: answering(
+          400,
+          openaiError(
+            "This model's maximum context length is 8192 tokens, however you requested 9000 tokens (9000 in your prompt; 0 for the completion). Please reduce your prompt; or completion length.",
+            'invalid_request_error',
+            null,
+          ),
+        ),
+      }).embeddings.create({ model: 'text-embedding-3-small', input: 'long document' }),
+  },
 ];

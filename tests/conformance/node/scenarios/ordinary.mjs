@@ -70,4 +70,23 @@ export const cases = [
       throw new Error('invalid state: the plan has no steps');
     },
   },
+  {
+    id: 'circular-json-stringify',
+    expect: UNCATALOGED,
+    run: () => {
+      const step = { name: 'plan' };
+      step.self = step;
+      return JSON.stringify(step);
+    },
+  },
+  {
+    id: 'bigint-mix',
+    expect: UNCATALOGED,
+    run: () => BigInt(10) + 1,
+  },
+  {
+    id: 'uri-malformed',
+    expect: UNCATALOGED,
+    run: () => decodeURIComponent('%E0%A4%A'),
+  },
 ];

@@ -2,7 +2,7 @@
 // on a custom `fetch`, and the SDK's own failures (no object, unknown tool, bad tool input,
 // retries exhausted) through its `ai/test` mock model, which stands in for the provider only.
 import { createOpenAI } from '@ai-sdk/openai';
-import { generateObject, generateText, stepCountIs, tool } from 'ai';
+import { generateObject, generateText, stepCountIs, streamText, tool } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import { z } from 'zod';
 import { answering, neverAnswering } from './_http.mjs';
@@ -154,5 +154,27 @@ export const cases = [
         ),
         { tools: { weather }, stopWhen: stepCountIs(1) },
       ).then(raiseInvalidToolCall),
+  },
+  {
+    id: 'stream-text-rate-limit-429',
+    expect: 'rate_limit',
+    run: async () => {
+      // streamText reports a failed stream to onError and ends it; an agent that wants the
+      // failure raises what onError got.
+      let failure;
+      const result = streamText({
+        model: provider(
+          openaiError(429, 'Rate limit reached for gpt-4o-mini on requests per min (RPM): Limit 3, Used 3, Requested 1.', 'requests', 'rate_limit_exceeded'),
+        )('gpt-4o-mini'),
+        prompt: 'Plan the trip.',
+        maxRetries: 0,
+        onError: ({ error }) => {
+          failure = error;
+        },
+      });
+      await result.consumeStream();
+      if (failure) throw failure;
+      return result;
+    },
   },
 ];
