@@ -66,6 +66,14 @@ def word(alternatives: tuple[str, ...], not_after: str) -> str:
     return "(?:" + "|".join(branches) + ")"
 
 
+def word_starts(alternatives: tuple[str, ...], not_after: str) -> re.Pattern[str]:
+    """Where a match of :func:`word` ``(alternatives, not_after)`` can begin: at a first letter
+    of an alternative (either case) not after a character of ``[not_after]`` (or after an
+    escaped ``\\n``/``\\r``/``\\t``). A cheap pattern for :attr:`Rule.starts_at`."""
+    initials = sorted({c for a in alternatives for c in (a[0].lower(), a[0].upper())})
+    return re.compile(f"(?:(?<![{not_after}])|(?<=\\\\[nrt]))[{''.join(initials)}]")
+
+
 def starts(literal: str, not_after: str) -> str:
     """``literal`` (a regex without quantifiers) at a token boundary.
 
@@ -84,6 +92,15 @@ class Rule:
     text: from ``before`` characters ahead of the needle to ``after`` characters past its start.
     ``before`` must cover the longest stretch of a match in front of its needle and ``after`` the
     whole longest match measured from the needle, so that a window never cuts a match short.
+
+    Two optional facts make the common miss cheap (a needle in ordinary text: ``tokens per
+    min``, ``key {KEY}``, ``monkey``), both only for a match found from its needle's few starts:
+
+    - ``separators`` and ``reach``: every match holds one of these characters within its first
+      ``reach`` characters (the ``=`` or ``:`` after a label); a needle with none of them near
+      it is passed over without trying the pattern at all;
+    - ``starts_at``: a cheap pattern matching where a match can begin (:func:`word_starts`:
+      the first letter of a label, at a word boundary); only those starts are tried.
     """
 
     kind: str
@@ -92,6 +109,9 @@ class Rule:
     needles: tuple[str, ...] = ()
     before: int = 0
     after: int = 0
+    separators: str = ""
+    reach: int = 0
+    starts_at: re.Pattern[str] | None = None
 
     def apply(self, text: str, lowered: str, hits: Mapping[str, list[int]] | None = None) -> str:
         """``text`` with this rule's matches replaced.
@@ -110,10 +130,12 @@ class Rule:
                 continue
             if self.before > _MAX_ANCHORED_BEFORE:
                 matches: Iterable[re.Match[str]] = self.pattern.finditer(text, start, end)
+            elif self.separators and not _holds_any(text, self.separators, start, hit + self.reach):
+                continue  # no match can start in [start, hit]: none has its separator in reach
             else:
                 # A match holds its needle, so it starts at most `before` characters ahead of
                 # it: trying those few starts is far cheaper than scanning the whole window.
-                matches = _first_match_from(self.pattern, text, start, hit, end)
+                matches = _first_match_from(self.pattern, text, start, hit, end, self.starts_at)
             for match in matches:
                 pieces.append(text[done : match.start()])
                 pieces.append(self.replace(match))
@@ -154,11 +176,27 @@ def needle_positions(lowered: str, needles: Iterable[str]) -> list[int]:
     return positions
 
 
+def _holds_any(text: str, characters: str, start: int, end: int) -> bool:
+    """Whether one of ``characters`` occurs in ``text[start:end]`` (``str.find``: no slice)."""
+    return any(text.find(character, start, end) != -1 for character in characters)
+
+
 def _first_match_from(
-    pattern: re.Pattern[str], text: str, first: int, last: int, end: int
+    pattern: re.Pattern[str],
+    text: str,
+    first: int,
+    last: int,
+    end: int,
+    starts_at: re.Pattern[str] | None = None,
 ) -> list[re.Match[str]]:
-    """The match of ``pattern`` starting leftmost in ``[first, last]`` (and ending by ``end``)."""
-    for position in range(first, last + 1):
+    """The match of ``pattern`` starting leftmost in ``[first, last]`` (and ending by ``end``);
+    with ``starts_at``, only the starts it matches are tried (found in one scan)."""
+    positions: Iterable[int] = (
+        range(first, last + 1)
+        if starts_at is None
+        else [found.start() for found in starts_at.finditer(text, first, last + 1)]
+    )
+    for position in positions:
         match = pattern.match(text, position, end)
         if match is not None:
             return [match]
@@ -213,23 +251,32 @@ class RunRule:
     pattern: re.Pattern[str]
     replace: Replace
     dotted: tuple[int, ...] = ()
-    #: The first two characters a match can begin with (None: any); other starts are skipped.
-    starts: frozenset[str] | None = None
+    #: The first two characters a match can begin with (None: any), each with the fewest token
+    #: characters a match beginning so holds in a row from its start; other starts, and starts
+    #: with fewer token characters after them, are skipped.
+    starts: Mapping[str, int] | None = None
 
     def candidates(self, text: str, runs: Iterable[tuple[int, int]]) -> list[int]:
         """Where a match may start (only those that begin like one, when ``starts`` is set)."""
-        starts = self.starts
-        positions: list[int] = []
-        for start, _end in runs:
+        # (start, end of the token characters from there): a dotted start's end at its dot.
+        places: list[tuple[int, int]] = []
+        for start, end in runs:
             if start:
                 before = text[start - 1]
                 if before == ".":
-                    positions.extend(start - back for back in self.dotted if back <= start)
+                    places.extend(
+                        (start - back, start - 1) for back in self.dotted if back <= start
+                    )
                 elif before == "\\" and text[start] in "nrt":
-                    positions.append(start + 1)
-            positions.append(start)
-        if starts is not None:
-            positions = [at for at in positions if text[at : at + 2] in starts]
+                    places.append((start + 1, end))
+            places.append((start, end))
+        starts = self.starts
+        if starts is None:
+            positions = [at for at, _ in places]
+        else:
+            positions = [
+                at for at, end in places if end - at >= starts.get(text[at : at + 2], end + 1)
+            ]
         return sorted(set(positions)) if len(positions) > 1 else positions
 
     def apply(

@@ -144,9 +144,11 @@ class Redactor:
         # idempotent), so the set found at the start of the pass stays good for all of it.
         present = self._present(lowered)
         # In a long text each needle is searched for once for all the rules of this pass (until
-        # one replaces); in a short one that bookkeeping costs more than searching again.
+        # one replaces), and only if it is present at all: a rule with six needles
+        # (``key_value``) in a text that holds one of them searches for that one. In a short
+        # text that bookkeeping costs more than searching again.
         share = len(lowered) > _SHARED_HITS and bool(present)
-        hits = _Hits(lowered, self._derived) if share else None
+        hits = _Hits(lowered, self._derived, present) if share else None
         runs: Runs | None = None  # found once for the rules that start at runs
         for rule in plan.rules_for(present):
             if isinstance(rule, Rule):
@@ -160,7 +162,7 @@ class Redactor:
             if replaced != text:
                 text = replaced
                 lowered = text.lower()
-                hits = _Hits(lowered, self._derived) if share else None
+                hits = _Hits(lowered, self._derived, present) if share else None
                 runs = None
         return text
 
@@ -235,16 +237,23 @@ class _Plan:
 
 
 class _Hits(dict[str, list[int]]):
-    """Needle → its positions in ``lowered``, each searched for on first use."""
+    """Needle → its positions in ``lowered``, each searched for on first use.
 
-    def __init__(self, lowered: str, derived: dict[str, str]) -> None:
+    A needle not ``present`` at the start of the pass has none: a replacement adds needles only
+    inside its marker, where no rule matches (see ``Redactor._one_pass``).
+    """
+
+    def __init__(self, lowered: str, derived: dict[str, str], present: frozenset[str]) -> None:
         super().__init__()
         self._lowered = lowered
         self._derived = derived
+        self._present = present
 
     def __missing__(self, needle: str) -> list[int]:
         base = self._derived.get(needle)
-        if base is None:
+        if needle not in self._present:
+            found: list[int] = []
+        elif base is None:
             found = needle_positions(self._lowered, (needle,))
         else:
             found = [at for at in self[base] if self._lowered.startswith(needle, at)]

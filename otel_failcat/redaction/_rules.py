@@ -18,7 +18,19 @@ from otel_failcat.redaction._engine import (
     starts,
     whole,
     word,
+    word_starts,
 )
+
+
+def _separator_reach(alternatives: tuple[str, ...], quote: int) -> int:
+    """How far into a match ``label`` + ``quote`` characters + ``\\s{0,8}`` + ``[:=]`` its
+    separator can lie, for labels written as :func:`word` alternatives (``[_-]?``, ``s?`` and
+    ``(?:...)?`` optional, each counted once: the longest spelling)."""
+    longest = max(
+        len(re.sub(r"\[[^\]]*\]\?|.\?", "x", a.replace("(?:", "").replace(")?", "")))
+        for a in alternatives
+    )
+    return longest + quote + 8 + 1
 
 
 def _url_password(match: re.Match[str]) -> str:
@@ -150,6 +162,8 @@ _KEY_NAMES = (
 
 
 _AWS_SECRET_NAMES = ("aws_?secret_?(?:access_?)?key", "secretaccesskey")
+_AUTHORIZATION_NAMES = ("proxy-authorization", "authorization")
+_COOKIE_NAMES = ("set-cookie", "cookie")
 
 
 def _cookie(match: re.Match[str]) -> str:
@@ -284,7 +298,7 @@ def needle_rules() -> tuple[Rule, ...]:
         Rule(
             "authorization",
             re.compile(
-                rf"(?P<prefix>{word(('proxy-authorization', 'authorization'), 'A-Za-z0-9-')}"
+                rf"(?P<prefix>{word(_AUTHORIZATION_NAMES, 'A-Za-z0-9-')}"
                 r"[\"']?\s{0,8}[:=]\s{0,8}[\"']?)"
                 r"(?:(?P<scheme>[A-Za-z][A-Za-z0-9_-]{0,31})(?P<space>\s{1,8}))?"
                 r"(?P<cred>[^\s\"',;]{1,4096})"
@@ -293,6 +307,9 @@ def needle_rules() -> tuple[Rule, ...]:
             ("authorization",),
             before=8,
             after=4_200,
+            separators=":=",
+            reach=_separator_reach(_AUTHORIZATION_NAMES, 1),
+            starts_at=word_starts(_AUTHORIZATION_NAMES, "A-Za-z0-9-"),
         ),
         Rule(
             "bearer_token",
@@ -319,7 +336,7 @@ def needle_rules() -> tuple[Rule, ...]:
             # A header value ends at a line end, a quote (a dict repr, JSON) or a backslash
             # (an escaped line end); RFC 6265 allows none of them inside a cookie.
             re.compile(
-                rf"(?P<prefix>(?P<name>{word(('set-cookie', 'cookie'), 'A-Za-z0-9_-')})"
+                rf"(?P<prefix>(?P<name>{word(_COOKIE_NAMES, 'A-Za-z0-9_-')})"
                 r"(?![A-Za-z0-9_])[\"']?\s{0,8}[:=]\s{0,8}[\"']?)"
                 r"(?P<value>[^\r\n\"'\\]{1,4096})"
             ),
@@ -327,6 +344,9 @@ def needle_rules() -> tuple[Rule, ...]:
             ("cookie",),
             before=4,
             after=4_200,
+            separators=":=",
+            reach=_separator_reach(_COOKIE_NAMES, 1),
+            starts_at=word_starts(_COOKIE_NAMES, "A-Za-z0-9_-"),
         ),
         Rule(
             "url_credential",
@@ -388,6 +408,9 @@ def needle_rules() -> tuple[Rule, ...]:
             ("secret",),
             before=8,
             after=120,
+            separators=":=",
+            reach=_separator_reach(_AWS_SECRET_NAMES, 2),
+            starts_at=word_starts(_AWS_SECRET_NAMES, "A-Za-z0-9"),
         ),
         Rule(
             "github_token",
@@ -428,6 +451,9 @@ def needle_rules() -> tuple[Rule, ...]:
             ("key", "secret", "token", "pass", "pwd", "credential"),
             before=16,
             after=4_200,
+            separators=":=",
+            reach=_separator_reach(_KEY_NAMES, 2),
+            starts_at=word_starts(_KEY_NAMES, "A-Za-z0-9"),
         ),
         Rule(
             "email",

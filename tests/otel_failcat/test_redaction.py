@@ -367,3 +367,17 @@ def test_long_values_near_window_edges_are_redacted_whole() -> None:
         redacted = Redactor().redact(text)
         assert "v" * 20 not in redacted
         assert "a1a1a1" not in redacted
+
+
+def test_each_token_format_declares_no_more_token_characters_than_its_shortest_match() -> None:
+    # A run shorter than a format's ``shortest`` is never tried for it: that must be a pure
+    # optimisation. ``shortest`` may not exceed the minimum width of the format up to where it
+    # may first leave the token characters (a ``.``, or a class holding ``+`` and ``/``).
+    import re._parser as parser
+
+    from otel_failcat.redaction._tokens import TOKEN_FORMATS
+
+    for kind, pattern, _starts, shortest in TOKEN_FORMATS:
+        leaves = re.search(r"\\\.|\[[^\]]*\+/\]", pattern)
+        head = pattern if leaves is None else pattern[: leaves.start()].removesuffix("(?:")
+        assert shortest <= parser.parse(head).getwidth()[0], kind

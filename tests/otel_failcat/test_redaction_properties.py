@@ -307,7 +307,7 @@ def test_a_planted_secret_never_survives(case: tuple[str, str]) -> None:
 def test_every_kind_has_a_strategy() -> None:
     from otel_failcat.redaction._tokens import TOKEN_FORMATS
 
-    assert {kind for kind, _, _ in TOKEN_FORMATS} <= TOKENS.keys()
+    assert {kind for kind, *_ in TOKEN_FORMATS} <= TOKENS.keys()
 
 
 # --- ordinary text --------------------------------------------------------------------------
