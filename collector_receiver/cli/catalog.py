@@ -12,6 +12,12 @@ reads, so these commands judge with the service's catalog), else the packaged de
 - ``failcat catalog match --type T [--message M] [--cause T2 ...] [--attr key=value ...]
   [--error-type E] [--catalog PATH] [--json]`` says which entry a failure would get and why;
   the debugging aid for writing entries.
+- ``failcat catalog suggest [--since 7d] [--limit 10] [--db URL] [--catalog PATH]`` drafts
+  entries for the most frequent UNCATALOGED failures stored in the last ``--since``: the type, an
+  RE2 message pattern built from the template, a guessed category and severity, with the count
+  and an example as YAML comments. The drafts are loaded after the catalog's own entries by the
+  catalog loader, and each must match its example, before they are printed, ready to review and
+  paste under ``entries:``. An empty window says so (exit status 0).
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from collector_receiver._text_table import text_table
 from collector_receiver.cli._errors import CommandError
+from collector_receiver.cli._flag_types import duration
+from collector_receiver.cli._read_database import add_database_argument, open_reader
 from collector_receiver.environment_variables import FAILCAT_CATALOG
 from collector_receiver.events import AttributeValue
 
@@ -32,6 +40,8 @@ if TYPE_CHECKING:
     from collector_receiver.catalog import Catalog
 
 _WHICH = f"catalog file (default: ${FAILCAT_CATALOG}, else the packaged catalog)"
+_SUGGEST_LIMIT = 10
+_MAX_SUGGEST_LIMIT = 100
 
 
 def register(subparsers: Any) -> None:
@@ -72,6 +82,30 @@ def register(subparsers: Any) -> None:
     _catalog_option(match)
     match.add_argument("--json", action="store_true", help="print the verdict as JSON")
     match.set_defaults(handler=_match)
+
+    suggest = commands.add_parser(
+        "suggest",
+        help="draft entries for the most frequent UNCATALOGED failures",
+        description=(
+            "Draft catalog entries (YAML, ready to review and paste) for the most frequent "
+            "failures no entry matched."
+        ),
+    )
+    suggest.add_argument(
+        "--since",
+        type=duration,
+        default="7d",
+        help="how far back to count (s, m, h, d or w; default 7d)",
+    )
+    suggest.add_argument(
+        "--limit",
+        type=_suggest_limit,
+        default=_SUGGEST_LIMIT,
+        help=f"how many drafts at most (1 to {_MAX_SUGGEST_LIMIT}; default {_SUGGEST_LIMIT})",
+    )
+    add_database_argument(suggest)
+    _catalog_option(suggest)
+    suggest.set_defaults(handler=_suggest)
 
 
 def _catalog_option(parser: argparse.ArgumentParser) -> None:
@@ -157,4 +191,64 @@ def _match(args: argparse.Namespace) -> int:
         print("  no entry matched")
     for reason in verdict.reasons:
         print(f"  {reason}")
+    return 0
+
+
+def _suggest_limit(text: str) -> int:
+    """``--limit``: from 1 to 100 (each draft is reviewed by a person)."""
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= _MAX_SUGGEST_LIMIT:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a whole number from 1 to {_MAX_SUGGEST_LIMIT}"
+        )
+    return int(text)
+
+
+def _suggest(args: argparse.Namespace) -> int:
+    from collector_receiver.catalog._suggest import SuggestionInput, draft_entries
+    from collector_receiver.store import StoreError
+    from collector_receiver.store.aggregates import AggregateQueries
+    from collector_receiver.timeparse import format_time, utc_now
+
+    catalog = _load(args.catalog)
+    end = utc_now()
+    start = end - args.since
+    queries = open_reader(AggregateQueries.from_url, args.db)
+    try:
+        # Read more than --limit: the catalog may have learnt some of them since they were stored.
+        rows = queries.uncataloged_patterns(start, end, limit=args.limit * 3)
+    except StoreError as exc:
+        raise CommandError(str(exc), exit_code=1) from None
+    finally:
+        queries.close()
+    since = format_time(start)
+    if not rows:
+        print(f"no UNCATALOGED failures since {since}: nothing to suggest")
+        return 0
+    drafts = draft_entries(
+        [
+            SuggestionInput(
+                exception_type=row.exception_type,
+                message_template=row.message_template,
+                occurrences=row.occurrences,
+                example_message=row.example_message,
+                services=row.services,
+            )
+            for row in rows
+        ],
+        catalog,
+    )[: args.limit]
+    if not drafts:
+        print(
+            f"the {len(rows)} most frequent UNCATALOGED kinds of failure since {since} are "
+            f"matched by {catalog.source} now: nothing to suggest"
+        )
+        return 0
+    print(
+        f"# {len(drafts)} draft entries for the most frequent UNCATALOGED failures since {since},"
+    )
+    print(f"# checked against {catalog.source} (catalog_version {catalog.catalog_version}).")
+    print("# Review each (the categories are guesses), then paste them under 'entries:'.")
+    for draft in drafts:
+        print()
+        print(draft.yaml_text, end="")
     return 0

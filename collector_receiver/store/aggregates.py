@@ -10,6 +10,10 @@ window, the baseline and the totals agree with each other even while the receive
 
 ``failure_aggregates`` (created by Alembic revision ``0002``) keeps one row per stored run so the
 history of the mix of codes and of the drift score can be charted.
+
+:meth:`AggregateQueries.uncataloged_patterns` feeds ``failcat catalog suggest``: the most frequent
+``UNCATALOGED`` kinds of failure in a time range, one row per exception type and message template
+(a template shared by several services or call paths is one catalog entry).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from collector_receiver.events import UNCATALOGED
 from collector_receiver.store.errors import translate_errors
 from collector_receiver.store.queries import EngineReader
 from collector_receiver.store.tables import (
@@ -39,6 +44,7 @@ __all__ = [
     "CodeCount",
     "NewPatternRow",
     "ServiceCount",
+    "UncatalogedPattern",
     "WindowCounts",
     "failure_aggregates",
 ]
@@ -90,6 +96,18 @@ class NewPatternRow:
     exception_type: str
     first_seen: datetime
     occurrences: int
+
+
+@dataclass(frozen=True)
+class UncatalogedPattern:
+    """One kind of failure no catalog entry matched: a type and a template, counted in a range."""
+
+    exception_type: str
+    message_template: str
+    occurrences: int
+    services: int
+    example_message: str
+    last_seen: datetime
 
 
 @dataclass(frozen=True)
@@ -198,6 +216,47 @@ class AggregateQueries(EngineReader):
                 window_services=_service_counts(connection, window_start, window_end),
                 new_patterns=_new_patterns(connection, window_start, window_end),
             )
+
+    def uncataloged_patterns(
+        self, start: datetime, end: datetime, limit: int
+    ) -> list[UncatalogedPattern]:
+        """The ``limit`` most frequent UNCATALOGED (type, template) pairs occurring in ``[start,
+        end)``, most occurrences first.
+
+        Counted from ``failure_matches`` (the code index gives the range scan), each row joined
+        to its pattern for the template. The example is one stored (redacted) message of the
+        group, chosen deterministically (the greatest), so it matches the group's template.
+        """
+        m, p = failure_matches, failure_patterns
+        count = sa.func.count().label("n")
+        statement = (
+            sa.select(
+                p.c.exception_type,
+                p.c.message_template,
+                count,
+                sa.func.count(sa.distinct(m.c.service_name)).label("services"),
+                sa.func.max(m.c.exception_message).label("example"),
+                sa.func.max(m.c.occurred_at).label("last_seen"),
+            )
+            .select_from(m.join(p, p.c.fingerprint == m.c.fingerprint))
+            .where(m.c.code == UNCATALOGED, m.c.occurred_at >= start, m.c.occurred_at < end)
+            .group_by(p.c.exception_type, p.c.message_template)
+            .order_by(count.desc(), p.c.exception_type, p.c.message_template)
+            .limit(limit)
+        )
+        with translate_errors(), self.engine.connect() as connection:
+            return [
+                UncatalogedPattern(
+                    exception_type=row.exception_type,
+                    message_template=row.message_template,
+                    occurrences=int(row.n),
+                    services=int(row.services),
+                    example_message=row.example,
+                    # max() keeps its argument's type, so UTCDateTime reads it back aware UTC
+                    last_seen=row.last_seen,
+                )
+                for row in connection.execute(statement)
+            ]
 
     def save(self, record: AggregateRecord) -> int:
         """Insert one run into ``failure_aggregates``; returns its id."""
