@@ -15,8 +15,9 @@ whatever the library's own spans add: "exactly one row per failure" is a count p
 - ``thread``: raised out of a thread's target, never caught (the threading hook);
 - ``none``: the library records it itself (its own spans), the agent does nothing.
 
-At exit the script prints one JSON line: ``{"cases": {case: trace_id}, "errors": {...}}``; a
-case whose function did not raise at all is listed in ``errors`` so the test fails with why.
+At exit the script prints one JSON line: ``{"cases": {case: trace_id}, "errors": {...},
+"seconds": {case: duration}}``; a case whose function did not raise at all is listed in
+``errors`` so the test fails with why.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import inspect
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +40,7 @@ _tracer = trace.get_tracer("failcat.conformance")
 _logger = logging.getLogger("agent")
 _cases: dict[str, str] = {}
 _errors: dict[str, str] = {}
+_seconds: dict[str, float] = {}
 
 
 class DidNotRaise(Exception):
@@ -64,10 +67,12 @@ def run(case: str, function: Callable[[], Any], via: str = "record") -> None:
         set_status_on_exception=False,
     ) as root:
         _cases[case] = format_trace_id(root.get_span_context().trace_id)
+        started = time.monotonic()
         try:
             _raise_via(case, function, via)
         except DidNotRaise as exc:
             _errors[case] = str(exc)
+        _seconds[case] = round(time.monotonic() - started, 3)
 
 
 def _raise_via(case: str, function: Callable[[], Any], via: str) -> None:
@@ -107,4 +112,4 @@ def _raise_via(case: str, function: Callable[[], Any], via: str) -> None:
 
 def report() -> None:
     """Print the cases and their traces; called once at the end of a script."""
-    print(json.dumps({"cases": _cases, "errors": _errors}), flush=True)
+    print(json.dumps({"cases": _cases, "errors": _errors, "seconds": _seconds}), flush=True)
