@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -28,6 +29,10 @@ _CREDENTIAL_KEY_WORDS = (
 _CREDENTIAL_KEY_SUFFIXES = tuple("_" + word for word in _CREDENTIAL_KEY_WORDS)
 
 
+# Keys are few and recur in every failure (``http.request.method``, ``gen_ai.request.model``),
+# while the test lowers, replaces and compares a dozen suffixes: the receiver asks it ~16 times
+# per failure. Bounded, so keys an attacker invents only cycle through the cache.
+@functools.lru_cache(maxsize=4096)
 def credential_key(key: str) -> bool:
     """Whether an attribute key names a credential, so its value is replaced whole.
 
