@@ -10,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test test-agent-floor test-conformance-latest-node lint typecheck install clean
+.PHONY: demo test test-agent-floor test-conformance-latest test-conformance-latest-python test-conformance-latest-node lint typecheck install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
