@@ -30,7 +30,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from collector_receiver.store._cursor import decode_cursor, encode_cursor
 from collector_receiver.store._engine import create_store_engine
@@ -165,6 +165,22 @@ class EngineReader:
         if self._owns_engine:
             self.engine.dispose()
 
+    def _read(self) -> Connection:
+        """A pooled connection for one SELECT.
+
+        On PostgreSQL it runs in autocommit: a single statement sees one snapshot either way,
+        and without a transaction around it a read is two round trips to the server (the pool's
+        liveness ping and the query) instead of four (with BEGIN, and the ROLLBACK when the pool
+        takes the connection back). Each round trip wakes two processes, which on a busy machine
+        is most of a first page's time (``benchmarks/bench_query_latency.py``). SQLite keeps its
+        explicit BEGINs (``_engine``): it runs in this process, with no round trip to save, and
+        its in-memory database shares one connection with the writer.
+        """
+        connection = self.engine.connect()
+        if connection.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+        return connection
+
     def _fetch_page(
         self,
         statement: sa.Select[Any],
@@ -173,7 +189,7 @@ class EngineReader:
         position: Callable[[T], tuple[datetime, int | str]],
     ) -> Page[T]:
         """Run a keyset-ordered ``statement`` for one page; the cursor names its last item."""
-        with translate_errors(), self.engine.connect() as connection:
+        with translate_errors(), self._read() as connection:
             rows = connection.execute(statement.limit(limit + 1)).fetchall()
         items = tuple(build(row) for row in rows[:limit])
         # One row past the page tells whether another page exists without a count(*).
@@ -226,7 +242,7 @@ class FailureQueries(EngineReader):
     def get_failure(self, failure_id: int) -> StoredFailure | None:
         """The failure with this id, or None."""
         statement = sa.select(*_FAILURE_COLUMNS).where(failure_matches.c.id == failure_id)
-        with translate_errors(), self.engine.connect() as connection:
+        with translate_errors(), self._read() as connection:
             row = connection.execute(statement).first()
         return None if row is None else _failure_from_row(row)
 
@@ -244,7 +260,7 @@ class FailureQueries(EngineReader):
             .order_by(t.c.occurred_at.asc(), t.c.id.asc())
             .limit(limit)
         )
-        with translate_errors(), self.engine.connect() as connection:
+        with translate_errors(), self._read() as connection:
             rows = connection.execute(statement).fetchall()
         return [_failure_from_row(row) for row in rows]
 
@@ -294,6 +310,6 @@ class FailureQueries(EngineReader):
             .where(t.c.occurred_at >= since, t.c.occurred_at < until)
             .group_by(t.c.code)
         )
-        with translate_errors(), self.engine.connect() as connection:
+        with translate_errors(), self._read() as connection:
             rows = connection.execute(statement).fetchall()
         return {row.code: int(row.n) for row in rows}
