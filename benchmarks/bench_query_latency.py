@@ -5,8 +5,8 @@ Creates a fresh database, migrates it and loads ``--rows`` failures (1,000,000) 
 
 * 200 services with a skewed share (the service of a trace is ``floor(200 * u^4)`` of a
   uniform ``u``: the biggest holds about a third of the rows, the smallest a few hundred);
-* one more service, ``svc-retired``, with 5 % of the traces, all 20 to 30 days old (an agent
-  taken out of service);
+* one more service, ``svc-retired``, with a quarter of the traces, all 20 to 30 days old (the
+  first version of the busiest agent, replaced under a new name 20 days ago);
 * traces of 1 to 20 failures (``1 + floor(20 * u^2)``, seven on average) a few seconds apart,
   the traces spread uniformly over the last 30 days;
 * 40 codes, a message of 60 to 120 characters with variable parts, a stacktrace of about 1.5 KB
@@ -91,10 +91,10 @@ _NOT_PASSED_ON = ("FAILCAT_", "OTEL_")
 _LOAD = """
 WITH traces AS (
     SELECT t,
-           CASE WHEN t % 20 = 0 THEN 'svc-retired'
+           CASE WHEN t % 4 = 0 THEN 'svc-retired'
                 ELSE 'svc-' || floor(:services * power(random(), 4))::int END AS service,
            -- svc-retired sent its last failure 20 days ago.
-           now() - make_interval(secs => CASE WHEN t % 20 = 0 THEN 20 + random() * 10
+           now() - make_interval(secs => CASE WHEN t % 4 = 0 THEN 20 + random() * 10
                                               ELSE random() * 30 END * 86400) AS started,
            1 + floor(20 * power(random(), 2))::int AS size
     FROM generate_series(1, :traces) AS t
