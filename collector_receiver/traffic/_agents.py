@@ -1,5 +1,12 @@
 """One synthetic agent run: a realistic span tree, with at most one failure in it.
 
+Which call fails is decided as the run goes: each ``chat`` call fails with the service's
+``model_failure_rate``, each tool call with its tool's ``failure_rate`` (on the tool's span or on
+the HTTP call under it), until one has failed; the scenario of that failure is then drawn by
+the run's :data:`Pick` for the stage. A failure of the agent loop itself (``stage`` ``agent``)
+is decided by the caller before the run starts (it may wrap the whole run) and leaves the
+calls healthy.
+
 The tree follows the OpenTelemetry GenAI semantic conventions::
 
     invoke_agent support-agent              gen_ai.operation.name=invoke_agent, agent name
@@ -24,17 +31,17 @@ adds no second, unredacted ``exception`` event of its own.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer, format_span_id
 from opentelemetry.trace import format_trace_id as _format_trace_id
 from opentelemetry.util.types import AttributeValue
 
-from collector_receiver.traffic._scenarios import FailureContext, Scenario
-from collector_receiver.traffic._services import ServiceProfile
+from collector_receiver.traffic._scenarios import FailureContext, Scenario, Stage
+from collector_receiver.traffic._services import ServiceProfile, Tool
 from otel_failcat import record_failure, track
 from otel_failcat.attributes import ERROR_TYPE
 
@@ -48,23 +55,42 @@ class FailureSite:
     exception_type: str
 
 
+#: Draws the scenario of a failing step from the stages it may be (None: none fits, no failure).
+Pick = Callable[[tuple[Stage, ...]], Scenario | None]
+
+_LLM_STAGES: tuple[Stage, ...] = ("llm",)
+_TOOL_STAGES: tuple[Stage, ...] = ("tool", "http")
+
+
+def _never(stages: tuple[Stage, ...]) -> Scenario | None:
+    return None
+
+
 class _RunAborted(Exception):
     """An unhandled failure ended the run (internal: the run's caller swallows it)."""
 
 
 @dataclass
 class AgentRun:
-    """One run of ``service``; ``scenario`` None is a run that succeeds."""
+    """One run of ``service``.
+
+    ``scenario`` is an agent-stage failure decided before the run (None: the calls may fail at
+    their rates, each failure's scenario drawn by ``pick``); after :meth:`run` it is the
+    scenario of the run's failure, if any.
+    """
 
     tracer: Tracer
     service: ServiceProfile
     rng: random.Random
     scenario: Scenario | None
+    pick: Pick = field(default=_never)
     site: FailureSite | None = None
+    #: GenAI operation spans this run started (invoke_agent, chat, execute_tool).
+    operations: int = 0
 
     def run(self) -> FailureSite | None:
         """Run the agent; the place of its failure, or None for a healthy run."""
-        tool, url = self.rng.choice(self.service.tools)
+        chosen = self.rng.choice(self.service.tools)
         attributes: dict[str, AttributeValue] = {
             "gen_ai.operation.name": "invoke_agent",
             "gen_ai.agent.name": self.service.name,
@@ -72,15 +98,16 @@ class AgentRun:
         }
         name = f"invoke_agent {self.service.name}"
         scenario = self.scenario
+        self.operations += 1
         try:
             if scenario is not None and scenario.stage == "agent" and not scenario.handled:
                 # The agent loop itself gives up (max turns, recursion limit): track the run.
                 with track(name, attributes=attributes):
-                    self._steps(tool, url)
+                    self._steps(chosen)
             else:
                 with self._span(name, attributes) as span:
                     try:
-                        self._steps(tool, url)
+                        self._steps(chosen)
                     except _RunAborted:
                         span.set_status(Status(StatusCode.ERROR, "agent run failed"))
         except Exception:
@@ -91,24 +118,26 @@ class AgentRun:
 
     # -- the steps of a run ----------------------------------------------------------------------
 
-    def _steps(self, tool: str, url: str) -> None:
-        self._chat(["tool_calls"], first=True)
-        self._tool(tool, url)
+    def _steps(self, tool: Tool) -> None:
+        self._chat(["tool_calls"])
+        self._tool(tool)
         if self.rng.random() < 0.4:
-            self._chat(["tool_calls"], first=False)
-            self._tool(tool, url)
-        self._agent_check(tool, url)
-        self._chat(["stop"], first=False)
+            self._chat(["tool_calls"])
+            self._tool(tool)
+        self._agent_check(tool.name, tool.url)
+        self._chat(["stop"])
 
-    def _chat(self, finish_reasons: list[str], first: bool) -> None:
+    def _chat(self, finish_reasons: list[str]) -> None:
         service = self.service
+        self.operations += 1
         attributes: dict[str, AttributeValue] = {
             "gen_ai.operation.name": "chat",
             "gen_ai.provider.name": service.provider,
             "gen_ai.request.model": service.model,
             "server.address": _server_of(service.provider),
         }
-        scenario = self._failing("llm") if first else None
+        self._roll(service.model_failure_rate, _LLM_STAGES)
+        scenario = self._failing("llm")
         if scenario is not None and not scenario.handled:
             self._unhandled(f"chat {service.model}", attributes, scenario, "", "")
             return
@@ -125,12 +154,16 @@ class AgentRun:
                 }
             )
 
-    def _tool(self, tool: str, url: str) -> None:
+    def _tool(self, chosen: Tool) -> None:
+        tool, url = chosen.name, chosen.url
+        self.operations += 1
         attributes: dict[str, AttributeValue] = {
             "gen_ai.operation.name": "execute_tool",
             "gen_ai.tool.name": tool,
             "gen_ai.tool.call.id": f"call_{self.rng.getrandbits(48):012x}",
         }
+        # A tool call fails on its own span (tool stage) or on the HTTP call under it.
+        self._roll(chosen.failure_rate, _TOOL_STAGES)
         scenario = self._failing("tool")
         if scenario is not None and not scenario.handled:
             self._unhandled(f"execute_tool {tool}", attributes, scenario, tool, url)
@@ -172,6 +205,13 @@ class AgentRun:
 
     # -- failures ----------------------------------------------------------------------------------
 
+    def _roll(self, rate: float, stages: tuple[Stage, ...]) -> None:
+        """Whether this call fails (at ``rate``, once per run); if so, draw its scenario."""
+        if self.scenario is not None or self.site is not None:
+            return
+        if self.rng.random() < rate:
+            self.scenario = self.pick(stages)
+
     def _failing(self, stage: str) -> Scenario | None:
         scenario = self.scenario
         if scenario is None or scenario.stage != stage or self.site is not None:
@@ -212,7 +252,11 @@ class AgentRun:
         if scenario.raise_failure is None:  # status only: no exception, no event
             assert scenario.error_type is not None
             span.set_attribute(ERROR_TYPE, scenario.error_type)
-            span.set_status(Status(StatusCode.ERROR, f"{scenario.error_type} from {url or tool}"))
+            # An HTTP span leaves the description empty: the HTTP conventions say it must not
+            # repeat what http.response.status_code already tells (and a "502 from ..." text
+            # would read to the catalog as a JavaScript SDK's message).
+            description = None if scenario.stage == "http" else f"{scenario.error_type} from {tool}"
+            span.set_status(Status(StatusCode.ERROR, description))
             return
         try:
             self._fail(scenario, tool, url)

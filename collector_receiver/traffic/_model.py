@@ -96,6 +96,9 @@ class TrafficResult:
     services: tuple[str, ...]
     failures: tuple[SentFailure, ...]
     runs: int
+    #: GenAI operation spans sent (invoke_agent, chat, execute_tool), failing or not: what the
+    #: receiver counts as the denominators of failure rates.
+    operations: int
     spans_sent: int
     seconds: float
 
@@ -108,7 +111,8 @@ class TrafficResult:
         return (
             f"sent {failures} failures ({failures - self.uncataloged} cataloged, "
             f"{self.uncataloged} uncataloged) in {self.spans_sent} spans of {self.runs} agent "
-            f"runs from {len(self.services)} services to {self.endpoint} over "
+            f"runs ({self.operations} GenAI operations) from {len(self.services)} services to "
+            f"{self.endpoint} over "
             f"{'OTLP/gRPC' if self.protocol == 'grpc' else 'OTLP/HTTP'} in "
             f"{self.seconds:.1f}s (seed {self.seed})"
         )

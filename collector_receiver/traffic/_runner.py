@@ -1,4 +1,10 @@
-"""Drive the synthetic agents: providers and exporters per service, the run plan, the flush."""
+"""Drive the synthetic agents: providers and exporters per service, the run plan, the flush.
+
+Runs are sent until ``count`` of them have failed. Whether and where a run fails follows the
+per-call failure rates of its service's model and tools (``_services.py``), plus a small share of
+runs whose agent loop itself gives up (:data:`AGENT_FAILURE_RATE`); most runs succeed, so the
+receiver counts several healthy GenAI operations for every failure, as it would in production.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 
-from collector_receiver.traffic._agents import AgentRun
+from collector_receiver.traffic._agents import AgentRun, Pick
 from collector_receiver.traffic._export import (
     CountingExporter,
     ExportState,
@@ -22,14 +28,23 @@ from collector_receiver.traffic._export import (
     normalize_endpoint,
 )
 from collector_receiver.traffic._model import SentFailure, TrafficError, TrafficResult, TrafficSpec
-from collector_receiver.traffic._scenarios import UNCATALOGED_SCENARIOS, Scenario, scenarios_for
+from collector_receiver.traffic._scenarios import (
+    UNCATALOGED_SCENARIOS,
+    Scenario,
+    Stage,
+    scenarios_for,
+)
 from collector_receiver.traffic._services import SERVICES, ServiceProfile
 from otel_failcat import FailcatInstrumentor
 
-#: Share of agent runs that end without any failure (they still send their spans).
-HEALTHY_SHARE = 0.25
+#: Share of agent runs whose agent loop itself fails (turn or recursion limit, usage limit...),
+#: for services whose stack has such failures.
+AGENT_FAILURE_RATE = 0.03
+_AGENT_STAGES: tuple[Stage, ...] = ("agent",)
 #: Most spans one run produces (sizes the export queue so no span is ever dropped).
 _MAX_SPANS_PER_RUN = 12
+#: Runs per failure the queue is sized for: well above the least failing service's (about 7).
+_RUNS_PER_FAILURE = 16
 _TRACER_NAME = "failcat.traffic"
 
 Progress = Callable[[int, int], None]
@@ -40,7 +55,6 @@ class _Agent:
     profile: ServiceProfile
     provider: TracerProvider
     scenarios: tuple[Scenario, ...]
-    weights: tuple[float, ...]
 
 
 def run_traffic(spec: TrafficSpec, progress: Progress | None = None) -> TrafficResult:
@@ -52,25 +66,33 @@ def run_traffic(spec: TrafficSpec, progress: Progress | None = None) -> TrafficR
     seed = spec.seed if spec.seed is not None else random.SystemRandom().randrange(2**31)
     rng = random.Random(seed)
     state = ExportState()
-    queue_size = max(2048, (spec.count * 2 + 16) * _MAX_SPANS_PER_RUN)
+    queue_size = max(2048, (spec.count * _RUNS_PER_FAILURE + 16) * _MAX_SPANS_PER_RUN)
     agents = [
         _agent(profile, spec, endpoint, state, queue_size) for profile in SERVICES[: spec.services]
     ]
     failures: list[SentFailure] = []
     runs = 0
+    operations = 0
     started = time.monotonic()
     with captured_export_errors() as errors:
         try:
             with _switching_instrumentation(instrumentor) as use:
                 while len(failures) < spec.count and not state.failed:
                     agent = rng.choice(agents)
-                    scenario = _pick_scenario(rng, agent, spec.uncataloged_share)
+                    pick = _picker(rng, agent, spec.uncataloged_share)
+                    loop_fails = rng.random() < AGENT_FAILURE_RATE
                     use(agent.provider)
                     run = AgentRun(
-                        agent.provider.get_tracer(_TRACER_NAME), agent.profile, rng, scenario
+                        agent.provider.get_tracer(_TRACER_NAME),
+                        agent.profile,
+                        rng,
+                        pick(_AGENT_STAGES) if loop_fails else None,
+                        pick,
                     )
                     site = run.run()
                     runs += 1
+                    operations += run.operations
+                    scenario = run.scenario
                     if scenario is not None and site is not None:
                         failures.append(
                             SentFailure(
@@ -107,6 +129,7 @@ def run_traffic(spec: TrafficSpec, progress: Progress | None = None) -> TrafficR
         services=tuple(agent.profile.name for agent in agents),
         failures=tuple(failures),
         runs=runs,
+        operations=operations,
         spans_sent=state.spans_sent,
         seconds=seconds,
     )
@@ -136,17 +159,22 @@ def _agent(
             export_timeout_millis=int(spec.timeout * 1000),
         )
     )
-    scenarios = scenarios_for(profile)
-    return _Agent(profile, provider, scenarios, tuple(s.weight for s in scenarios))
+    return _Agent(profile, provider, scenarios_for(profile))
 
 
-def _pick_scenario(rng: random.Random, agent: _Agent, uncataloged_share: float) -> Scenario | None:
-    if rng.random() < HEALTHY_SHARE:
-        return None
-    if rng.random() < uncataloged_share:
-        pool = UNCATALOGED_SCENARIOS
+def _picker(rng: random.Random, agent: _Agent, uncataloged_share: float) -> Pick:
+    """Draws the scenario of a failing step: a bug of the agent's own code (UNCATALOGED) at
+    ``uncataloged_share``, else one of the service's cataloged scenarios, by weight, among
+    those of the step's stages; None when the drawn pool has none of them."""
+
+    def pick(stages: tuple[Stage, ...]) -> Scenario | None:
+        own = rng.random() < uncataloged_share
+        pool = [s for s in (UNCATALOGED_SCENARIOS if own else agent.scenarios) if s.stage in stages]
+        if not pool:
+            return None
         return rng.choices(pool, weights=[s.weight for s in pool])[0]
-    return rng.choices(agent.scenarios, weights=agent.weights)[0]
+
+    return pick
 
 
 @contextmanager

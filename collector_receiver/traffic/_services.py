@@ -1,4 +1,12 @@
-"""The synthetic services: who they are, their model and tools, the stacks they run on."""
+"""The synthetic services: who they are, their model and tools, the stacks they run on, and how
+often their model and tool calls fail.
+
+The failure rates are per call, as the receiver measures them (failures ÷ GenAI operations):
+model calls fail at 3-12 % (the Anthropic model the most, overloaded), tool calls at 2-8 %,
+except research-agent's ``fetch_page``, which fails 40 % of its calls (pages that time out,
+refuse or rate-limit a scraper): the tool the rates are meant to find. They are those of a noisy
+day rather than a healthy one, so a short demo already shows them apart.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +29,16 @@ STDLIB = "stdlib"
 
 
 @dataclass(frozen=True)
+class Tool:
+    """A tool an agent calls (``execute_tool <name>`` spans) and the URL it fetches."""
+
+    name: str
+    url: str
+    #: Share of its calls that fail: on the tool's span or on the HTTP call under it.
+    failure_rate: float
+
+
+@dataclass(frozen=True)
 class ServiceProfile:
     """One synthetic agent service."""
 
@@ -31,8 +49,9 @@ class ServiceProfile:
     model: str
     #: ``gen_ai.provider.name`` of its model calls.
     provider: str
-    #: Tools it calls (``execute_tool <name>`` spans), each with the URL the tool fetches.
-    tools: tuple[tuple[str, str], ...]
+    #: Share of its ``chat`` calls that fail (rate limits, overload, timeouts...).
+    model_failure_rate: float
+    tools: tuple[Tool, ...]
     families: tuple[str, ...]
 
 
@@ -43,9 +62,10 @@ SERVICES: tuple[ServiceProfile, ...] = (
         version="2.4.1",
         model="gpt-4o",
         provider="openai",
+        model_failure_rate=0.06,
         tools=(
-            ("lookup_order", "https://orders.internal.example/v1/orders"),
-            ("web_search", "https://api.search.example/v1/query"),
+            Tool("lookup_order", "https://orders.internal.example/v1/orders", 0.03),
+            Tool("web_search", "https://api.search.example/v1/query", 0.06),
         ),
         families=(OPENAI, LANGCHAIN, HTTPX),
     ),
@@ -55,9 +75,10 @@ SERVICES: tuple[ServiceProfile, ...] = (
         version="0.9.3",
         model="claude-sonnet-4-5",
         provider="anthropic",
+        model_failure_rate=0.12,
         tools=(
-            ("web_search", "https://api.search.example/v1/query"),
-            ("fetch_page", "https://en.wikipedia.example/wiki/Observability"),
+            Tool("web_search", "https://api.search.example/v1/query", 0.06),
+            Tool("fetch_page", "https://en.wikipedia.example/wiki/Observability", 0.4),
         ),
         families=(ANTHROPIC, LANGGRAPH, HTTPX),
     ),
@@ -67,9 +88,10 @@ SERVICES: tuple[ServiceProfile, ...] = (
         version="1.12.0",
         model="gpt-4.1",
         provider="openai",
+        model_failure_rate=0.05,
         tools=(
-            ("read_file", "https://mcp.tools.example/fs"),
-            ("run_tests", "https://ci.tools.example/api/runs"),
+            Tool("read_file", "https://mcp.tools.example/fs", 0.02),
+            Tool("run_tests", "https://ci.tools.example/api/runs", 0.08),
         ),
         families=(LITELLM, MCP, TENACITY, STDLIB),
     ),
@@ -79,9 +101,10 @@ SERVICES: tuple[ServiceProfile, ...] = (
         version="3.0.0",
         model="gemini-2.5-flash",
         provider="gcp.gemini",
+        model_failure_rate=0.08,
         tools=(
-            ("get_calendar", "https://calendar.example/api/events"),
-            ("book_meeting", "https://calendar.example/api/bookings"),
+            Tool("get_calendar", "https://calendar.example/api/events", 0.03),
+            Tool("book_meeting", "https://calendar.example/api/bookings", 0.07),
         ),
         families=(PYDANTIC_AI, GOOGLE_GENAI, HTTPX),
     ),
@@ -91,9 +114,10 @@ SERVICES: tuple[ServiceProfile, ...] = (
         version="0.3.7",
         model="gpt-4o-mini",
         provider="openai",
+        model_failure_rate=0.03,
         tools=(
-            ("classify_ticket", "https://helpdesk.example/api/classify"),
-            ("escalate", "https://helpdesk.example/api/escalations"),
+            Tool("classify_ticket", "https://helpdesk.example/api/classify", 0.02),
+            Tool("escalate", "https://helpdesk.example/api/escalations", 0.05),
         ),
         families=(OPENAI_AGENTS, OPENAI, REQUESTS),
     ),
@@ -103,9 +127,10 @@ SERVICES: tuple[ServiceProfile, ...] = (
         version="1.1.2",
         model="gpt-4o",
         provider="openai",
+        model_failure_rate=0.06,
         tools=(
-            ("query_warehouse", "https://warehouse.example/api/sql"),
-            ("fetch_report", "https://reports.example/api/reports/latest"),
+            Tool("query_warehouse", "https://warehouse.example/api/sql", 0.07),
+            Tool("fetch_report", "https://reports.example/api/reports/latest", 0.04),
         ),
         families=(OPENAI, REQUESTS, STDLIB),
     ),
