@@ -136,4 +136,17 @@ export const cases = [
       return stream.finalMessage();
     },
   },
+  {
+    id: 'missing-api-key',
+    expect: 'auth',
+    run: () => {
+      delete process.env.ANTHROPIC_API_KEY;
+      delete process.env.ANTHROPIC_AUTH_TOKEN;
+      return new Anthropic({ maxRetries: 0, fetch: neverAnswering() }).messages.create({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 16,
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+    },
+  },
 ];

@@ -1,5 +1,6 @@
 // The stacks of the conformance run, by the name the test and `run.mjs` use.
 import { cases as anthropic } from './anthropic.mjs';
+import { cases as axios } from './axios.mjs';
 import { cases as langchain } from './langchain.mjs';
 import { cases as mcp } from './mcp.mjs';
 import { cases as node } from './node.mjs';
@@ -14,5 +15,6 @@ export const STACKS = {
   langchain,
   mcp,
   node,
+  axios,
   ordinary,
 };

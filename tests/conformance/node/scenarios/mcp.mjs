@@ -2,12 +2,29 @@
 // SDK's InMemoryTransport, failing the ways a protocol exchange fails (unknown tool, prompt or
 // resource, arguments the schema refuses, a method the server lacks, a request timeout, a
 // connection closed under a pending request).
+import http from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { closedPort } from './_http.mjs';
+
+// A plain HTTP server answering every request with `status` (a wrong MCP URL, a proxy in front
+// of a server that is down).
+async function answeringHttp(status, fn) {
+  const server = http.createServer((request, response) => {
+    response.writeHead(status, { 'content-type': 'text/plain' });
+    response.end(http.STATUS_CODES[status]);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    return await fn(`http://127.0.0.1:${server.address().port}/mcp`);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
 
 async function connected(fn) {
   const server = new McpServer({ name: 'trip-tools', version: '1.0.0' });
@@ -103,5 +120,23 @@ export const cases = [
       const client = new Client({ name: 'trip-agent', version: '1.0.0' });
       await client.connect(new StreamableHTTPClientTransport(url));
     },
+  },
+  {
+    id: 'http-endpoint-404',
+    expect: 'not_found',
+    run: () =>
+      answeringHttp(404, async (url) => {
+        const client = new Client({ name: 'trip-agent', version: '1.0.0' });
+        await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+      }),
+  },
+  {
+    id: 'http-endpoint-503',
+    expect: 'overloaded',
+    run: () =>
+      answeringHttp(503, async (url) => {
+        const client = new Client({ name: 'trip-agent', version: '1.0.0' });
+        await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+      }),
   },
 ];

@@ -123,4 +123,24 @@ export const cases = [
     expect: 'output_parse',
     run: () => new Response('<html><body>502 Bad Gateway</body></html>').json(),
   },
+  {
+    id: 'fetch-body-terminated',
+    expect: 'connection',
+    // The peer sends the headers and part of the body, then drops the connection.
+    run: async () => {
+      const server = http.createServer((request, response) => {
+        response.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+        response.write('{"choices": [');
+        setTimeout(() => response.socket.destroy(), 20);
+      });
+      await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const response = await fetch(`http://127.0.0.1:${server.address().port}/v1/chat`);
+        return await response.text();
+      } finally {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    },
+  },
 ];

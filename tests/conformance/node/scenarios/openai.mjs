@@ -239,4 +239,12 @@ export const cases = [
         ),
       }).embeddings.create({ model: 'text-embedding-3-small', input: 'long document' }),
   },
+  {
+    id: 'missing-api-key',
+    expect: 'auth',
+    run: () => {
+      delete process.env.OPENAI_API_KEY;
+      return new OpenAI({ maxRetries: 0 }).models.list();
+    },
+  },
 ];

@@ -5,7 +5,7 @@ import { createOpenAI } from '@ai-sdk/openai';
 import { generateObject, generateText, stepCountIs, streamText, tool } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import { z } from 'zod';
-import { answering, neverAnswering } from './_http.mjs';
+import { answering, closedPort, neverAnswering } from './_http.mjs';
 
 const USAGE = {
   inputTokens: { total: 10, noCache: 10, cacheRead: undefined, cacheWrite: undefined },
@@ -176,5 +176,37 @@ export const cases = [
       if (failure) throw failure;
       return result;
     },
+  },
+  {
+    id: 'api-call-quota-429',
+    expect: 'limit_exceeded',
+    run: () =>
+      ask(
+        provider(
+          openaiError(429, 'You exceeded your current quota, please check your plan and billing details.', 'insufficient_quota', 'insufficient_quota'),
+        )('gpt-4o'),
+      ),
+  },
+  {
+    id: 'api-call-model-not-found-404',
+    expect: 'not_found',
+    run: () =>
+      ask(
+        provider(
+          openaiError(404, 'The model `gpt-5-turbo` does not exist or you do not have access to it.', 'invalid_request_error', 'model_not_found'),
+        )('gpt-5-turbo'),
+      ),
+  },
+  {
+    id: 'api-call-overloaded-503',
+    expect: 'overloaded',
+    run: () =>
+      ask(provider(openaiError(503, 'The engine is currently overloaded, please try again later', 'server_error', null))('gpt-4o')),
+  },
+  {
+    id: 'cannot-connect',
+    expect: 'connection',
+    run: async () =>
+      ask(createOpenAI({ apiKey: 'sk-test-not-a-key', baseURL: `http://127.0.0.1:${await closedPort()}/v1` })('gpt-4o')),
   },
 ];
