@@ -23,10 +23,20 @@ _SERIES = (
 )
 
 
-def _panel_expr(title: str) -> str:
+_OPERATIONS = (
+    'failcat_genai_operations_total{{service_name="s",gen_ai_operation="{operation}",'
+    'gen_ai_provider="{provider}",gen_ai_model="{model}",gen_ai_tool="{tool}"}}'
+)
+_GENAI_FAILURES = (
+    'failcat_genai_failures_total{{service_name="s",category="tool_error",'
+    'gen_ai_provider="{provider}",gen_ai_model="{model}",gen_ai_tool="{tool}"}}'
+)
+
+
+def _panel_expr(title: str, **values: str) -> str:
     dashboard = _dashboards.load(OVERVIEW_DASHBOARD)
     (target,) = [t for p, t in _dashboards.targets(dashboard) if p["title"] == title]
-    return _dashboards.substitute(target["expr"], _ALL)  # $__range -> 5m
+    return _dashboards.substitute(target["expr"], {**_ALL, **values})  # $__range -> 5m
 
 
 def _promtool_expr_test(
@@ -117,3 +127,49 @@ def test_a_wrong_count_fails(tmp_path: Path) -> None:
         tmp_path, series, _panel_expr("Failures stored"), "20m", [{"labels": "{}", "value": 6}]
     )
     assert result.returncode != 0
+
+
+def _tool_series(tool: str, calls: str, failures: str | None) -> dict[str, str]:
+    series = {_OPERATIONS.format(operation="execute_tool", provider="", model="", tool=tool): calls}
+    if failures is not None:
+        series[_GENAI_FAILURES.format(provider="", model="", tool=tool)] = failures
+    return series
+
+
+def test_tool_failure_rate_divides_by_calls_from_the_minimum_on(tmp_path: Path) -> None:
+    """In the last 5 minutes: bad 15 of 50 calls (30 %), clean 50 calls and no failure (0),
+    rare born 2 minutes ago with 3 of 3 calls failed (under the 20-call minimum: not shown),
+    and chat calls, which have no tool, left out however they fail."""
+    series = {
+        **_tool_series("bad", "0+10x20", "0+3x20"),
+        **_tool_series("clean", "0+10x20", None),
+        **_tool_series("rare", "_x18 1 3", "_x18 1 3"),
+        _OPERATIONS.format(operation="chat", provider="openai", model="gpt-4o", tool=""): "0+9x20",
+        _GENAI_FAILURES.format(provider="openai", model="gpt-4o", tool=""): "0+9x20",
+    }
+    expr = _panel_expr("Failure rate by tool", min_calls="20")
+    expected = [
+        {"labels": '{gen_ai_tool="bad"}', "value": 0.3},
+        {"labels": '{gen_ai_tool="clean"}', "value": 0},
+    ]
+    result = _promtool_expr_test(tmp_path, series, expr, "20m", expected)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # With a minimum of 1, the tool born inside the range shows, counted whole: 3 of 3.
+    expr = _panel_expr("Failure rate by tool", min_calls="1")
+    expected.insert(0, {"labels": '{gen_ai_tool="rare"}', "value": 1})
+    result = _promtool_expr_test(tmp_path, series, expr, "20m", expected)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_model_failure_rate_divides_by_the_models_operations(tmp_path: Path) -> None:
+    chat = _OPERATIONS.format(operation="chat", provider="anthropic", model="claude", tool="")
+    series = {
+        chat: "0+20x20",
+        _GENAI_FAILURES.format(provider="anthropic", model="claude", tool=""): "0+2x20",
+        # Tool calls without a model are no model's.
+        **_tool_series("bad", "0+10x20", "0+10x20"),
+    }
+    expr = _panel_expr("Failure rate by model", min_calls="20")
+    expected = [{"labels": '{gen_ai_model="claude"}', "value": 0.1}]
+    result = _promtool_expr_test(tmp_path, series, expr, "20m", expected)
+    assert result.returncode == 0, result.stdout + result.stderr
