@@ -10,9 +10,12 @@ The traffic is ``bench_ingest_e2e``'s requests (its builder imported, not copied
 requests a second (4) of ``--spans`` spans (500), ``--failure-share`` (5 %) failing with an
 ``exception`` event, a message with variable parts and a ~2 KB stacktrace no other failure
 shares, so every failure is a first sighting and most make a new pattern. Each request gets a
-seed of its own, so no two carry the same failures. One client thread sends them on a schedule
+seed of its own, so no two carry the same failures. Each client thread sends them on a schedule
 (a request every ``1 / rate`` seconds, not faster when behind: a steady load, not a flood), built
-just before they are sent so that the benchmark's own memory stays flat.
+just before they are sent so that the benchmark's own memory stays flat. ``--clients`` threads
+(one, or two per worker with ``--workers``) share the rate, each on a gRPC connection of its own
+as separate agents have, so that the kernel spreads them over the workers (it assigns a
+connection, not a request, to a worker: with few clients one worker can still get more).
 
 With ``--workers N`` (above 1) the receiver runs as ``failcat serve --workers N`` and each
 process (the parent and every worker) is sampled; the bars apply to the largest process, and the
@@ -169,23 +172,40 @@ class Sender(threading.Thread):
     """One client sending a fresh request every ``1 / rate`` seconds until ``stop`` is set."""
 
     def __init__(
-        self, target: str, rate: float, spans: int, failure_share: float, stop: threading.Event
+        self,
+        target: str,
+        rate: float,
+        spans: int,
+        failure_share: float,
+        stop: threading.Event,
+        first_seed: int,
+        seed_step: int,
     ) -> None:
-        super().__init__(name="soak-sender", daemon=True)
+        super().__init__(name=f"soak-sender-{first_seed}", daemon=True)
         self.endpoint = target
+        # Client k of n sends seeds k, k + n, k + 2n...: no two requests alike, and the span
+        # times (ten seconds a seed) stay near those of one client.
+        self.first_seed, self.seed_step = first_seed, seed_step
         self.rate, self.spans, self.failure_share = rate, spans, failure_share
         self.stop_event = stop
         self.sent = self.failures = self.retries = self.rejected_spans = self.late = 0
         self.errors: list[str] = []
 
     def run(self) -> None:
-        options = [("grpc.max_send_message_length", -1)]
+        options = [
+            ("grpc.max_send_message_length", -1),
+            # A connection of its own, as separate agents have, so that the kernel spreads the
+            # clients over the workers of --workers (gRPC would share one among channels).
+            ("grpc.use_local_subchannel_pool", 1),
+        ]
         with grpc.insecure_channel(self.endpoint, options=options) as channel:
             export = channel.unary_unary(TRACE_EXPORT)
             grpc.channel_ready_future(channel).result(timeout=30)
             started = time.monotonic()
             while not self.stop_event.is_set():
-                body, failures = build_request(10_000 + self.sent, self.spans, self.failure_share)
+                body, failures = build_request(
+                    self.first_seed + self.sent * self.seed_step, self.spans, self.failure_share
+                )
                 self._send(export, body)
                 self.sent += 1
                 self.failures += failures
@@ -242,13 +262,20 @@ def soak(args: argparse.Namespace, log_dir: Path) -> dict[str, Any]:
         command = serve_command(url, ports, extra_args=extra, program=program)
         child = ReceiverChild(spawn(command, log_path, _receiver_env()), ports, log_path)
         stop = threading.Event()
-        sender = Sender(f"127.0.0.1:{ports.grpc}", args.rate, args.spans, args.share, stop)
+        target = f"127.0.0.1:{ports.grpc}"
+        senders = [
+            Sender(
+                target, args.rate / args.clients, args.spans, args.share, stop, seed, args.clients
+            )
+            for seed in range(10_000, 10_000 + args.clients)
+        ]
         samples: list[Sample] = []
         try:
             wait_until_ready(child, readyz_answers(child), timeout=60)
             started = time.monotonic()
             mark_wall_clock = time.time() + args.mark_seconds
-            sender.start()
+            for sender in senders:
+                sender.start()
             next_print = 60.0
             while (elapsed := time.monotonic() - started) < args.seconds:
                 if not child.alive():
@@ -260,44 +287,50 @@ def soak(args: argparse.Namespace, log_dir: Path) -> dict[str, Any]:
                         round(elapsed, 1),
                         {pid: r[0] for pid, r in live.items()},
                         {pid: r[1] for pid, r in live.items()},
-                        sender.sent,
+                        sum(sender.sent for sender in senders),
                         _count(dsn),
                     )
                 )
                 if elapsed >= next_print:
                     print(
                         f"{elapsed / 60:5.1f} min  rss {sum(samples[-1].rss_mb.values()):6.1f} MB"
-                        f"  sent {sender.sent} requests  stored {samples[-1].stored_failures}",
+                        f"  sent {samples[-1].sent_requests} requests"
+                        f"  stored {samples[-1].stored_failures}",
                         flush=True,
                     )
                     next_print += 60.0
                 stop.wait(args.sample_seconds)
             stop.set()
-            sender.join(timeout=120)
+            for sender in senders:
+                sender.join(timeout=120)
+            failures = sum(sender.failures for sender in senders)
             # Everything sent is stored before the receiver stops: a soak that drops failures
             # to save memory would pass the bars for the wrong reason.
             deadline = time.monotonic() + 120
-            while (stored := _count(dsn)) < sender.failures and time.monotonic() < deadline:
+            while (stored := _count(dsn)) < failures and time.monotonic() < deadline:
                 time.sleep(0.5)
         finally:
             stop.set()
             status = child.stop()
-        if sender.errors:
-            raise SystemExit(f"{len(sender.errors)} requests failed, the first: {sender.errors[0]}")
-        if sender.rejected_spans:
-            raise SystemExit(f"the receiver rejected {sender.rejected_spans} spans")
+        errors = [error for sender in senders for error in sender.errors]
+        if errors:
+            raise SystemExit(f"{len(errors)} requests failed, the first: {errors[0]}")
+        rejected = sum(sender.rejected_spans for sender in senders)
+        if rejected:
+            raise SystemExit(f"the receiver rejected {rejected} spans")
         if status != 0:
             raise SystemExit(f"the receiver exited {status}: {child.last_log_line()}")
-        if stored < sender.failures:
-            raise SystemExit(f"{stored} of {sender.failures} failures stored")
+        if stored < failures:
+            raise SystemExit(f"{stored} of {failures} failures stored")
     report = summarise(samples, args.mark_seconds)
     report["traffic"] = {
-        "requests": sender.sent,
-        "spans": sender.sent * args.spans,
-        "failures": sender.failures,
+        "requests": sum(sender.sent for sender in senders),
+        "spans": sum(sender.sent for sender in senders) * args.spans,
+        "failures": failures,
         "stored_failures": stored,
-        "late_requests": sender.late,
-        "retries": sender.retries,
+        "late_requests": sum(sender.late for sender in senders),
+        "retries": sum(sender.retries for sender in senders),
+        "clients": args.clients,
     }
     report["samples"] = [asdict(sample) for sample in samples]
     if args.tracemalloc:
@@ -374,14 +407,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--spans", type=int, default=500, help="spans per request")
     parser.add_argument("--failure-share", dest="share", type=_share, default=0.05)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--clients",
+        type=int,
+        help="sending threads, each on a connection of its own, sharing --rate "
+        "(default: 2 per worker, so that each worker likely gets traffic)",
+    )
     parser.add_argument("--sample-seconds", type=_positive, default=5.0)
     parser.add_argument("--tracemalloc", action="store_true", help="diagnostic mode (slow)")
     parser.add_argument("--snapshot-seconds", type=_positive, default=60.0)
     parser.add_argument("--json", type=Path, help="write the results to this file")
     parser.add_argument("--smoke", action="store_true", help="20 seconds, for CI")
     args = parser.parse_args(argv)
-    if args.workers < 1 or args.spans < 1:
-        parser.error("--workers and --spans must be at least 1")
+    if args.clients is None:
+        args.clients = 1 if args.workers == 1 else 2 * args.workers
+    if min(args.workers, args.spans, args.clients) < 1:
+        parser.error("--workers, --clients and --spans must be at least 1")
     args.seconds, args.mark_seconds = args.minutes * 60, 60.0
     if args.smoke:
         args.seconds, args.mark_seconds, args.sample_seconds = 20.0, 5.0, 1.0
