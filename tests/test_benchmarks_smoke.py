@@ -42,4 +42,9 @@ def test_the_e2e_ingest_benchmark_writes_a_positive_row_per_path(tmp_path: Path,
         assert row["product"] > 0 and row["limit"] > 0 and row["ratio"] > 0, row
         assert row["failures"] > 0, row
     assert rows["persist"]["failures"] == rows["persist"]["spans"]
+    for row in rows.values():
+        # One process: no worker split; SQLite's work is the receiver's, not a server's (a
+        # smoke run is too short for a PostgreSQL backend's CPU ticks to be sure to move).
+        assert row["worker_cpu_seconds"] == [], row
+        assert row["database_cpu_seconds"] == 0 or db == "postgresql", row
     assert document["machine"]["nproc"] >= 1
