@@ -20,6 +20,10 @@ The one statement is three parts (data-modifying CTEs):
   occurrence is lost or counted twice; ``xmax = 0`` marks the rows this statement created
   (an updated row carries this transaction's id), which are the new patterns.
 
+The move statement's text never changes, so psycopg prepares it on the server by itself after
+its fifth use in a session (``prepare_threshold``): it is parsed and planned once per
+connection, not per batch.
+
 Locks are taken in ``event_key`` order, then (the grouping consumes every inserted row first) in
 ``fingerprint`` order, so racing writers cannot deadlock.
 
