@@ -139,4 +139,13 @@ export const cases = [
         await client.connect(new StreamableHTTPClientTransport(new URL(url)));
       }),
   },
+  {
+    id: 'not-connected',
+    expect: 'connection',
+    run: () =>
+      connected(async (client) => {
+        await client.close();
+        return client.callTool({ name: 'weather', arguments: { city: 'Paris' } });
+      }),
+  },
 ];

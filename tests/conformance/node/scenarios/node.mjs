@@ -5,6 +5,7 @@ import dns from 'node:dns/promises';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
+import { z } from 'zod';
 import { closedPort, hangingUp } from './_http.mjs';
 
 // A server that accepts and never answers, so only the caller's timeout or abort ends a request.
@@ -142,5 +143,21 @@ export const cases = [
         await new Promise((resolve) => server.close(resolve));
       }
     },
+  },
+  {
+    id: 'fetch-url-without-scheme',
+    expect: 'configuration',
+    run: () => fetch('api.search.example/v1/query'),
+  },
+  {
+    id: 'url-invalid',
+    expect: 'configuration',
+    run: () => new URL('${SEARCH_API_URL}/v1/query'),
+  },
+  {
+    id: 'zod-model-output',
+    expect: 'output_parse',
+    // The agent validates the model's JSON answer with zod before using it.
+    run: () => z.object({ city: z.string(), days: z.number() }).parse(JSON.parse('{"city": "Paris"}')),
   },
 ];
