@@ -4,6 +4,7 @@ through the SDK's own run loop."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import openai
@@ -16,6 +17,7 @@ from agents import (
     Runner,
     function_tool,
     input_guardrail,
+    output_guardrail,
 )
 
 
@@ -68,6 +70,31 @@ def book_flight(city: str) -> str:
     raise ConnectionResetError("the booking service closed the connection")
 
 
+@function_tool(timeout=0.2, timeout_behavior="raise_exception")
+async def search_hotels(city: str) -> str:
+    """Search hotels (slower than its timeout)."""
+    await asyncio.sleep(5)
+    return "none"
+
+
+def _text(text: str) -> dict[str, object]:
+    return {
+        "id": "chatcmpl-2",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "gpt-4o",
+        "choices": [
+            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
+        ],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+    }
+
+
+@output_guardrail
+async def _no_prices(ctx, agent, output) -> GuardrailFunctionOutput:
+    return GuardrailFunctionOutput(output_info="price", tripwire_triggered="$" in str(output))
+
+
 def _run(agent: Agent, max_turns: int = 10):
     async def call() -> None:
         await Runner.run(agent, "plan my trip", max_turns=max_turns)
@@ -76,7 +103,8 @@ def _run(agent: Agent, max_turns: int = 10):
 
 
 def _agent(handler, **kwargs: object) -> Agent:
-    return Agent(name="planner", model=_model(handler), tools=[get_weather, book_flight], **kwargs)
+    tools = [get_weather, book_flight, search_hotels]
+    return Agent(name="planner", model=_model(handler), tools=tools, **kwargs)
 
 
 @input_guardrail
@@ -93,6 +121,11 @@ city = json.dumps({"city": "Paris"})
 run("max_turns", _run(_agent(answer(200, _tool_call("get_weather", city))), max_turns=2))
 run("unknown_tool", _run(_agent(answer(200, _tool_call("get_forecast", city)))), via="log")
 run("failing_tool", _run(_agent(answer(200, _tool_call("book_flight", city)))))
+run("tool_timeout", _run(_agent(answer(200, _tool_call("search_hotels", city)))), via="log")
+run(
+    "output_guardrail",
+    _run(_agent(answer(200, _text("The flight costs $420.")), output_guardrails=[_no_prices])),
+)
 run(
     "input_guardrail",
     _run(_agent(answer(200, _tool_call("get_weather", city)), input_guardrails=[_no_homework])),

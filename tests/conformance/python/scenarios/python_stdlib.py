@@ -36,6 +36,24 @@ async def _asyncio_timeout_block() -> None:
         await asyncio.sleep(5)
 
 
+async def _task_group_refused() -> None:
+    # Two tool calls in parallel; one cannot connect: asyncio raises an ExceptionGroup of it.
+    async def fetch() -> None:
+        await asyncio.open_connection("127.0.0.1", _closed_port())
+
+    async with asyncio.TaskGroup() as group:
+        group.create_task(fetch())
+        group.create_task(asyncio.sleep(0.01))
+
+
+async def _task_group_bug() -> None:
+    async def summarize() -> None:
+        {"notes": []}["summary"]
+
+    async with asyncio.TaskGroup() as group:
+        group.create_task(summarize())
+
+
 def _refused() -> None:
     socket.create_connection(("127.0.0.1", _closed_port()), timeout=2)
 
@@ -105,6 +123,8 @@ run("wait_for_timeout", _wait_for)
 run("asyncio_timeout_block", _asyncio_timeout_block, via="log")
 run("cancelled", _cancelled, via="track")
 run("connection_refused", _refused, via="thread")
+run("task_group_refused", _task_group_refused)
+run("ordinary_task_group_key_error", _task_group_bug, via="log")
 run("urllib_refused", _urllib_refused)
 run("requests_refused", _requests_refused, via="span")
 run("httpx_refused", _httpx_refused)
