@@ -286,8 +286,10 @@ def _entry_yaml(
 
 def _entries_yaml(entries: Sequence[CatalogEntry]) -> str:
     """The current entries in the file's own shape, as a YAML list indented under ``entries:``."""
+    # Optional keys the file left out come back as None or "" (no remediation); leave them out
+    # again, since the validator refuses an empty remediation that is written.
     data = [
-        {key: value for key, value in entry.to_dict().items() if value is not None}
+        {key: value for key, value in entry.to_dict().items() if value not in (None, "")}
         for entry in entries
     ]
     if not data:

@@ -1,9 +1,10 @@
 """``failcat catalog suggest``: drafts for stored UNCATALOGED failures that load and match.
 
-Failures go through the receiver's own prepare stage (redaction, template, fingerprint, the
-default catalog) and the store's ``write_batch``; the drafts printed are pasted after the default
-catalog's entries as a user would, loaded by the catalog loader, and the same failures prepared
-again must then get the drafted codes.
+Failures go through the receiver's own prepare stage (redaction, template, fingerprint, a small
+catalog of the test's own, so that the default catalog's growth cannot make them cataloged) and
+the store's ``write_batch``; the drafts printed are pasted after that catalog's entries as a user
+would, loaded by the catalog loader, and the same failures prepared again must then get the
+drafted codes. Pasted after the default catalog, they load too.
 """
 
 from __future__ import annotations
@@ -61,23 +62,44 @@ def _events(kinds: tuple[tuple[str, str, int], ...], hours_ago: float = 1.0) -> 
     return events
 
 
+# Indented as the default catalog is (and as the drafts are printed), so they paste at its end.
+_CATALOG = """version: 2
+catalog_version: suggest-test
+entries:
+  - code: RATE_LIMITED
+    title: Provider rate limit
+    category: rate_limit
+    severity: high
+    match:
+      exception_types: [openai.RateLimitError]
+"""
+
+
+@pytest.fixture
+def catalog_file(tmp_path: Path) -> Path:
+    path = tmp_path / "catalog.yaml"
+    path.write_text(_CATALOG, encoding="utf-8")
+    return path
+
+
 def _store(url: str, events: list[FailureEvent]) -> None:
     upgrade(url)
     store = FailureStore.from_url(url)
     try:
-        prepared = FailurePreparer(load_catalog(), Redactor()).prepare(events)
+        catalog = parse_catalog(_CATALOG)
+        prepared = FailurePreparer(catalog, Redactor()).prepare(events)
         assert {match.code for _, match in prepared} == {UNCATALOGED}
         store.write_batch([failure for failure, _ in prepared])
     finally:
         store.close()
 
 
-def test_drafts_load_after_the_default_catalog_and_catch_the_failures(
-    db_url: str, capsys: pytest.CaptureFixture[str]
+def test_drafts_load_after_the_catalog_and_catch_the_failures(
+    db_url: str, catalog_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     events = _events(_KINDS)
     _store(db_url, events)
-    assert main(["catalog", "suggest", "--db", db_url]) == 0
+    assert main(["catalog", "suggest", "--db", db_url, "--catalog", str(catalog_file)]) == 0
     printed = capsys.readouterr().out
     assert printed.count("  - code: ") == 3
     # Most frequent first, each with its count and an example as comments.
@@ -88,10 +110,9 @@ def test_drafts_load_after_the_default_catalog_and_catch_the_failures(
     assert "category guessed from 'budget'" in printed
     assert "category is a guess: nothing in the type or message names one" in printed
 
-    # Pasted at the end of the default catalog, as a user would: the loader accepts the file,
-    # and the very failures that were UNCATALOGED now get the drafted codes.
-    text = default_catalog_path().read_text(encoding="utf-8").rstrip("\n") + "\n\n" + printed
-    merged = parse_catalog(text, "pasted.yaml")
+    # Pasted at the end of the catalog, as a user would: the loader accepts the file, and the
+    # very failures that were UNCATALOGED now get the drafted codes.
+    merged = parse_catalog(_CATALOG.rstrip("\n") + "\n\n" + printed, "pasted.yaml")
     prepared = FailurePreparer(merged, Redactor()).prepare(events)
     by_type = {failure.exception_type: match.code for failure, match in prepared}
     assert by_type == {
@@ -104,16 +125,22 @@ def test_drafts_load_after_the_default_catalog_and_catch_the_failures(
         "tool",
         "limit_exceeded",
     }
+    # The default catalog's file takes them at its end too (same indentation, no code taken).
+    default = default_catalog_path().read_text(encoding="utf-8").rstrip("\n")
+    assert len(parse_catalog(default + "\n\n" + printed).entries) == len(load_catalog().entries) + 3
 
 
-def test_limit_and_window(sqlite_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_limit_and_window(
+    sqlite_url: str, catalog_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     old = _events((("OldFailure", "an old failure {n}", 9),), hours_ago=48)
     _store(sqlite_url, [*_events(_KINDS), *old])
-    assert main(["catalog", "suggest", "--db", sqlite_url, "--since", "1d", "--limit", "1"]) == 0
+    argv = ["catalog", "suggest", "--db", sqlite_url, "--catalog", str(catalog_file)]
+    assert main([*argv, "--since", "1d", "--limit", "1"]) == 0
     printed = capsys.readouterr().out
     assert printed.count("  - code: ") == 1
     assert "  - code: PLANNER_STUCK" in printed
-    assert main(["catalog", "suggest", "--db", sqlite_url, "--since", "3d", "--limit", "1"]) == 0
+    assert main([*argv, "--since", "3d", "--limit", "1"]) == 0
     assert "  - code: OLD_FAILURE" in capsys.readouterr().out
 
 
