@@ -16,7 +16,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, TypeAlias
+from typing import Literal, NamedTuple, TypeAlias
 
 #: A value of an OTLP attribute once flattened: scalars, homogeneous lists, or nested maps
 #: (kvlist values) as plain dicts. Bytes values are rendered as lowercase hex.
@@ -34,6 +34,45 @@ UNCATALOGED = "UNCATALOGED"
 #: How many leaves of an exception group are read and matched: the agent sends at most 16
 #: (``otel_failcat.attributes``); a longer list from another sender is cut.
 MAX_GROUP_LEAVES = 16
+
+
+class GenAIContext(NamedTuple):
+    """The five GenAI columns of a failure or an operation (CONTRACT §5 r2); None = absent.
+
+    A named tuple rather than a dataclass: it is a key of the operation counts (hashed once per
+    GenAI span) and a tuple hashes and compares without Python-level code.
+    """
+
+    provider: str | None = None
+    model: str | None = None
+    operation: str | None = None
+    tool: str | None = None
+    agent: str | None = None
+
+
+#: The context of a failure or operation that carries no GenAI attribute at any level.
+NO_GENAI_CONTEXT = GenAIContext()
+
+
+class OperationKey(NamedTuple):
+    """One row of ``gen_ai_operations``: an hour (UTC, the span's start time truncated) and a
+    context."""
+
+    #: tz-aware UTC, minute/second/microsecond = 0.
+    bucket_start: datetime
+    service_name: str
+    context: GenAIContext
+
+
+@dataclass(frozen=True)
+class OperationCounts:
+    """The GenAI operations one request holds (CONTRACT §5 r2), and its delivery identity."""
+
+    counts: Mapping[OperationKey, int]
+    #: 32 lowercase hex: a digest of the sorted (trace_id, span_id) of every counted span of
+    #: the request — the same spans in whatever encoding or order give the same key, so a
+    #: request delivered again is counted once (the store keeps the keys it has counted).
+    delivery_key: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +126,9 @@ class FailureEvent:
     #: The failures inside an exception group (``failcat.group.*``), in the agent's order;
     #: empty for a failure that is not a group. The catalog classifies a group by them.
     group_leaves: tuple[GroupLeaf, ...] = ()
+    #: The GenAI context (CONTRACT §5 r2): from the failure's own attributes, its span, the
+    #: nearest ancestor span of the request, or the resource. Not yet redacted or capped.
+    gen_ai: GenAIContext = NO_GENAI_CONTEXT
 
     def event_key(self) -> str:
         """The idempotency key of CONTRACT §4: the same failure delivered twice gets the same key.
@@ -131,13 +173,20 @@ class MatchedFailure:
     source: FailureSource
     occurred_at: datetime
     attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
+    #: Columns ``gen_ai_provider`` .. ``gen_ai_agent``, redacted and capped like the other
+    #: stored names.
+    gen_ai: GenAIContext = NO_GENAI_CONTEXT
 
 
 __all__ = [
     "MAX_GROUP_LEAVES",
+    "NO_GENAI_CONTEXT",
     "UNCATALOGED",
     "FailureEvent",
     "FailureSource",
+    "GenAIContext",
     "GroupLeaf",
     "MatchedFailure",
+    "OperationCounts",
+    "OperationKey",
 ]
