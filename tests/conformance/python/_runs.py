@@ -51,8 +51,14 @@ def missing_module(modules: tuple[str, ...]) -> str | None:
     return None
 
 
-def run_library(receiver: ReceiverProcess, library: str, modules: tuple[str, ...]) -> LibraryRun:
-    """Run ``scenarios/<library>.py`` under ``opentelemetry-instrument`` once."""
+def run_library(
+    receiver: ReceiverProcess,
+    library: str,
+    modules: tuple[str, ...],
+    directory: Path = SCENARIOS,
+) -> LibraryRun:
+    """Run ``<directory>/<library>.py`` under ``opentelemetry-instrument`` once (the shared
+    ``_scenario`` and ``_mock_http`` modules stay importable from ``scenarios/``)."""
     missing = missing_module(modules)
     if missing is not None:
         return LibraryRun(
@@ -77,7 +83,7 @@ def run_library(receiver: ReceiverProcess, library: str, modules: tuple[str, ...
     )
     try:
         completed = subprocess.run(
-            [str(OPENTELEMETRY_INSTRUMENT), sys.executable, str(SCENARIOS / f"{library}.py")],
+            [str(OPENTELEMETRY_INSTRUMENT), sys.executable, str(directory / f"{library}.py")],
             env=environment,
             capture_output=True,
             text=True,
