@@ -13,6 +13,10 @@ Exposed names (exactly)::
     failcat_otlp_items_total{signal,outcome}                         counter
     failcat_persist_errors_total{reason}                             counter
     failcat_new_patterns_total{service_name,code}                    counter
+    failcat_genai_failures_total{service_name,category,
+        gen_ai_provider,gen_ai_model,gen_ai_tool}                    counter
+    failcat_genai_operations_total{service_name,gen_ai_operation,
+        gen_ai_provider,gen_ai_model,gen_ai_tool}                    counter
     failcat_request_duration_seconds{signal}                         histogram
     failcat_match_duration_seconds                                   histogram
     failcat_persist_duration_seconds                                 histogram
@@ -41,6 +45,16 @@ through, ``(cap + 2) ** 2``, so the cap alone decides.
 The exporter's ``target_info`` and ``otel_scope_*`` labels are turned off. No label carries a
 message, trace id or fingerprint. The failure counters move only for failures a committed
 transaction newly inserted, so ``failcat_failures_total`` agrees with ``failure_matches``.
+
+The two GenAI counters (CONTRACT §6 r2) are the numerator and denominator of failure rates by
+tool, model and provider. ``failcat_genai_failures_total`` counts the newly inserted failures
+with at least one GenAI column set; ``failcat_genai_operations_total`` adds the counts of the
+:class:`~collector_receiver.events.OperationCounts` a transaction newly counted (those whose
+delivery key the store had not seen), so a redelivered request moves neither. A GenAI label
+that is absent is ``""``. Their labels are capped like the others; since up to four of them
+vary freely (service, provider, model, tool), the SDK's series limit for these two is
+``(cap + 2) ** 3``: a bound on memory that real traffic (a service's tools and models are few)
+never nears, so the cap still decides each label.
 """
 
 from __future__ import annotations
@@ -57,7 +71,7 @@ from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, V
 from opentelemetry.sdk.resources import Resource
 from prometheus_client import CollectorRegistry, generate_latest
 
-from collector_receiver.events import UNCATALOGED, MatchedFailure
+from collector_receiver.events import NO_GENAI_CONTEXT, UNCATALOGED, MatchedFailure, OperationCounts
 from collector_receiver.settings import DEFAULT_MAX_LABEL_VALUES
 
 #: Content type of :meth:`ReceiverMetrics.exposition`.
@@ -106,6 +120,7 @@ _COUNTERS = (
     "failcat.persist.errors",
     "failcat.new.patterns",
 )
+_GENAI_COUNTERS = ("failcat.genai.failures", "failcat.genai.operations")
 
 
 def _counter_views(max_label_values: int) -> list[View]:
@@ -118,11 +133,16 @@ def _counter_views(max_label_values: int) -> list[View]:
     that vary freely (a service and a code or an exception type; category and severity follow
     the code) make at most ``(cap + 2) ** 2`` label sets, the cap's values plus ``""`` and
     ``_other``. An SDK too old to have the limit has no such folding, and takes plain views.
+    The GenAI counters get ``(cap + 2) ** 3`` (see the module doc).
     """
     limit = (max_label_values + 2) ** 2 + 1
+    genai_limit = (max_label_values + 2) ** 3 + 1
     try:
         return [
             View(instrument_name=name, aggregation_cardinality_limit=limit) for name in _COUNTERS
+        ] + [
+            View(instrument_name=name, aggregation_cardinality_limit=genai_limit)
+            for name in _GENAI_COUNTERS
         ]
     except TypeError:
         return []
@@ -206,6 +226,14 @@ class ReceiverMetrics:
         self._new_patterns = meter.create_counter(
             "failcat.new.patterns", description="Fingerprints stored for the first time."
         )
+        self._genai_failures = meter.create_counter(
+            "failcat.genai.failures",
+            description="Failures stored with GenAI context, by provider, model and tool.",
+        )
+        self._genai_operations = meter.create_counter(
+            "failcat.genai.operations",
+            description="GenAI operation spans counted (the denominators of failure rates).",
+        )
         self._request_duration = meter.create_histogram(
             "failcat.request.duration", unit="s", description="Time to answer an OTLP request."
         )
@@ -240,9 +268,13 @@ class ReceiverMetrics:
         self._ready = ready
 
     def record_committed(
-        self, inserted: Iterable[MatchedFailure], new_patterns: Iterable[tuple[str, str]]
+        self,
+        inserted: Iterable[MatchedFailure],
+        new_patterns: Iterable[tuple[str, str]],
+        operations: Iterable[OperationCounts] = (),
     ) -> None:
-        """Count failures a committed transaction inserted, and its new (service, code) patterns.
+        """Count failures a committed transaction inserted, its new (service, code) patterns, and
+        the GenAI operations it newly counted (``WriteResult.newly_counted_operations``).
 
         The batch is tallied per distinct label set first and each counter is added to once per
         set: a transaction of thousands of failures shares a handful of label sets, and an
@@ -251,10 +283,22 @@ class ReceiverMetrics:
         """
         failures: Counter[tuple[str, str, str, str]] = Counter()
         uncataloged: Counter[tuple[str, str]] = Counter()
+        genai: Counter[tuple[str, str, str, str, str]] = Counter()
         for failure in inserted:
             failures[(failure.service_name, failure.code, failure.category, failure.severity)] += 1
             if failure.code == UNCATALOGED:
                 uncataloged[(failure.service_name, failure.exception_type)] += 1
+            context = failure.gen_ai
+            if context != NO_GENAI_CONTEXT:  # at least one of the five columns is set
+                genai[
+                    (
+                        failure.service_name,
+                        failure.category,
+                        context.provider or "",
+                        context.model or "",
+                        context.tool or "",
+                    )
+                ] += 1
         cap = self._cap.labels
         for (service_name, code, category, severity), count in failures.items():
             labels = {
@@ -270,6 +314,43 @@ class ReceiverMetrics:
         for (service_name, code), count in Counter(new_patterns).items():
             labels = {"service_name": service_name, "code": code}
             self._new_patterns.add(count, cap("new_patterns", labels))
+        for (service_name, category, provider, model, tool), count in genai.items():
+            labels = {
+                "service_name": service_name,
+                "category": category,
+                "gen_ai_provider": provider,
+                "gen_ai_model": model,
+                "gen_ai_tool": tool,
+            }
+            self._genai_failures.add(count, cap("genai_failures", labels))
+        self._record_operations(operations)
+
+    def _record_operations(self, operations: Iterable[OperationCounts]) -> None:
+        # The counter's labels leave out the hour and the agent: one tally per label set first,
+        # as for the failures (a request's spans share a handful of contexts).
+        tally: Counter[tuple[str, str, str, str, str]] = Counter()
+        for counted in operations:
+            for key, count in counted.counts.items():
+                context = key.context
+                tally[
+                    (
+                        key.service_name,
+                        context.operation or "",
+                        context.provider or "",
+                        context.model or "",
+                        context.tool or "",
+                    )
+                ] += count
+        cap = self._cap.labels
+        for (service_name, operation, provider, model, tool), count in tally.items():
+            labels = {
+                "service_name": service_name,
+                "gen_ai_operation": operation,
+                "gen_ai_provider": provider,
+                "gen_ai_model": model,
+                "gen_ai_tool": tool,
+            }
+            self._genai_operations.add(count, cap("genai_operations", labels))
 
     def record_items(self, signal: str, accepted: int, rejected: int) -> None:
         """Count OTLP items of a request once its outcome is final."""

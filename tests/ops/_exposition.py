@@ -12,7 +12,13 @@ from datetime import datetime, timezone
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from collector_receiver.events import UNCATALOGED, MatchedFailure
+from collector_receiver.events import (
+    UNCATALOGED,
+    GenAIContext,
+    MatchedFailure,
+    OperationCounts,
+    OperationKey,
+)
 from collector_receiver.server.metrics import ReceiverMetrics
 
 
@@ -37,8 +43,11 @@ def exposed_sample_names() -> frozenset[str]:
             message_template="'x'",
             source="span_event",
             occurred_at=datetime.now(timezone.utc),
+            gen_ai=GenAIContext(provider="openai", model="gpt-4o", operation="chat"),
         )
-        metrics.record_committed([failure], [("svc", UNCATALOGED)])
+        hour = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+        counted = OperationCounts({OperationKey(hour, "svc", failure.gen_ai): 1}, "0" * 32)
+        metrics.record_committed([failure], [("svc", UNCATALOGED)], [counted])
         metrics.record_items("traces", accepted=1, rejected=1)
         metrics.record_persist_error("unavailable")
         metrics.record_request_duration("traces", 0.01)

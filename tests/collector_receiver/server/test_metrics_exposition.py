@@ -6,6 +6,8 @@ Scraped over real HTTP from the API app and parsed with prometheus_client's own 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import datetime, timezone
 
 import aiohttp
 import prometheus_client
@@ -13,6 +15,7 @@ import pytest
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
+from collector_receiver.events import GenAIContext, OperationCounts, OperationKey
 from collector_receiver.server.metrics import ReceiverMetrics
 from collector_receiver.server.ops_http import build_api_app
 from tests.collector_receiver.server._helpers import matched_failure
@@ -23,7 +26,13 @@ CONTRACT_COUNTERS = {
     "failcat_otlp_items": {"signal", "outcome"},
     "failcat_persist_errors": {"reason"},
     "failcat_new_patterns": {"service_name", "code"},
-}
+    "failcat_genai_failures": {
+        "service_name", "category", "gen_ai_provider", "gen_ai_model", "gen_ai_tool",
+    },
+    "failcat_genai_operations": {
+        "service_name", "gen_ai_operation", "gen_ai_provider", "gen_ai_model", "gen_ai_tool",
+    },
+}  # fmt: skip
 HISTOGRAMS = {
     "failcat_request_duration_seconds": {"signal"},
     "failcat_match_duration_seconds": set(),
@@ -66,13 +75,16 @@ async def _scrape(url: str) -> dict[str, prometheus_client.Metric]:
 
 
 def _record_everything(metrics: ReceiverMetrics) -> None:
+    chat = GenAIContext(provider="openai", model="gpt-4o", operation="chat")
+    hour = datetime(2026, 1, 2, 3, tzinfo=timezone.utc)
     metrics.record_committed(
         [
             matched_failure("a1", code="UNCATALOGED", exception_type="acme.Boom"),
-            matched_failure("a2", code="LLM_RATE_LIMITED"),
+            replace(matched_failure("a2", code="LLM_RATE_LIMITED"), gen_ai=chat),
             matched_failure("a3", code="LLM_RATE_LIMITED"),
         ],
         [("svc", "UNCATALOGED")],
+        [OperationCounts({OperationKey(hour, "svc", chat): 5}, "0" * 32)],
     )
     metrics.record_items("traces", accepted=7, rejected=2)
     metrics.record_persist_error("unavailable")
@@ -129,6 +141,8 @@ async def test_fixed_label_sets_are_exposed_at_zero_before_anything_happens(
     # free-form label sets (service, code, exception type) cannot be known in advance
     assert "failcat_failures" not in families
     assert "failcat_uncataloged" not in families
+    assert "failcat_genai_failures" not in families
+    assert "failcat_genai_operations" not in families
 
 
 async def test_failcat_ready_follows_the_readiness_check_at_each_scrape(
@@ -176,6 +190,8 @@ async def test_values_count_what_was_recorded(served_metrics: tuple[ReceiverMetr
     assert value("failcat_otlp_items", signal="traces", outcome="rejected") == 4
     assert value("failcat_persist_errors", reason="unavailable") == 2
     assert value("failcat_new_patterns", code="UNCATALOGED") == 2
+    assert value("failcat_genai_failures", gen_ai_model="gpt-4o", category="rate_limit") == 2
+    assert value("failcat_genai_operations", gen_ai_operation="chat", gen_ai_tool="") == 10
     counts = {
         s.labels.get("signal", ""): s.value
         for s in families["failcat_request_duration_seconds"].samples
