@@ -113,17 +113,25 @@ class Rule:
     reach: int = 0
     starts_at: re.Pattern[str] | None = None
 
-    def apply(self, text: str, lowered: str, hits: Mapping[str, list[int]] | None = None) -> str:
+    def apply(
+        self,
+        text: str,
+        lowered: str,
+        hits: Mapping[str, list[int]] | None = None,
+        present: tuple[str, ...] | None = None,
+    ) -> str:
         """``text`` with this rule's matches replaced.
 
         ``hits`` (needle → positions in ``lowered``), when given, saves searching again for the
-        needles the caller has already looked for in this very text.
+        needles the caller has already looked for in this very text; ``present``, those of
+        :attr:`needles` the caller knows the text holds (no other is looked for).
         """
         if not self.needles or len(lowered) != len(text):
             return self.pattern.sub(self.replace, text)
         pieces: list[str] = []
         done = 0
-        for hit in _positions(lowered, self.needles, hits):
+        needles = self.needles if present is None else present
+        for hit in _positions(lowered, needles, hits):
             start = max(done, hit - self.before)
             end = min(len(text), hit + self.after)
             if end <= start:
@@ -190,16 +198,18 @@ def _first_match_from(
     starts_at: re.Pattern[str] | None = None,
 ) -> list[re.Match[str]]:
     """The match of ``pattern`` starting leftmost in ``[first, last]`` (and ending by ``end``);
-    with ``starts_at``, only the starts it matches are tried (found in one scan)."""
-    positions: Iterable[int] = (
-        range(first, last + 1)
-        if starts_at is None
-        else [found.start() for found in starts_at.finditer(text, first, last + 1)]
-    )
-    for position in positions:
-        match = pattern.match(text, position, end)
+    with ``starts_at``, only the starts it matches are tried, each found by one search."""
+    if starts_at is None:
+        for position in range(first, last + 1):
+            match = pattern.match(text, position, end)
+            if match is not None:
+                return [match]
+        return []
+    while (found := starts_at.search(text, first, last + 1)) is not None:
+        match = pattern.match(text, found.start(), end)
         if match is not None:
             return [match]
+        first = found.start() + 1
     return []
 
 

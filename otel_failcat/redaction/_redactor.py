@@ -150,9 +150,9 @@ class Redactor:
         share = len(lowered) > _SHARED_HITS and bool(present)
         hits = _Hits(lowered, self._derived, present) if share else None
         runs: Runs | None = None  # found once for the rules that start at runs
-        for rule in plan.rules_for(present):
+        for rule, needles in plan.rules_for(present):
             if isinstance(rule, Rule):
-                replaced = rule.apply(text, lowered, hits)
+                replaced = rule.apply(text, lowered, hits, needles)
             else:
                 if runs is None:
                     runs = token_runs(text)
@@ -204,8 +204,14 @@ def _needle_finder(needles: tuple[str, ...]) -> Callable[[str], set[str]]:
     return in_one_pass
 
 
+#: A rule to run, with those of its needles the text holds (None for a rule without needles).
+_Step = tuple[_AnyRule, "tuple[str, ...] | None"]
+
+
 class _Plan:
-    """Rules in order, and which of them a text with given needles needs to run."""
+    """Rules in order, and which of them a text with given needles needs to run, each with the
+    needles it is to look for (only the present ones: ``key_value`` has six, a text rarely
+    holds more than one)."""
 
     def __init__(self, rules: Sequence[_AnyRule]) -> None:
         self.rules = tuple(rules)
@@ -218,11 +224,11 @@ class _Plan:
                 for needle in rule.needles:
                     by_needle.setdefault(needle, []).append(index)
         self._by_needle = {needle: tuple(indices) for needle, indices in by_needle.items()}
-        self._without_needles = tuple(self.rules[i] for i in self._always)
+        self._without_needles = tuple(_step(self.rules[i], frozenset()) for i in self._always)
         # The same few sets of needles come back again and again ({"key", "token"}, {"://"}).
-        self._chosen: dict[frozenset[str], tuple[_AnyRule, ...]] = {}
+        self._chosen: dict[frozenset[str], tuple[_Step, ...]] = {}
 
-    def rules_for(self, present: frozenset[str]) -> Sequence[_AnyRule]:
+    def rules_for(self, present: frozenset[str]) -> Sequence[_Step]:
         if not present:
             return self._without_needles
         chosen = self._chosen.get(present)
@@ -230,10 +236,16 @@ class _Plan:
             indices = set(self._always)
             for needle in present:
                 indices.update(self._by_needle.get(needle, ()))
-            chosen = tuple(self.rules[i] for i in sorted(indices))
+            chosen = tuple(_step(self.rules[i], present) for i in sorted(indices))
             if len(self._chosen) < _MAX_CHOSEN:
                 self._chosen[present] = chosen
         return chosen
+
+
+def _step(rule: _AnyRule, present: frozenset[str]) -> _Step:
+    if not isinstance(rule, Rule) or not rule.needles:
+        return rule, None
+    return rule, tuple(needle for needle in rule.needles if needle in present)
 
 
 class _Hits(dict[str, list[int]]):
