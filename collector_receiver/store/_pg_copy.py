@@ -51,6 +51,7 @@ _STAGE_COLUMNS = ("ord", *MATCH_COLUMNS, "message_template")
 _COLUMNS = ", ".join(MATCH_COLUMNS)
 
 # Column types match failure_matches; lengths are checked when rows move into the real table.
+# The columns are those of ``MATCH_COLUMNS`` in its order (``stage`` writes rows in it).
 # ``attributes`` is staged as strict JSON text (``_rows.attributes_json``) and cast once in the
 # move.
 _PREPARE_STAGE = f"""
@@ -59,7 +60,9 @@ CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (
     ord integer, event_key text, trace_id text, span_id text, service_name text, code text,
     category text, severity text, catalog_version text, exception_type text,
     exception_message text, stacktrace text, fingerprint text, source text,
-    occurred_at timestamptz, received_at timestamptz, attributes text, message_template text
+    occurred_at timestamptz, received_at timestamptz, attributes text, gen_ai_provider text,
+    gen_ai_model text, gen_ai_operation text, gen_ai_tool text, gen_ai_agent text,
+    message_template text
 ) ON COMMIT DELETE ROWS
 """
 

@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from collector_receiver.events import MatchedFailure
+from collector_receiver.events import NO_GENAI_CONTEXT, GenAIContext, MatchedFailure
 from collector_receiver.storable import storable_json, storable_text
+from collector_receiver.store.tables import GENAI_COLUMNS
 
 #: Columns of ``failure_matches`` written by the store, in a fixed order (``id`` is generated).
 MATCH_COLUMNS = (
@@ -34,7 +35,30 @@ MATCH_COLUMNS = (
     "occurred_at",
     "received_at",
     "attributes",
+    *GENAI_COLUMNS,
 )
+
+_NO_CONTEXT_VALUES: tuple[None, ...] = (None,) * len(GENAI_COLUMNS)
+
+
+def genai_value(value: str | None) -> str | None:
+    """A GenAI value as stored: storable text, and NULL for an absent or empty one.
+
+    An empty ``gen_ai.tool.name`` names no tool, so it is stored as absent; that also keeps the
+    empty string free to stand for NULL in the unique key of ``gen_ai_operations``
+    (``tables.ABSENT_IN_KEY``), and the failures and the operations of one context group
+    together in the rates whichever way a sender spelled "none".
+    """
+    if not value:
+        return None
+    return storable_text(value)
+
+
+def genai_values(context: GenAIContext) -> tuple[str | None, ...]:
+    """The five GenAI columns of ``context`` as stored, in ``GENAI_COLUMNS`` order."""
+    if context == NO_GENAI_CONTEXT:  # most failures: no walk, no new tuple
+        return _NO_CONTEXT_VALUES
+    return tuple(genai_value(value) for value in context)
 
 
 def utc(value: datetime) -> datetime:
@@ -100,6 +124,7 @@ def match_values(
         utc(failure.occurred_at),
         received_at,
         attributes(failure.attributes),
+        *genai_values(failure.gen_ai),
     )
 
 

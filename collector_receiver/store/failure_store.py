@@ -11,6 +11,12 @@ Concurrent writers (several receiver processes, or threads sharing one store) ar
 written in ``event_key`` order and patterns in ``fingerprint`` order, so racing transactions lock
 in the same order and cannot deadlock; a failure both deliver is stored by exactly one of them and
 counted in its pattern exactly once.
+
+The same call counts the GenAI operations of the requests whose failures it writes
+(``operations``, one :class:`~collector_receiver.events.OperationCounts` per request), once per
+delivery key, after the failures and in the same transaction (``_operation_counts`` says how);
+:attr:`WriteResult.newly_counted_operations` names the requests counted for the first time, so
+the metrics move for those only.
 """
 
 from __future__ import annotations
@@ -18,15 +24,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, case, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from collector_receiver.events import MatchedFailure
-from collector_receiver.store import _pg_copy, _rows
+from collector_receiver.events import MatchedFailure, OperationCounts
+from collector_receiver.store import _operation_counts, _pg_copy, _rows
 from collector_receiver.store._engine import SQLITE_BEGIN_OPTION, create_store_engine
 from collector_receiver.store.errors import DATABASE_ERRORS, StoreConfigError, translate
 from collector_receiver.store.tables import UTCDateTime, failure_matches, failure_patterns
@@ -51,6 +57,9 @@ class WriteResult:
     duplicates: int
     #: Patterns (fingerprints) this call created, sorted by fingerprint.
     new_patterns: tuple[NewPattern, ...]
+    #: The ``operations`` counted by this call, in input order: their delivery key was not
+    #: stored before (a redelivered request, or a repeat inside the call, is left out).
+    newly_counted_operations: list[OperationCounts] = field(default_factory=list)
 
 
 class FailureStore:
@@ -103,19 +112,34 @@ class FailureStore:
         if self._owns_engine:
             self._engine.dispose()
 
-    def write_batch(self, failures: Sequence[MatchedFailure]) -> WriteResult:
-        """Store ``failures`` in one transaction, idempotently by ``event_key``.
+    def write_batch(
+        self,
+        failures: Sequence[MatchedFailure],
+        operations: Sequence[OperationCounts] = (),
+    ) -> WriteResult:
+        """Store ``failures`` and count ``operations`` in one transaction, idempotently (by
+        ``event_key`` and by ``delivery_key``).
 
         Raises :class:`StoreUnavailable` (retry the same batch later) or :class:`StoreError`;
         in both cases nothing of the batch is committed.
         """
-        if not failures:
+        if not failures and not operations:
             return WriteResult(inserted=(), duplicates=0, new_patterns=())
         unique = _rows.unique_by_event_key(failures)
+        deliveries = _operation_counts.unique_by_delivery_key(operations)
         received_at = datetime.now(timezone.utc)
         try:
             with self._write_transaction() as conn:
-                stored_keys, new_patterns = self._write_rows(conn, unique, received_at)
+                stored_keys: set[str] = set()
+                new_patterns: tuple[NewPattern, ...] = ()
+                if unique:
+                    stored_keys, new_patterns = self._write_rows(conn, unique, received_at)
+                count = (
+                    _operation_counts.count_portable
+                    if self._is_sqlite
+                    else _operation_counts.count_postgresql
+                )
+                counted_keys = count(conn, deliveries, received_at)
         except DATABASE_ERRORS as exc:
             raise translate(exc, "writing failures failed") from exc
         inserted = tuple(f for f in unique if f.event_key in stored_keys)
@@ -123,6 +147,7 @@ class FailureStore:
             inserted=inserted,
             duplicates=len(failures) - len(inserted),
             new_patterns=new_patterns,
+            newly_counted_operations=[c for c in deliveries if c.delivery_key in counted_keys],
         )
 
     def _write_rows(

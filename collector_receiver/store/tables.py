@@ -27,8 +27,12 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
+    literal_column,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+
+from collector_receiver.events import GenAIContext
 
 #: Constraint names are fixed so that migrations and reflection agree on every dialect.
 NAMING_CONVENTION = {
@@ -78,6 +82,16 @@ _ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
 #: JSONB on PostgreSQL (indexable, compact), JSON text elsewhere.
 _JSON_TYPE = JSON().with_variant(JSONB(), "postgresql")
 
+#: The GenAI context columns, ``gen_ai_`` and each field of ``GenAIContext`` in its order
+#: (provider, model, operation, tool, agent), on ``failure_matches`` and ``gen_ai_operations``.
+GENAI_COLUMNS = tuple(f"gen_ai_{name}" for name in GenAIContext._fields)
+#: The columns ``/api/v1/failures`` filters on exactly (CONTRACT §7 r2).
+GENAI_FILTER_COLUMNS = ("gen_ai_provider", "gen_ai_model", "gen_ai_tool", "gen_ai_agent")
+#: What stands for NULL in the unique key of ``gen_ai_operations``. The store never writes an
+#: empty GenAI value (``_rows.genai_value`` makes it NULL: an empty name says nothing), so the
+#: empty string cannot stand for a real value there.
+ABSENT_IN_KEY = ""
+
 failure_matches = Table(
     "failure_matches",
     metadata,
@@ -98,6 +112,8 @@ failure_matches = Table(
     Column("occurred_at", UTCDateTime(), nullable=False),
     Column("received_at", UTCDateTime(), nullable=False),
     Column("attributes", _JSON_TYPE, nullable=False),
+    # The GenAI context (CONTRACT §5 r2, migration 0004); NULL when absent at every level.
+    *(Column(name, String(), nullable=True) for name in GENAI_COLUMNS),
     UniqueConstraint("event_key"),
 )
 
@@ -111,6 +127,21 @@ Index(None, failure_matches.c.occurred_at, failure_matches.c.id)
 Index(None, failure_matches.c.code, failure_matches.c.occurred_at, failure_matches.c.id)
 Index(None, failure_matches.c.service_name, failure_matches.c.occurred_at, failure_matches.c.id)
 Index(None, failure_matches.c.category, failure_matches.c.occurred_at, failure_matches.c.id)
+# The GenAI filters, in the same shape behind the service: a service's failures of one tool
+# (model, provider, agent) newest first are the next entries of one index. Partial (only rows
+# with the column set): a failure without that context costs no index entry on write, and a
+# filter ``column = :value`` implies ``column IS NOT NULL``, which both planners prove.
+for _name in GENAI_FILTER_COLUMNS:
+    _column = failure_matches.c[_name]
+    Index(
+        f"ix_failure_matches_service_name_{_name}_occurred_at_id",
+        failure_matches.c.service_name,
+        _column,
+        failure_matches.c.occurred_at,
+        failure_matches.c.id,
+        postgresql_where=_column.isnot(None),
+        sqlite_where=_column.isnot(None),
+    )
 
 failure_patterns = Table(
     "failure_patterns",
@@ -130,4 +161,57 @@ failure_patterns = Table(
 Index(None, failure_patterns.c.last_seen)
 Index(None, failure_patterns.c.service_name, failure_patterns.c.code)
 
-__all__ = ["NAMING_CONVENTION", "UTCDateTime", "failure_matches", "failure_patterns", "metadata"]
+gen_ai_operations = Table(
+    "gen_ai_operations",
+    metadata,
+    Column("bucket_start", UTCDateTime(), nullable=False),
+    Column("service_name", String(), nullable=False),
+    Column("gen_ai_operation", String(), nullable=True),
+    Column("gen_ai_provider", String(), nullable=True),
+    Column("gen_ai_model", String(), nullable=True),
+    Column("gen_ai_tool", String(), nullable=True),
+    Column("gen_ai_agent", String(), nullable=True),
+    Column("operations", BigInteger(), nullable=False),
+)
+
+#: The unique key of an operation count: hour, service and context, an absent value being one
+#: value of its own. A plain UNIQUE constraint treats NULLs as distinct (every upsert of a
+#: context with an absent tool would add a row); ``NULLS NOT DISTINCT`` needs PostgreSQL 15 and
+#: SQLite has no such clause, so the key is an expression index over ``COALESCE(column, '')``,
+#: which both databases (PostgreSQL from long before 13) accept as an ``ON CONFLICT`` target.
+#: The table has no other key: rows are only ever found by this one.
+#: Starting with ``bucket_start`` it also serves the window of the rates query and pruning.
+OPERATION_KEY = (
+    gen_ai_operations.c.bucket_start,
+    gen_ai_operations.c.service_name,
+    *(
+        func.coalesce(gen_ai_operations.c[name], literal_column(f"'{ABSENT_IN_KEY}'"))
+        for name in GENAI_COLUMNS
+    ),
+)
+Index("uq_gen_ai_operations_bucket_start_context", *OPERATION_KEY, unique=True)
+
+#: The requests whose operations were counted (``OperationCounts.delivery_key``): a delivery
+#: whose key is here already is not counted again. ``received_at`` is when it was first counted,
+#: so that old keys can be pruned with the buckets they counted into.
+gen_ai_counted_deliveries = Table(
+    "gen_ai_counted_deliveries",
+    metadata,
+    Column("delivery_key", String(32), primary_key=True),
+    Column("received_at", UTCDateTime(), nullable=False),
+)
+Index(None, gen_ai_counted_deliveries.c.received_at)
+
+__all__ = [
+    "ABSENT_IN_KEY",
+    "GENAI_COLUMNS",
+    "GENAI_FILTER_COLUMNS",
+    "NAMING_CONVENTION",
+    "OPERATION_KEY",
+    "UTCDateTime",
+    "failure_matches",
+    "failure_patterns",
+    "gen_ai_counted_deliveries",
+    "gen_ai_operations",
+    "metadata",
+]
