@@ -1,13 +1,16 @@
 """Group commit: many concurrent requests' failures written in one transaction, off the loop.
 
-Each OTLP request hands its matched failures to :meth:`GroupCommitWriter.submit` and awaits the
-returned future. One writer thread takes whatever requests are waiting (up to
-``max_batch_failures`` failures; a single larger request is written whole and alone), calls the
-write function once for the group — one transaction — and then resolves every request's future
-on the event loop. A request is therefore acknowledged only after the transaction holding its
-failures committed.
+Each OTLP request hands its matched failures, and the GenAI operations it holds (an
+:class:`~collector_receiver.events.OperationCounts`, or None), to :meth:`GroupCommitWriter.submit`
+and awaits the returned future. One writer thread takes whatever requests are waiting (up to
+``max_batch_failures`` rows: a request weighs its failures plus its operation count rows; a
+single larger request is written whole and alone), calls the write function once for the group
+— ``write(failures, operations)``, one transaction — and then resolves every request's future on
+the event loop. A request is therefore acknowledged only after the transaction holding its
+failures and its counts committed, so a request whose write failed is retried by its sender and
+counted then.
 
-The queue is bounded in requests and in failures waiting: when either bound is reached
+The queue is bounded in requests and in rows waiting: when either bound is reached
 :meth:`submit` raises :class:`WriterBusy` at once, and the caller answers retryably. Memory stays
 bounded however fast senders are. (An empty queue always takes a request, however large, so a
 big batch from a Collector is never refused forever.)
@@ -27,7 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from collector_receiver.events import MatchedFailure
+from collector_receiver.events import MatchedFailure, OperationCounts
 
 ResultT = TypeVar("ResultT")
 
@@ -39,8 +42,19 @@ class WriterBusy(Exception):
 @dataclass
 class _Pending:
     failures: Sequence[MatchedFailure]
+    operations: OperationCounts | None
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[None] = field(repr=False)
+
+    @property
+    def weight(self) -> int:
+        """Rows this request writes: its failures and its operation counts."""
+        counted = 0 if self.operations is None else len(self.operations.counts)
+        return len(self.failures) + counted
+
+
+#: The write function: one transaction holding a group's failures and operation counts.
+WriteFunction = Callable[[Sequence[MatchedFailure], Sequence[OperationCounts]], ResultT]
 
 
 class GroupCommitWriter(Generic[ResultT]):
@@ -54,7 +68,7 @@ class GroupCommitWriter(Generic[ResultT]):
 
     def __init__(
         self,
-        write: Callable[[Sequence[MatchedFailure]], ResultT],
+        write: WriteFunction[ResultT],
         *,
         max_batch_failures: int,
         max_queued_requests: int,
@@ -69,7 +83,8 @@ class GroupCommitWriter(Generic[ResultT]):
         self._max_batch_failures = max_batch_failures
         self._queue: queue.Queue[_Pending | None] = queue.Queue(maxsize=max_queued_requests)
         self._max_queued_failures = max_queued_failures or max_batch_failures * max_queued_requests
-        #: Failures submitted and not yet taken by the writer thread (guarded by the lock).
+        #: Rows (``_Pending.weight``) submitted and not yet taken by the writer thread (guarded
+        #: by the lock).
         self._queued_failures = 0
         self._count_lock = threading.Lock()
         self._on_commit = on_commit
@@ -86,24 +101,30 @@ class GroupCommitWriter(Generic[ResultT]):
         self._thread = threading.Thread(target=self._run, name="failcat-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, failures: Sequence[MatchedFailure]) -> asyncio.Future[None]:
-        """Queue a request's failures; the future resolves after their commit (or fails).
+    def submit(
+        self, failures: Sequence[MatchedFailure], operations: OperationCounts | None = None
+    ) -> asyncio.Future[None]:
+        """Queue a request's failures and operation counts; the future resolves after their
+        commit (or fails).
 
         Must be called from the event loop's thread. Raises :class:`WriterBusy` when full.
         """
         if self._closing or self._thread is None:
             raise WriterBusy("the receiver is shutting down")
         loop = asyncio.get_running_loop()
-        pending = _Pending(failures=failures, loop=loop, future=loop.create_future())
+        pending = _Pending(
+            failures=failures, operations=operations, loop=loop, future=loop.create_future()
+        )
+        weight = pending.weight
         with self._count_lock:
             waiting = self._queued_failures
-            if waiting and waiting + len(failures) > self._max_queued_failures:
-                raise WriterBusy(f"the write queue is full ({waiting} failures waiting)")
+            if waiting and waiting + weight > self._max_queued_failures:
+                raise WriterBusy(f"the write queue is full ({waiting} rows waiting)")
             try:
                 self._queue.put_nowait(pending)
             except queue.Full:
                 raise WriterBusy("the write queue is full") from None
-            self._queued_failures += len(failures)
+            self._queued_failures += weight
         return pending.future
 
     def close(self, timeout: float | None = None) -> None:
@@ -130,7 +151,7 @@ class GroupCommitWriter(Generic[ResultT]):
         if first is None:
             return [], True
         group = [first]
-        size = len(first.failures)
+        size = first.weight
         while size < self._max_batch_failures:
             try:
                 item = self._queue.get_nowait()
@@ -138,18 +159,19 @@ class GroupCommitWriter(Generic[ResultT]):
                 break
             if item is None:
                 return group, True
-            if size + len(item.failures) > self._max_batch_failures:
+            if size + item.weight > self._max_batch_failures:
                 self._carry = item
                 break
             group.append(item)
-            size += len(item.failures)
+            size += item.weight
         return group, False
 
     def _write_group(self, group: list[_Pending]) -> None:
         failures = [f for pending in group for f in pending.failures]
+        operations = [p.operations for p in group if p.operations is not None]
         with self._count_lock:
-            self._queued_failures -= len(failures)
-        error = self._attempt(failures)
+            self._queued_failures -= sum(pending.weight for pending in group)
+        error = self._attempt(failures, operations)
         if error is None:
             for pending in group:
                 _resolve(pending, None)
@@ -159,12 +181,15 @@ class GroupCommitWriter(Generic[ResultT]):
                 _resolve(pending, error)
             return
         for pending in group:
-            _resolve(pending, self._attempt(pending.failures))
+            alone = [] if pending.operations is None else [pending.operations]
+            _resolve(pending, self._attempt(pending.failures, alone))
 
-    def _attempt(self, failures: Sequence[MatchedFailure]) -> BaseException | None:
+    def _attempt(
+        self, failures: Sequence[MatchedFailure], operations: Sequence[OperationCounts]
+    ) -> BaseException | None:
         started = time.perf_counter()
         try:
-            result = self._write(failures)
+            result = self._write(failures, operations)
         except Exception as exc:  # handed to the waiting request, never lost
             if self._on_error is not None:
                 self._on_error(exc, time.perf_counter() - started)

@@ -7,11 +7,12 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 
-from collector_receiver.events import MatchedFailure
+from collector_receiver.events import GenAIContext, MatchedFailure, OperationCounts, OperationKey
 from collector_receiver.server._batch_writer import GroupCommitWriter, WriterBusy
 from collector_receiver.store import FailureStore, StoreUnavailable, WriteResult, upgrade
 from tests.collector_receiver.server._helpers import matched_failure
@@ -22,15 +23,19 @@ class GatedWrite:
 
     def __init__(self) -> None:
         self.groups: list[list[str]] = []
+        self.operation_groups: list[list[str]] = []
         self.gate = threading.Event()
         self.gate.set()
         self.entered = threading.Event()
         self.fail_with: list[BaseException | None] = []
 
-    def __call__(self, failures: Sequence[MatchedFailure]) -> int:
+    def __call__(
+        self, failures: Sequence[MatchedFailure], operations: Sequence[OperationCounts] = ()
+    ) -> int:
         self.entered.set()
         self.gate.wait(10)
         self.groups.append([f.event_key[:2] for f in failures])
+        self.operation_groups.append([o.delivery_key for o in operations])
         if self.fail_with:
             error = self.fail_with.pop(0)
             if error is not None:
@@ -177,3 +182,59 @@ async def test_close_writes_everything_queued_and_then_refuses(sqlite_url: str) 
         store.close()
     assert sum(len(r.inserted) for r in committed) == 30
     assert sum(r.duplicates for r in committed) == 1
+
+
+def _operations(key: str, rows: int) -> OperationCounts:
+    hour = datetime(2026, 12, 1, 10, tzinfo=timezone.utc)
+    return OperationCounts(
+        counts={
+            OperationKey(hour, "svc", GenAIContext(operation="chat", model=f"m{i}")): 1
+            for i in range(rows)
+        },
+        delivery_key=key,
+    )
+
+
+async def test_operation_counts_share_the_transaction_of_their_group() -> None:
+    write = GatedWrite()
+    write.gate.clear()
+    async with _running(write, max_batch_failures=100, max_queued_requests=10) as writer:
+        first = writer.submit([matched_failure("a0")], _operations("d0", 1))
+        await _wait_entered(write)
+        only_counts = writer.submit([], _operations("d1", 2))
+        both = writer.submit([matched_failure("b0")], _operations("d2", 1))
+        neither_counts = writer.submit([matched_failure("c0")])
+        write.gate.set()
+        await asyncio.wait_for(asyncio.gather(first, only_counts, both, neither_counts), 10)
+    assert write.groups == [["a0"], ["b0", "c0"]]
+    assert write.operation_groups == [["d0"], ["d1", "d2"]]
+
+
+async def test_operation_rows_weigh_in_the_batch_size() -> None:
+    write = GatedWrite()
+    write.gate.clear()
+    async with _running(write, max_batch_failures=3, max_queued_requests=10) as writer:
+        first = writer.submit([matched_failure("a0")])
+        await _wait_entered(write)
+        rest = [writer.submit([], _operations(f"d{i}", 2)) for i in range(3)]
+        write.gate.set()
+        await asyncio.wait_for(asyncio.gather(first, *rest), 10)
+    # Two rows each: with a batch of three rows, each request goes alone.
+    assert write.operation_groups == [[], ["d0"], ["d1"], ["d2"]]
+
+
+async def test_a_split_group_retries_each_request_with_its_own_counts() -> None:
+    write = GatedWrite()
+    write.gate.clear()
+    write.fail_with = [None, ValueError("refused"), None, ValueError("refused again")]
+    async with _running(write, max_batch_failures=100, max_queued_requests=10) as writer:
+        first = writer.submit([matched_failure("a0")])
+        await _wait_entered(write)
+        good = writer.submit([matched_failure("b0")], _operations("d0", 1))
+        bad = writer.submit([matched_failure("b1")], _operations("d1", 1))
+        write.gate.set()
+        await first
+        results = await asyncio.gather(good, bad, return_exceptions=True)
+    assert results[0] is None
+    assert isinstance(results[1], ValueError)
+    assert write.operation_groups[1:] == [["d0", "d1"], ["d0"], ["d1"]]

@@ -27,7 +27,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from prometheus_client.parser import text_string_to_metric_families
 
 from collector_receiver.catalog import load_catalog
-from collector_receiver.events import MatchedFailure
+from collector_receiver.events import MatchedFailure, OperationCounts
 from collector_receiver.prepare import FailurePreparer
 from collector_receiver.server._batch_writer import GroupCommitWriter
 from collector_receiver.server._inflight import InflightBytes
@@ -77,10 +77,12 @@ async def _listeners(
     metrics = ReceiverMetrics()
     entered, gate = threading.Event(), threading.Event()
 
-    def gated_write(failures: Sequence[MatchedFailure]) -> WriteResult:
+    def gated_write(
+        failures: Sequence[MatchedFailure], operations: Sequence[OperationCounts]
+    ) -> WriteResult:
         entered.set()
         gate.wait(10)
-        return store.write_batch(failures)
+        return store.write_batch(failures, operations)
 
     writer: GroupCommitWriter[WriteResult] = GroupCommitWriter(
         gated_write,
