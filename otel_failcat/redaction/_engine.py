@@ -96,9 +96,9 @@ class Rule:
     Two optional facts make the common miss cheap (a needle in ordinary text: ``tokens per
     min``, ``key {KEY}``, ``monkey``), both only for a match found from its needle's few starts:
 
-    - ``separators`` and ``reach``: every match holds one of these characters within its first
-      ``reach`` characters (the ``=`` or ``:`` after a label); a needle with none of them near
-      it is passed over without trying the pattern at all;
+    - ``gate`` and ``reach``: every match holds a match of ``gate`` within its first ``reach``
+      characters (the end of its label and the ``=`` or ``:`` after it); a needle with none
+      near it is passed over without trying the pattern at all;
     - ``starts_at``: a cheap pattern matching where a match can begin (:func:`word_starts`:
       the first letter of a label, at a word boundary); only those starts are tried.
     """
@@ -109,7 +109,7 @@ class Rule:
     needles: tuple[str, ...] = ()
     before: int = 0
     after: int = 0
-    separators: str = ""
+    gate: re.Pattern[str] | None = None
     reach: int = 0
     starts_at: re.Pattern[str] | None = None
 
@@ -138,8 +138,8 @@ class Rule:
                 continue
             if self.before > _MAX_ANCHORED_BEFORE:
                 matches: Iterable[re.Match[str]] = self.pattern.finditer(text, start, end)
-            elif self.separators and not _holds_any(text, self.separators, start, hit + self.reach):
-                continue  # no match can start in [start, hit]: none has its separator in reach
+            elif self.gate is not None and self.gate.search(text, start, hit + self.reach) is None:
+                continue  # no match can start in [start, hit]: none has its label's end in reach
             else:
                 # A match holds its needle, so it starts at most `before` characters ahead of
                 # it: trying those few starts is far cheaper than scanning the whole window.
@@ -182,11 +182,6 @@ def needle_positions(lowered: str, needles: Iterable[str]) -> list[int]:
     if count > 1:
         positions.sort()
     return positions
-
-
-def _holds_any(text: str, characters: str, start: int, end: int) -> bool:
-    """Whether one of ``characters`` occurs in ``text[start:end]`` (``str.find``: no slice)."""
-    return any(text.find(character, start, end) != -1 for character in characters)
 
 
 def _first_match_from(

@@ -21,6 +21,18 @@ from otel_failcat.redaction._engine import (
     word_starts,
 )
 
+#: What stands between a label and its value, up to the ``:`` or ``=``: a quote (escaped in
+#: JSON or a ``repr()`` for the key names) and spaces.
+_KEY_SEPARATOR = r"(?:\\?[\"'])?\s{0,8}[:=]"
+_HEADER_SEPARATOR = r"[\"']?\s{0,8}[:=]"
+#: How every key name of ``_KEY_NAMES`` ends (``api_key``, ``client_secret``, ``DD_APP_KEY``).
+_KEY_ENDINGS = ("key", "secret", "token", "passw(?:or)?d", "pwd", "passphrase", "credentials?")
+
+
+def _label_gate(endings: tuple[str, ...], separator: str) -> re.Pattern[str]:
+    """The end of a label and its separator (``key=``, ``Cookie:``), as :attr:`Rule.gate`."""
+    return re.compile(f"(?i:{'|'.join(endings)}){separator}")
+
 
 def _separator_reach(alternatives: tuple[str, ...], quote: int) -> int:
     """How far into a match ``label`` + ``quote`` characters + ``\\s{0,8}`` + ``[:=]`` its
@@ -299,7 +311,8 @@ def needle_rules() -> tuple[Rule, ...]:
             "authorization",
             re.compile(
                 rf"(?P<prefix>{word(_AUTHORIZATION_NAMES, 'A-Za-z0-9-')}"
-                r"[\"']?\s{0,8}[:=]\s{0,8}[\"']?)"
+                + _HEADER_SEPARATOR
+                + r"\s{0,8}[\"']?)"
                 r"(?:(?P<scheme>[A-Za-z][A-Za-z0-9_-]{0,31})(?P<space>\s{1,8}))?"
                 r"(?P<cred>[^\s\"',;]{1,4096})"
             ),
@@ -307,7 +320,7 @@ def needle_rules() -> tuple[Rule, ...]:
             ("authorization",),
             before=8,
             after=4_200,
-            separators=":=",
+            gate=_label_gate(_AUTHORIZATION_NAMES, _HEADER_SEPARATOR),
             reach=_separator_reach(_AUTHORIZATION_NAMES, 1),
             starts_at=word_starts(_AUTHORIZATION_NAMES, "A-Za-z0-9-"),
         ),
@@ -337,14 +350,14 @@ def needle_rules() -> tuple[Rule, ...]:
             # (an escaped line end); RFC 6265 allows none of them inside a cookie.
             re.compile(
                 rf"(?P<prefix>(?P<name>{word(_COOKIE_NAMES, 'A-Za-z0-9_-')})"
-                r"(?![A-Za-z0-9_])[\"']?\s{0,8}[:=]\s{0,8}[\"']?)"
+                r"(?![A-Za-z0-9_])" + _HEADER_SEPARATOR + r"\s{0,8}[\"']?)"
                 r"(?P<value>[^\r\n\"'\\]{1,4096})"
             ),
             _cookie,
             ("cookie",),
             before=4,
             after=4_200,
-            separators=":=",
+            gate=_label_gate(("cookie",), _HEADER_SEPARATOR),
             reach=_separator_reach(_COOKIE_NAMES, 1),
             starts_at=word_starts(_COOKIE_NAMES, "A-Za-z0-9_-"),
         ),
@@ -402,13 +415,14 @@ def needle_rules() -> tuple[Rule, ...]:
             "aws_secret_key",
             re.compile(
                 rf"(?P<prefix>{word(_AWS_SECRET_NAMES, 'A-Za-z0-9')}"
-                r"(?:\\?[\"'])?\s{0,8}[:=]\s{0,8}(?:\\?[\"'])?)[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+])"
+                + _KEY_SEPARATOR
+                + r"\s{0,8}(?:\\?[\"'])?)[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+])"
             ),
             group_prefix("aws_secret_key"),
             ("secret",),
             before=8,
             after=120,
-            separators=":=",
+            gate=_label_gate(("key",), _KEY_SEPARATOR),
             reach=_separator_reach(_AWS_SECRET_NAMES, 2),
             starts_at=word_starts(_AWS_SECRET_NAMES, "A-Za-z0-9"),
         ),
@@ -440,7 +454,7 @@ def needle_rules() -> tuple[Rule, ...]:
             "key_value",
             re.compile(
                 rf"(?P<prefix>(?P<key>{word(_KEY_NAMES, 'A-Za-z0-9')})(?![A-Za-z0-9])"
-                r"(?P<sep>(?:\\?[\"'])?\s{0,8}[:=]\s{0,8}))"
+                r"(?P<sep>" + _KEY_SEPARATOR + r"\s{0,8}))"
                 # a double-quoted value may hold escaped quotes; an unterminated quote still
                 # opens a value (a message cut off in the middle of one)
                 r"(?:" + _ESCAPED_QUOTED + r"|\"(?P<dq>(?:[^\"\\\n]|\\.){1,2048})\""
@@ -451,7 +465,7 @@ def needle_rules() -> tuple[Rule, ...]:
             ("key", "secret", "token", "pass", "pwd", "credential"),
             before=16,
             after=4_200,
-            separators=":=",
+            gate=_label_gate(_KEY_ENDINGS, _KEY_SEPARATOR),
             reach=_separator_reach(_KEY_NAMES, 2),
             starts_at=word_starts(_KEY_NAMES, "A-Za-z0-9"),
         ),
