@@ -13,6 +13,10 @@ A failure is
 Almost every span carries no failure, so the walk looks only at the event names and the status
 code of a span before deciding to build anything; attributes are flattened for the few spans
 and records that do carry one, and a resource's attributes once per resource that has one.
+
+The same walk finds the GenAI context of each failure and counts the GenAI operations of a
+traces request (:mod:`._genai`, CONTRACT §5 r2): a span's name is read to tell an operation,
+and only a span whose name passes has its ``gen_ai.*`` attributes read.
 """
 
 from __future__ import annotations
@@ -22,10 +26,25 @@ from typing import Any
 
 from google.protobuf.message import Message
 
-from collector_receiver.events import MAX_GROUP_LEAVES, AttributeValue, FailureEvent, GroupLeaf
+from collector_receiver.events import (
+    MAX_GROUP_LEAVES,
+    NO_GENAI_CONTEXT,
+    AttributeValue,
+    FailureEvent,
+    GenAIContext,
+    GroupLeaf,
+    OperationCounts,
+)
 from collector_receiver.otlp._attributes import find_attribute, flatten_attributes
+from collector_receiver.otlp._genai import (
+    OPERATION_NAMES,
+    RequestGenAI,
+    level_of_attributes,
+    nearest,
+)
 from collector_receiver.otlp._lineage import SpanLineage
 from collector_receiver.otlp._messages import Signal
+from collector_receiver.otlp._spans import RequestSpans
 from otel_failcat.attributes import (
     FAILCAT_BASE_TYPES,
     FAILCAT_CAUSE_TYPES,
@@ -66,6 +85,9 @@ class ExtractResult:
     rejected: int = 0
     #: Distinct reasons for the rejections, at most :data:`MAX_REASONS` of them.
     reasons: list[str] = field(default_factory=list)
+    #: The GenAI operations of a traces request (CONTRACT §5 r2, :mod:`._genai`); None when it
+    #: has none (and for logs and metrics).
+    operations: OperationCounts | None = None
 
     def reject(self, reason: str) -> None:
         """Count one rejected item and remember why."""
@@ -115,14 +137,16 @@ def _hex_id(raw: bytes, size: int, name: str) -> str | None:
 
 
 class _Resource:
-    """A resource's attributes and service name, flattened on first use only."""
+    """A resource's attributes, service name and GenAI level, flattened on first use only."""
 
-    __slots__ = ("_message", "attributes", "service_name")
+    __slots__ = ("_message", "attributes", "gen_ai", "service_name")
 
     def __init__(self, message: Any) -> None:
         self._message = message
         self.attributes: dict[str, AttributeValue] | None = None
         self.service_name = DEFAULT_SERVICE_NAME
+        #: The last level of a GenAI context (:mod:`._genai`).
+        self.gen_ai = NO_GENAI_CONTEXT
 
     def load(self) -> _Resource:
         if self.attributes is None:
@@ -130,6 +154,7 @@ class _Resource:
             name = self.attributes.get("service.name")
             if isinstance(name, str) and name:
                 self.service_name = name
+            self.gen_ai = level_of_attributes(self.attributes)
         return self
 
 
@@ -204,6 +229,7 @@ def _failure(
     attributes: dict[str, AttributeValue],
     exception_type: str,
     exception_message: str,
+    gen_ai: GenAIContext,
 ) -> FailureEvent:
     error_type = attributes.get("error.type")
     return FailureEvent(
@@ -227,17 +253,26 @@ def _failure(
         group_leaves=(
             _group_leaves(attributes) if FAILCAT_GROUP_EXCEPTION_TYPES in attributes else ()
         ),
+        gen_ai=gen_ai,
     )
 
 
 def _extract_traces(request: Any, result: ExtractResult) -> None:
+    spans_by_id = RequestSpans(request)  # the one parent map of the request, built if needed
     lineage = SpanLineage()
+    genai = RequestGenAI(spans_by_id)
+    operation_names = OPERATION_NAMES
     for resource_spans in request.resource_spans:
         resource = _Resource(resource_spans.resource)
         for scope_spans in resource_spans.scope_spans:
             spans = scope_spans.spans
             result.items += len(spans)
             for span in spans:
+                # A GenAI operation is told by its name first (one read, a set lookup of its
+                # first word); its attributes are read only when that passes (see _genai).
+                if span.name.partition(" ")[0] in operation_names:
+                    resource.load()
+                    genai.operation(span, resource.service_name, resource.gen_ai)
                 # The test every span pays, kept to the fewest protobuf accesses: event names
                 # (only when there are events), then the status code. The OpenTelemetry SDKs
                 # write a status on every span, so reading its code outright is one access
@@ -253,12 +288,15 @@ def _extract_traces(request: Any, result: ExtractResult) -> None:
                 else:
                     events = None
                 if events is not None or span.status.code == _STATUS_CODE_ERROR:
-                    _span_failures(span, events, resource, scope_spans.scope.name, result, lineage)
+                    _span_failures(
+                        span, events, resource, scope_spans.scope.name, result, lineage, genai
+                    )
     # One failure, one row: the rare request with a status-only span and an exception event in
     # one trace drops the status-only failures an exception in their lineage explains.
-    dropped = lineage.beside_exceptions(request, result.items)
+    dropped = lineage.beside_exceptions(spans_by_id)
     if dropped:
         result.events = [e for i, e in enumerate(result.events) if i not in dropped]
+    result.operations = genai.counts()
 
 
 def _is_exception_event(name: str) -> bool:
@@ -272,6 +310,7 @@ def _span_failures(
     scope_name: str,
     result: ExtractResult,
     lineage: SpanLineage,
+    genai: RequestGenAI,
 ) -> None:
     """The failures of one span that passed the cheap test.
 
@@ -301,6 +340,8 @@ def _span_failures(
     resource.load()
     span_attributes = flatten_attributes(span.attributes)
     end_time = span.end_time_unix_nano or span.start_time_unix_nano
+    # The span's level and its ancestors', then the resource's; an event's own level goes first.
+    span_gen_ai = nearest(genai.span_context(span), resource.gen_ai)
     if exception_events is None:
         if trace_id is not None:  # without a trace there is no lineage to speak of
             lineage.status_only(len(result.events), span, raw_trace_id, raw_span_id)
@@ -317,13 +358,15 @@ def _span_failures(
                 attributes=span_attributes,
                 exception_type=_text(span_attributes.get("error.type")),
                 exception_message=span.status.message,
+                gen_ai=span_gen_ai,
             )
         )
         return
     if trace_id is not None and span_id is not None:
         lineage.exception_span(span, raw_trace_id, raw_span_id)
     for index, event in exception_events:
-        attributes = {**span_attributes, **flatten_attributes(event.attributes)}
+        event_attributes = flatten_attributes(event.attributes)
+        attributes = {**span_attributes, **event_attributes}
         result.events.append(
             _failure(
                 source="span_event",
@@ -337,6 +380,7 @@ def _span_failures(
                 attributes=attributes,
                 exception_type=_text(attributes.get("exception.type")),
                 exception_message=_text(attributes.get("exception.message")),
+                gen_ai=nearest(level_of_attributes(event_attributes), span_gen_ai),
             )
         )
 
@@ -384,6 +428,8 @@ def _extract_logs(request: Any, result: ExtractResult) -> None:
                         attributes=attributes,
                         exception_type=exception_type,
                         exception_message=_text(attributes.get("exception.message")),
+                        # A logs request holds no spans: the record's level, then the resource.
+                        gen_ai=nearest(level_of_attributes(attributes), resource.gen_ai),
                     )
                 )
 

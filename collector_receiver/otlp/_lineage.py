@@ -15,8 +15,9 @@ documented limit; redeliveries are idempotent either way).
 
 Cost: the walk collects, at no cost to spans without failures, the status-only candidates and
 the spans with exception events. Only a request holding both, in one trace, goes further:
-first along the links between those few spans, and when a link leads elsewhere, through an
-index of every span of the request by span id, built once (one read of ``span_id`` per span).
+first along the links between those few spans, and when a link leads elsewhere, through the
+request's index of every span by span id (:class:`~._spans.RequestSpans`, built once and shared
+with the GenAI context, one read of ``span_id`` per span).
 Each span is then visited at most once per direction (answers are remembered), so the work is
 linear in the request. Hostile input is bounded: cycles of parent links end a walk, a walk goes
 up at most :data:`MAX_LINEAGE_HOPS` spans, and a request of more than
@@ -29,12 +30,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from collector_receiver.otlp._spans import MAX_INDEXED_SPANS, RequestSpans
+
 #: How far up the parent links one walk goes. Agent traces are a few dozen spans deep; a
 #: longer chain is followed this far and the rest is treated as unrelated.
 MAX_LINEAGE_HOPS = 256
-#: The most spans a request may have for the index to be built: the index holds an entry per
-#: span (a collector's batches are a few thousand spans; this bounds a hostile one's memory).
-MAX_LINEAGE_SPANS = 65536
+#: The most spans a request may have for the index to be built (the request's one index).
+MAX_LINEAGE_SPANS = MAX_INDEXED_SPANS
 
 _Key = tuple[bytes, bytes]  # (trace id, span id), raw
 
@@ -58,7 +60,7 @@ class SpanLineage:
         """``span`` carries an exception event."""
         self._exceptions[(trace_id, span_id)] = span
 
-    def beside_exceptions(self, request: Any, spans_in_request: int) -> set[int]:
+    def beside_exceptions(self, spans: RequestSpans) -> set[int]:
         """Positions of the status-only failures that an exception in their lineage explains."""
         if not self._candidates or not self._exceptions:
             return set()
@@ -66,7 +68,7 @@ class SpanLineage:
         related = [c for c in self._candidates if c[2] in traces]
         if not related:
             return set()
-        index = _SpanIndex(request, self._exceptions, related, spans_in_request)
+        index = _SpanIndex(spans, self._exceptions, related)
         dropped: set[int] = set()
         below_exception: dict[_Key, bool] = {}
         remaining: dict[_Key, int] = {}
@@ -141,40 +143,26 @@ class SpanLineage:
 
 class _SpanIndex:
     """Spans of a request by (trace id, span id): the collected ones first, then, on the first
-    lookup they cannot answer, every span of the request (built once, and only for a request of
-    at most :data:`MAX_LINEAGE_SPANS` spans; a larger one is seen through the collected spans
-    alone, so a status-only span right under or above an exception span is still recognised)."""
+    lookup they cannot answer, the request's index of every span (which answers nothing for a
+    request of more than :data:`MAX_LINEAGE_SPANS` spans: that one is seen through the collected
+    spans alone, so a status-only span right under or above an exception span is still
+    recognised)."""
 
-    __slots__ = ("_all", "_known", "_request")
+    __slots__ = ("_all", "_known")
 
     def __init__(
         self,
-        request: Any,
+        spans: RequestSpans,
         exceptions: dict[_Key, Any],
         candidates: list[tuple[int, Any, bytes, bytes]],
-        spans_in_request: int,
     ) -> None:
-        self._request = request
+        self._all = spans
         self._known = dict(exceptions)
         for _, span, trace_id, span_id in candidates:
             self._known[(trace_id, span_id)] = span
-        # An empty index stands for "too large to index": lookups end at the collected spans.
-        self._all: dict[bytes, Any] | None = None if spans_in_request <= MAX_LINEAGE_SPANS else {}
 
     def get(self, key: _Key) -> Any | None:
         span = self._known.get(key)
         if span is not None:
             return span
-        if self._all is None:
-            # One read of the span id per span; the trace id is read only for the spans a walk
-            # reaches, to tell apart two traces that reuse a span id.
-            every: dict[bytes, Any] = {}
-            for resource_spans in self._request.resource_spans:
-                for scope_spans in resource_spans.scope_spans:
-                    for one in scope_spans.spans:
-                        every[one.span_id] = one
-            self._all = every
-        span = self._all.get(key[1])
-        if span is None or span.trace_id != key[0]:
-            return None
-        return span
+        return self._all.get(key[0], key[1])

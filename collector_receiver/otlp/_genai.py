@@ -1,0 +1,329 @@
+"""The GenAI semantic conventions in a traces request: contexts and operations (CONTRACT §5 r2).
+
+**Context.** A failure or an operation has five GenAI fields (:class:`GenAIContext`), each read
+from the attributes of one *level*: provider from ``gen_ai.provider.name``, else the older
+``gen_ai.system`` (of the same level); model from ``gen_ai.request.model``, else
+``gen_ai.response.model``; operation ``gen_ai.operation.name``; tool ``gen_ai.tool.name``;
+agent ``gen_ai.agent.name``. The levels, nearest first: the failure's own attributes (the
+exception event's, or the log record's), its span's, each ancestor span's in turn (by
+``parent_span_id``, in the same trace, across every resource and scope of the request), and
+last the resource of the failure. Each field comes from the nearest level that has it, so a
+failure on an ``execute_tool`` span gets its tool from its span and its agent from the
+``invoke_agent`` span above it. A value is a non-empty string, or a number or boolean written
+as text; an empty string, an array or a map counts as absent.
+
+A log record's span level would be its span in the same request, but a logs request holds no
+spans, so a logged failure's context is its own attributes, then its resource's.
+
+**Operations.** A span is a GenAI operation when its name is an operation name of the
+conventions (:data:`OPERATION_NAMES`) alone or followed by a space (``chat gpt-4o``; not
+``chatbot.reply``) *and* it carries ``gen_ai.operation.name`` (non-empty). Every such span is
+counted, failing or not, by the hour of its start time (UTC), its service and its context
+found as for a failure. A span is counted once per request however often it appears in it.
+Spans that cannot be counted soundly are skipped (they are not rejected: the request and its
+failures are fine): a trace id that is not 16 bytes or a span id that is not 8, all-zero ids
+(no identity, so no idempotency), and a start time of 0.
+
+**Delivery key.** The counts of a request come with a digest of the sorted (trace id, span id)
+pairs of the spans counted: the same spans in protobuf or JSON, in any order, batched in any
+resource or scope, give the same key, and the store counts a key once. A sender that re-batches
+(a collector that retries part of a batch in another request with other spans) makes another
+key, and the spans that were in both requests are counted twice: the documented limit.
+
+**Cost.** The test every span pays is its name: one read and a set lookup of its first word;
+only the few spans that pass have their attributes read, and of those only the seven keys
+above are looked at (nothing is flattened). Ancestors are reached through the request's one
+span index (:class:`~._spans.RequestSpans`), built on the first lookup the walk cannot answer
+from what it has seen. Each span's level and each span's inherited context (its level merged
+with everything above it) is computed once and remembered, so nested spans cost linear time.
+Hostile input is bounded: a cycle of parent links ends a walk, and a walk goes up at most
+:data:`MAX_ANCESTOR_HOPS` spans (what lies beyond is not read).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from collector_receiver.events import (
+    NO_GENAI_CONTEXT,
+    AttributeValue,
+    GenAIContext,
+    OperationCounts,
+    OperationKey,
+)
+from collector_receiver.otlp._spans import RequestSpans
+
+#: The operation names of the GenAI span conventions (``gen_ai.operation.name`` values, which
+#: are also the first word of the span name).
+OPERATION_NAMES = frozenset(
+    {
+        "chat",
+        "text_completion",
+        "generate_content",
+        "embeddings",
+        "retrieval",
+        "execute_tool",
+        "invoke_agent",
+        "create_agent",
+        "invoke_workflow",
+    }
+)
+#: How far up the parent links one walk goes. Agent traces are a few dozen spans deep.
+MAX_ANCESTOR_HOPS = 256
+
+_HOUR_NANOS = 3_600_000_000_000
+_TRACE_ID_BYTES = 16
+_SPAN_ID_BYTES = 8
+_ZERO_TRACE = bytes(_TRACE_ID_BYTES)
+_ZERO_SPAN = bytes(_SPAN_ID_BYTES)
+
+# The attribute keys read, and the slot of a level each one fills: 0 provider, 1 the provider's
+# fallback (gen_ai.system), 2 model, 3 the model's fallback, 4 operation, 5 tool, 6 agent.
+_OPERATION_KEY = "gen_ai.operation.name"
+_SLOTS = {
+    "gen_ai.provider.name": 0,
+    "gen_ai.system": 1,
+    "gen_ai.request.model": 2,
+    "gen_ai.response.model": 3,
+    _OPERATION_KEY: 4,
+    "gen_ai.tool.name": 5,
+    "gen_ai.agent.name": 6,
+}
+_PREFIX = "gen_ai."
+
+
+def is_operation_name(span_name: str) -> bool:
+    """Whether a span name begins with a GenAI operation name (alone or followed by a space)."""
+    return span_name.partition(" ")[0] in OPERATION_NAMES
+
+
+def _context(
+    provider: str | None,
+    model: str | None,
+    operation: str | None,
+    tool: str | None,
+    agent: str | None,
+) -> GenAIContext:
+    # tuple.__new__ builds the named tuple in C: the Python-level __new__ of a NamedTuple is a
+    # measurable share of the walk when it runs for every GenAI span.
+    return tuple.__new__(GenAIContext, (provider, model, operation, tool, agent))
+
+
+def _from_slots(slots: list[str | None]) -> GenAIContext:
+    provider = slots[0] if slots[0] is not None else slots[1]
+    model = slots[2] if slots[2] is not None else slots[3]
+    return _context(provider, model, slots[4], slots[5], slots[6])
+
+
+def _scalar_text(value: AttributeValue) -> str | None:
+    """An attribute value as a context value: None for empty, arrays, maps and absent."""
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return None
+
+
+def _kv_text(kv: Any) -> str | None:
+    """The same as :func:`_scalar_text`, for an OTLP ``KeyValue`` (or None)."""
+    if kv is None:
+        return None
+    value = kv.value
+    text: str = value.string_value  # "" when the value is not a string: then look closer
+    if text:
+        return text
+    kind = value.WhichOneof("value")
+    if kind in ("bool_value", "int_value", "double_value"):
+        return _scalar_text(getattr(value, kind))
+    return None
+
+
+def _found(key_values: Iterable[Any]) -> list[Any] | None:
+    """The ``KeyValue`` of each slot (None where absent), or None when no key is read.
+
+    Only keys are read here, one per attribute: values are read for the few keys found, and
+    only the ones a level needs (a fallback key only when the key before it is absent).
+    """
+    slots: list[Any] | None = None
+    slot_of = _SLOTS.get
+    for kv in key_values:
+        slot = slot_of(kv.key)
+        if slot is not None:
+            if slots is None:
+                slots = [None] * 7
+            slots[slot] = kv
+    return slots
+
+
+def _level_of_found(slots: list[Any]) -> GenAIContext:
+    provider = _kv_text(slots[0])
+    if provider is None:
+        provider = _kv_text(slots[1])
+    model = _kv_text(slots[2])
+    if model is None:
+        model = _kv_text(slots[3])
+    return _context(provider, model, _kv_text(slots[4]), _kv_text(slots[5]), _kv_text(slots[6]))
+
+
+def level_of_key_values(key_values: Iterable[Any]) -> GenAIContext:
+    """The context one level's OTLP ``KeyValue`` attributes give (a key given twice: the last)."""
+    slots = _found(key_values)
+    return NO_GENAI_CONTEXT if slots is None else _level_of_found(slots)
+
+
+def level_of_attributes(attributes: Mapping[str, AttributeValue]) -> GenAIContext:
+    """The context one level's flattened attributes give."""
+    slots: list[str | None] | None = None
+    for key, slot in _SLOTS.items():
+        value = attributes.get(key)
+        if value is not None:
+            if slots is None:
+                slots = [None] * 7
+            slots[slot] = _scalar_text(value)
+    return NO_GENAI_CONTEXT if slots is None else _from_slots(slots)
+
+
+def nearest(near: GenAIContext, far: GenAIContext) -> GenAIContext:
+    """Each field from ``near`` when it has it, else from ``far``."""
+    if far is NO_GENAI_CONTEXT or not any(far):
+        return near
+    if near is NO_GENAI_CONTEXT or not any(near):
+        return far
+    return _context(*[n if n is not None else f for n, f in zip(near, far, strict=True)])
+
+
+class RequestGenAI:
+    """The GenAI contexts and operations of one traces request, found during its walk.
+
+    The walk calls :meth:`operation` for every span whose name passes :func:`is_operation_name`,
+    and :meth:`span_context` for the span of each failure; :meth:`counts` gives the result.
+    """
+
+    __slots__ = ("_counted", "_counts", "_hours", "_inherited", "_levels", "_spans")
+
+    def __init__(self, spans: RequestSpans) -> None:
+        self._spans = spans
+        #: (trace id, span id) -> the span's own level, for the spans a walk up passed (an
+        #: operation span exported before its parent operation is read once, not twice)
+        self._levels: dict[tuple[bytes, bytes], GenAIContext] = {}
+        #: (trace id, span id) -> the span's level merged with every level above it
+        self._inherited: dict[tuple[bytes, bytes], GenAIContext] = {}
+        #: trace id + span id of each span counted (24 bytes each: joined, unambiguous)
+        self._counted: set[bytes] = set()
+        #: (hour since the epoch, service name, context) -> spans
+        self._counts: dict[tuple[int, str, GenAIContext], int] = {}
+        self._hours: dict[int, datetime] = {}
+
+    def span_context(self, span: Any) -> GenAIContext:
+        """The context of ``span`` without its resource: its own level, then its ancestors'."""
+        trace_id = span.trace_id
+        span_id = span.span_id
+        if not span_id:
+            return nearest(level_of_key_values(span.attributes), self._above(span, trace_id))
+        key = (trace_id, span_id)
+        known = self._inherited.get(key)
+        if known is None:
+            known = nearest(self._level(key, span), self._above(span, trace_id))
+            self._inherited[key] = known
+        return known
+
+    def operation(self, span: Any, service_name: str, resource: GenAIContext) -> None:
+        """Count ``span`` (its name passed :func:`is_operation_name`) if it is an operation."""
+        trace_id = span.trace_id
+        span_id = span.span_id
+        key = (trace_id, span_id)
+        own = self._levels.get(key)
+        if own is None:
+            slots = _found(span.attributes)
+            if slots is None or slots[4] is None:
+                return  # a name like an operation's, without gen_ai.operation.name: not one
+            own = _level_of_found(slots)
+        if own.operation is None:
+            return  # gen_ai.operation.name is empty (or not text)
+        start = span.start_time_unix_nano
+        if (
+            len(trace_id) != _TRACE_ID_BYTES
+            or len(span_id) != _SPAN_ID_BYTES
+            or trace_id == _ZERO_TRACE
+            or span_id == _ZERO_SPAN
+            or not start
+        ):
+            return  # no identity to count it once by, or no time to count it in
+        identity = trace_id + span_id
+        if identity in self._counted:
+            return
+        self._counted.add(identity)
+        inherited = self._inherited.get(key)
+        if inherited is None:
+            inherited = nearest(own, self._above(span, trace_id))
+            self._inherited[key] = inherited
+        bucket = (start // _HOUR_NANOS, service_name, nearest(inherited, resource))
+        self._counts[bucket] = self._counts.get(bucket, 0) + 1
+
+    def counts(self) -> OperationCounts | None:
+        """The operations counted, with the request's delivery key; None when there are none."""
+        if not self._counts:
+            return None
+        counts = {
+            OperationKey(self._hour(hour), service, context): count
+            for (hour, service, context), count in self._counts.items()
+        }
+        digest = hashlib.blake2b(b"".join(sorted(self._counted)), digest_size=16)
+        return OperationCounts(counts=counts, delivery_key=digest.hexdigest())
+
+    def _level(self, key: tuple[bytes, bytes], span: Any) -> GenAIContext:
+        level = self._levels.get(key)
+        return level_of_key_values(span.attributes) if level is None else level
+
+    def _hour(self, hour: int) -> datetime:
+        known = self._hours.get(hour)
+        if known is None:
+            known = self._hours[hour] = datetime.fromtimestamp(hour * 3600, tz=timezone.utc)
+        return known
+
+    def _above(self, span: Any, trace_id: bytes) -> GenAIContext:
+        """The context the ancestors of ``span`` give, nearest first (memoised per ancestor)."""
+        parent = span.parent_span_id
+        if not parent:
+            return NO_GENAI_CONTEXT
+        # Walk up until an ancestor whose inherited context is known (or the top), then fold
+        # the levels back down, remembering each ancestor's inherited context on the way.
+        path: list[tuple[tuple[bytes, bytes], GenAIContext]] = []
+        on_path: set[bytes] = set()
+        context = NO_GENAI_CONTEXT
+        inherited = self._inherited
+        while parent and len(path) < MAX_ANCESTOR_HOPS:
+            key = (trace_id, parent)
+            known = inherited.get(key)
+            if known is not None:
+                context = known
+                break
+            if parent in on_path:  # a cycle of parent links
+                break
+            node = self._spans.get(trace_id, parent)
+            if node is None:  # the parent is not in this request
+                break
+            on_path.add(parent)
+            level = self._levels[key] = level_of_key_values(node.attributes)
+            path.append((key, level))
+            parent = node.parent_span_id
+        for key, level in reversed(path):
+            context = nearest(level, context)
+            inherited[key] = context
+        return context
+
+
+__all__ = [
+    "MAX_ANCESTOR_HOPS",
+    "OPERATION_NAMES",
+    "RequestGenAI",
+    "is_operation_name",
+    "level_of_attributes",
+    "level_of_key_values",
+    "nearest",
+]
