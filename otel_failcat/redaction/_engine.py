@@ -10,8 +10,14 @@ a stacktrace cost dozens of full regex scans, so each rule says where its matche
   text at once with ``bytes.translate`` and ``bytes.find``, which costs about as much as a few
   needle searches, however many token formats the rule knows.
 
-Both are pure optimisations: a property test checks that ``apply`` gives exactly
-``pattern.sub(replace, text)``.
+A labelled :class:`Rule` may also say what every match holds near its start (``gate``: the end
+of its label and its separator) and where a match can begin (``starts_at``), so that a needle in
+ordinary text is passed over after one short search; a :class:`RunRule` skips the runs too short
+for any of its formats.
+
+All of this is pure optimisation: a property test checks that ``apply`` gives exactly
+``pattern.sub(replace, text)``, and ``test_redaction_equals_frozen_v1`` that the redactor's
+outputs are those of the engine before the gates.
 """
 
 from __future__ import annotations
