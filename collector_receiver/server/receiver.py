@@ -370,7 +370,9 @@ class Receiver:
     def _committed(self, result: WriteResult, seconds: float) -> None:
         self.metrics.record_persist_duration(seconds)
         self.metrics.record_committed(
-            result.inserted, [(p.service_name, p.code) for p in result.new_patterns]
+            result.inserted,
+            [(p.service_name, p.code) for p in result.new_patterns],
+            result.newly_counted_operations,  # a redelivered request's operations move nothing
         )
         self._health.reachable()
         self._set_database_down(False, None)
