@@ -16,7 +16,11 @@ For each failure, in this order:
    (``otel.scope.name``) and the span name (``failcat.span.name``), all redacted alike, and
    cut to the :class:`~collector_receiver.attribute_limits.AttributeLimits` (at most 128
    attributes, 256-character keys, 128-value lists, 64 KiB of JSON; what is cut is counted in
-   ``failcat.dropped_attributes``). A log record's body is not stored.
+   ``failcat.dropped_attributes``). A log record's body is not stored. The five GenAI
+   context values (``gen_ai_provider`` .. ``gen_ai_agent``, CONTRACT §5 r2) are redacted and cut
+   like the type and service name, and so are those of the request's operation counts
+   (:meth:`FailurePreparer.prepare_operations`), so that a failure and the operations it is
+   divided by meet on the same stored values.
 2. **Match** the redacted failure against the catalog: matching never sees a secret (the type,
    ``error.type`` and the cause types are redacted as well), and a pattern written against
    what is stored matches what is stored: attribute rules see the stored attributes, plus
@@ -57,7 +61,16 @@ from typing import NamedTuple
 
 from collector_receiver.attribute_limits import AttributeLimits, store_attributes
 from collector_receiver.catalog import Catalog, Match
-from collector_receiver.events import AttributeValue, FailureEvent, GroupLeaf, MatchedFailure
+from collector_receiver.events import (
+    NO_GENAI_CONTEXT,
+    AttributeValue,
+    FailureEvent,
+    GenAIContext,
+    GroupLeaf,
+    MatchedFailure,
+    OperationCounts,
+    OperationKey,
+)
 from collector_receiver.storable import without_nul
 from otel_failcat.fingerprint import FINGERPRINT_MESSAGE_CHARS, compute_fingerprint
 from otel_failcat.normalize import message_template
@@ -128,6 +141,18 @@ class FailurePreparer:
         columns_read = self._columns_read(catalog)
         return [self._prepare_one(catalog, caches, columns_read, event) for event in events]
 
+    def prepare_operations(self, operations: OperationCounts) -> OperationCounts:
+        """A request's operation counts with their service names and context values redacted
+        and cut as a failure's are (two keys that become one add up); the delivery key stays."""
+        caches = self._caches
+        counts: dict[OperationKey, int] = {}
+        for key, count in operations.counts.items():
+            stored = OperationKey(
+                key.bucket_start, caches.name(key.service_name), caches.gen_ai(key.context)
+            )
+            counts[stored] = counts.get(stored, 0) + count
+        return OperationCounts(counts=counts, delivery_key=operations.delivery_key)
+
     def _columns_read(self, catalog: Catalog) -> frozenset[str]:
         """The column attributes some attribute rule of ``catalog`` reads.
 
@@ -192,6 +217,7 @@ class FailurePreparer:
             source=event.source,
             occurred_at=occurred_at(event.time_unix_nano),
             attributes=attributes,
+            gen_ai=caches.gen_ai(event.gen_ai),
         )
         return failure, match
 
@@ -243,6 +269,12 @@ class _RedactionCaches:
     def name(self, text: str) -> str:
         """A service name or exception type: redacted like a message, then cut to a name."""
         return self.message(without_nul(text))[:MAX_NAME_LENGTH]
+
+    def gen_ai(self, context: GenAIContext) -> GenAIContext:
+        """A GenAI context as stored: each value redacted and cut like a name."""
+        if context is NO_GENAI_CONTEXT:
+            return context
+        return GenAIContext(*(None if value is None else self.name(value) for value in context))
 
     def leaf(self, leaf: GroupLeaf) -> GroupLeaf:
         """A leaf of an exception group as matching sees it: every text redacted like the
