@@ -4,7 +4,9 @@ One stack for the module: ``failcat serve`` on an embedded SQLite database, fed 
 traffic`` (the real OTel SDK and OTLP exporters) and by one OTLP/HTTP request with a malformed
 span (a rejected item), scraped every second by a real Prometheus that also loads the alert
 rules. Each panel target's ``expr``, with the template variables substituted as Grafana would,
-must come back ``success`` and non-empty — for "All" and for a single service.
+must come back ``success`` and non-empty — for "All" and for a single service. The GenAI rate
+panels must also agree with what the database holds (``failure_matches``' GenAI columns divided
+by ``gen_ai_operations``), and honour the minimum of calls.
 """
 
 from __future__ import annotations
@@ -38,7 +40,13 @@ _TARGETS = [
     pytest.param(panel, target, id=f"{panel['id']}-{panel['title']}-{target['refId']}")
     for panel, target in _dashboards.targets(_DASHBOARD)
 ]
-_ALL = {"service_name": ".*", "code": ".*", "category": ".*", "datasource": "ignored"}
+_ALL = {
+    "service_name": ".*",
+    "code": ".*",
+    "category": ".*",
+    "datasource": "ignored",
+    "min_calls": "5",
+}
 _ONE_SERVICE = {**_ALL, "service_name": "support-agent"}
 _TRAFFIC_ARGS = ("--services", "3", "--uncataloged-share", "0.25")
 
@@ -48,6 +56,7 @@ class Stack:
     receiver: ReceiverProcess
     prometheus: PrometheusProcess
     stored: int
+    db_url: str
 
 
 def _export_failure_span(
@@ -98,15 +107,60 @@ def _send_critical_failure(receiver: ReceiverProcess) -> None:
     assert answer.partial_success.rejected_spans == 0, answer
 
 
-def _stored_rows(db_url: str) -> int:
+def _scalar(db_url: str, sql: str) -> int:
     engine = sa.create_engine(db_url)
     try:
         with engine.connect() as connection:
-            return int(
-                connection.execute(sa.text("SELECT count(*) FROM failure_matches")).scalar_one()
+            return int(connection.execute(sa.text(sql)).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def _critical_codes(db_url: str) -> set[tuple[str, str]]:
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT DISTINCT service_name, code FROM failure_matches"
+                    " WHERE severity = 'critical'"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    return {(str(service), str(code)) for service, code in rows}
+
+
+def _stored_rows(db_url: str) -> int:
+    return _scalar(db_url, "SELECT count(*) FROM failure_matches")
+
+
+def _per_value(db_url: str, column: str) -> dict[str, tuple[int, int]]:
+    """(failures, operations) per value of a GenAI column, straight from the two tables."""
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            failures = dict(
+                connection.execute(
+                    sa.text(
+                        f"SELECT {column}, count(*) FROM failure_matches"
+                        f" WHERE {column} IS NOT NULL GROUP BY {column}"
+                    )
+                ).all()
+            )
+            operations = dict(
+                connection.execute(
+                    sa.text(
+                        f"SELECT {column}, sum(operations) FROM gen_ai_operations"
+                        f" WHERE {column} IS NOT NULL GROUP BY {column}"
+                    )
+                ).all()
             )
     finally:
         engine.dispose()
+    return {
+        str(value): (int(failures.get(value, 0)), int(count)) for value, count in operations.items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +185,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             prometheus.wait_until(
                 'min(count_over_time(failcat_otlp_items_total{outcome="rejected"}[1m]))', 3
             )
-            yield Stack(receiver, prometheus, stored)
+            operations = _scalar(db_url, "SELECT sum(operations) FROM gen_ai_operations")
+            prometheus.wait_until("sum(failcat_genai_operations_total)", operations)
+            prometheus.wait_until("min(count_over_time(failcat_genai_operations_total[1m]))", 3)
+            yield Stack(receiver, prometheus, stored, db_url)
 
 
 def _assert_answers(prometheus: PrometheusProcess, expr: str) -> list[dict[str, Any]]:
@@ -196,7 +253,12 @@ def test_failures_stored_panel_agrees_with_the_database(stack: Stack) -> None:
     assert float(sample["value"][1]) == stack.stored
     assert stack.prometheus.scalar("sum(failcat_failures_total)") == stack.stored
     critical = _dashboards.substitute(_panel_target("Critical failures")["expr"], _ALL)
-    assert stack.prometheus.scalar(critical) == 1
+    # The injected one, and any the traffic raised (a revoked key is critical too).
+    stored_critical = _scalar(
+        stack.db_url, "SELECT count(*) FROM failure_matches WHERE severity = 'critical'"
+    )
+    assert stored_critical >= 1
+    assert stack.prometheus.scalar(critical) == stored_critical
 
 
 def test_health_panels_show_the_rejected_item_and_zero_persist_errors(stack: Stack) -> None:
@@ -254,7 +316,78 @@ def test_a_single_critical_failure_raises_the_critical_alert(stack: Stack) -> No
             "result"
         ]
         time.sleep(0.25)
-    assert [(a["metric"]["service_name"], a["metric"]["code"]) for a in alerts] == [
-        ("support-agent", "OPENAI_INSUFFICIENT_QUOTA")
-    ]
-    assert alerts[0]["metric"]["severity"] == "critical"
+    expected = _critical_codes(stack.db_url)
+    assert ("support-agent", "OPENAI_INSUFFICIENT_QUOTA") in expected  # the one sent last
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(alerts) < len(expected):
+        alerts = stack.prometheus.query('ALERTS{alertname="FailcatCriticalFailure"}')["data"][
+            "result"
+        ]
+        time.sleep(0.25)
+    assert {(a["metric"]["service_name"], a["metric"]["code"]) for a in alerts} == expected
+    assert all(alert["metric"]["severity"] == "critical" for alert in alerts)
+
+
+@pytest.mark.parametrize(
+    ("title", "label", "column"),
+    [
+        ("Failure rate by tool", "gen_ai_tool", "gen_ai_tool"),
+        ("Failure rate by model", "gen_ai_model", "gen_ai_model"),
+    ],
+)
+def test_genai_rate_panels_divide_the_databases_failures_by_its_operations(
+    stack: Stack, title: str, label: str, column: str
+) -> None:
+    """Every series was born inside the 5m range: the panel's ratio is the database's, exactly,
+    for each value with at least $min_calls operations, and no other."""
+    expr = _dashboards.substitute(_panel_target(title)["expr"], _ALL)
+    shown = {
+        sample["metric"][label]: float(sample["value"][1])
+        for sample in _assert_answers(stack.prometheus, expr)
+    }
+    stored = _per_value(stack.db_url, column)
+    minimum = int(_ALL["min_calls"])
+    expected = {
+        value: failures / operations
+        for value, (failures, operations) in stored.items()
+        if operations >= minimum
+    }
+    assert shown.keys() == expected.keys()
+    for value, rate in expected.items():
+        assert shown[value] == pytest.approx(rate), value
+
+
+def test_the_worst_tool_of_the_traffic_tops_the_tool_panel(stack: Stack) -> None:
+    expr = _dashboards.substitute(_panel_target("Failure rate by tool")["expr"], _ALL)
+    rates = {
+        sample["metric"]["gen_ai_tool"]: float(sample["value"][1])
+        for sample in _assert_answers(stack.prometheus, expr)
+    }
+    assert max(rates, key=rates.__getitem__) == "fetch_page", rates
+
+
+def test_a_tool_under_the_minimum_of_calls_shows_no_rate(stack: Stack) -> None:
+    calls = _per_value(stack.db_url, "gen_ai_tool")
+    fewest = min(operations for _, operations in calls.values())
+    chosen = {**_ALL, "min_calls": str(fewest + 1)}
+    expr = _dashboards.substitute(_panel_target("Failure rate by tool")["expr"], chosen)
+    answer = stack.prometheus.query(expr)
+    assert answer["status"] == "success", answer
+    shown = {sample["metric"]["gen_ai_tool"] for sample in answer["data"]["result"]}
+    assert shown == {tool for tool, (_, operations) in calls.items() if operations > fewest}
+    everything = {**_ALL, "min_calls": str(10**9)}
+    expr = _dashboards.substitute(_panel_target("Failure rate by tool")["expr"], everything)
+    assert stack.prometheus.query(expr)["data"]["result"] == []
+
+
+def test_failures_by_provider_names_the_providers_of_the_services(stack: Stack) -> None:
+    expr = 'sum by (gen_ai_provider) (failcat_genai_failures_total{gen_ai_provider!=""})'
+    providers = {s["metric"]["gen_ai_provider"] for s in _assert_answers(stack.prometheus, expr)}
+    # support-agent and coding-agent call OpenAI, research-agent Anthropic.
+    assert providers == {"openai", "anthropic"}
+    stored = _per_value(stack.db_url, "gen_ai_provider")
+    for provider in providers:
+        failures = stack.prometheus.scalar(
+            f'sum(failcat_genai_failures_total{{gen_ai_provider="{provider}"}})'
+        )
+        assert failures == stored[provider][0]
