@@ -36,7 +36,12 @@ from collector_receiver.store._cursor import decode_cursor, encode_cursor
 from collector_receiver.store._engine import create_store_engine
 from collector_receiver.store._rows import MATCH_COLUMNS
 from collector_receiver.store.errors import translate_errors
-from collector_receiver.store.tables import failure_matches, failure_patterns
+from collector_receiver.store.rates import RateRow, check_dimension, rate_rows, rates_statement
+from collector_receiver.store.tables import (
+    GENAI_FILTER_COLUMNS,
+    failure_matches,
+    failure_patterns,
+)
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -230,11 +235,22 @@ class FailureQueries(EngineReader):
         until: datetime | None = None,
         limit: int = DEFAULT_LIMIT,
         cursor: str | None = None,
+        provider: str | None = None,
+        model: str | None = None,
+        tool: str | None = None,
+        agent: str | None = None,
     ) -> Page[StoredFailure]:
-        """Failures matching every given filter, newest first, ``since <= occurred_at < until``."""
+        """Failures matching every given filter, newest first, ``since <= occurred_at < until``.
+
+        ``provider``, ``model``, ``tool`` and ``agent`` match the GenAI columns exactly.
+        """
         _check_limit(limit)
         t = failure_matches
         conditions: list[sa.ColumnElement[bool]] = []
+        genai = zip(GENAI_FILTER_COLUMNS, (provider, model, tool, agent), strict=True)
+        # Each filter implies "column IS NOT NULL", which lets the planners use the partial
+        # (service_name, column, occurred_at, id) index of that column (``tables``).
+        conditions += [t.c[column] == value for column, value in genai if value is not None]
         if service is not None:
             conditions.append(t.c.service_name == service)
         if code is not None:
@@ -341,3 +357,20 @@ class FailureQueries(EngineReader):
         with translate_errors(), self._read() as connection:
             rows = connection.execute(statement).fetchall()
         return {row.code: int(row.n) for row in rows}
+
+    # -- GenAI failure rates ----------------------------------------------------------------
+
+    def rates(
+        self,
+        by: str,
+        service: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[RateRow]:
+        """Failures, operations and their ratio per value of ``by`` (see :mod:`.rates`).
+
+        ``by`` is one of :data:`~.rates.RATE_DIMENSIONS`; another raises :class:`ValueError`.
+        """
+        statement = rates_statement(check_dimension(by), service, since, until)
+        with translate_errors(), self._read() as connection:
+            return rate_rows(connection.execute(statement).fetchall())
