@@ -13,9 +13,15 @@ Built once per catalog, read-only afterwards (safe to share between threads):
 A failure's types are its own, its bases and its causes (see :mod:`._types`); an exception
 group is matched leaf by leaf first (see :meth:`Catalog.match`).
 
-The winner among the entries that match fully: entries that matched on a failure type only by
-class name (the failure's type carried no module) are dropped when some entry matched a type
-by a stronger rule; then the highest ``priority`` wins, then the earliest in the file.
+The winner among the entries that match fully, from the most specific kind of type match down:
+when some entry matched the failure's type or a cause (by a rule stronger than class name
+only), entries that matched only through a base, or only by class name (the failure's type
+carried no module), are dropped; else, when some entry matched through a base, the
+class-name-only ones are dropped. Entries without ``exception_types`` are never dropped. Then
+the highest ``priority`` wins, then the earliest in the file. So a catalog written before bases
+were sent keeps its verdict for every failure it matched by type, and a broad entry naming a
+base class (``anthropic.InternalServerError``) does not take the failures of a specific entry
+naming the subclass (``anthropic.OverloadedError``) whatever their priorities.
 """
 
 from __future__ import annotations
@@ -164,15 +170,19 @@ class Matcher:
 
         Candidates are visited in preference order and only tested (booleans, set lookups);
         the reasons are spelled out for the winner alone. The loop stops at the first match
-        that no later entry can beat: one that matched on a type by a strong rule, or the
-        first match of all if it is not a class-name-only one. ``within`` (such as
+        that no later entry can beat: one that matched the type or a cause by a strong rule,
+        or the first match of all if it is an untyped entry. ``within`` (such as
         ``"group leaf 2 of 3"``) is put after the code in each reason.
         """
         type_hits = self._type_hits(exception_type, cause_types, base_types)
         typed_ranks = sorted(self._rank_of[position] for position in type_hits)
         message_hits: frozenset[int] | None = None
         first: _CompiledEntry | None = None
-        first_not_weak: _CompiledEntry | None = None
+        # The first untyped or type-matched entry (what wins once a type match is seen), and
+        # the first untyped or base-only one (what wins when base matches are the best).
+        first_untyped_or_typed: _CompiledEntry | None = None
+        first_untyped_or_base: _CompiledEntry | None = None
+        base_only_seen = False
         winner: _CompiledEntry | None = None
         for rank in heapq.merge(self._untyped_ranks, typed_ranks):
             candidate = self._by_rank[rank]
@@ -192,15 +202,25 @@ class Matcher:
             hit = type_hits.get(candidate.position)
             if first is None:
                 first = candidate
-            if hit is not None and hit.weak:
-                continue
-            if first_not_weak is None:
-                first_not_weak = candidate
-            if hit is not None or first is candidate:
-                winner = first_not_weak
+            if hit is None:  # untyped: kept whatever else matches
+                if first_untyped_or_typed is None:
+                    first_untyped_or_typed = candidate
+                if first_untyped_or_base is None:
+                    first_untyped_or_base = candidate
+                if first is candidate:  # nothing later can push it down
+                    winner = candidate
+                    break
+            elif hit.via_base:
+                base_only_seen = True
+                if first_untyped_or_base is None:
+                    first_untyped_or_base = candidate
+            elif not hit.weak:  # the type or a cause: base-only and weak matches drop out
+                winner = first_untyped_or_typed or candidate
                 break
         else:
-            winner = first  # no strong type match: class-name-only matches keep their rank
+            # No type match: base-only matches push down class-name-only ones; with neither,
+            # class-name-only matches keep their rank.
+            winner = first_untyped_or_base if base_only_seen else first
         if winner is None:
             return None
         return winner.entry, self._reasons(

@@ -1,10 +1,12 @@
 """How a catalog's ``exception_types`` name meets a failure's exception type.
 
-A failure offers several types to match, each with a *role*: its own type (``type``), the bases
-of that type's class (``base``, ``failcat.base_types``, nearest first), and the types of its
-cause chain (``cause``, ``failcat.cause_types``, outermost first). A base makes an entry that
+A failure offers several types to match, each with a *role*: its own type (``type``), the types
+of its cause chain (``cause``, ``failcat.cause_types``, outermost first), and the bases of its
+type's class (``base``, ``failcat.base_types``, nearest first). A base makes an entry that
 names a library's base class fire for the classes the library generates below it
-(``botocore.exceptions.ClientError`` for ``botocore.errorfactory.ThrottlingException``).
+(``botocore.exceptions.ClientError`` for ``botocore.errorfactory.ThrottlingException``). An
+entry that matched only through a base is less specific than one that matched the type or a
+cause, and :meth:`Catalog.match` ranks it so (see :mod:`._matcher`).
 
 The rules, in the order a reason names them (``N`` the catalog's name, ``T`` the failure's type,
 ``canonical`` = drop a leading ``builtins.`` and every *private* module component — one that
@@ -51,8 +53,9 @@ CLASS_NAME_ONLY = "class name only"
 
 # Lower is better when choosing which hit an entry's reason reports.
 _RULE_RANK = {EXACT: 0, ALIAS: 1, CLASS_NAME: 2, CLASS_NAME_ONLY: 3}
-# The failure's own type says most, then what it is a kind of, then what caused it.
-_ROLE_RANK = {TYPE: 0, BASE: 1, CAUSE: 2}
+# The failure's own type says most, then its cause chain (both matched before bases were
+# sent), then what its type is a kind of.
+_ROLE_RANK = {TYPE: 0, CAUSE: 1, BASE: 2}
 
 Key = tuple[str, ...]
 
@@ -136,6 +139,11 @@ class TypeHit:
     def weak(self) -> bool:
         return is_weak(self.rule)
 
+    @property
+    def via_base(self) -> bool:
+        """Matched through a base of the type only (by a strong rule): a *base-only* match."""
+        return self.role == BASE and not self.weak
+
     def sort_key(self) -> tuple[int, int, int, int]:
         return (int(self.weak), _ROLE_RANK[self.role], _RULE_RANK[self.rule], self.name_index)
 
@@ -154,7 +162,7 @@ class TypeHit:
 def failure_types(
     exception_type: str, cause_types: Sequence[str], base_types: Sequence[str] = ()
 ) -> Iterator[tuple[str, str]]:
-    """``(type, role)`` pairs of a failure: its own type, its bases, then its causes, each once.
+    """``(type, role)`` pairs of a failure: its own type, its causes, then its bases, each once.
 
     At most ``1 + MAX_BASE_TYPES + MAX_CAUSE_TYPES`` pairs, whatever the sender sent.
     """
@@ -163,8 +171,8 @@ def failure_types(
         seen.add(exception_type)
         yield exception_type, TYPE
     for role, types, limit in (
-        (BASE, base_types, MAX_BASE_TYPES),
         (CAUSE, cause_types, MAX_CAUSE_TYPES),
+        (BASE, base_types, MAX_BASE_TYPES),
     ):
         for other in islice(types, limit):
             if isinstance(other, str) and other and other not in seen:

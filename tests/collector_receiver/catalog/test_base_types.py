@@ -65,14 +65,12 @@ def test_the_type_itself_is_named_before_a_base_in_the_reason() -> None:
     )
 
 
-def test_a_base_is_preferred_to_a_cause_in_the_reason() -> None:
-    catalog = build(entry("E", {"exception_types": ["pkg.Base"]}))
+def test_a_cause_is_preferred_to_a_base_in_the_reason() -> None:
+    catalog = build(entry("E", {"exception_types": ["pkg.Base", "pkg.Cause"]}))
 
-    verdict = catalog.match(failure("pkg.Leaf", causes=["pkg.Base"], bases=["pkg.Base"]))
+    verdict = catalog.match(failure("pkg.Leaf", causes=["pkg.Cause"], bases=["pkg.Base"]))
 
-    assert verdict.reasons == (
-        "E: exception_types 'pkg.Base' matched base 'pkg.Base' of type 'pkg.Leaf'",
-    )
+    assert verdict.reasons == ("E: exception_types 'pkg.Cause' matched cause 'pkg.Cause'",)
 
 
 def test_a_base_match_is_strong_and_beats_a_class_name_only_guess() -> None:
@@ -85,16 +83,49 @@ def test_a_base_match_is_strong_and_beats_a_class_name_only_guess() -> None:
     assert catalog.match(failure("Leaf", bases=["pkg.Base"])).code == "BY_BASE"
 
 
-def test_priority_still_decides_between_a_base_entry_and_a_type_entry() -> None:
+def test_an_entry_naming_the_type_beats_one_naming_its_base_whatever_the_priority() -> None:
+    # anthropic's GatewayTimeoutError derives from InternalServerError: the entry for the
+    # subclass stays its verdict, as before bases were sent.
     catalog = build(
-        entry("GENERIC_CLIENT_ERROR", {"exception_types": ["botocore.exceptions.ClientError"]}),
-        entry("SPECIFIC", {"exception_types": [THROTTLING]}, priority=10),
+        entry("SERVER_ERROR", {"exception_types": ["anthropic.InternalServerError"]}, priority=90),
+        entry("API_TIMEOUT", {"exception_types": ["anthropic.GatewayTimeoutError"]}),
+    )
+    bases = ["anthropic.InternalServerError", "anthropic.APIStatusError"]
+
+    assert catalog.match(failure("anthropic.GatewayTimeoutError", bases=bases)).code == (
+        "API_TIMEOUT"
+    )
+    assert catalog.match(failure("anthropic.OtherServerError", bases=bases)).code == (
+        "SERVER_ERROR"
     )
 
-    assert catalog.match(failure(THROTTLING, bases=BOTO_BASES)).code == "SPECIFIC"
-    assert catalog.match(failure("botocore.errorfactory.Other", bases=BOTO_BASES)).code == (
-        "GENERIC_CLIENT_ERROR"
+
+def test_a_cause_match_beats_a_base_only_match_too() -> None:
+    catalog = build(
+        entry("BY_BASE", {"exception_types": ["tenacity.RetryError"]}, priority=90),
+        entry("BY_CAUSE", {"exception_types": ["openai.RateLimitError"]}),
     )
+
+    verdict = catalog.match(
+        failure("app.Failed", causes=["openai.RateLimitError"], bases=["tenacity.RetryError"])
+    )
+
+    assert verdict.code == "BY_CAUSE"
+
+
+def test_priority_decides_between_a_base_only_match_and_an_untyped_entry() -> None:
+    catalog = build(
+        entry("BY_MESSAGE", {"message_patterns": ["Throttling"]}, priority=5),
+        entry("BY_BASE", {"exception_types": ["botocore.exceptions.ClientError"]}, priority=10),
+    )
+    low = build(
+        entry("BY_MESSAGE", {"message_patterns": ["Throttling"]}, priority=10),
+        entry("BY_BASE", {"exception_types": ["botocore.exceptions.ClientError"]}, priority=5),
+    )
+    throttled = failure(THROTTLING, "(ThrottlingException)", bases=BOTO_BASES)
+
+    assert catalog.match(throttled).code == "BY_BASE"
+    assert low.match(throttled).code == "BY_MESSAGE"
 
 
 def test_only_the_nearest_bases_are_looked_at() -> None:

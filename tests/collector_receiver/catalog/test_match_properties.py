@@ -125,25 +125,28 @@ def naive_winner(catalog: Catalog, event: FailureEvent) -> str:
 
 def naive_single_winner(catalog: Catalog, event: FailureEvent) -> str:
     """Every entry, every rule, no index and no pattern set."""
-    types = [
-        event.exception_type,
-        *event.base_types[:MAX_BASE_TYPES],
-        *event.cause_types[:MAX_CAUSE_TYPES],
-    ]
-    matched: list[tuple[CatalogEntry, bool]] = []
+    own = [event.exception_type, *event.cause_types[:MAX_CAUSE_TYPES]]
+    bases = list(event.base_types[:MAX_BASE_TYPES])
+    # each matched entry with its tier: "typed" (type or cause, strong), "base" (only through a
+    # base, strong), "weak" (class name only), "untyped" (no exception_types)
+    matched: list[tuple[CatalogEntry, str]] = []
     for candidate in sorted(catalog.entries, key=lambda e: (-e.priority, e.index)):
         rule = candidate.match
-        weak = False
+        tier = "untyped"
         if rule.exception_types:
-            found = [
-                r
-                for name in rule.exception_types
-                for t in types
-                if (r := rule_between(name, t)) is not None
-            ]
-            if not found:
+
+            def rules(types: list[str], names: tuple[str, ...] = rule.exception_types) -> list[str]:
+                return [r for n in names for t in types if (r := rule_between(n, t)) is not None]
+
+            on_own, on_bases = rules(own), rules(bases)
+            if not on_own and not on_bases:
                 continue
-            weak = all(is_weak(r) for r in found)
+            if any(not is_weak(r) for r in on_own):
+                tier = "typed"
+            elif any(not is_weak(r) for r in on_bases):
+                tier = "base"
+            else:
+                tier = "weak"
         text = event.exception_message[:MAX_MESSAGE_CHARS]
         if rule.message_patterns and not any(re2.search(p, text) for p in rule.message_patterns):
             continue
@@ -160,10 +163,12 @@ def naive_single_winner(catalog: Catalog, event: FailureEvent) -> str:
             continue
         if rule.error_types and event.error_type not in rule.error_types:
             continue
-        matched.append((candidate, weak and bool(rule.exception_types)))
-    strong_typed = any(not weak and e.match.exception_types for e, weak in matched)
-    if strong_typed:
-        matched = [(e, weak) for e, weak in matched if not weak]
+        matched.append((candidate, tier))
+    tiers = {tier for _, tier in matched}
+    if "typed" in tiers:
+        matched = [(e, tier) for e, tier in matched if tier in ("typed", "untyped")]
+    elif "base" in tiers:
+        matched = [(e, tier) for e, tier in matched if tier in ("base", "untyped")]
     return matched[0][0].code if matched else "UNCATALOGED"
 
 
