@@ -8,13 +8,16 @@
 4. Wait until the database holds every failure that was sent (the receiver acknowledges a request
    only after its commit, so this is normally at once).
 5. Print what was stored: codes with category, severity and count; the newest failures with
-   their services and trace ids; the receiver's ``failcat_failures_total``; and the commands
-   to look further.
+   their services and trace ids; the failure rates by tool and by model (failures, operations,
+   rate, from the store's rates query); the receiver's ``failcat_failures_total``; and the
+   commands to look further.
 6. Stop the receiver with SIGTERM (it drains and exits 0) — or, with ``--keep-running``, leave
    it serving until Ctrl-C so ``/metrics`` and ``/api/v1/failures`` can be tried.
 
 Failures are counted for the demo's own time window only, so an existing ``failcat.db`` with
-older rows gives the same summary.
+older rows gives the same summary. The rates are the exception: operations are counted per hour
+(CONTRACT §5), so they cover the hours the demo ran in, from the start of the first — an
+earlier demo in the same hour adds to both sides of them.
 
 The child process (ports, start, readiness, stop) is :mod:`collector_receiver.demo.children`;
 the printed report is ``collector_receiver/demo/_summary.py``; this module runs the steps.
@@ -28,14 +31,19 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from collector_receiver.demo._summary import StoredSummary, print_summary, scrape_failures_total
+from collector_receiver.demo._summary import (
+    Rate,
+    StoredSummary,
+    print_summary,
+    scrape_failures_total,
+)
 from collector_receiver.demo.children import (
     HOST,
     READY_TIMEOUT_SECONDS,
@@ -53,6 +61,9 @@ from collector_receiver.demo.children import (
 from collector_receiver.environment_variables import DEFAULT_DATABASE_URL, FAILCAT_AUTH_TOKEN
 from collector_receiver.store import display_url  # the URL is printed on a terminal
 from collector_receiver.traffic import TrafficError, TrafficResult, TrafficSpec, run_traffic
+
+if TYPE_CHECKING:  # the store is imported when the window is read, not with the demo
+    from collector_receiver.store.rates import RateRow
 
 __all__ = [
     "READY_TIMEOUT_SECONDS",
@@ -245,6 +256,10 @@ def read_window(db_url: str, window_start: datetime) -> StoredSummary:
         queries = FailureQueries.from_url(db_url)
         try:
             page = queries.list_failures(since=window_start, until=window_end, limit=_NEWEST)
+            # Operations are counted per hour: the rates start at the hour the demo began in.
+            hour = window_start.replace(minute=0, second=0, microsecond=0)
+            by_tool = queries.rates("tool", since=hour, until=window_end)
+            by_model = queries.rates("model", since=hour, until=window_end)
         finally:
             queries.close()
     except StoreError as exc:
@@ -260,7 +275,26 @@ def read_window(db_url: str, window_start: datetime) -> StoredSummary:
         (f.occurred_at, f.service_name, f.code, f.exception_type, f.trace_id or "-")
         for f in page.items
     )
-    return StoredSummary(tuple(codes), tuple(services), newest)
+    return StoredSummary(
+        tuple(codes),
+        tuple(services),
+        newest,
+        rates_by_tool=_worst_first(by_tool),
+        rates_by_model=_worst_first(by_model),
+        rates_since=hour,
+    )
+
+
+def _worst_first(rows: Iterable[RateRow]) -> tuple[Rate, ...]:
+    """The rates of named tools (models), highest first; the row of "no tool" is left out (its
+    failures are the model calls' and the agents', its operations every other GenAI span)."""
+    rates = [
+        Rate(row.value, row.failures, row.operations, row.failure_rate)
+        for row in rows
+        if row.value is not None
+    ]
+    rates.sort(key=lambda r: (r.failure_rate is None, -(r.failure_rate or 0.0), -r.failures))
+    return tuple(rates)
 
 
 def _utc_now() -> datetime:

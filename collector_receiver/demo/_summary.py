@@ -1,9 +1,10 @@
 """What ``failcat demo`` prints at the end: what was sent, what was stored, where to look next.
 
 :class:`StoredSummary` is what the database holds for the demo's window (codes with their
-category and severity, services, the newest failures); :func:`scrape_failures_total` reads the
-receiver's ``failcat_failures_total`` from ``/metrics``; :func:`print_summary` prints both with
-the traffic's summary line and the commands to look further. Tables are
+category and severity, services, the newest failures, and the failure rates by tool and by
+model from the store's rates query); :func:`scrape_failures_total` reads the receiver's
+``failcat_failures_total`` from ``/metrics``; :func:`print_summary` prints both with the
+traffic's summary line and the commands to look further. Tables are
 :func:`collector_receiver._text_table.text_table`'s, indented two spaces, counts right-aligned.
 """
 
@@ -21,7 +22,18 @@ from collector_receiver.environment_variables import DEFAULT_DATABASE_URL
 from collector_receiver.store import display_url  # the URL is printed on a terminal
 from collector_receiver.traffic import TrafficResult
 
-__all__ = ["StoredSummary", "print_summary", "scrape_failures_total"]
+__all__ = ["Rate", "StoredSummary", "format_rate", "print_summary", "scrape_failures_total"]
+
+
+@dataclass(frozen=True)
+class Rate:
+    """One line of a rates table: a tool's (or model's) failures and operations."""
+
+    value: str
+    failures: int
+    operations: int
+    #: failures / operations; None when no operation was counted.
+    failure_rate: float | None
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,11 @@ class StoredSummary:
     codes: tuple[tuple[str, str, str, int], ...]  # code, category, severity, count
     services: tuple[tuple[str, int], ...]
     newest: tuple[tuple[datetime, str, str, str, str], ...]  # time, service, code, type, trace
+    #: Failure rates by tool and by model since ``rates_since`` (the hour the demo began in:
+    #: operations are counted per hour), worst first.
+    rates_by_tool: tuple[Rate, ...] = ()
+    rates_by_model: tuple[Rate, ...] = ()
+    rates_since: datetime | None = None
 
     @property
     def total(self) -> int:
@@ -93,6 +110,11 @@ def print_summary(
     lines += _indented_table(
         ["SERVICE", "COUNT"], [[name, str(count)] for name, count in stored.services], right=(1,)
     )
+    since = f"since {stored.rates_since:%H:%M} UTC, " if stored.rates_since else ""
+    lines += ["", f"Failure rates by tool ({since}failures / calls, worst first):"]
+    lines += _rates_table("TOOL", "CALLS", stored.rates_by_tool)
+    lines += ["", f"Failure rates by model ({since}failures / operations, worst first):"]
+    lines += _rates_table("MODEL", "OPERATIONS", stored.rates_by_model)
     lines += ["", "Newest failures:"]
     lines += _indented_table(
         ["TIME (UTC)", "SERVICE", "CODE", "TYPE", "TRACE ID"],
@@ -109,6 +131,7 @@ def print_summary(
         (f"failcat failures{db} --trace-id {trace}", "one trace's failures, with stacktraces"),
         (f"failcat failures{db} --code UNCATALOGED", "what the catalog does not know yet"),
         (f"failcat aggregate{db} --window 1h", "counts, shares, new patterns, drift"),
+        (f"failcat rates{db} --by tool --since 1h", "failure rates by tool (or model, provider)"),
         (f"curl {api}/metrics", "Prometheus counters" + running),
         (f"curl '{api}/api/v1/failures?limit=5'", "the query API" + running),
     ]
@@ -116,6 +139,22 @@ def print_summary(
     lines += ["", "Where to look next:"]
     lines += [f"  {command.ljust(width)}  # {why}" for command, why in hints]
     print("\n".join(lines), file=out, flush=True)
+
+
+def _rates_table(what: str, denominator: str, rates: Sequence[Rate]) -> list[str]:
+    return _indented_table(
+        [what, "FAILURES", denominator, "RATE"],
+        [
+            [rate.value, str(rate.failures), str(rate.operations), format_rate(rate.failure_rate)]
+            for rate in rates
+        ],
+        right=(1, 2, 3),
+    )
+
+
+def format_rate(rate: float | None) -> str:
+    """A failure rate as a percentage with one decimal (``26.3%``); ``-`` when undefined."""
+    return "-" if rate is None else f"{rate:.1%}"
 
 
 def _indented_table(

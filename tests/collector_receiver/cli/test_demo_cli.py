@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from collector_receiver.settings import DEFAULT_GRPC_PORT
 from tests.e2e._receiver import FAILCAT
@@ -100,11 +101,70 @@ def test_demo_stores_and_summarises_in_the_current_directory(tmp_path: Path) -> 
     assert len(newest) == 1 + 8
     assert trace_ids <= {r["trace_id"] for r in rows}
 
+    _assert_rates_match_the_database(out, f"sqlite:///{db_file}")
+
     hints = _section(out, "Where to look next:")
     first_trace = newest[1].split()[-1]
     assert any(f"failcat failures --trace-id {first_trace}" in line for line in hints)
     assert any("/metrics" in line for line in hints)
     assert any("/api/v1/failures" in line for line in hints)
+    assert any("failcat rates --by tool" in line for line in hints)
+
+
+def _stored_rates(db_url: str, column: str) -> dict[str, tuple[int, int]]:
+    """(failures, operations) per value of a GenAI column, from the two tables of CONTRACT §5."""
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            failures = dict(
+                connection.execute(
+                    sa.text(
+                        f"SELECT {column}, count(*) FROM failure_matches"
+                        f" WHERE {column} IS NOT NULL GROUP BY {column}"
+                    )
+                ).all()
+            )
+            operations = dict(
+                connection.execute(
+                    sa.text(
+                        f"SELECT {column}, sum(operations) FROM gen_ai_operations"
+                        f" WHERE {column} IS NOT NULL GROUP BY {column}"
+                    )
+                ).all()
+            )
+    finally:
+        engine.dispose()
+    return {
+        str(value): (int(failures.get(value, 0)), int(operations.get(value, 0)))
+        for value in set(failures) | set(operations)
+    }
+
+
+def _assert_rates_match_the_database(out: str, db_url: str) -> None:
+    """The two rate tables show what the database holds (one demo, one fresh database), the
+    worst first, each rate failures / operations to one decimal."""
+    sections = {
+        "tool": next(line for line in out.splitlines() if line.startswith("Failure rates by tool")),
+        "model": next(
+            line for line in out.splitlines() if line.startswith("Failure rates by model")
+        ),
+    }
+    for by, title in sections.items():
+        lines = _section(out, title)
+        assert lines[0].split() == [by.upper(), "FAILURES", "CALLS" if by == "tool" else
+                                    "OPERATIONS", "RATE"]  # fmt: skip
+        shown = {
+            cells[0]: (int(cells[1]), int(cells[2]), cells[3])
+            for cells in (line.split() for line in lines[1:])
+        }
+        stored = _stored_rates(db_url, f"gen_ai_{by}")
+        assert {value: (f, o) for value, (f, o, _) in shown.items()} == stored
+        for failures, operations, rate in shown.values():
+            assert rate == f"{failures / operations:.1%}"
+        rates = [failures / operations for failures, operations, _ in shown.values()]
+        assert rates == sorted(rates, reverse=True)
+    # research-agent's fetch_page is the tool the traffic makes clearly worse than the others.
+    assert _section(out, sections["tool"])[1].split()[0] == "fetch_page"
 
 
 def test_a_second_demo_adds_to_the_same_database_and_counts_only_its_own(tmp_path: Path) -> None:
