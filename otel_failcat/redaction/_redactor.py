@@ -128,21 +128,29 @@ class Redactor:
     def _passes(self, text: str, plan: _Plan) -> str:
         # A replacement changes what its neighbours see (``BEARER 0000=a@b.co``: once the e-mail
         # is gone, ``0000=`` ends where a token may end), so passes repeat until nothing changes;
-        # a text without secrets costs one pass, one with secrets usually two.
+        # a text without secrets costs one pass, one with secrets usually two. The needles found
+        # by the first pass serve the later ones (see ``_one_pass``).
+        present: frozenset[str] | None = None
         for _ in range(_MAX_PASSES):
-            redacted = self._one_pass(text, plan)
+            redacted, present = self._one_pass(text, plan, present)
             if redacted == text:
                 break
             text = redacted
         return text
 
-    def _one_pass(self, text: str, plan: _Plan) -> str:
+    def _one_pass(
+        self, text: str, plan: _Plan, present: frozenset[str] | None
+    ) -> tuple[str, frozenset[str]]:
+        """One pass of every rule the text's needles call for; ``present``: the needles of the
+        text before an earlier pass replaced anything (None: look for them now)."""
         lowered = text.lower()
         # The needles in the text. A replacement can only add needles inside its marker
         # (``[REDACTED:api_key]`` holds ``key``; no needle holds ``[`` or ``]``, so none can
         # span a marker's edge), and no rule matches there (that is what makes redaction
-        # idempotent), so the set found at the start of the pass stays good for all of it.
-        present = self._present(lowered)
+        # idempotent), so the set found at the start of the pass stays good for all of it,
+        # and for the passes after it (a replacement removes needles or adds them in markers).
+        if present is None:
+            present = self._present(lowered)
         # In a long text each needle is searched for once for all the rules of this pass (until
         # one replaces), and only if it is present at all: a rule with six needles
         # (``key_value``) in a text that holds one of them searches for that one. In a short
@@ -164,7 +172,7 @@ class Redactor:
                 lowered = text.lower()
                 hits = _Hits(lowered, self._derived, present) if share else None
                 runs = None
-        return text
+        return text, present
 
     def _present(self, lowered: str) -> frozenset[str]:
         """The needles that occur in ``lowered``."""
