@@ -8,6 +8,8 @@ shapes of the query API (CONTRACT §7, described in ``server/openapi.json``), wh
 - :func:`failure_json`: every column of the failure, times in RFC 3339 UTC (``...Z``), and
   ``trace_url``, the failure's link into a trace backend (None without a template or a trace);
 - :func:`pattern_json`: one fingerprint with its first and last occurrence and their count;
+- :func:`rate_json`: one value of a GenAI dimension with its failures, operations and rate
+  (``/api/v1/rates``, ``failcat rates --json``);
 - :func:`list_json`: a list answer, ``{"items": [...], "next_cursor": ...}``;
 - :func:`render_trace_url`: ``FAILCAT_TRACE_URL_TEMPLATE`` filled in for one failure.
 """
@@ -22,6 +24,7 @@ from collector_receiver.timeparse import format_time
 
 if TYPE_CHECKING:  # the store's rows; importing them at run time would load SQLAlchemy
     from collector_receiver.store.queries import StoredFailure, StoredPattern
+    from collector_receiver.store.rates import RateRow
 
 
 def render_trace_url(
@@ -62,6 +65,11 @@ def failure_json(failure: StoredFailure, trace_url_template: str | None) -> dict
         "occurred_at": format_time(failure.occurred_at),
         "received_at": format_time(failure.received_at),
         "attributes": dict(failure.attributes),
+        "gen_ai_provider": failure.gen_ai_provider,
+        "gen_ai_model": failure.gen_ai_model,
+        "gen_ai_operation": failure.gen_ai_operation,
+        "gen_ai_tool": failure.gen_ai_tool,
+        "gen_ai_agent": failure.gen_ai_agent,
         "trace_url": render_trace_url(
             trace_url_template, failure.trace_id, failure.span_id, failure.service_name
         ),
@@ -82,9 +90,19 @@ def pattern_json(pattern: StoredPattern) -> dict[str, Any]:
     }
 
 
+def rate_json(rate: RateRow) -> dict[str, Any]:
+    """The item shape of ``GET /api/v1/rates``; ``failure_rate`` is None without operations."""
+    return {
+        "value": rate.value,
+        "failures": rate.failures,
+        "operations": rate.operations,
+        "failure_rate": rate.failure_rate,
+    }
+
+
 def list_json(items: Iterable[dict[str, Any]], next_cursor: str | None) -> dict[str, Any]:
     """A list answer: its items, and the cursor of the next page (None on the last one)."""
     return {"items": list(items), "next_cursor": next_cursor}
 
 
-__all__ = ["failure_json", "list_json", "pattern_json", "render_trace_url"]
+__all__ = ["failure_json", "list_json", "pattern_json", "rate_json", "render_trace_url"]

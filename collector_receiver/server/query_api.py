@@ -2,7 +2,8 @@
 
 ==========================================  ==============================================
 ``GET /api/v1/failures``                    filters ``service``, ``code``, ``category``,
-                                            ``trace_id``, ``since``, ``until``, ``limit``,
+                                            ``trace_id``, ``provider``, ``model``, ``tool``,
+                                            ``agent``, ``since``, ``until``, ``limit``,
                                             ``cursor``; newest first
 ``GET /api/v1/failures/{id}``               one failure; 404 when unknown
 ``GET /api/v1/traces/{trace_id}/failures``  every failure of a trace, oldest first
@@ -10,6 +11,10 @@
                                             ``since``, ``limit``, ``cursor``
 ``GET /api/v1/catalog``                     catalog entries with their counts in
                                             [``since``, ``until``) (default the last 24h)
+``GET /api/v1/rates``                       failures, GenAI operations and their ratio per
+                                            value of ``by`` (``tool``, ``model``,
+                                            ``provider``, ``agent``, ``operation``);
+                                            ``service``, ``since``, ``until``
 ``GET /api/v1/openapi.json``                the OpenAPI 3.1 description of all of these
 ==========================================  ==============================================
 
@@ -41,9 +46,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from aiohttp import web
 
 from collector_receiver.events import UNCATALOGED
-from collector_receiver.presentation import failure_json, list_json, pattern_json
+from collector_receiver.presentation import failure_json, list_json, pattern_json, rate_json
 from collector_receiver.store import SchemaMissing, StoreError, StoreUnavailable
 from collector_receiver.store.queries import DEFAULT_LIMIT, MAX_LIMIT, FailureQueries
+from collector_receiver.store.rates import RATE_DIMENSIONS, check_dimension
 from collector_receiver.timeparse import format_time, parse_time, utc_now
 
 if TYPE_CHECKING:
@@ -55,6 +61,9 @@ API_PREFIX = "/api/v1"
 _TRACE_ID = re.compile(r"^[0-9a-fA-F]{32}$")
 _CATALOG_DEFAULT_SPAN = timedelta(hours=24)
 _RETRY_AFTER_SECONDS = "5"
+#: The GenAI filters of ``/api/v1/failures``, named as ``FailureQueries.list_failures`` names
+#: them (exact match on ``gen_ai_<name>``).
+_GENAI_FILTERS = ("provider", "model", "tool", "agent")
 T = TypeVar("T")
 
 
@@ -188,7 +197,17 @@ def add_api_routes(app: web.Application, queries: FailureQueries, settings: ApiS
     async def list_failures(request: web.Request) -> web.StreamResponse:
         params = _Params(
             request,
-            ("service", "code", "category", "trace_id", "since", "until", "limit", "cursor"),
+            (
+                "service",
+                "code",
+                "category",
+                "trace_id",
+                *_GENAI_FILTERS,
+                "since",
+                "until",
+                "limit",
+                "cursor",
+            ),
             utc_now(),
         )
         since, until = _window(params)
@@ -198,6 +217,7 @@ def add_api_routes(app: web.Application, queries: FailureQueries, settings: ApiS
             code=params.text("code"),
             category=params.text("category"),
             trace_id=params.trace_id(),
+            **{name: params.text(name) for name in _GENAI_FILTERS},
             since=since,
             until=until,
             limit=params.limit(settings),
@@ -259,6 +279,22 @@ def add_api_routes(app: web.Application, queries: FailureQueries, settings: ApiS
         current = settings.catalog_provider() if settings.catalog_provider else None
         return web.json_response(_catalog_body(current, counts, since, until))
 
+    async def rates(request: web.Request) -> web.StreamResponse:
+        params = _Params(request, ("by", "service", "since", "until"), utc_now())
+        by = params.text("by")
+        if by is None:
+            raise _BadParameter("by", f"required, one of {', '.join(RATE_DIMENSIONS)}")
+        try:
+            dimension = check_dimension(by)
+        except ValueError as exc:
+            raise _BadParameter("by", str(exc)) from None
+        since, until = _window(params)
+        call = partial(queries.rates, dimension, params.text("service"), since, until)
+        rows = await _run(call)
+        body = list_json((rate_json(row) for row in rows), None)
+        body["by"] = dimension
+        return web.json_response(body)
+
     async def openapi(request: web.Request) -> web.StreamResponse:
         return web.json_response(openapi_document())
 
@@ -267,6 +303,7 @@ def add_api_routes(app: web.Application, queries: FailureQueries, settings: ApiS
     app.router.add_get(f"{API_PREFIX}/traces/{{trace_id}}/failures", _guarded(trace_failures))
     app.router.add_get(f"{API_PREFIX}/patterns", _guarded(list_patterns))
     app.router.add_get(f"{API_PREFIX}/catalog", _guarded(catalog))
+    app.router.add_get(f"{API_PREFIX}/rates", _guarded(rates))
     app.router.add_get(f"{API_PREFIX}/openapi.json", openapi)
 
 

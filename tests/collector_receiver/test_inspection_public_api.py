@@ -32,7 +32,16 @@ PUBLIC = {
         "failure_json",
         "list_json",
         "pattern_json",
+        "rate_json",
         "render_trace_url",
+    },
+    "collector_receiver.store.rates": {
+        "RATE_DIMENSIONS",
+        "RateDimension",
+        "RateRow",
+        "check_dimension",
+        "rate_rows",
+        "rates_statement",
     },
     "collector_receiver.store.aggregates": {
         "MAX_NEW_PATTERNS",

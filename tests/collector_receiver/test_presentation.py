@@ -8,9 +8,11 @@ from collector_receiver.presentation import (
     failure_json,
     list_json,
     pattern_json,
+    rate_json,
     render_trace_url,
 )
 from collector_receiver.store.queries import StoredFailure, StoredPattern
+from collector_receiver.store.rates import RateRow
 
 AT = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
 FAILURE = StoredFailure(
@@ -31,6 +33,9 @@ FAILURE = StoredFailure(
     occurred_at=AT,
     received_at=AT,
     attributes={"gen_ai.system": "openai"},
+    gen_ai_provider="openai",
+    gen_ai_model="gpt-4o",
+    gen_ai_operation="chat",
 )
 
 
@@ -64,6 +69,11 @@ def test_a_failure_item_has_every_column_and_its_trace_link() -> None:
         "occurred_at": "2026-11-28T10:00:00Z",
         "received_at": "2026-11-28T10:00:00Z",
         "attributes": {"gen_ai.system": "openai"},
+        "gen_ai_provider": "openai",
+        "gen_ai_model": "gpt-4o",
+        "gen_ai_operation": "chat",
+        "gen_ai_tool": None,
+        "gen_ai_agent": None,
         "trace_url": f"https://t/{'ab' * 16}/{'cd' * 8}",
     }
     assert failure_json(FAILURE, None)["trace_url"] is None
@@ -95,4 +105,19 @@ def test_a_pattern_item_and_a_list() -> None:
             }
         ],
         "next_cursor": None,
+    }
+
+
+def test_a_rate_item_keeps_a_null_value_and_a_null_rate() -> None:
+    assert rate_json(RateRow("web_search", 3, 12, 0.25)) == {
+        "value": "web_search",
+        "failures": 3,
+        "operations": 12,
+        "failure_rate": 0.25,
+    }
+    assert rate_json(RateRow(None, 2, 0, None)) == {
+        "value": None,
+        "failures": 2,
+        "operations": 0,
+        "failure_rate": None,
     }

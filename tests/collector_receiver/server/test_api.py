@@ -37,6 +37,11 @@ ITEM_KEYS = {
     "occurred_at",
     "received_at",
     "attributes",
+    "gen_ai_provider",
+    "gen_ai_model",
+    "gen_ai_operation",
+    "gen_ai_tool",
+    "gen_ai_agent",
     "trace_url",
 }
 
@@ -429,6 +434,8 @@ async def test_every_answer_matches_its_documented_schema(client: Any) -> None:
         ("/api/v1/patterns", "/api/v1/patterns?since=later", 400),
         ("/api/v1/catalog", "/api/v1/catalog", 200),
         ("/api/v1/catalog", "/api/v1/catalog?until=tomorrow", 400),
+        ("/api/v1/rates", "/api/v1/rates?by=model&since=2h", 200),
+        ("/api/v1/rates", "/api/v1/rates?by=span", 400),
         ("/api/v1/openapi.json", "/api/v1/openapi.json", 200),
     ]
     for path, url, status in requests:

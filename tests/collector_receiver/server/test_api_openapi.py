@@ -56,6 +56,7 @@ def test_every_route_is_documented_and_every_documented_route_exists() -> None:
         "/api/v1/traces/{trace_id}/failures",
         "/api/v1/patterns",
         "/api/v1/catalog",
+        "/api/v1/rates",
         "/api/v1/openapi.json",
     }
 
@@ -86,11 +87,23 @@ def test_failures_parameters_are_the_contract_filters() -> None:
         "code",
         "category",
         "trace_id",
+        "provider",
+        "model",
+        "tool",
+        "agent",
         "since",
         "until",
         "limit",
         "cursor",
     }
+
+
+def test_rates_parameters_are_the_contract_ones() -> None:
+    operation = openapi_document()["paths"]["/api/v1/rates"]["get"]
+    by = next(p for p in operation["parameters"] if p["name"] == "by")
+    assert {p["name"] for p in operation["parameters"]} == {"by", "service", "since", "until"}
+    assert by["required"] is True
+    assert by["schema"]["enum"] == ["tool", "model", "provider", "agent", "operation"]
 
 
 async def test_document_is_served_as_json() -> None:
