@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from collector_receiver.store.tables import failure_matches, failure_patterns
+from collector_receiver.store.queries import FailureQueries
+from collector_receiver.store.tables import failure_matches, failure_patterns, gen_ai_operations
 from tests.e2e._receiver import running_receiver
 from tests.ops import _dashboards
 from tests.ops._paths import POSTGRES_DASHBOARD
@@ -29,9 +30,14 @@ _TARGETS = [
     pytest.param(panel, target, id=f"{panel['id']}-{panel['title']}")
     for panel, target in _dashboards.targets(_DASHBOARD)
 ]
-_TABLES = {"failure_matches": failure_matches, "failure_patterns": failure_patterns}
+_TABLES = {
+    "failure_matches": failure_matches,
+    "failure_patterns": failure_patterns,
+    "gen_ai_operations": gen_ai_operations,
+}
 # Columns a query computes under a name of its own.
-_ALIASES = {"time", "metric", "failures", "traces", "services", "new_patterns"}
+_ALIASES = {"time", "metric", "failures", "traces", "services", "new_patterns", "operations",
+            "failure_rate"}  # fmt: skip
 
 
 def expand_macros(sql: str, start: datetime, end: datetime) -> str:
@@ -83,7 +89,11 @@ def engine(filled_database: str) -> Iterator[sa.Engine]:
 def variable_values(engine: sa.Engine) -> dict[str, str]:
     """Each variable at its default: the query variables at All, trace_url at its default."""
     variables = _dashboards.variables(_DASHBOARD)
-    values = {"trace_url": variables["trace_url"]["query"], "datasource": "ignored"}
+    values = {
+        "trace_url": variables["trace_url"]["query"],
+        "datasource": "ignored",
+        "min_calls": "5",
+    }
     for name in ("service_name", "code"):  # in dependency order
         sql = _dashboards.substitute(variables[name]["query"], values)
         _, rows = run(engine, sql)
@@ -139,6 +149,46 @@ def test_newest_failures_are_newest_first_with_trace_ids_to_link(
     assert all(re.fullmatch(r"[0-9a-f]{32}", row["trace_id"]) for row in rows)
     _, stored = run(engine, "SELECT count(*) AS n FROM failure_matches")
     assert len(rows) == min(200, stored[0]["n"])
+
+
+@pytest.mark.parametrize("by", ["tool", "model"])
+def test_rate_tables_agree_with_the_stores_rates_query(
+    engine: sa.Engine, filled_database: str, variable_values: dict[str, str], by: str
+) -> None:
+    """Per tool (model): the failures, operations and rate the store's rates query gives for
+    the same window, for the values with at least $min_calls operations, worst first."""
+    window = _now_window()
+    rows = _panel_rows(engine, variable_values, f"Failure rates by {by}", window)
+    assert rows
+    queries = FailureQueries.from_url(filled_database)
+    try:
+        # The panel's window is closed ($__timeFilter is BETWEEN); nothing sits on its end.
+        expected = {
+            row.value: (row.failures, row.operations, row.failure_rate)
+            for row in queries.rates(by, since=window[0], until=window[1])
+            if row.value is not None and row.operations >= int(variable_values["min_calls"])
+        }
+    finally:
+        queries.close()
+    shown = {
+        row[f"gen_ai_{by}"]: (row["failures"], row["operations"], row["failure_rate"])
+        for row in rows
+    }
+    assert shown.keys() == expected.keys()
+    for value, (failures, operations, rate) in shown.items():
+        assert (failures, operations) == expected[value][:2], value
+        assert rate == pytest.approx(expected[value][2]), value
+    rates = [row["failure_rate"] for row in rows]
+    assert rates == sorted(rates, reverse=True)
+
+
+def test_newest_failures_carry_the_genai_columns(
+    engine: sa.Engine, variable_values: dict[str, str]
+) -> None:
+    rows = _panel_rows(engine, variable_values, "Newest failures")
+    assert {"gen_ai_provider", "gen_ai_model", "gen_ai_tool", "gen_ai_agent"} <= set(rows[0])
+    assert any(row["gen_ai_model"] for row in rows) and any(row["gen_ai_tool"] for row in rows)
+    assert all(isinstance(row["id"], int) for row in rows)  # what the UI link opens
 
 
 def test_a_window_before_any_failure_returns_nothing(
