@@ -8,8 +8,8 @@ shapes of the query API (CONTRACT §7, described in ``server/openapi.json``), wh
 - :func:`failure_json`: every column of the failure, times in RFC 3339 UTC (``...Z``), and
   ``trace_url``, the failure's link into a trace backend (None without a template or a trace);
 - :func:`pattern_json`: one fingerprint with its first and last occurrence and their count;
-- :func:`rate_json`: one value of a GenAI dimension with its failures, operations and rate
-  (``/api/v1/rates``, ``failcat rates --json``);
+- :func:`rate_json`: one value of a GenAI dimension with its failures, operations and rate,
+  and :func:`rates_json` the whole answer of ``/api/v1/rates`` (``failcat rates --json``);
 - :func:`list_json`: a list answer, ``{"items": [...], "next_cursor": ...}``;
 - :func:`render_trace_url`: ``FAILCAT_TRACE_URL_TEMPLATE`` filled in for one failure.
 """
@@ -100,9 +100,22 @@ def rate_json(rate: RateRow) -> dict[str, Any]:
     }
 
 
+def rates_json(by: str, rates: Iterable[RateRow]) -> dict[str, Any]:
+    """The answer of ``GET /api/v1/rates`` (and ``failcat rates --json``): a list answer with
+    every value in it (``next_cursor`` always None) and the dimension it was taken by."""
+    return {**list_json((rate_json(rate) for rate in rates), None), "by": by}
+
+
 def list_json(items: Iterable[dict[str, Any]], next_cursor: str | None) -> dict[str, Any]:
     """A list answer: its items, and the cursor of the next page (None on the last one)."""
     return {"items": list(items), "next_cursor": next_cursor}
 
 
-__all__ = ["failure_json", "list_json", "pattern_json", "rate_json", "render_trace_url"]
+__all__ = [
+    "failure_json",
+    "list_json",
+    "pattern_json",
+    "rate_json",
+    "rates_json",
+    "render_trace_url",
+]

@@ -26,6 +26,7 @@ _SUBCOMMANDS = (
     "db",
     "catalog",
     "failures",
+    "rates",
     "aggregate",
     "traffic",
     "demo",

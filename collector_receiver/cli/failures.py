@@ -5,6 +5,8 @@
     failcat failures                              # the 20 newest, as a table
     failcat failures --service planner --code RATE_LIMITED --since 24h
     failcat failures --category timeout --limit 100 --json
+    failcat failures --tool web_search --since 1h     # a tool's failures (also --provider,
+                                                      # --model, --agent: exact GenAI values)
     failcat failures --trace-id 4bf92f3577b34da6a3ce929d0e0e4736   # the trace's failure chain
 
 The table shows code, service, exception type, a short message, the time and the trace id.
@@ -41,6 +43,13 @@ if TYPE_CHECKING:
 _TRACE_ID = re.compile(r"^[0-9a-fA-F]{32}$")
 _DEFAULT_LIMIT = 20
 _MESSAGE_WIDTH = 60
+#: The GenAI filters, each matching the column ``gen_ai_<flag>`` exactly (CONTRACT §8 r2).
+_GENAI_FLAGS = {
+    "provider": "gen_ai.provider.name (or gen_ai.system)",
+    "model": "gen_ai.request.model (or gen_ai.response.model)",
+    "tool": "gen_ai.tool.name",
+    "agent": "gen_ai.agent.name",
+}
 
 
 def register(subparsers: Any) -> None:
@@ -57,6 +66,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--service", help="only this service.name")
     parser.add_argument("--code", help="only this catalog code (e.g. RATE_LIMITED, UNCATALOGED)")
     parser.add_argument("--category", help="only this category (e.g. rate_limit)")
+    for flag, attribute in _GENAI_FLAGS.items():
+        parser.add_argument(f"--{flag}", help=f"only this {attribute} (exact)")
     parser.add_argument(
         "--since", type=when, help="RFC 3339 time or a duration back from now (15m, 24h, 7d)"
     )
@@ -83,9 +94,9 @@ def _run(args: argparse.Namespace) -> int:
 
     queries = open_reader(FailureQueries.from_url, args.db)
     try:
-        if trace_id is not None and not any(
-            (args.service, args.code, args.category, args.since, args.until, args.cursor)
-        ):
+        genai = {flag: getattr(args, flag) for flag in _GENAI_FLAGS}
+        narrowed = (args.service, args.code, args.category, args.since, args.until, args.cursor)
+        if trace_id is not None and not any((*narrowed, *genai.values())):
             chain = queries.failures_for_trace(trace_id, limit=MAX_LIMIT)
             if args.json:
                 _print_json([failure_json(f, template) for f in chain], None)
@@ -101,6 +112,7 @@ def _run(args: argparse.Namespace) -> int:
             until=args.until,
             limit=args.limit,
             cursor=args.cursor,
+            **genai,
         )
     except ValueError as exc:  # a cursor that no list returned
         raise CommandError(f"--cursor: {exc}") from None
@@ -166,6 +178,18 @@ def _render_table(failures: Sequence[StoredFailure], more: bool) -> str:
     return "\n".join(lines)
 
 
+def _genai_context(failure: StoredFailure) -> str:
+    """``operation=chat model=gpt-4o ...`` for the GenAI columns that are set, else ""."""
+    values = {
+        "operation": failure.gen_ai_operation,
+        "provider": failure.gen_ai_provider,
+        "model": failure.gen_ai_model,
+        "tool": failure.gen_ai_tool,
+        "agent": failure.gen_ai_agent,
+    }
+    return " ".join(f"{name}={value}" for name, value in values.items() if value)
+
+
 def _render_chain(trace_id: str, chain: Sequence[StoredFailure], template: str | None) -> str:
     if not chain:
         return f"no failures stored for trace {trace_id}"
@@ -181,6 +205,9 @@ def _render_chain(trace_id: str, chain: Sequence[StoredFailure], template: str |
             f"{failure.severity})  service={failure.service_name}  span={failure.span_id or '-'}"
         )
         lines.append(f"    {failure.exception_type}: {_short(failure.exception_message, 200)}")
+        context = _genai_context(failure)
+        if context:
+            lines.append(f"    {context}")
         if failure.stacktrace:
             lines.extend("    | " + line for line in failure.stacktrace.rstrip().splitlines())
     return "\n".join(lines)

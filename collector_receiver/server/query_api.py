@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from aiohttp import web
 
 from collector_receiver.events import UNCATALOGED
-from collector_receiver.presentation import failure_json, list_json, pattern_json, rate_json
+from collector_receiver.presentation import failure_json, list_json, pattern_json, rates_json
 from collector_receiver.store import SchemaMissing, StoreError, StoreUnavailable
 from collector_receiver.store.queries import DEFAULT_LIMIT, MAX_LIMIT, FailureQueries
 from collector_receiver.store.rates import RATE_DIMENSIONS, check_dimension
@@ -290,10 +290,7 @@ def add_api_routes(app: web.Application, queries: FailureQueries, settings: ApiS
             raise _BadParameter("by", str(exc)) from None
         since, until = _window(params)
         call = partial(queries.rates, dimension, params.text("service"), since, until)
-        rows = await _run(call)
-        body = list_json((rate_json(row) for row in rows), None)
-        body["by"] = dimension
-        return web.json_response(body)
+        return web.json_response(rates_json(dimension, await _run(call)))
 
     async def openapi(request: web.Request) -> web.StreamResponse:
         return web.json_response(openapi_document())

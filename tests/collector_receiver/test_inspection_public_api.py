@@ -33,6 +33,7 @@ PUBLIC = {
         "list_json",
         "pattern_json",
         "rate_json",
+        "rates_json",
         "render_trace_url",
     },
     "collector_receiver.store.rates": {
@@ -50,6 +51,7 @@ PUBLIC = {
         "CodeCount",
         "NewPatternRow",
         "ServiceCount",
+        "UncatalogedPattern",
         "WindowCounts",
         "failure_aggregates",
     },

@@ -6,12 +6,14 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from collector_receiver.cli import main
+from collector_receiver.events import GenAIContext
 from collector_receiver.timeparse import utc_now
 from tests.collector_receiver.store._inspection_data import failure, seed
 
@@ -156,3 +158,35 @@ def test_real_process_reads_the_database_from_the_environment(url: str) -> None:
         "TIMEOUT",
         "RATE_LIMITED",
     ]
+
+
+def test_genai_flags_filter_exactly_and_the_chain_shows_the_context(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = utc_now()
+    search = GenAIContext(operation="execute_tool", tool="web_search", agent="planner")
+    chat = GenAIContext(provider="openai", model="gpt-4o", operation="chat", agent="planner")
+    seed(
+        db_url,
+        [
+            replace(failure(now - timedelta(minutes=3), trace_id=TRACE), gen_ai=search),
+            replace(failure(now - timedelta(minutes=2), "TIMEOUT", trace_id=TRACE), gen_ai=chat),
+            failure(now - timedelta(minutes=1), "UNCATALOGED", trace_id=TRACE),
+        ],
+    )
+
+    def codes(*flags: str) -> list[str]:
+        assert main(["failures", "--db", db_url, "--json", *flags]) == 0
+        return [i["code"] for i in json.loads(capsys.readouterr().out)["items"]]
+
+    assert codes("--tool", "web_search") == ["RATE_LIMITED"]
+    assert codes("--model", "gpt-4o") == ["TIMEOUT"]
+    assert codes("--provider", "openai", "--agent", "planner") == ["TIMEOUT"]
+    assert codes("--agent", "planner") == ["TIMEOUT", "RATE_LIMITED"]
+    assert codes("--tool", "web") == []
+    # With a GenAI flag, --trace-id is one filter among others, not the chain.
+    assert codes("--trace-id", TRACE, "--tool", "web_search") == ["RATE_LIMITED"]
+    assert main(["failures", "--db", db_url, "--trace-id", TRACE]) == 0
+    chain = capsys.readouterr().out
+    assert "operation=execute_tool tool=web_search agent=planner" in chain
+    assert "operation=chat provider=openai model=gpt-4o agent=planner" in chain
