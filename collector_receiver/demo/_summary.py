@@ -153,8 +153,9 @@ def _rates_table(what: str, denominator: str, rates: Sequence[Rate]) -> list[str
 
 
 def format_rate(rate: float | None) -> str:
-    """A failure rate as a percentage with one decimal (``26.3%``); ``-`` when undefined."""
-    return "-" if rate is None else f"{rate:.1%}"
+    """A failure rate as a percentage with one decimal (``26.3 %``, as ``failcat rates`` prints
+    it); ``-`` when undefined."""
+    return "-" if rate is None else f"{rate * 100:.1f} %"
 
 
 def _indented_table(

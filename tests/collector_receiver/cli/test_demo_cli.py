@@ -154,13 +154,13 @@ def _assert_rates_match_the_database(out: str, db_url: str) -> None:
         assert lines[0].split() == [by.upper(), "FAILURES", "CALLS" if by == "tool" else
                                     "OPERATIONS", "RATE"]  # fmt: skip
         shown = {
-            cells[0]: (int(cells[1]), int(cells[2]), cells[3])
+            cells[0]: (int(cells[1]), int(cells[2]), " ".join(cells[3:]))
             for cells in (line.split() for line in lines[1:])
         }
         stored = _stored_rates(db_url, f"gen_ai_{by}")
         assert {value: (f, o) for value, (f, o, _) in shown.items()} == stored
         for failures, operations, rate in shown.values():
-            assert rate == f"{failures / operations:.1%}"
+            assert rate == f"{failures / operations * 100:.1f} %"
         rates = [failures / operations for failures, operations, _ in shown.values()]
         assert rates == sorted(rates, reverse=True)
     # research-agent's fetch_page is the tool the traffic makes clearly worse than the others.
