@@ -14,8 +14,9 @@ through that module's one table:
   error by its reason.
 
 The failure sink is the group-commit writer (:mod:`collector_receiver.server._batch_writer`),
-which acknowledges a request only once its failures are committed. A request without failures
-(the common case) is acknowledged without touching the database. The CPU work of a large
+which acknowledges a request only once its failures, and the counts of its GenAI operations
+(``ExtractResult.operations``), are committed. A request with neither (the common case outside
+GenAI traffic) is acknowledged without touching the database. The CPU work of a large
 request (decode, walk, match) runs in a worker thread so the event loop keeps serving other
 requests.
 
@@ -33,7 +34,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from collector_receiver.events import FailureEvent, MatchedFailure
+from collector_receiver.events import FailureEvent, MatchedFailure, OperationCounts
 from collector_receiver.otlp import ExtractResult, Signal, decode_request, extract_failures
 from collector_receiver.prepare import FailurePreparer
 from collector_receiver.server._batch_writer import GroupCommitWriter, WriterBusy
@@ -128,7 +129,10 @@ class OtlpIngest:
                     self._match,
                     extracted.events,
                 )
-                await self._commit(failures)
+            if failures or extracted.operations is not None:
+                # The operation counts go into the transaction of the request's failures: a
+                # request acknowledged has both committed, one refused has neither.
+                await self._commit(failures, extracted.operations)
             self._metrics.record_items(
                 signal, extracted.items - extracted.rejected, extracted.rejected
             )
@@ -151,9 +155,11 @@ class OtlpIngest:
         self._metrics.record_match_duration(time.perf_counter() - match_started)
         return failures
 
-    async def _commit(self, failures: list[MatchedFailure]) -> None:
+    async def _commit(
+        self, failures: list[MatchedFailure], operations: OperationCounts | None
+    ) -> None:
         try:
-            await self._writer.submit(failures)
+            await self._writer.submit(failures, operations)
         except WriterBusy as exc:
             self._metrics.record_persist_error("queue_full")
             self._queue_full_log.occurred(reason=str(exc))
