@@ -15,7 +15,14 @@ the same run, interleaved, best of several repeats, so the ratio holds on any ma
 Every event of a span costs the walk a protobuf access (its name); ``--event-share 1`` (an event
 on every span) is the hard case, a ratio of about 0.55-0.6.
 
+``--genai`` shapes the spans as agents following the GenAI span conventions send them (CONTRACT
+§5 r2): traces of 10 spans, an ``invoke_agent`` root over ``chat``, ``execute_tool`` and HTTP
+spans, each GenAI span with ``gen_ai.operation.name`` and its context attributes, the children
+exported before their parents as the SDKs do. There 7 spans in 10 are operations the walk counts
+(their attributes read, their ancestors looked up): the cost of the operation counts.
+
     python benchmarks/bench_extract.py [--resources 10] [--spans 500] [--event-share 0.25]
+        [--genai]
 """
 
 from __future__ import annotations
@@ -46,8 +53,60 @@ def _kv(key: str, value: str | int) -> KeyValue:
     return KeyValue(key=key, value=AnyValue(string_value=value))
 
 
+#: One agent run of ``--genai``: (name, position of the parent or None, attributes), in the
+#: order the spans start; they are exported in reverse (children end first).
+_AGENT_RUN: list[tuple[str, int | None, list[tuple[str, str | int]]]] = [
+    (
+        "invoke_agent support",
+        None,
+        [("gen_ai.operation.name", "invoke_agent"), ("gen_ai.agent.name", "support")],
+    ),
+    *[
+        item
+        for tool in ("search_docs", "read_ticket", "send_reply")
+        for item in (
+            (
+                "chat gpt-4o",
+                0,
+                [
+                    ("gen_ai.operation.name", "chat"),
+                    ("gen_ai.provider.name", "openai"),
+                    ("gen_ai.request.model", "gpt-4o"),
+                    ("gen_ai.response.model", "gpt-4o-2024-08-06"),
+                    ("gen_ai.usage.input_tokens", 1200),
+                    ("gen_ai.usage.output_tokens", 200),
+                    ("server.address", "api.openai.com"),
+                ],
+            ),
+            (
+                f"execute_tool {tool}",
+                0,
+                [
+                    ("gen_ai.operation.name", "execute_tool"),
+                    ("gen_ai.tool.name", tool),
+                    ("gen_ai.tool.call.id", "call_abc123"),
+                ],
+            ),
+            (
+                "GET",
+                -1,  # the tool just before
+                [
+                    ("http.request.method", "GET"),
+                    ("url.full", "https://internal.example/api"),
+                    ("http.response.status_code", 200),
+                ],
+            ),
+        )
+    ],
+]
+
+
 def build_request(
-    resources: int, spans_per_resource: int, event_share: float = 0.25, seed: int = 7
+    resources: int,
+    spans_per_resource: int,
+    event_share: float = 0.25,
+    seed: int = 7,
+    genai: bool = False,
 ) -> bytes:
     """A serialised request shaped like an agent's traces after a collector's batching."""
     rng = random.Random(seed)
@@ -66,28 +125,50 @@ def build_request(
         )
         scope = ScopeSpans(scope=InstrumentationScope(name="opentelemetry.instrumentation.openai"))
         trace_id = rng.randbytes(16)
+        run_ids: list[bytes] = []
         for s in range(spans_per_resource):
             start = 1_700_000_000_000_000_000 + s * 1_000_000
-            span = Span(
-                trace_id=trace_id,
-                span_id=rng.randbytes(8),
-                parent_span_id=rng.randbytes(8),
-                name=rng.choice(["chat gpt-4o", "tool.call search", "http GET", "agent.step"]),
-                kind=3,  # type: ignore[arg-type]
-                start_time_unix_nano=start,
-                end_time_unix_nano=start + 500_000,
-                attributes=[
-                    _kv("gen_ai.system", "openai"),
-                    _kv("gen_ai.request.model", "gpt-4o"),
-                    _kv("gen_ai.usage.input_tokens", rng.randrange(100, 5000)),
-                    _kv("gen_ai.usage.output_tokens", rng.randrange(10, 800)),
-                    _kv("server.address", "api.openai.com"),
-                    _kv("http.response.status_code", 200),
-                ],
-                # The SDKs (Python, JavaScript) write a status on every span, UNSET when none
-                # was set: the walk reads it on every span.
-                status=Status(),
-            )
+            if genai:
+                # Each run a trace of its own; the last span to start is exported first.
+                position = len(_AGENT_RUN) - 1 - s % len(_AGENT_RUN)
+                if s % len(_AGENT_RUN) == 0:
+                    trace_id = rng.randbytes(16)
+                    run_ids = [rng.randbytes(8) for _ in _AGENT_RUN]
+                name, parent, pairs = _AGENT_RUN[position]
+                if parent == -1:
+                    parent = position - 1
+                span = Span(
+                    trace_id=trace_id,
+                    span_id=run_ids[position],
+                    parent_span_id=b"" if parent is None else run_ids[parent],
+                    name=name,
+                    kind=3,  # type: ignore[arg-type]
+                    start_time_unix_nano=start,
+                    end_time_unix_nano=start + 500_000,
+                    attributes=[_kv(key, value) for key, value in pairs],
+                    status=Status(),
+                )
+            else:
+                span = Span(
+                    trace_id=trace_id,
+                    span_id=rng.randbytes(8),
+                    parent_span_id=rng.randbytes(8),
+                    name=rng.choice(["chat gpt-4o", "tool.call search", "http GET", "agent.step"]),
+                    kind=3,  # type: ignore[arg-type]
+                    start_time_unix_nano=start,
+                    end_time_unix_nano=start + 500_000,
+                    attributes=[
+                        _kv("gen_ai.system", "openai"),
+                        _kv("gen_ai.request.model", "gpt-4o"),
+                        _kv("gen_ai.usage.input_tokens", rng.randrange(100, 5000)),
+                        _kv("gen_ai.usage.output_tokens", rng.randrange(10, 800)),
+                        _kv("server.address", "api.openai.com"),
+                        _kv("http.response.status_code", 200),
+                    ],
+                    # The SDKs (Python, JavaScript) write a status on every span, UNSET when
+                    # none was set: the walk reads it on every span.
+                    status=Status(),
+                )
             if rng.random() < event_share:
                 span.events.append(
                     Span.Event(
@@ -186,14 +267,21 @@ def main() -> None:
         help="share of spans with a non-failure event (1.0 is the hard case)",
     )
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument(
+        "--genai",
+        action="store_true",
+        help="agent runs following the GenAI span conventions (operations counted)",
+    )
     args = parser.parse_args()
 
     spans = args.resources * args.spans
-    body = build_request(args.resources, args.spans, args.event_share)
-    failures = len(
-        extract_failures("traces", decode_request("traces", body, "application/x-protobuf")).events
+    body = build_request(args.resources, args.spans, args.event_share, genai=args.genai)
+    extracted = extract_failures("traces", decode_request("traces", body, "application/x-protobuf"))
+    operations = sum(extracted.operations.counts.values()) if extracted.operations else 0
+    print(
+        f"request: {spans} spans, {len(body) / 1e6:.2f} MB, {len(extracted.events)} failures,"
+        f" {operations} GenAI operations counted"
     )
-    print(f"request: {spans} spans, {len(body) / 1e6:.2f} MB, {failures} failures")
 
     base, ours = best_rates([baseline, receiver], body, spans, args.repeat)
     ratio = ours / base

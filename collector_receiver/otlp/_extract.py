@@ -262,6 +262,7 @@ def _extract_traces(request: Any, result: ExtractResult) -> None:
     lineage = SpanLineage()
     genai = RequestGenAI(spans_by_id)
     operation_names = OPERATION_NAMES
+    count_operation = genai.operation
     for resource_spans in request.resource_spans:
         resource = _Resource(resource_spans.resource)
         for scope_spans in resource_spans.scope_spans:
@@ -271,8 +272,9 @@ def _extract_traces(request: Any, result: ExtractResult) -> None:
                 # A GenAI operation is told by its name first (one read, a set lookup of its
                 # first word); its attributes are read only when that passes (see _genai).
                 if span.name.partition(" ")[0] in operation_names:
-                    resource.load()
-                    genai.operation(span, resource.service_name, resource.gen_ai)
+                    if resource.attributes is None:
+                        resource.load()
+                    count_operation(span, resource.service_name, resource.gen_ai)
                 # The test every span pays, kept to the fewest protobuf accesses: event names
                 # (only when there are events), then the status code. The OpenTelemetry SDKs
                 # write a status on every span, so reading its code outright is one access

@@ -115,6 +115,8 @@ def _context(
 def _from_slots(slots: list[str | None]) -> GenAIContext:
     provider = slots[0] if slots[0] is not None else slots[1]
     model = slots[2] if slots[2] is not None else slots[3]
+    if provider is model is slots[4] is slots[5] is slots[6] is None:
+        return NO_GENAI_CONTEXT  # every empty context is this one: tested by identity
     return _context(provider, model, slots[4], slots[5], slots[6])
 
 
@@ -130,9 +132,7 @@ def _scalar_text(value: AttributeValue) -> str | None:
 
 
 def _kv_text(kv: Any) -> str | None:
-    """The same as :func:`_scalar_text`, for an OTLP ``KeyValue`` (or None)."""
-    if kv is None:
-        return None
+    """The same as :func:`_scalar_text`, for an OTLP ``KeyValue``."""
     value = kv.value
     text: str = value.string_value  # "" when the value is not a string: then look closer
     if text:
@@ -161,13 +161,20 @@ def _found(key_values: Iterable[Any]) -> list[Any] | None:
 
 
 def _level_of_found(slots: list[Any]) -> GenAIContext:
-    provider = _kv_text(slots[0])
-    if provider is None:
-        provider = _kv_text(slots[1])
-    model = _kv_text(slots[2])
-    if model is None:
-        model = _kv_text(slots[3])
-    return _context(provider, model, _kv_text(slots[4]), _kv_text(slots[5]), _kv_text(slots[6]))
+    # Straight-line code: this runs for every operation span, and loops cost more than it.
+    provider_kv, system_kv, request_kv, response_kv, operation_kv, tool_kv, agent_kv = slots
+    provider = None if provider_kv is None else _kv_text(provider_kv)
+    if provider is None and system_kv is not None:
+        provider = _kv_text(system_kv)
+    model = None if request_kv is None else _kv_text(request_kv)
+    if model is None and response_kv is not None:
+        model = _kv_text(response_kv)
+    operation = None if operation_kv is None else _kv_text(operation_kv)
+    tool = None if tool_kv is None else _kv_text(tool_kv)
+    agent = None if agent_kv is None else _kv_text(agent_kv)
+    if provider is model is operation is tool is agent is None:
+        return NO_GENAI_CONTEXT
+    return _context(provider, model, operation, tool, agent)
 
 
 def level_of_key_values(key_values: Iterable[Any]) -> GenAIContext:
@@ -190,11 +197,18 @@ def level_of_attributes(attributes: Mapping[str, AttributeValue]) -> GenAIContex
 
 def nearest(near: GenAIContext, far: GenAIContext) -> GenAIContext:
     """Each field from ``near`` when it has it, else from ``far``."""
-    if far is NO_GENAI_CONTEXT or not any(far):
+    if far is NO_GENAI_CONTEXT or None not in near:
         return near
-    if near is NO_GENAI_CONTEXT or not any(near):
+    if near is NO_GENAI_CONTEXT:
         return far
-    return _context(*[n if n is not None else f for n, f in zip(near, far, strict=True)])
+    provider, model, operation, tool, agent = near
+    return _context(
+        provider if provider is not None else far[0],
+        model if model is not None else far[1],
+        operation if operation is not None else far[2],
+        tool if tool is not None else far[3],
+        agent if agent is not None else far[4],
+    )
 
 
 class RequestGenAI:
@@ -202,18 +216,20 @@ class RequestGenAI:
 
     The walk calls :meth:`operation` for every span whose name passes :func:`is_operation_name`,
     and :meth:`span_context` for the span of each failure; :meth:`counts` gives the result.
+    Spans are known by their trace id and span id joined (24 bytes for a sound pair: one bytes
+    object, cheaper to hash than a tuple of two).
     """
 
     __slots__ = ("_counted", "_counts", "_hours", "_inherited", "_levels", "_spans")
 
     def __init__(self, spans: RequestSpans) -> None:
         self._spans = spans
-        #: (trace id, span id) -> the span's own level, for the spans a walk up passed (an
-        #: operation span exported before its parent operation is read once, not twice)
-        self._levels: dict[tuple[bytes, bytes], GenAIContext] = {}
-        #: (trace id, span id) -> the span's level merged with every level above it
-        self._inherited: dict[tuple[bytes, bytes], GenAIContext] = {}
-        #: trace id + span id of each span counted (24 bytes each: joined, unambiguous)
+        #: span -> its own level, for the spans a walk up passed (an operation span exported
+        #: after its child operation is then not read twice)
+        self._levels: dict[bytes, GenAIContext] = {}
+        #: span -> its level merged with every level above it
+        self._inherited: dict[bytes, GenAIContext] = {}
+        #: the spans counted
         self._counted: set[bytes] = set()
         #: (hour since the epoch, service name, context) -> spans
         self._counts: dict[tuple[int, str, GenAIContext], int] = {}
@@ -223,47 +239,51 @@ class RequestGenAI:
         """The context of ``span`` without its resource: its own level, then its ancestors'."""
         trace_id = span.trace_id
         span_id = span.span_id
-        if not span_id:
+        if len(span_id) != _SPAN_ID_BYTES or len(trace_id) != _TRACE_ID_BYTES:
+            # not remembered: joined, ids of other lengths could stand for another pair
             return nearest(level_of_key_values(span.attributes), self._above(span, trace_id))
-        key = (trace_id, span_id)
+        key = trace_id + span_id
         known = self._inherited.get(key)
         if known is None:
-            known = nearest(self._level(key, span), self._above(span, trace_id))
-            self._inherited[key] = known
+            own = self._levels.get(key)
+            if own is None:
+                own = level_of_key_values(span.attributes)
+            known = self._inherited[key] = nearest(own, self._above(span, trace_id))
         return known
 
     def operation(self, span: Any, service_name: str, resource: GenAIContext) -> None:
         """Count ``span`` (its name passed :func:`is_operation_name`) if it is an operation."""
         trace_id = span.trace_id
         span_id = span.span_id
-        key = (trace_id, span_id)
+        key = trace_id + span_id
         own = self._levels.get(key)
         if own is None:
             slots = _found(span.attributes)
             if slots is None or slots[4] is None:
                 return  # a name like an operation's, without gen_ai.operation.name: not one
             own = _level_of_found(slots)
-        if own.operation is None:
-            return  # gen_ai.operation.name is empty (or not text)
+        if own[2] is None:  # its operation: gen_ai.operation.name is empty (or not text)
+            return
         start = span.start_time_unix_nano
         if (
-            len(trace_id) != _TRACE_ID_BYTES
+            len(key) != _TRACE_ID_BYTES + _SPAN_ID_BYTES
             or len(span_id) != _SPAN_ID_BYTES
             or trace_id == _ZERO_TRACE
             or span_id == _ZERO_SPAN
             or not start
         ):
             return  # no identity to count it once by, or no time to count it in
-        identity = trace_id + span_id
-        if identity in self._counted:
-            return
-        self._counted.add(identity)
+        counted = self._counted
+        before = len(counted)
+        counted.add(key)
+        if len(counted) == before:
+            return  # the same span twice in one request: counted once
         inherited = self._inherited.get(key)
         if inherited is None:
-            inherited = nearest(own, self._above(span, trace_id))
-            self._inherited[key] = inherited
+            inherited = self._inherited[key] = nearest(own, self._above(span, trace_id))
         bucket = (start // _HOUR_NANOS, service_name, nearest(inherited, resource))
-        self._counts[bucket] = self._counts.get(bucket, 0) + 1
+        counts = self._counts
+        counts[bucket] = counts.get(bucket, 0) + 1
 
     def counts(self) -> OperationCounts | None:
         """The operations counted, with the request's delivery key; None when there are none."""
@@ -273,12 +293,9 @@ class RequestGenAI:
             OperationKey(self._hour(hour), service, context): count
             for (hour, service, context), count in self._counts.items()
         }
+        # Every key counted is 24 bytes, so the sorted keys joined are unambiguous.
         digest = hashlib.blake2b(b"".join(sorted(self._counted)), digest_size=16)
         return OperationCounts(counts=counts, delivery_key=digest.hexdigest())
-
-    def _level(self, key: tuple[bytes, bytes], span: Any) -> GenAIContext:
-        level = self._levels.get(key)
-        return level_of_key_values(span.attributes) if level is None else level
 
     def _hour(self, hour: int) -> datetime:
         known = self._hours.get(hour)
@@ -289,32 +306,41 @@ class RequestGenAI:
     def _above(self, span: Any, trace_id: bytes) -> GenAIContext:
         """The context the ancestors of ``span`` give, nearest first (memoised per ancestor)."""
         parent = span.parent_span_id
-        if not parent:
-            return NO_GENAI_CONTEXT
-        # Walk up until an ancestor whose inherited context is known (or the top), then fold
-        # the levels back down, remembering each ancestor's inherited context on the way.
-        path: list[tuple[tuple[bytes, bytes], GenAIContext]] = []
-        on_path: set[bytes] = set()
-        context = NO_GENAI_CONTEXT
+        if len(parent) != _SPAN_ID_BYTES or len(trace_id) != _TRACE_ID_BYTES:
+            return NO_GENAI_CONTEXT  # no parent, or none a sound span could have
+        key = trace_id + parent
+        known = self._inherited.get(key)
+        if known is not None:  # the common case: an earlier walk passed the parent
+            return known
+        return self._walk_up(trace_id, parent, key)
+
+    def _walk_up(self, trace_id: bytes, parent: bytes, key: bytes) -> GenAIContext:
+        """Up from ``parent`` (not yet known) to an ancestor whose inherited context is known,
+        or the top; then the levels folded back down, each ancestor's inherited remembered."""
         inherited = self._inherited
-        while parent and len(path) < MAX_ANCESTOR_HOPS:
-            key = (trace_id, parent)
+        levels = self._levels
+        path: list[tuple[bytes, GenAIContext]] = []
+        context = NO_GENAI_CONTEXT
+        while True:
+            node = self._spans.get(trace_id, parent)
+            if node is None:  # the parent is not in this request
+                break
+            level = levels[key] = level_of_key_values(node.attributes)
+            path.append((key, level))
+            parent = node.parent_span_id
+            if len(parent) != _SPAN_ID_BYTES or len(path) >= MAX_ANCESTOR_HOPS:
+                break
+            key = trace_id + parent
             known = inherited.get(key)
             if known is not None:
                 context = known
                 break
-            if parent in on_path:  # a cycle of parent links
+            if key in levels:
+                # Read by a walk but not yet inherited: on this walk's own path, a cycle (every
+                # earlier walk left each span it read inherited).
                 break
-            node = self._spans.get(trace_id, parent)
-            if node is None:  # the parent is not in this request
-                break
-            on_path.add(parent)
-            level = self._levels[key] = level_of_key_values(node.attributes)
-            path.append((key, level))
-            parent = node.parent_span_id
         for key, level in reversed(path):
-            context = nearest(level, context)
-            inherited[key] = context
+            context = inherited[key] = nearest(level, context)
         return context
 
 

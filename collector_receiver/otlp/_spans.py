@@ -46,6 +46,5 @@ class RequestSpans:
                 spans = scope_spans.spans
                 if len(every) + len(spans) > MAX_INDEXED_SPANS:
                     return {}  # too large: lookups end at what each rule already holds
-                for span in spans:
-                    every[span.span_id] = span
+                every.update({span.span_id: span for span in spans})  # a comprehension: faster
         return every
