@@ -60,6 +60,7 @@ LIBRARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
             "bad_request": "bad_request",
             "timeout": "timeout",
             "connection": "connection",
+            "own_span_timeout": "timeout",
         },
     ),
     "google_genai": (
@@ -136,6 +137,7 @@ LIBRARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
             "timeout": "timeout",
             "connection": "connection",
             "ordinary_tool_type_error": UNCATALOGED,
+            "unknown_tool": "tool",
         },
     ),
     "openai_agents": (
@@ -160,6 +162,9 @@ LIBRARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
             "unknown_prompt": "not_found",
             "unknown_resource": "not_found",
             "timeout": "timeout",
+            "server_span_unknown_tool": "tool",
+            "server_span_unknown_prompt": "not_found",
+            "server_span_unknown_resource": "not_found",
         },
     ),
     "instructor_retries": (

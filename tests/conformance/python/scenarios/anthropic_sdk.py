@@ -71,4 +71,7 @@ run(
 )
 run("timeout", _messages(read_timeout(httpx2)), via="thread")
 run("connection", _messages(refused(httpx2)))
+# The SDK instruments itself: with nothing recorded by the agent, its own span (status ERROR,
+# error.type `client_timeout_error`) is the failure's only record.
+run("own_span_timeout", _messages(read_timeout(httpx2)), via="none")
 report()

@@ -1,10 +1,12 @@
 """MCP 2.x: an in-process client and server (memory streams), so the protocol errors are the
 server's real JSON-RPC answers and the client's real exceptions: unknown tool, prompt and
-resource, invalid params, a tool that fails, and a request that times out."""
+resource, invalid params, a tool that fails, and a request that times out; and, for three of
+them, the server's own spans as the only record (mcp 2.x instruments itself)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 import anyio
 from _scenario import report, run
@@ -60,6 +62,25 @@ def _client():
     return call
 
 
+# A second server that keeps its OpenTelemetry middleware: its spans join the case's trace and,
+# with the agent recording nothing (via "none"), are the failure's only record, as in the
+# server's own service when it runs apart. mcp 2.x puts `tool_error` or the JSON-RPC code in
+# their error.type and records the ValueError it raises for an unknown prompt.
+spanned = MCPServer("travel-spanned")
+spanned.tool()(get_weather)
+spanned.prompt()(plan)
+
+
+def _spanned(method: str, *args: object) -> Callable[[], Awaitable[None]]:
+    async def call() -> None:
+        async with Client(spanned, raise_exceptions=True) as client:
+            result = await getattr(client, method)(*args)
+            if getattr(result, "is_error", False):
+                raise RuntimeError(result.content[0].text)
+
+    return call
+
+
 def _unknown_tool():
     return _client()("call_tool", "get_forecast", {"city": "Paris"})
 
@@ -90,4 +111,8 @@ run("invalid_params", _invalid_params)
 run("unknown_prompt", _unknown_prompt, via="track")
 run("unknown_resource", _unknown_resource)
 run("timeout", _timeout, via="span")
+paris = {"city": "Paris"}
+run("server_span_unknown_tool", _spanned("call_tool", "get_forecast", paris), via="none")
+run("server_span_unknown_prompt", _spanned("get_prompt", "itinerary", paris), via="none")
+run("server_span_unknown_resource", _spanned("read_resource", "travel://hotels"), via="none")
 report()

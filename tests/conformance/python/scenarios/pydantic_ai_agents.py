@@ -51,6 +51,18 @@ def _tool_retries() -> None:
     agent.run_sync("weather in Paris?")
 
 
+def _unknown_tool() -> None:
+    # The model keeps calling a tool the agent lacks: the message is the retries one, and only
+    # the cause (pydantic-ai's _UnknownTool) says the tool was missing.
+    agent = Agent(FunctionModel(_calls_weather), retries=1)
+
+    @agent.tool_plain
+    def forecast(city: str) -> str:
+        return "sunny"
+
+    agent.run_sync("weather in Paris?")
+
+
 def _request_limit() -> None:
     agent = Agent(FunctionModel(_calls_weather))
 
@@ -151,4 +163,5 @@ run(
 run("timeout", _openai_agent(read_timeout()))
 run("connection", _openai_agent(refused()))
 run("ordinary_tool_type_error", _user_code_type_error)
+run("unknown_tool", _unknown_tool, via="log")
 report()
