@@ -118,8 +118,33 @@ _MODELS = (
     ("gcp.gemini", "gemini-2.5-pro"),
 )
 _TOOLS = ("search_docs", "run_sql", "fetch_url", "send_email", "read_file", "create_ticket")
-#: Span names of the GenAI conventions start with the operation name.
-_GENAI_PREFIXES = ("chat ", "execute_tool ")
+#: Span names of the GenAI conventions start with the operation name (CONTRACT §5 r2).
+_OPERATION_NAMES = frozenset(
+    {
+        "chat",
+        "text_completion",
+        "generate_content",
+        "embeddings",
+        "retrieval",
+        "execute_tool",
+        "invoke_agent",
+        "create_agent",
+        "invoke_workflow",
+    }
+)
+#: The attributes an operation is counted by, and the one it must carry.
+_CONTEXT_KEYS = frozenset(
+    {
+        "gen_ai.operation.name",
+        "gen_ai.provider.name",
+        "gen_ai.system",
+        "gen_ai.request.model",
+        "gen_ai.response.model",
+        "gen_ai.tool.name",
+        "gen_ai.agent.name",
+    }
+)
+_HOUR_NANOS = 3_600_000_000_000
 _SPANS_PER_TRACE = 20
 
 _APP_FRAMES = (
@@ -340,17 +365,50 @@ def build_workload(seed: int, requests: int, spans: int, failure_share: float) -
 
 
 def walk_limit(bodies: Sequence[bytes]) -> tuple[int, int, int]:
-    """Parse each body and walk it: spans seen, GenAI spans, exception events pulled."""
+    """Parse each body and walk it: spans seen, GenAI operations counted, exception events
+    pulled.
+
+    An operation is counted as CONTRACT §5 (r2) counts it, the least way: a span whose name
+    begins with an operation name and that carries ``gen_ai.operation.name``, by the hour of
+    its start, its service and the context its own attributes give (the receiver also looks
+    up the ancestors' attributes and the resource's, and digests the span ids: not here).
+    """
     spans = genai = 0
     pulled: list[dict[str, str]] = []
+    counts: dict[tuple[object, ...], int] = {}
     for body in bodies:
         request = ExportTraceServiceRequest.FromString(body)
         for resource_spans in request.resource_spans:
+            service = next(
+                (
+                    pair.value.string_value
+                    for pair in resource_spans.resource.attributes
+                    if pair.key == "service.name"
+                ),
+                "",
+            )
             for scope_spans in resource_spans.scope_spans:
                 for span in scope_spans.spans:
                     spans += 1
-                    if span.name.startswith(_GENAI_PREFIXES):
-                        genai += 1
+                    if span.name.partition(" ")[0] in _OPERATION_NAMES:
+                        found = {
+                            pair.key: pair.value.string_value
+                            for pair in span.attributes
+                            if pair.key in _CONTEXT_KEYS
+                        }
+                        if found.get("gen_ai.operation.name"):
+                            key = (
+                                span.start_time_unix_nano // _HOUR_NANOS,
+                                service,
+                                found.get("gen_ai.provider.name") or found.get("gen_ai.system"),
+                                found.get("gen_ai.request.model")
+                                or found.get("gen_ai.response.model"),
+                                found["gen_ai.operation.name"],
+                                found.get("gen_ai.tool.name"),
+                                found.get("gen_ai.agent.name"),
+                            )
+                            counts[key] = counts.get(key, 0) + 1
+                            genai += 1
                     for event in span.events:
                         if event.name == "exception":
                             pulled.append(

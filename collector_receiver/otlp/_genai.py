@@ -161,17 +161,28 @@ def _found(key_values: Iterable[Any]) -> list[Any] | None:
 
 
 def _level_of_found(slots: list[Any]) -> GenAIContext:
-    # Straight-line code: this runs for every operation span, and loops cost more than it.
+    # Straight-line code, a string value read without a call (``string_value`` is "" for a
+    # value of another type, which _kv_text then looks at): this runs for every operation.
     provider_kv, system_kv, request_kv, response_kv, operation_kv, tool_kv, agent_kv = slots
-    provider = None if provider_kv is None else _kv_text(provider_kv)
+    provider = None
+    if provider_kv is not None:
+        provider = provider_kv.value.string_value or _kv_text(provider_kv)
     if provider is None and system_kv is not None:
-        provider = _kv_text(system_kv)
-    model = None if request_kv is None else _kv_text(request_kv)
+        provider = system_kv.value.string_value or _kv_text(system_kv)
+    model = None
+    if request_kv is not None:
+        model = request_kv.value.string_value or _kv_text(request_kv)
     if model is None and response_kv is not None:
-        model = _kv_text(response_kv)
-    operation = None if operation_kv is None else _kv_text(operation_kv)
-    tool = None if tool_kv is None else _kv_text(tool_kv)
-    agent = None if agent_kv is None else _kv_text(agent_kv)
+        model = response_kv.value.string_value or _kv_text(response_kv)
+    operation = None
+    if operation_kv is not None:
+        operation = operation_kv.value.string_value or _kv_text(operation_kv)
+    tool = None
+    if tool_kv is not None:
+        tool = tool_kv.value.string_value or _kv_text(tool_kv)
+    agent = None
+    if agent_kv is not None:
+        agent = agent_kv.value.string_value or _kv_text(agent_kv)
     if provider is model is operation is tool is agent is None:
         return NO_GENAI_CONTEXT
     return _context(provider, model, operation, tool, agent)
@@ -281,7 +292,9 @@ class RequestGenAI:
         inherited = self._inherited.get(key)
         if inherited is None:
             inherited = self._inherited[key] = nearest(own, self._above(span, trace_id))
-        bucket = (start // _HOUR_NANOS, service_name, nearest(inherited, resource))
+        if resource is not NO_GENAI_CONTEXT:
+            inherited = nearest(inherited, resource)
+        bucket = (start // _HOUR_NANOS, service_name, inherited)
         counts = self._counts
         counts[bucket] = counts.get(bucket, 0) + 1
 
