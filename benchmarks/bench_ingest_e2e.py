@@ -6,7 +6,9 @@ Two paths, each on a fresh database and a freshly started receiver:
 * **ingest** — ``--ingest-requests`` requests of ``--ingest-spans`` spans, ``--failure-share``
   of them (1 %) failing: spans/s of the receiver, against the **limit** of a protobuf parse of
   the same request bytes plus a Python walk that pulls the ``exception`` events and counts the
-  GenAI spans (in this process, one thread).
+  GenAI operations as CONTRACT §5 (r2) counts them, from each span's own attributes (in this
+  process, one thread; the receiver also reads the ancestors' and the resource's attributes
+  and digests the span ids, which the limit leaves out).
 * **persist** — ``--persist-requests`` requests of ``--persist-spans`` spans, every span
   failing: failures/s of the receiver, against the **limit** of a psycopg binary COPY of the
   same rows (read back from ``failure_matches`` after the run) into ``bench_copy``, a table
