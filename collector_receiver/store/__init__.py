@@ -5,14 +5,17 @@ Public API::
     store = FailureStore.from_url("postgresql+psycopg://user@host/db")  # or "sqlite:///failcat.db"
     upgrade(url)                          # migrate the schema to the newest revision
                                           # (upgrade_engine(store.engine) for "sqlite://")
-    result = store.write_batch(failures)  # one transaction, idempotent on event_key
-    result.inserted, result.duplicates, result.new_patterns
+    result = store.write_batch(failures, operations)  # one transaction, idempotent on
+                                          # event_key and on each OperationCounts' delivery_key
+    result.inserted, result.duplicates, result.new_patterns, result.newly_counted_operations
 
 Errors are :class:`StoreError`, :class:`StoreUnavailable` (retryable), :class:`SchemaMissing`
 (not migrated) and :class:`StoreConfigError` (bad URL); see
 :mod:`collector_receiver.store.errors`. :func:`display_url` shows a database URL with its
 password hidden, for logs and terminals. The tables are in
-:mod:`collector_receiver.store.tables`. This package is the only one that imports SQLAlchemy.
+:mod:`collector_receiver.store.tables`; the reads in :mod:`~collector_receiver.store.queries`
+(failure rates by a GenAI dimension in :mod:`~collector_receiver.store.rates`). This package is
+the only one that imports SQLAlchemy.
 ``DEFAULT_DATABASE_URL`` and ``DATABASE_URL_ENV`` are those of
 :mod:`collector_receiver.environment_variables`.
 """
