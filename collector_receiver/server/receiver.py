@@ -65,7 +65,8 @@ from collector_receiver.store import (
     head_revision,
     upgrade,
 )
-from collector_receiver.store.queries import FailureQueries
+from collector_receiver.store.timeline import TimelineQueries
+from collector_receiver.ui import UiSettings, add_ui_routes
 from otel_failcat.redaction import RedactionSettings, Redactor
 
 #: Failures that may wait for the writer, at least (else 4 transactions' worth): with messages
@@ -111,7 +112,7 @@ class Receiver:
         self._grpc: aio.Server | None = None
         self._http_runner: web.AppRunner | None = None
         self._api_runner: web.AppRunner | None = None
-        self._queries: FailureQueries | None = None
+        self._queries: TimelineQueries | None = None
         self._health = DatabaseHealth(self._ping_database)
         self._database_down = False
         self._state_lock = threading.Lock()
@@ -282,15 +283,22 @@ class Receiver:
         if self._store is None:
             raise RuntimeError("Receiver.open() must run first")
         # The store's engine: one pool for the process, closed with the store.
-        self._queries = FailureQueries(self._store.engine)
+        # One reader for the API and the web UI at "/", so both show the same rows.
+        self._queries = TimelineQueries(self._store.engine)
         api_settings = ApiSettings(
             trace_url_template=self.settings.trace_url_template,
             catalog_provider=lambda: self.catalog,
+        )
+        ui_settings = UiSettings(
+            trace_url_template=self.settings.trace_url_template,
+            catalog_provider=lambda: self.catalog,
+            auth_token=self.settings.auth_token,
         )
         queries = self._queries
 
         def add(app: web.Application) -> None:
             add_api_routes(app, queries, api_settings)
+            add_ui_routes(app, queries, ui_settings)
 
         return add
 
