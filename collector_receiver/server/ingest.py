@@ -17,8 +17,8 @@ The failure sink is the group-commit writer (:mod:`collector_receiver.server._ba
 which acknowledges a request only once its failures, and the counts of its GenAI operations
 (``ExtractResult.operations``), are committed. A request with neither (the common case outside
 GenAI traffic) is acknowledged without touching the database. The CPU work of a large
-request (decode, walk, match) runs in a worker thread so the event loop keeps serving other
-requests.
+request (decode, walk, match) runs in the ingest thread (one per process, of its own: see
+:data:`_CPU_THREADS`) so the event loop keeps serving other requests.
 
 While a listener reads and decodes a body it holds an :meth:`OtlpIngest.admission`, grown to
 what the request holds as it goes (see :mod:`collector_receiver.server._inflight`); a growth
@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -60,6 +61,17 @@ _THREAD_THRESHOLD_JSON_BYTES = 32 * 1024
 #: stacktraces and attributes the largest part).
 _THREAD_THRESHOLD_FAILURES = 8
 
+#: Threads that run the work over those thresholds. One: the work holds the GIL, so a second
+#: thread adds no throughput, only a switch between requests every 5 ms
+#: (``sys.getswitchinterval``), and each request finishes sooner in turn than all of them
+#: together. With four 2,000-span requests at once, one thread spent 23.0 ms of receiver CPU
+#: per request against 24.6 ms on the default executor's six (``bench_ingest_e2e.py``, 1 %
+#: failing, means of four alternating runs each). The price: a request waits for the one before
+#: it (a 64 MiB protobuf request is walked in about 1.5 s here). More cores come from
+#: ``--workers``. A pool of its own also keeps this work from delaying the default executor's
+#: short jobs (query API reads, readiness pings, the metrics exposition).
+_CPU_THREADS = 1
+
 T = TypeVar("T")
 
 
@@ -87,6 +99,9 @@ class OtlpIngest:
         self._writer = writer
         self._metrics = metrics
         self._inflight = inflight
+        # Lives as long as the receiver; its thread starts with the first heavy request and
+        # ends when this object is collected or the interpreter exits.
+        self._cpu = ThreadPoolExecutor(_CPU_THREADS, thread_name_prefix="failcat-ingest")
         self._overloaded_log = ThrottledEvent("overloaded")
         self._queue_full_log = ThrottledEvent("write_queue_full")
         self._write_failed_log = ThrottledEvent("write_failed")
@@ -119,12 +134,12 @@ class OtlpIngest:
                 if content_type == "application/json"
                 else _THREAD_THRESHOLD_BYTES
             )
-            extracted = await _maybe_in_thread(
+            extracted = await self._maybe_in_thread(
                 len(body) > threshold, self._extract, signal, body, content_type
             )
             failures: list[MatchedFailure] = []
             if extracted.events:
-                failures = await _maybe_in_thread(
+                failures = await self._maybe_in_thread(
                     len(extracted.events) > _THREAD_THRESHOLD_FAILURES,
                     self._match,
                     extracted.events,
@@ -144,6 +159,12 @@ class OtlpIngest:
             )
         finally:
             self._metrics.record_request_duration(signal, time.perf_counter() - started)
+
+    async def _maybe_in_thread(self, in_thread: bool, function: Callable[..., T], *args: Any) -> T:
+        """``function(*args)`` in the ingest thread when it is heavy, else inline (cheaper)."""
+        if in_thread:
+            return await asyncio.get_running_loop().run_in_executor(self._cpu, function, *args)
+        return function(*args)
 
     @staticmethod
     def _extract(signal: Signal, body: bytes, content_type: str) -> ExtractResult:
@@ -204,13 +225,6 @@ class Admission:
         if self._budget is not None:
             self._budget.release(self._held)
         self._held = 0
-
-
-async def _maybe_in_thread(in_thread: bool, function: Callable[..., T], *args: Any) -> T:
-    """``function(*args)`` in a worker thread when it is heavy, else inline (cheaper)."""
-    if in_thread:
-        return await asyncio.to_thread(function, *args)
-    return function(*args)
 
 
 __all__ = [

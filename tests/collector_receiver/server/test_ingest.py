@@ -9,6 +9,7 @@ import secrets
 import sqlite3
 import threading
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
@@ -116,6 +117,26 @@ async def test_a_large_request_is_decoded_and_matched_off_the_loop_and_committed
     assert rig.counter("failcat_failures_total") == 40
     assert rig.counter("failcat_otlp_items_total", outcome="accepted", signal="traces") == 2000
     assert rig.counter("failcat_match_duration_seconds_count") == 1
+
+
+async def test_a_large_request_does_not_wait_for_the_default_executor(rig: Rig) -> None:
+    """Its CPU work has a thread of its own: while every thread of the loop's default executor
+    (the query API's reads, readiness pings) is busy, a large request is still handled."""
+    loop = asyncio.get_running_loop()
+    busy = ThreadPoolExecutor(max_workers=1)
+    release = threading.Event()
+    loop.set_default_executor(busy)
+    blocked = loop.run_in_executor(None, release.wait)
+    try:
+        outcome = await asyncio.wait_for(
+            rig.ingest.export("traces", _body(spans=2000, failures=20), PROTOBUF), timeout=120
+        )
+        assert not blocked.done()  # the default executor's one thread was busy all along
+    finally:
+        release.set()
+        await blocked
+    assert (outcome.items, outcome.failures) == (2000, 20)
+    assert sum(len(r.inserted) for r in rig.committed) == 20
 
 
 async def test_a_repeated_request_counts_its_failures_once(rig: Rig) -> None:
