@@ -293,12 +293,14 @@ def _extract_traces(request: Any, result: ExtractResult) -> None:
                     _span_failures(
                         span, events, resource, scope_spans.scope.name, result, lineage, genai
                     )
+    # The failures' GenAI contexts and the operations, now that every span has been seen; by
+    # position in the failures, so before any is dropped.
+    result.operations = genai.resolve(result.events)
     # One failure, one row: the rare request with a status-only span and an exception event in
     # one trace drops the status-only failures an exception in their lineage explains.
     dropped = lineage.beside_exceptions(spans_by_id)
     if dropped:
         result.events = [e for i, e in enumerate(result.events) if i not in dropped]
-    result.operations = genai.counts()
 
 
 def _is_exception_event(name: str) -> bool:
@@ -342,11 +344,12 @@ def _span_failures(
     resource.load()
     span_attributes = flatten_attributes(span.attributes)
     end_time = span.end_time_unix_nano or span.start_time_unix_nano
-    # The span's level and its ancestors', then the resource's; an event's own level goes first.
-    span_gen_ai = nearest(genai.span_context(span), resource.gen_ai)
+    # The GenAI context is set after the walk (RequestGenAI.resolve): the event's own level,
+    # the span's and its ancestors', then the resource's.
     if exception_events is None:
         if trace_id is not None:  # without a trace there is no lineage to speak of
             lineage.status_only(len(result.events), span, raw_trace_id, raw_span_id)
+        genai.failure(len(result.events), span, NO_GENAI_CONTEXT, resource.gen_ai)
         result.events.append(
             _failure(
                 source="span_status",
@@ -360,7 +363,7 @@ def _span_failures(
                 attributes=span_attributes,
                 exception_type=_text(span_attributes.get("error.type")),
                 exception_message=span.status.message,
-                gen_ai=span_gen_ai,
+                gen_ai=NO_GENAI_CONTEXT,
             )
         )
         return
@@ -369,6 +372,9 @@ def _span_failures(
     for index, event in exception_events:
         event_attributes = flatten_attributes(event.attributes)
         attributes = {**span_attributes, **event_attributes}
+        genai.failure(
+            len(result.events), span, level_of_attributes(event_attributes), resource.gen_ai
+        )
         result.events.append(
             _failure(
                 source="span_event",
@@ -382,7 +388,7 @@ def _span_failures(
                 attributes=attributes,
                 exception_type=_text(attributes.get("exception.type")),
                 exception_message=_text(attributes.get("exception.message")),
-                gen_ai=nearest(level_of_attributes(event_attributes), span_gen_ai),
+                gen_ai=NO_GENAI_CONTEXT,
             )
         )
 

@@ -32,9 +32,10 @@ key, and the spans that were in both requests are counted twice: the documented 
 
 **Cost.** The test every span pays is its name: one read and a set lookup of its first word;
 only the few spans that pass have their attributes read, and of those only the seven keys
-above are looked at (nothing is flattened). Ancestors are reached through the request's one
-span index (:class:`~._spans.RequestSpans`), built on the first lookup the walk cannot answer
-from what it has seen. Each span's level and each span's inherited context (its level merged
+above are looked at (nothing is flattened). Contexts are resolved after the walk, when every
+operation span of the request is known: a parent that is one is found among them, and any
+other through the request's one span index (:class:`~._spans.RequestSpans`), built on the first
+lookup they cannot answer. Each span's level and each span's inherited context (its level merged
 with everything above it) is computed once and remembered, so nested spans cost linear time.
 Hostile input is bounded: a cycle of parent links ends a walk, and a walk goes up at most
 :data:`MAX_ANCESTOR_HOPS` spans (what lies beyond is not read).
@@ -44,12 +45,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
 from collector_receiver.events import (
     NO_GENAI_CONTEXT,
     AttributeValue,
+    FailureEvent,
     GenAIContext,
     OperationCounts,
     OperationKey,
@@ -225,28 +228,106 @@ def nearest(near: GenAIContext, far: GenAIContext) -> GenAIContext:
 class RequestGenAI:
     """The GenAI contexts and operations of one traces request, found during its walk.
 
-    The walk calls :meth:`operation` for every span whose name passes :func:`is_operation_name`,
-    and :meth:`span_context` for the span of each failure; :meth:`counts` gives the result.
+    The walk calls :meth:`operation` for every span whose name passes :func:`is_operation_name`
+    and :meth:`failure` for each failure on a span; after it, :meth:`resolve` sets the failures'
+    contexts and counts the operations. Resolving after the walk means every operation span of
+    the request is known by then, so a parent that is one (an ``invoke_agent`` above its
+    ``chat`` spans, exported after them) is found without indexing the request's spans.
     Spans are known by their trace id and span id joined (24 bytes for a sound pair: one bytes
     object, cheaper to hash than a tuple of two).
     """
 
-    __slots__ = ("_counted", "_counts", "_hours", "_inherited", "_levels", "_spans")
+    __slots__ = (
+        "_counted",
+        "_failures",
+        "_hours",
+        "_inherited",
+        "_levels",
+        "_operations",
+        "_seen",
+        "_spans",
+    )
 
     def __init__(self, spans: RequestSpans) -> None:
         self._spans = spans
-        #: span -> its own level, for the spans a walk up passed (an operation span exported
-        #: after its child operation is then not read twice)
+        #: operation span -> (the span, its own level): parents found without the index
+        self._seen: dict[bytes, tuple[Any, GenAIContext]] = {}
+        #: span -> its own level, for the spans a walk up passed
         self._levels: dict[bytes, GenAIContext] = {}
         #: span -> its level merged with every level above it
         self._inherited: dict[bytes, GenAIContext] = {}
         #: the spans counted
         self._counted: set[bytes] = set()
-        #: (hour since the epoch, service name, context) -> spans
-        self._counts: dict[tuple[int, str, GenAIContext], int] = {}
+        #: (key, trace id, span, own level, hour since the epoch, service, resource level)
+        self._operations: list[tuple[bytes, bytes, Any, GenAIContext, int, str, GenAIContext]]
+        self._operations = []
+        #: (position in the failures, span, the event's own level, resource level)
+        self._failures: list[tuple[int, Any, GenAIContext, GenAIContext]] = []
         self._hours: dict[int, datetime] = {}
 
-    def span_context(self, span: Any) -> GenAIContext:
+    def operation(self, span: Any, service_name: str, resource: GenAIContext) -> None:
+        """Count ``span`` (its name passed :func:`is_operation_name`) if it is an operation."""
+        slots = _found(span.attributes)
+        if slots is None or slots[4] is None:
+            return  # a name like an operation's, without gen_ai.operation.name: not one
+        own = _level_of_found(slots)
+        if own[2] is None:  # its operation: gen_ai.operation.name is empty (or not text)
+            return
+        trace_id = span.trace_id
+        span_id = span.span_id
+        start = span.start_time_unix_nano
+        if (
+            len(trace_id) != _TRACE_ID_BYTES
+            or len(span_id) != _SPAN_ID_BYTES
+            or trace_id == _ZERO_TRACE
+            or span_id == _ZERO_SPAN
+            or not start
+        ):
+            return  # no identity to count it once by, or no time to count it in
+        key = trace_id + span_id
+        counted = self._counted
+        before = len(counted)
+        counted.add(key)
+        if len(counted) == before:
+            return  # the same span twice in one request: counted once
+        self._seen[key] = (span, own)
+        self._operations.append(
+            (key, trace_id, span, own, start // _HOUR_NANOS, service_name, resource)
+        )
+
+    def failure(self, position: int, span: Any, own: GenAIContext, resource: GenAIContext) -> None:
+        """The failure at ``position`` of the request's failures is on ``span``; ``own`` is its
+        exception event's level (:data:`NO_GENAI_CONTEXT` for a ``span_status`` failure)."""
+        self._failures.append((position, span, own, resource))
+
+    def resolve(self, events: list[FailureEvent]) -> OperationCounts | None:
+        """Set each failure's context in ``events`` (in place) and count the operations; the
+        counts, with the request's delivery key, or None when there are none."""
+        for position, span, own, resource in self._failures:
+            context = nearest(own, nearest(self._span_context(span), resource))
+            if context is not NO_GENAI_CONTEXT:
+                events[position] = replace(events[position], gen_ai=context)
+        if not self._operations:
+            return None
+        inherited_of = self._inherited
+        counts: dict[tuple[int, str, GenAIContext], int] = {}
+        for key, trace_id, span, own, hour, service_name, resource in self._operations:
+            inherited = inherited_of.get(key)
+            if inherited is None:
+                inherited = inherited_of[key] = nearest(own, self._above(span, trace_id))
+            if resource is not NO_GENAI_CONTEXT:
+                inherited = nearest(inherited, resource)
+            bucket = (hour, service_name, inherited)
+            counts[bucket] = counts.get(bucket, 0) + 1
+        keyed = {
+            OperationKey(self._hour(hour), service, context): count
+            for (hour, service, context), count in counts.items()
+        }
+        # Every key counted is 24 bytes, so the sorted keys joined are unambiguous.
+        digest = hashlib.blake2b(b"".join(sorted(self._counted)), digest_size=16)
+        return OperationCounts(counts=keyed, delivery_key=digest.hexdigest())
+
+    def _span_context(self, span: Any) -> GenAIContext:
         """The context of ``span`` without its resource: its own level, then its ancestors'."""
         trace_id = span.trace_id
         span_id = span.span_id
@@ -256,59 +337,12 @@ class RequestGenAI:
         key = trace_id + span_id
         known = self._inherited.get(key)
         if known is None:
-            own = self._levels.get(key)
+            seen = self._seen.get(key)
+            own = seen[1] if seen is not None else self._levels.get(key)
             if own is None:
                 own = level_of_key_values(span.attributes)
             known = self._inherited[key] = nearest(own, self._above(span, trace_id))
         return known
-
-    def operation(self, span: Any, service_name: str, resource: GenAIContext) -> None:
-        """Count ``span`` (its name passed :func:`is_operation_name`) if it is an operation."""
-        trace_id = span.trace_id
-        span_id = span.span_id
-        key = trace_id + span_id
-        own = self._levels.get(key)
-        if own is None:
-            slots = _found(span.attributes)
-            if slots is None or slots[4] is None:
-                return  # a name like an operation's, without gen_ai.operation.name: not one
-            own = _level_of_found(slots)
-        if own[2] is None:  # its operation: gen_ai.operation.name is empty (or not text)
-            return
-        start = span.start_time_unix_nano
-        if (
-            len(key) != _TRACE_ID_BYTES + _SPAN_ID_BYTES
-            or len(span_id) != _SPAN_ID_BYTES
-            or trace_id == _ZERO_TRACE
-            or span_id == _ZERO_SPAN
-            or not start
-        ):
-            return  # no identity to count it once by, or no time to count it in
-        counted = self._counted
-        before = len(counted)
-        counted.add(key)
-        if len(counted) == before:
-            return  # the same span twice in one request: counted once
-        inherited = self._inherited.get(key)
-        if inherited is None:
-            inherited = self._inherited[key] = nearest(own, self._above(span, trace_id))
-        if resource is not NO_GENAI_CONTEXT:
-            inherited = nearest(inherited, resource)
-        bucket = (start // _HOUR_NANOS, service_name, inherited)
-        counts = self._counts
-        counts[bucket] = counts.get(bucket, 0) + 1
-
-    def counts(self) -> OperationCounts | None:
-        """The operations counted, with the request's delivery key; None when there are none."""
-        if not self._counts:
-            return None
-        counts = {
-            OperationKey(self._hour(hour), service, context): count
-            for (hour, service, context), count in self._counts.items()
-        }
-        # Every key counted is 24 bytes, so the sorted keys joined are unambiguous.
-        digest = hashlib.blake2b(b"".join(sorted(self._counted)), digest_size=16)
-        return OperationCounts(counts=counts, delivery_key=digest.hexdigest())
 
     def _hour(self, hour: int) -> datetime:
         known = self._hours.get(hour)
@@ -334,11 +368,17 @@ class RequestGenAI:
         levels = self._levels
         path: list[tuple[bytes, GenAIContext]] = []
         context = NO_GENAI_CONTEXT
+        seen = self._seen
         while True:
-            node = self._spans.get(trace_id, parent)
-            if node is None:  # the parent is not in this request
-                break
-            level = levels[key] = level_of_key_values(node.attributes)
+            operation = seen.get(key)
+            if operation is not None:  # an operation span: no index needed, its level read
+                node, level = operation
+            else:
+                node = self._spans.get(trace_id, parent)
+                if node is None:  # the parent is not in this request
+                    break
+                level = level_of_key_values(node.attributes)
+            levels[key] = level
             path.append((key, level))
             parent = node.parent_span_id
             if len(parent) != _SPAN_ID_BYTES or len(path) >= MAX_ANCESTOR_HOPS:
