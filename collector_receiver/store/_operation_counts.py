@@ -78,10 +78,10 @@ def _sort_key(row: _CountKey) -> tuple[Any, ...]:
     return tuple((value is not None, value) for value in row)
 
 
-def count_portable(
+def count_sqlite(
     conn: Connection, operations: Sequence[OperationCounts], received_at: datetime
 ) -> set[str]:
-    """Steps 1 and 2 as SQLAlchemy statements; return the delivery keys newly counted."""
+    """Steps 1 and 2 as two SQLAlchemy statements (SQLite); return the keys newly counted."""
     if not operations:
         return set()
     keys = sorted(counts.delivery_key for counts in operations)

@@ -135,7 +135,7 @@ class FailureStore:
                 if unique:
                     stored_keys, new_patterns = self._write_rows(conn, unique, received_at)
                 count = (
-                    _operation_counts.count_portable
+                    _operation_counts.count_sqlite
                     if self._is_sqlite
                     else _operation_counts.count_postgresql
                 )
