@@ -54,9 +54,13 @@ PUBLIC = {
     "collector_receiver.events": {
         "FailureEvent",
         "FailureSource",
+        "GenAIContext",
         "GroupLeaf",
         "MAX_GROUP_LEAVES",
         "MatchedFailure",
+        "NO_GENAI_CONTEXT",
+        "OperationCounts",
+        "OperationKey",
         "UNCATALOGED",
     },
     "collector_receiver.settings": {
