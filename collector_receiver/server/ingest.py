@@ -144,10 +144,15 @@ class OtlpIngest:
                     self._match,
                     extracted.events,
                 )
-            if failures or extracted.operations is not None:
+            operations = extracted.operations
+            if operations is not None:
+                # Their service names and context values are stored and become labels, so they
+                # are redacted and cut as a failure's are (and then agree with the failures').
+                operations = self._preparer.prepare_operations(operations)
+            if failures or operations is not None:
                 # The operation counts go into the transaction of the request's failures: a
                 # request acknowledged has both committed, one refused has neither.
-                await self._commit(failures, extracted.operations)
+                await self._commit(failures, operations)
             self._metrics.record_items(
                 signal, extracted.items - extracted.rejected, extracted.rejected
             )

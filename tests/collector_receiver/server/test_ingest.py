@@ -224,3 +224,36 @@ async def test_a_transaction_the_database_refuses_is_retryable_counted_and_logge
     lines = [r for r in caplog.records if getattr(r, "event", None) == "write_failed"]
     assert len(lines) == 1  # two refusals, one line with the reason
     assert "failure_patterns" in str(getattr(lines[0], "fields", {}).get("error"))
+
+
+async def test_operation_counts_are_stored_redacted_as_the_failures_are(
+    rig: Rig, sqlite_url: str
+) -> None:
+    """A secret in a GenAI span's service name or context never reaches gen_ai_operations, and
+    the stored values agree with those of the request's failures (same redaction, same cut)."""
+    key = "sk-proj-" + "Q7r8S9t0A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6"
+    agent = f"planner {key}"
+    items = [
+        span(
+            "invoke_agent planner",
+            span_id=secrets.token_bytes(8),
+            attributes={"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": agent},
+            events=[exception_event("KeyError", "missing plan")],
+        )
+    ]
+    body = trace_request(items, res=resource(f"svc {key}")).SerializeToString()
+    outcome = await rig.ingest.export("traces", body, PROTOBUF)
+    assert outcome.failures == 1
+    with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as connection:
+        operations = connection.execute(
+            "SELECT service_name, gen_ai_agent, operations FROM gen_ai_operations"
+        ).fetchall()
+        failures = connection.execute(
+            "SELECT service_name, gen_ai_agent FROM failure_matches"
+        ).fetchall()
+    assert len(operations) == 1
+    service, stored_agent, count = operations[0]
+    assert count == 1
+    assert key not in service and key not in stored_agent
+    assert "[REDACTED" in service and stored_agent.startswith("planner ")
+    assert failures == [(service, stored_agent)]
