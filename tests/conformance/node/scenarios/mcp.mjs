@@ -1,9 +1,10 @@
 // The MCP TypeScript SDK (`@modelcontextprotocol/sdk`): a real client and McpServer joined by the
 // SDK's InMemoryTransport, failing the ways a protocol exchange fails (unknown tool, prompt or
-// resource, arguments the schema refuses, a method the server lacks, a request timeout, a
-// connection closed under a pending request).
+// resource, arguments the schema refuses, a method the server lacks, a request timeout or
+// cancel, a connection closed under a pending request, HTTP endpoints refusing or unreachable).
 import http from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -103,6 +104,28 @@ export const cases = [
     run: () => connected((client) => client.callTool({ name: 'slow_search', arguments: {} }, undefined, { timeout: 50 })),
   },
   {
+    // The SDK rejects an aborted request with McpError -32001 (its timeout code) and the abort
+    // reason as text, so only the wording tells a cancel from a timeout.
+    id: 'request-cancelled',
+    expect: 'cancelled',
+    run: () =>
+      connected((client) => {
+        const controller = new AbortController();
+        setTimeout(() => controller.abort(), 20);
+        return client.callTool({ name: 'slow_search', arguments: {} }, undefined, { signal: controller.signal });
+      }),
+  },
+  {
+    id: 'request-cancelled-with-reason',
+    expect: 'cancelled',
+    run: () =>
+      connected((client) => {
+        const controller = new AbortController();
+        setTimeout(() => controller.abort('user pressed stop'), 20);
+        return client.callTool({ name: 'slow_search', arguments: {} }, undefined, { signal: controller.signal });
+      }),
+  },
+  {
     id: 'connection-closed',
     expect: 'connection',
     run: () =>
@@ -129,6 +152,26 @@ export const cases = [
         const client = new Client({ name: 'trip-agent', version: '1.0.0' });
         await client.connect(new StreamableHTTPClientTransport(new URL(url)));
       }),
+  },
+  {
+    // No authProvider: the transport raises StreamableHTTPError with code 401, not
+    // UnauthorizedError.
+    id: 'http-endpoint-401',
+    expect: 'auth',
+    run: () =>
+      answeringHttp(401, async (url) => {
+        const client = new Client({ name: 'trip-agent', version: '1.0.0' });
+        await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+      }),
+  },
+  {
+    id: 'sse-server-unreachable',
+    expect: 'connection',
+    run: async () => {
+      const url = new URL(`http://127.0.0.1:${await closedPort()}/sse`);
+      const client = new Client({ name: 'trip-agent', version: '1.0.0' });
+      await client.connect(new SSEClientTransport(url));
+    },
   },
   {
     id: 'http-endpoint-503',
