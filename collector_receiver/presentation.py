@@ -106,6 +106,12 @@ def rates_json(by: str, rates: Iterable[RateRow]) -> dict[str, Any]:
     return {**list_json((rate_json(rate) for rate in rates), None), "by": by}
 
 
+def rate_percent(rate: float | None) -> str:
+    """A failure rate as people read it: a percentage with one decimal (``26.3 %``), ``-``
+    when no operation was counted (the rate is undefined, not zero)."""
+    return "-" if rate is None else f"{rate * 100:.1f} %"
+
+
 def list_json(items: Iterable[dict[str, Any]], next_cursor: str | None) -> dict[str, Any]:
     """A list answer: its items, and the cursor of the next page (None on the last one)."""
     return {"items": list(items), "next_cursor": next_cursor}
@@ -116,6 +122,7 @@ __all__ = [
     "list_json",
     "pattern_json",
     "rate_json",
+    "rate_percent",
     "rates_json",
     "render_trace_url",
 ]

@@ -29,7 +29,7 @@ from collector_receiver._text_table import text_table
 from collector_receiver.cli._errors import CommandError
 from collector_receiver.cli._flag_types import time_before
 from collector_receiver.cli._read_database import add_database_argument, open_reader
-from collector_receiver.presentation import rates_json
+from collector_receiver.presentation import rate_percent, rates_json
 from collector_receiver.timeparse import utc_now
 
 if TYPE_CHECKING:
@@ -97,10 +97,6 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _rate(rate: float | None) -> str:
-    return "-" if rate is None else f"{rate * 100:.1f} %"
-
-
 def render_rates(by: str, rates: Sequence[RateRow]) -> str:
     """The table ``failcat rates`` prints (a line saying so when there is nothing)."""
     if not rates:
@@ -111,7 +107,7 @@ def render_rates(by: str, rates: Sequence[RateRow]) -> str:
             "(none)" if r.value is None else r.value,
             str(r.failures),
             str(r.operations),
-            _rate(r.failure_rate),
+            rate_percent(r.failure_rate),
         ]
         for r in rates
     ]

@@ -19,10 +19,11 @@ from typing import TextIO
 from collector_receiver._text_table import text_table
 from collector_receiver.demo.children import HOST, Ports
 from collector_receiver.environment_variables import DEFAULT_DATABASE_URL
+from collector_receiver.presentation import rate_percent
 from collector_receiver.store import display_url  # the URL is printed on a terminal
 from collector_receiver.traffic import TrafficResult
 
-__all__ = ["Rate", "StoredSummary", "format_rate", "print_summary", "scrape_failures_total"]
+__all__ = ["Rate", "StoredSummary", "print_summary", "scrape_failures_total"]
 
 
 @dataclass(frozen=True)
@@ -145,17 +146,11 @@ def _rates_table(what: str, denominator: str, rates: Sequence[Rate]) -> list[str
     return _indented_table(
         [what, "FAILURES", denominator, "RATE"],
         [
-            [rate.value, str(rate.failures), str(rate.operations), format_rate(rate.failure_rate)]
+            [rate.value, str(rate.failures), str(rate.operations), rate_percent(rate.failure_rate)]
             for rate in rates
         ],
         right=(1, 2, 3),
     )
-
-
-def format_rate(rate: float | None) -> str:
-    """A failure rate as a percentage with one decimal (``26.3 %``, as ``failcat rates`` prints
-    it); ``-`` when undefined."""
-    return "-" if rate is None else f"{rate * 100:.1f} %"
 
 
 def _indented_table(

@@ -33,6 +33,7 @@ PUBLIC = {
         "list_json",
         "pattern_json",
         "rate_json",
+        "rate_percent",
         "rates_json",
         "render_trace_url",
     },
