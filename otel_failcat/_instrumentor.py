@@ -71,6 +71,6 @@ def _build_hooks(recorder: FailureRecorder, settings: AgentSettings) -> list[Hoo
         AsyncioExceptionHook(recorder),
         LoggingHook(recorder),
         SpanRecordExceptionHook(recorder),
-        SpanStatusHook(settings.redactor),
+        SpanStatusHook(recorder, settings.redactor),
     ]
     return [hook for hook in hooks if hook.name not in settings.disabled_hooks]

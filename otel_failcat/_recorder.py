@@ -4,7 +4,8 @@ Every mechanism (the hooks, :func:`otel_failcat.record_failure`, :func:`otel_fai
 calls :meth:`FailureRecorder.record`. It:
 
 1. enters the re-entrancy guard (a failure while recording is never recorded),
-2. skips an exception object it has already recorded (identity dedupe),
+2. skips an exception object it has already recorded (identity dedupe), and an exception
+   group whose every leaf it has already recorded (the same failures, seen again),
 3. builds the attributes: qualified type, redacted and capped message and stacktrace,
    fingerprint, mechanism, handled, cause types, base types, and for an exception group the
    types, messages (redacted), bases and causes of the failures inside it, plus the caller's
@@ -45,6 +46,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_failcat import attributes as names
 from otel_failcat._dedupe import SeenExceptions
 from otel_failcat._exception_info import (
+    MAX_GROUP_LEAVES,
     MAX_LEAF_CAUSE_TYPES,
     base_types,
     cause_types,
@@ -188,7 +190,8 @@ class FailureRecorder:
                     return False
                 if not isinstance(exc, BaseException):
                     raise TypeError(f"expected an exception instance, got {type(exc).__name__}")
-                if not seen_exceptions().first_sighting(exc):
+                seen = seen_exceptions()
+                if not seen.first_sighting(exc) or _leaves_recorded(exc, seen):
                     return False
                 self._emit(exc, mechanism, handled, attributes, span, tb, timestamp)
                 return True
@@ -291,6 +294,18 @@ def _redacted_attributes(
         redactor.message(key): redact_attribute(key, value, redactor.message)
         for key, value in attributes.items()
     }
+
+
+def _leaves_recorded(exc: BaseException, seen: SeenExceptions) -> bool:
+    """Whether ``exc`` is an exception group whose every leaf was recorded already.
+
+    Such a group is those failures seen once more on their way out (an MCP client's task group
+    re-raising what its request span recorded), not a failure of its own: recording it would
+    make two rows of one failure. A group with any new leaf is recorded, leaves and all. When
+    the walk stopped at its bound there may be leaves it did not reach, so the group is recorded.
+    """
+    leaves = group_leaves(exc)
+    return len(leaves) < MAX_GROUP_LEAVES and seen.recorded_all(leaves)
 
 
 def _group_attributes(exc: BaseException, redactor: Redactor) -> dict[str, AttributeValue]:

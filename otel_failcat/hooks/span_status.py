@@ -1,29 +1,61 @@
-"""The SDK's ``Span.set_status``: ERROR descriptions are redacted before they leave the process.
+"""The SDK's ``Span.set_status``: an ERROR status carries its exception, and no secret.
 
-When an exception escapes a span started with OpenTelemetry's defaults
-(``set_status_on_exception=True``), the SDK sets the span's status to ERROR with the description
-``"<Type>: <message>"`` — the raw message, secrets included. The failcat event on that span is
-redacted (see :mod:`otel_failcat.hooks.span_record_exception`), so the status must be too, or a
-key in an exception message would still reach the trace backend.
+Two things happen when a span's status is set to ERROR while instrumented; every other status
+passes straight through (the normal path pays one type check and one comparison).
 
-While instrumented, ``opentelemetry.sdk.trace.Span.set_status`` is replaced on the class by a
-function that passes an ERROR status's description through the same redactor (and length cap)
-as ``exception.message``, then calls the SDK's own method. Statuses other than ERROR, and
-ERROR without a description, pass through untouched: the normal path pays one type check.
-If redaction fails internally, the description is dropped rather than sent unredacted.
-An exception escaping nested spans gives each the same description; the last one redacted is
-remembered by the hook, so the enclosing spans do not redact it again.
+**The exception in flight is recorded on that span.** Libraries that instrument themselves
+(the Anthropic SDK, mcp 2.x's server middleware, many HTTP instrumentations) start their spans
+with ``record_exception=False, set_status_on_exception=False`` and mark a failed call by hand:
+``span.set_status(ERROR)`` and ``error.type`` inside their ``except`` block, no exception event.
+The receiver stores such a span as a ``span_status`` failure. When the application then records
+the same exception later (``sys.excepthook``, ``logger.exception``, ``record_failure``) with no
+span of its own open, the event lands on a new ``failcat.unhandled_exception`` span in another
+trace, where the receiver's lineage rule (CONTRACT §4) cannot see that both are one failure:
+two rows. So when a recording SDK span is set to ERROR while an exception is being handled
+(``sys.exc_info()``: the library sets the status inside its ``except`` block) and that exception
+object has not been recorded yet, it is recorded here, on that span, through the recorder
+(redaction, fingerprint, base types, group leaves, dedupe). Every later sighting of the same
+object is then skipped by identity, and the one event carries the library span's trace and
+attributes (its GenAI context, for the receiver).
+
+Its ``failcat.mechanism`` is ``track`` and ``failcat.handled`` False: the library is doing by
+hand what the SDK's ``set_status_on_exception`` does for an exception escaping a span, and the
+SDK's defaults record that case as ``track``/False too (``span_record_exception``), so a span
+gets the same event whichever way its library marks it. The SDK's own path, ``record_exception``
+then ``set_status``, finds the exception already recorded and adds nothing. An ERROR set with no
+exception in flight (a library that sees an error *answer* and raises only after the span has
+ended, as mcp 2.x's JSON-RPC client span does) records nothing here.
+
+A library that marks an attempt's span ERROR for an exception it then handles (a retry that
+succeeds) gets an exception event on that span. That adds no row: the receiver already stores
+that span, status ERROR with ``error.type``, as a ``span_status`` failure; the event replaces it
+with a row that says which exception it was. An ERROR set while code handles an *unrelated*
+exception (inside an ``except`` block, a call whose own instrumentation marks its span failed)
+is taken to be about the exception in flight; that exception is then recorded on that span,
+where it would otherwise have been recorded later or, if the code swallowed it, not at all.
+
+**ERROR descriptions are redacted.** When an exception escapes a span started with
+OpenTelemetry's defaults, the SDK sets the description ``"<Type>: <message>"`` — the raw
+message, secrets included. The failcat event on that span is redacted, so the status must be
+too, or a key in an exception message would still reach the trace backend. The description
+goes through the same redactor (and length cap) as ``exception.message``; if redaction fails
+internally, the description is dropped rather than sent unredacted. An exception escaping
+nested spans gives each the same description; the last one redacted is remembered by the hook,
+so the enclosing spans do not redact it again.
+
 ``uninstall()`` puts back the very function it replaced.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 from opentelemetry.sdk.trace import Span as SdkSpan
 from opentelemetry.trace import Status, StatusCode
 
 from otel_failcat._internal_errors import report_internal_error
+from otel_failcat._recorder import FailureRecorder, seen_exceptions
 from otel_failcat.hooks._patch import AttributePatch
 from otel_failcat.redaction import Redactor
 
@@ -33,12 +65,14 @@ _SetStatus = Callable[..., None]
 class SpanStatusHook:
     """Replaces ``opentelemetry.sdk.trace.Span.set_status`` and restores it exactly.
 
-    ``redactor`` is the one ``exception.message`` goes through (``instrument()`` builds it).
+    ``recorder`` records the exception in flight on a span set to ERROR; ``redactor`` is the
+    one ``exception.message`` goes through (``instrument()`` builds both).
     """
 
     name = "set_status"
 
-    def __init__(self, redactor: Redactor) -> None:
+    def __init__(self, recorder: FailureRecorder, redactor: Redactor) -> None:
+        self._recorder = recorder
         self._redactor = redactor
         self._patch: AttributePatch[_SetStatus] = AttributePatch(SdkSpan, "set_status")
         # The last (description, redacted) pair. Rebound as a whole, never mutated, so threads
@@ -52,7 +86,10 @@ class SpanStatusHook:
                 span: SdkSpan, status: Status | StatusCode, description: str | None = None
             ) -> None:
                 if self._patch.active:
-                    status, description = self._redacted_status(status, description)
+                    code = status.status_code if isinstance(status, Status) else status
+                    if code is StatusCode.ERROR:
+                        self._record_in_flight(span)
+                        status, description = self._redacted_status(status, description)
                 previous(span, status, description)
 
             set_status.__doc__ = previous.__doc__
@@ -63,17 +100,28 @@ class SpanStatusHook:
     def uninstall(self) -> None:
         self._patch.uninstall()
 
+    def _record_in_flight(self, span: SdkSpan) -> None:
+        """Record the exception being handled, if any and new, on ``span``. Never raises."""
+        try:
+            exc = sys.exc_info()[1]
+            # An ended span would send the event to the current span or a new one instead.
+            if exc is None or exc in seen_exceptions() or not span.is_recording():
+                return
+            self._recorder.record(exc, "track", handled=False, span=span)
+        except Exception:
+            report_internal_error("Span.set_status")
+
     def _redacted_status(
         self, status: Status | StatusCode, description: str | None
     ) -> tuple[Status | StatusCode, str | None]:
-        """``status`` and ``description`` with any ERROR description redacted. Never raises."""
+        """``status`` and ``description`` with an ERROR description redacted. Never raises."""
         try:
             if isinstance(status, Status):
-                if status.status_code is StatusCode.ERROR and status.description:
+                if status.description:
                     clean = self._redact(status.description)
                     if clean != status.description:
                         status = Status(StatusCode.ERROR, clean)
-            elif status is StatusCode.ERROR and description:
+            elif description:
                 description = self._redact(description)
         except Exception:
             report_internal_error("Span.set_status")
