@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Bring up what the test suite talks to on this machine: the shared PostgreSQL server and the
-# Prometheus tools (promtool, prometheus) from Debian's package. Idempotent; prints what it does.
+# Bring up what the test suite talks to on this machine: the shared PostgreSQL server, the
+# Prometheus tools (promtool, prometheus) and Chromium from Debian's packages. Idempotent; prints
+# what it does.
 set -euo pipefail
 
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
@@ -16,4 +17,13 @@ if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2
   apt-get install -y -qq prometheus >/dev/null
   # The package may start a system service on :9090; the tests run their own Prometheus.
   (service prometheus stop || pkill -x prometheus || true) >/dev/null 2>&1
+fi
+
+# The UI tests (tests/ui) drive Debian's Chromium through Playwright, launched by path: the
+# browser Playwright would download is not reachable from the test machines.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "ensure-services: installing Debian's chromium package"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium >/dev/null
 fi

@@ -33,7 +33,7 @@ def _checkout_failure(n: int) -> None:
     elif kind == 1:
         json.loads('{"cart": [1, 2')
     else:
-        {"sku": n}["price"]  # noqa: B018 - the KeyError is the point
+        {"sku": n}["price"]  # the KeyError is the point
 
 
 def _search_failure(n: int) -> None:
