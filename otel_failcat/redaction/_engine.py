@@ -118,6 +118,12 @@ class Rule:
     gate: re.Pattern[str] | None = None
     reach: int = 0
     starts_at: re.Pattern[str] | None = None
+    #: For a rule whose match can hold a line end (through ``\\s`` or a PEM body): what such a
+    #: match may hold from its needle to the first line end it crosses, lower-cased (a label's
+    #: end, a quote, a separator, spaces). Where a needle is not followed so to its line end,
+    #: the stacktrace's frames may be redacted one by one (see :mod:`._stacktrace`);
+    #: ``test_stacktrace_frames`` checks every rule without it cannot match a line end.
+    line_tail: re.Pattern[str] | None = None
 
     def apply(
         self,

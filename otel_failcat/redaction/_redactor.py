@@ -10,6 +10,7 @@ from otel_failcat.redaction._caps import cap_head, cap_head_tail, head_window, t
 from otel_failcat.redaction._engine import Rule, RunRule, Runs, needle_positions, token_runs, whole
 from otel_failcat.redaction._rules import needle_rules
 from otel_failcat.redaction._settings import RedactionSettings, compile_extra
+from otel_failcat.redaction._stacktrace import FrameMemoRedaction
 from otel_failcat.redaction._tokens import token_rule
 
 _UNREDACTABLE = "[REDACTED:unredactable]"
@@ -74,6 +75,16 @@ class Redactor:
         # dozen characters the substring tests win.
         self._needle_search = re.compile("|".join(map(re.escape, self._needles))).search
         self._needles_in = _needle_finder(self._needles)
+        # Stacktraces are redacted frame by frame, the frames remembered (see ._stacktrace);
+        # an extra pattern may match anything, across lines too, so with one they go whole.
+        self._frames = (
+            None
+            if custom
+            else FrameMemoRedaction(
+                lambda text: self._passes(text, self._plan),
+                [(n, rule.line_tail) for rule in needle if rule.line_tail for n in rule.needles],
+            )
+        )
 
     @property
     def settings(self) -> RedactionSettings:
@@ -102,6 +113,8 @@ class Redactor:
                 limit = self._settings.max_message_length
             raw = head_window(text, 2 * limit)
             redacted = self.redact(raw)
+            if self._frames is not None and redacted is not _UNREDACTABLE:
+                self._frames.remember_message(raw, redacted)
             never_redacted = len(text) - len(raw)
             if len(redacted) <= limit and never_redacted == 0:
                 return redacted
@@ -114,14 +127,23 @@ class Redactor:
         try:
             limit = self._settings.max_stacktrace_length
             if len(text) <= 2 * limit:
-                redacted = self.redact(text)
+                redacted = self._redact_stacktrace(text)
                 if len(redacted) <= limit:
                     return redacted
                 return cap_head_tail(redacted, redacted, limit, 0)
             head_raw, tail_raw = head_window(text, limit), tail_window(text, limit)
             never_redacted = len(text) - len(head_raw) - len(tail_raw)
-            head, tail = self.redact(head_raw), self.redact(tail_raw)
+            head, tail = self._redact_stacktrace(head_raw), self._redact_stacktrace(tail_raw)
             return cap_head_tail(head, tail, limit, never_redacted)
+        except Exception:
+            return _UNREDACTABLE
+
+    def _redact_stacktrace(self, text: str) -> str:
+        """What :meth:`redact` gives for ``text``, its frames' redactions taken from the memo."""
+        if not self._settings.enabled or self._frames is None:
+            return self.redact(text)
+        try:
+            return self._frames(text)
         except Exception:
             return _UNREDACTABLE
 

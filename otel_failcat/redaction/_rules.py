@@ -260,6 +260,21 @@ _SQL_STRING = (
 )
 
 
+#: What a match of a rule that can span lines may hold from its needle to a line end it crosses
+#: (see :attr:`Rule.line_tail`), lower-cased: the rest of the label, then the separator's
+#: quote, spaces, ``:``/``=`` and spaces (an ``Authorization`` scheme and its spaces), where the
+#: value would begin on the next line.
+_LABEL_REST = r"[a-z0-9_\-]*"
+_KEY_TAIL = re.compile(_LABEL_REST + r"""(?:\\?["'])?\s*(?:[:=]\s*)?""")
+_COOKIE_TAIL = re.compile(_LABEL_REST + r"""["']?\s*(?:[:=]\s*)?""")
+_AUTHORIZATION_TAIL = re.compile(
+    _LABEL_REST + r"""["']?\s*(?:[:=]\s*(?:["']?[a-z][a-z0-9_\-]*\s*)?)?"""
+)
+_WORD_TAIL = re.compile(r"[a-z]*\s*")  # Bearer, Basic: the spaces before the token
+_SQL_TAIL = re.compile(r"[a-z0-9_\s(]*")  # IDENTIFIED WITH plugin BY, PASSWORD (, ...
+_PEM_TAIL = re.compile(r"[a-z0-9+/=\s:,.()@\\-]*")  # the header's rest, a PEM body
+
+
 def needle_rules() -> tuple[Rule, ...]:
     """The built-in needle rules, in the order they are applied."""
     return (
@@ -278,6 +293,7 @@ def needle_rules() -> tuple[Rule, ...]:
             ("private key",),
             before=64,
             after=16_800,
+            line_tail=_PEM_TAIL,
         ),
         Rule(
             # Anchored on "://" (a literal, found fast); the scheme in front is left alone.
@@ -323,6 +339,7 @@ def needle_rules() -> tuple[Rule, ...]:
             gate=_label_gate(_AUTHORIZATION_NAMES, _HEADER_SEPARATOR),
             reach=_separator_reach(_AUTHORIZATION_NAMES, 1),
             starts_at=word_starts(_AUTHORIZATION_NAMES, "A-Za-z0-9-"),
+            line_tail=_AUTHORIZATION_TAIL,
         ),
         Rule(
             "bearer_token",
@@ -333,6 +350,7 @@ def needle_rules() -> tuple[Rule, ...]:
             _scheme_token("bearer_token"),
             ("bearer",),
             after=4_200,
+            line_tail=_WORD_TAIL,
         ),
         Rule(
             "basic_auth",
@@ -343,6 +361,7 @@ def needle_rules() -> tuple[Rule, ...]:
             _scheme_token("basic_auth"),
             ("basic",),
             after=4_200,
+            line_tail=_WORD_TAIL,
         ),
         Rule(
             "cookie",
@@ -360,6 +379,7 @@ def needle_rules() -> tuple[Rule, ...]:
             gate=_label_gate(("cookie",), _HEADER_SEPARATOR),
             reach=_separator_reach(_COOKIE_NAMES, 1),
             starts_at=word_starts(_COOKIE_NAMES, "A-Za-z0-9_-"),
+            line_tail=_COOKIE_TAIL,
         ),
         Rule(
             "url_credential",
@@ -387,6 +407,7 @@ def needle_rules() -> tuple[Rule, ...]:
             _sql_password,
             ("password", "identified"),
             after=2_200,
+            line_tail=_SQL_TAIL,
         ),
         Rule(
             "anthropic_key",
@@ -425,6 +446,7 @@ def needle_rules() -> tuple[Rule, ...]:
             gate=_label_gate(("key",), _KEY_SEPARATOR),
             reach=_separator_reach(_AWS_SECRET_NAMES, 2),
             starts_at=word_starts(_AWS_SECRET_NAMES, "A-Za-z0-9"),
+            line_tail=_KEY_TAIL,
         ),
         Rule(
             "github_token",
@@ -468,6 +490,7 @@ def needle_rules() -> tuple[Rule, ...]:
             gate=_label_gate(_KEY_ENDINGS, _KEY_SEPARATOR),
             reach=_separator_reach(_KEY_NAMES, 2),
             starts_at=word_starts(_KEY_NAMES, "A-Za-z0-9"),
+            line_tail=_KEY_TAIL,
         ),
         Rule(
             "email",

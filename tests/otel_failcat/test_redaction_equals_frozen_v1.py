@@ -6,6 +6,8 @@ thousands of generated messages, stacktraces and attribute values (secrets of ev
 random surroundings, labels without values, the pieces that sit at the rules' edges, real-shaped
 tracebacks) and hypothesis' own texts must come out the same from both, through ``redact``,
 ``message`` and ``stacktrace``, with the default caps and with small ones.
+``test_redaction_stacktrace_frames`` holds the frame-by-frame stacktrace redaction (frames taken
+from a memo) to the same copy over tracebacks whose frames repeat.
 """
 
 from __future__ import annotations
