@@ -4,8 +4,8 @@ The Alembic scripts ship inside the distribution as the package ``collector_rece
 (``migrations/`` in the source tree), and are located with :mod:`importlib.resources`, so an
 installed wheel migrates a database without the source tree and without an ``alembic.ini``.
 Revisions are ``"0001"`` (failure_matches, failure_patterns), ``"0002"`` (failure_aggregates),
-``"0003"`` (keyset indexes ending with id) and ``"0004"`` (the GenAI columns, gen_ai_operations,
-gen_ai_counted_deliveries).
+``"0003"`` (keyset indexes ending with id), ``"0004"`` (the GenAI columns, gen_ai_operations,
+gen_ai_counted_deliveries) and ``"0005"`` (SQLite's failure ids never reused: AUTOINCREMENT).
 """
 
 from __future__ import annotations

@@ -115,6 +115,9 @@ failure_matches = Table(
     # The GenAI context (CONTRACT §5 r2, migration 0004); NULL when absent at every level.
     *(Column(name, String(), nullable=True) for name in GENAI_COLUMNS),
     UniqueConstraint("event_key"),
+    # Ids are never reused (CONTRACT §5 r2): without AUTOINCREMENT SQLite would hand the id of a
+    # pruned newest row to the next failure (migration 0005). PostgreSQL's sequence never does.
+    sqlite_autoincrement=True,
 )
 
 # The query API filters by trace, by time window, and by code / service / category within a
