@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
@@ -121,6 +122,8 @@ def template_environment() -> jinja2.Environment:
     environment.filters["utc"] = format_time
     environment.filters["percent"] = _percent
     environment.filters["value_text"] = _value_text
+    # A catalog file by its name: where it lies on the server is no reader's business.
+    environment.filters["file_name"] = lambda source: PurePath(source).name or source
     environment.globals["query"] = _query
     return environment
 

@@ -26,7 +26,7 @@ def test_every_page_loads_at_laptop_and_phone_width(
     filled: ReceiverProcess, open_page: OpenPage, screenshots: Path, width: int
 ) -> None:
     watched = open_page(filled, width)
-    first_id = api(filled, "/api/v1/failures?limit=1")["items"][0]["id"]  # type: ignore[index]
+    first_id = api(filled, "/api/v1/failures?tool=fetch_page&limit=1")["items"][0]["id"]  # type: ignore[index]
     for name, path in {**PAGES, "failure": f"/failures/{first_id}"}.items():
         assert watched.goto(path) == 200, name
         page = watched.page
@@ -37,7 +37,7 @@ def test_every_page_loads_at_laptop_and_phone_width(
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, (name, overflow)
         suffix = "" if width == 1280 else "-phone"
-        page.screenshot(path=str(screenshots / f"{name}{suffix}.png"), full_page=True)
+        page.screenshot(path=str(screenshots / f"{name}{suffix}.png"))
     # The static files came from the receiver too (the route hook saw only its host).
     assert watched.hosts == {filled.api_url.removeprefix("http://")}
 
