@@ -32,9 +32,14 @@ from sqlalchemy import Connection, Engine, bindparam, case, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from collector_receiver.events import MatchedFailure, OperationCounts
-from collector_receiver.store import _operation_counts, _pg_copy, _rows
+from collector_receiver.store import _operation_counts, _pg_copy, _rows, retention
 from collector_receiver.store._engine import SQLITE_BEGIN_OPTION, create_store_engine
-from collector_receiver.store.errors import DATABASE_ERRORS, StoreConfigError, translate
+from collector_receiver.store.errors import (
+    DATABASE_ERRORS,
+    StoreConfigError,
+    translate,
+    translate_errors,
+)
 from collector_receiver.store.tables import UTCDateTime, failure_matches, failure_patterns
 
 
@@ -174,6 +179,35 @@ class FailureStore:
         stored_keys = self._insert_matches_executemany(conn, rows)
         inserted = [f for f in unique if f.event_key in stored_keys]
         return stored_keys, self._upsert_patterns(conn, inserted)
+
+    def prune(
+        self,
+        before: datetime,
+        *,
+        dry_run: bool = False,
+        batch_size: int = retention.BATCH_SIZE,
+        progress: retention.PruneProgress | None = None,
+    ) -> retention.PruneResult:
+        """Delete failures, patterns and operation counts older than ``before`` (or, with
+        ``dry_run``, count them), in batches of their own transactions, safe beside writers.
+
+        :mod:`collector_receiver.store.retention` says what is deleted and how. Raises
+        :class:`StoreUnavailable` (what was deleted before it stays deleted; prune again),
+        :class:`SchemaMissing` or :class:`StoreError`.
+        """
+        with translate_errors("pruning the failure store failed"):
+            if dry_run:
+                return retention.count(self._read_transaction, before)
+            return retention.prune(
+                self._write_transaction, before, batch_size=batch_size, progress=progress
+            )
+
+    @contextmanager
+    def _read_transaction(self) -> Iterator[Connection]:
+        """A transaction that reads (one snapshot on SQLite), beside the writers."""
+        lock = self._memory_lock if self._memory_lock is not None else nullcontext()
+        with lock, self._engine.connect() as conn, conn.begin():
+            yield conn
 
     @contextmanager
     def _write_transaction(self) -> Iterator[Connection]:

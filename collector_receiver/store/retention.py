@@ -1,0 +1,316 @@
+"""Retention: deleting what is older than a cutoff, in short batches, beside running writers.
+
+``FailureStore.prune(before)`` (``failcat db prune``, ``failcat serve --retention``) deletes, as
+CONTRACT §5 r2 says:
+
+- failures whose ``occurred_at`` is older than ``before``;
+- patterns whose ``last_seen`` is older (a pattern seen since keeps its lifetime
+  ``occurrences`` and ``first_seen``: nothing of a kept pattern is rewritten);
+- GenAI operation counts whose hour (``bucket_start``) began before ``before``, and the
+  delivery keys that counted into them (``gen_ai_counted_deliveries``, by ``received_at``).
+
+"Older" is strictly before: a row at the cutoff itself is kept.
+
+**Batches.** Every delete is one statement of at most :data:`BATCH_SIZE` rows in a transaction
+of its own, so no lock is held for longer than one batch: a receiver's write waits behind one
+batch at most (on SQLite, where a writer locks the whole file, the batch takes the write lock
+with ``BEGIN IMMEDIATE`` like every writer and queues on the busy timeout). Rows are chosen by
+the index that starts with their time and walked forward by their key (``(occurred_at, id)``
+for failures), so a batch never rescans the rows the previous batches deleted and PostgreSQL's
+not yet vacuumed index entries are passed once, not once per batch.
+
+**Beside writers.** Each delete states the age condition on the rows it deletes, not only in
+the sub-query that picks them: on PostgreSQL a row a writer changed meanwhile (a pattern whose
+``last_seen`` a new occurrence just moved forward) is checked again in its new version and
+kept. The write path folds occurrences with ``INSERT ... ON CONFLICT DO UPDATE``: a pattern
+deleted while a writer counts into it is created again by that writer with the new occurrences,
+never updated into nothing. Rows newer than the cutoff are never candidates, so nothing a
+writer adds meanwhile is lost.
+
+**Partitions.** Where ``failure_matches`` is range-partitioned (PostgreSQL, see
+:mod:`~collector_receiver.store._partitions`), each partition whose whole range is older than
+the cutoff is counted and dropped whole — one short lock of the table instead of a month of
+row deletes and the vacuum after them — and only the partition that straddles the cutoff is
+deleted from in batches. The dry run counts the same rows by the same condition, so its counts
+are what a run at the same moment deletes.
+
+**Ids.** Deleting rows never lets an id be used again: PostgreSQL's ids come from a sequence,
+SQLite's ``failure_matches.id`` is ``AUTOINCREMENT`` (migration 0005).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg.errors
+from sqlalchemy import ColumnElement, Connection, Table, delete, func, select, text, tuple_
+from sqlalchemy.exc import DBAPIError
+
+from collector_receiver.store import _partitions
+from collector_receiver.store._rows import utc
+from collector_receiver.store.tables import (
+    failure_matches,
+    failure_patterns,
+    gen_ai_counted_deliveries,
+    gen_ai_operations,
+)
+
+#: Rows deleted per statement and transaction. Large enough that the per-batch round trips and
+#: commits are a small part of the work; small enough that a batch holds its locks (SQLite: the
+#: whole file's write lock) for milliseconds, which is what a concurrent ingest waits at most.
+BATCH_SIZE = 5_000
+
+#: What a prune is doing, named as its report names it: ``"failures"``, ``"patterns"``,
+#: ``"operation buckets"``, ``"delivery keys"``.
+PruneStage = str
+
+#: Progress callback: the stage and how many of its rows are deleted (or counted) so far.
+PruneProgress = Callable[[PruneStage, int], None]
+
+#: A transaction of its own, committed when the block ends (``FailureStore`` supplies it).
+Transaction = Callable[[], AbstractContextManager[Connection]]
+
+# How often dropping a partition is tried when its lock is not granted in time (drop_partition
+# sets a lock_timeout so a long read cannot make every write queue behind the drop).
+_DROP_ATTEMPTS = 3
+_DROP_RETRY_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    """What one prune deleted, or with ``dry_run`` would delete."""
+
+    before: datetime
+    dry_run: bool
+    failures: int
+    patterns: int
+    #: Rows of ``gen_ai_operations``: one hour's count of one service and GenAI context each.
+    operation_buckets: int
+    delivery_keys: int
+    #: The partitions of ``failure_matches`` dropped whole (PostgreSQL, partitioned), or that a
+    #: real run would drop; their rows are counted in ``failures``.
+    dropped_partitions: tuple[str, ...] = ()
+
+
+def count(transaction: Transaction, before: datetime) -> PruneResult:
+    """What :func:`prune` would delete now, counted by the conditions it deletes by."""
+    before = utc(before)
+    with transaction() as conn:
+        expired = _expired_partitions(conn, before)
+        return PruneResult(
+            before=before,
+            dry_run=True,
+            failures=_count(conn, failure_matches, failure_matches.c.occurred_at < before),
+            patterns=_count(conn, failure_patterns, failure_patterns.c.last_seen < before),
+            operation_buckets=_count(
+                conn, gen_ai_operations, gen_ai_operations.c.bucket_start < before
+            ),
+            delivery_keys=_count(
+                conn, gen_ai_counted_deliveries, gen_ai_counted_deliveries.c.received_at < before
+            ),
+            dropped_partitions=tuple(p.name for p in expired),
+        )
+
+
+def prune(
+    transaction: Transaction,
+    before: datetime,
+    *,
+    batch_size: int = BATCH_SIZE,
+    progress: PruneProgress | None = None,
+) -> PruneResult:
+    """Delete what is older than ``before`` in batches, each in a ``transaction()`` of its own.
+
+    A failure midway (the database went away) leaves every batch before it committed; the next
+    prune continues where this one stopped.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    before = utc(before)
+    report = progress if progress is not None else _no_progress
+    dropped, failures = _drop_expired_partitions(transaction, before, report)
+    failures += _delete_failures(transaction, before, batch_size, report, failures)
+    patterns = _delete_by_age(
+        transaction,
+        failure_patterns,
+        failure_patterns.c.last_seen,
+        failure_patterns.c.id,
+        before,
+        batch_size,
+        lambda n: report("patterns", n),
+    )
+    buckets = _delete_operation_buckets(transaction, before, batch_size, report)
+    keys = _delete_by_age(
+        transaction,
+        gen_ai_counted_deliveries,
+        gen_ai_counted_deliveries.c.received_at,
+        gen_ai_counted_deliveries.c.delivery_key,
+        before,
+        batch_size,
+        lambda n: report("delivery keys", n),
+    )
+    return PruneResult(
+        before=before,
+        dry_run=False,
+        failures=failures,
+        patterns=patterns,
+        operation_buckets=buckets,
+        delivery_keys=keys,
+        dropped_partitions=dropped,
+    )
+
+
+def _no_progress(_stage: PruneStage, _done: int) -> None:
+    return None
+
+
+def _count(conn: Connection, table: Table, condition: ColumnElement[bool]) -> int:
+    return int(conn.execute(select(func.count()).select_from(table).where(condition)).scalar_one())
+
+
+def _expired_partitions(conn: Connection, before: datetime) -> list[_partitions.PartitionInfo]:
+    if not _partitions.is_partitioned(conn):
+        return []
+    return _partitions.expired_partitions(conn, before)
+
+
+def _drop_expired_partitions(
+    transaction: Transaction, before: datetime, report: PruneProgress
+) -> tuple[tuple[str, ...], int]:
+    """Count and drop each partition older than ``before``; their names and rows counted."""
+    with transaction() as conn:
+        expired = _expired_partitions(conn, before)
+    dropped: list[str] = []
+    rows = 0
+    for partition in expired:
+        rows += _drop_counted(transaction, partition.name)
+        dropped.append(partition.name)
+        report("failures", rows)
+    return tuple(dropped), rows
+
+
+def _drop_counted(transaction: Transaction, name: str) -> int:
+    """Count the rows of partition ``name`` and drop it, in one transaction; retried when the
+    drop's lock is not granted in time (a long read of the table)."""
+    for attempt in range(1, _DROP_ATTEMPTS + 1):
+        try:
+            with transaction() as conn:
+                # ``name`` is one read from the catalog by _partitions and checked again by
+                # drop_partition, never a caller's text.
+                rows = int(conn.execute(text(f"SELECT count(*) FROM {name}")).scalar_one())
+                _partitions.drop_partition(conn, name)
+                return rows
+        except DBAPIError as exc:
+            if attempt == _DROP_ATTEMPTS or not isinstance(
+                exc.orig, psycopg.errors.LockNotAvailable
+            ):
+                raise
+            time.sleep(_DROP_RETRY_SECONDS * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _delete_failures(
+    transaction: Transaction,
+    before: datetime,
+    batch_size: int,
+    report: PruneProgress,
+    already: int,
+) -> int:
+    """Delete failures older than ``before`` (the straddling partition's, when partitioned)."""
+    return _delete_by_age(
+        transaction,
+        failure_matches,
+        failure_matches.c.occurred_at,
+        failure_matches.c.id,
+        before,
+        batch_size,
+        lambda n: report("failures", already + n),
+    )
+
+
+def _delete_operation_buckets(
+    transaction: Transaction, before: datetime, batch_size: int, report: PruneProgress
+) -> int:
+    """Delete operation counts of hours before ``before``.
+
+    ``gen_ai_operations`` has no single-column key: a batch is the rows of the oldest hours
+    picked by ``bucket_start`` (its unique index starts with it), deleted by that time range,
+    so a batch holds every row of the hours it covers and may exceed ``batch_size`` by the rows
+    of its last hour.
+    """
+    table = gen_ai_operations
+    deleted = 0
+    while True:
+        with transaction() as conn:
+            oldest = (
+                select(table.c.bucket_start)
+                .where(table.c.bucket_start < before)
+                .order_by(table.c.bucket_start)
+                .limit(batch_size)
+                .subquery()
+            )
+            last_hour = conn.execute(select(func.max(oldest.c.bucket_start))).scalar()
+            if last_hour is None:
+                return deleted
+            result = conn.execute(
+                delete(table).where(
+                    table.c.bucket_start < before, table.c.bucket_start <= last_hour
+                )
+            )
+        deleted += _rowcount(result)
+        report("operation buckets", deleted)
+
+
+def _delete_by_age(
+    transaction: Transaction,
+    table: Table,
+    age: Any,
+    key: Any,
+    before: datetime,
+    batch_size: int,
+    report: Callable[[int], None],
+) -> int:
+    """Delete the rows of ``table`` whose ``age`` is before ``before``, oldest first, walking
+    ``(age, key)`` forward from the last row each batch deleted; the number deleted."""
+    position = tuple_(age, key)
+    after: tuple[Any, Any] | None = None
+    deleted = 0
+    while True:
+        pick = select(key).where(age < before)
+        if after is not None:
+            pick = pick.where(position > tuple_(*after))
+        pick = pick.order_by(age, key).limit(batch_size)
+        # ``age < before`` on the deleted rows themselves, not only in the sub-query that picks
+        # them: a row a writer moved forward while this batch waited for its lock is checked
+        # again in its new version and kept (see the module doc); on a partitioned table it
+        # also confines the delete to the partitions the cutoff reaches.
+        statement = (
+            delete(table).where(age < before, key.in_(pick.scalar_subquery())).returning(age, key)
+        )
+        with transaction() as conn:
+            rows = conn.execute(statement).all()
+        if not rows:
+            return deleted
+        deleted += len(rows)
+        report(deleted)
+        after = max((utc(moment), row_key) for moment, row_key in rows)
+
+
+def _rowcount(result: Any) -> int:
+    return max(int(result.rowcount), 0)
+
+
+__all__ = [
+    "BATCH_SIZE",
+    "PruneProgress",
+    "PruneResult",
+    "PruneStage",
+    "Transaction",
+    "count",
+    "prune",
+]
