@@ -46,7 +46,16 @@ _NOT_SOURCE = shutil.ignore_patterns(
 
 
 #: What only the receiver needs: none of it may come with the agent-side install (CONTRACT §1).
-RECEIVER_ONLY_MODULES = ("sqlalchemy", "psycopg", "alembic", "grpc", "re2", "yaml", "aiohttp")
+RECEIVER_ONLY_MODULES = (
+    "sqlalchemy",
+    "psycopg",
+    "alembic",
+    "grpc",
+    "re2",
+    "yaml",
+    "aiohttp",
+    "jinja2",
+)
 
 #: Run in the agent-only venv: which receiver modules are importable, and what the
 #: OpenTelemetry entry point loads.
@@ -160,6 +169,12 @@ def test_the_wheel_carries_migrations_and_data_files(installed: Installed) -> No
     expected |= {
         f"collector_receiver/{path.relative_to(ROOT / 'collector_receiver')}"
         for path in (ROOT / "collector_receiver").rglob("*.yaml")
+    }
+    # The web UI's templates and static files, served from the installed package.
+    expected |= {
+        f"collector_receiver/{path.relative_to(ROOT / 'collector_receiver')}"
+        for pattern in ("templates/*.html", "static/*")
+        for path in (ROOT / "collector_receiver" / "ui").glob(pattern)
     }
     assert expected <= names
     assert not any(name.startswith(("tests/", "migrations/")) for name in names)
