@@ -9,6 +9,8 @@
   most 5 s old (:mod:`collector_receiver.server._database_health`), and waits at most 5 s for a
   ping it has to make.
 * ``/api/v1/…`` — the query API (CONTRACT §7), added by ``collector_receiver.server.query_api``.
+* ``/`` and its pages — the web UI (CONTRACT §11), added by :mod:`collector_receiver.ui`; with
+  a token its pages need a sign-in session (a cookie), not the bearer token.
 
 With ``FAILCAT_AUTH_TOKEN`` set, ``/api/v1/`` needs the bearer token, and ``/metrics`` too when
 ``--metrics-auth`` is given (Prometheus then sends it with ``authorization: {credentials: …}`` in
