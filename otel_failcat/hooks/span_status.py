@@ -1,38 +1,47 @@
-"""The SDK's ``Span.set_status``: an ERROR status carries its exception, and no secret.
+"""The SDK's ``Span.set_status``: an ERROR root span carries its exception, and no secret.
 
 Two things happen when a span's status is set to ERROR while instrumented; every other status
 passes straight through (the normal path pays one type check and one comparison).
 
-**The exception in flight is recorded on that span.** Libraries that instrument themselves
-(the Anthropic SDK, mcp 2.x's server middleware, many HTTP instrumentations) start their spans
-with ``record_exception=False, set_status_on_exception=False`` and mark a failed call by hand:
-``span.set_status(ERROR)`` and ``error.type`` inside their ``except`` block, no exception event.
-The receiver stores such a span as a ``span_status`` failure. When the application then records
-the same exception later (``sys.excepthook``, ``logger.exception``, ``record_failure``) with no
-span of its own open, the event lands on a new ``failcat.unhandled_exception`` span in another
-trace, where the receiver's lineage rule (CONTRACT §4) cannot see that both are one failure:
-two rows. So when a recording SDK span is set to ERROR while an exception is being handled
-(``sys.exc_info()``: the library sets the status inside its ``except`` block) and that exception
-object has not been recorded yet, it is recorded here, on that span, through the recorder
-(redaction, fingerprint, base types, group leaves, dedupe). Every later sighting of the same
-object is then skipped by identity, and the one event carries the library span's trace and
-attributes (its GenAI context, for the receiver).
+**The exception in flight is recorded on a library's root span.** Libraries that instrument
+themselves (the Anthropic SDK, mcp 2.x's server middleware, many HTTP instrumentations) start
+their spans with ``record_exception=False, set_status_on_exception=False`` and mark a failed call
+by hand: ``span.set_status(ERROR)`` and ``error.type`` inside their ``except`` block, no
+exception event. The receiver stores such a span as a ``span_status`` failure, unless an
+ancestor or descendant in the same request carries an exception event (CONTRACT §4). When the
+application has no span of its own open, the library's span is the root of a trace of its own,
+and the application's later record of the same exception (``sys.excepthook``,
+``logger.exception``, ``record_failure``) lands on a new ``failcat.unhandled_exception`` span in
+another trace, where the lineage rule cannot see that both are one failure: two rows.
 
-Its ``failcat.mechanism`` is ``track`` and ``failcat.handled`` False: the library is doing by
-hand what the SDK's ``set_status_on_exception`` does for an exception escaping a span, and the
-SDK's defaults record that case as ``track``/False too (``span_record_exception``), so a span
-gets the same event whichever way its library marks it. The SDK's own path, ``record_exception``
-then ``set_status``, finds the exception already recorded and adds nothing. An ERROR set with no
-exception in flight (a library that sees an error *answer* and raises only after the span has
-ended, as mcp 2.x's JSON-RPC client span does) records nothing here.
+So when a recording SDK span **without a parent** is set to ERROR while an exception is being
+handled (``sys.exc_info()``: the library sets the status inside its ``except`` block) and that
+exception object has not been recorded yet, it is recorded here, on that span, through the
+recorder (redaction, fingerprint, base types, group leaves, dedupe). Every later sighting of the
+same object is then skipped by identity, and the one event carries the library span's trace and
+attributes. Its ``failcat.mechanism`` is ``track`` and ``failcat.handled`` False: the library is
+doing by hand what the SDK's ``set_status_on_exception`` does for an exception escaping a span,
+and the SDK's defaults record that case as ``track``/False (``span_record_exception``), so a
+span gets the same event whichever way its library marks it. The SDK's own path,
+``record_exception`` then ``set_status``, finds the exception already recorded and adds nothing.
 
-A library that marks an attempt's span ERROR for an exception it then handles (a retry that
-succeeds) gets an exception event on that span. That adds no row: the receiver already stores
-that span, status ERROR with ``error.type``, as a ``span_status`` failure; the event replaces it
-with a row that says which exception it was. An ERROR set while code handles an *unrelated*
-exception (inside an ``except`` block, a call whose own instrumentation marks its span failed)
-is taken to be about the exception in flight; that exception is then recorded on that span,
-where it would otherwise have been recorded later or, if the code swallowed it, not at all.
+A span with a parent (a span of the application's own is open around the library call, or the
+library's own outer span) is left as it was. The later sighting then lands on an open ancestor,
+which the lineage rule already pairs with the status-only span: one row, as before. Recording on
+the child instead would add rows where that rule keeps one: a framework that wraps the
+library's exception in its own (pydantic-ai's ``ModelHTTPError`` around the Anthropic SDK's
+error, tenacity's ``RetryError`` around the last attempt's) has its wrapper recorded on the
+application's span, another object, and every failed attempt of a retry loop would be an
+exception event of its own, which the receiver never folds.
+
+An ERROR set with no exception in flight (a library that sees an error *answer* and raises only
+after its span has ended, as mcp 2.x's JSON-RPC client span does) records nothing here. A
+library that marks a root attempt span ERROR for an exception it then handles (a retry that
+succeeds) gets an exception event on that span; that adds no row, since the receiver already
+stores that span (ERROR with ``error.type``) as a ``span_status`` failure, and the event makes
+that row say which exception it was. An ERROR set on a root span while code handles an
+*unrelated* exception (a call in an ``except`` block whose own instrumentation marks its span
+failed) is taken to be about the exception in flight, which is then recorded on that span.
 
 **ERROR descriptions are redacted.** When an exception escapes a span started with
 OpenTelemetry's defaults, the SDK sets the description ``"<Type>: <message>"`` — the raw
@@ -104,8 +113,11 @@ class SpanStatusHook:
         """Record the exception being handled, if any and new, on ``span``. Never raises."""
         try:
             exc = sys.exc_info()[1]
-            # An ended span would send the event to the current span or a new one instead.
-            if exc is None or exc in seen_exceptions() or not span.is_recording():
+            # A span with a parent is left to the receiver's lineage rule (see the module
+            # docstring); an ended one would send the event to the current span or a new one.
+            if exc is None or span.parent is not None or exc in seen_exceptions():
+                return
+            if not span.is_recording():
                 return
             self._recorder.record(exc, "track", handled=False, span=span)
         except Exception:

@@ -101,6 +101,46 @@ def test_the_exception_in_flight_is_recorded_on_the_library_span(
     }
 
 
+def test_a_library_span_under_an_application_span_is_left_to_the_lineage_rule(
+    instrumented: Telemetry,
+) -> None:
+    # The application's span is open: the later sighting lands on it, an ancestor of the
+    # status-only library span, which the receiver folds into that one row (CONTRACT §4).
+    tracer = instrumented.tracer_provider.get_tracer("agent")
+    with tracer.start_as_current_span("agent.step", record_exception=False) as step:
+        exc = _library_call(tracer, OverloadedError("Overloaded"))
+        record_failure(exc)
+    ((recorded_on, attrs),) = instrumented.exception_events()
+    assert recorded_on.name == "agent.step"
+    assert attrs["failcat.mechanism"] == "explicit"
+    library = _span(instrumented, "anthropic.messages.create")
+    assert library.parent is not None
+    assert library.parent.span_id == step.get_span_context().span_id
+    assert library.status.status_code is StatusCode.ERROR and not library.events
+
+
+class ModelHTTPError(Exception):
+    """Stands for a framework's wrapper around the provider SDK's error (pydantic-ai's)."""
+
+
+def test_a_wrapper_of_a_child_library_span_exception_stays_one_event(
+    instrumented: Telemetry,
+) -> None:
+    # Recording the library's exception on its (child) span would make two exception events,
+    # the wrapper's and its cause's, which the receiver never folds: two rows.
+    tracer = instrumented.tracer_provider.get_tracer("agent")
+    with tracer.start_as_current_span("agent.run", record_exception=False):
+        inner = _library_call(tracer, OverloadedError("Overloaded"))
+        try:
+            raise ModelHTTPError("status_code: 529, model_name: claude-sonnet-4-5") from inner
+        except ModelHTTPError as wrapper:
+            record_failure(wrapper)
+    ((recorded_on, attrs),) = instrumented.exception_events()
+    assert recorded_on.name == "agent.run"
+    assert attrs["exception.type"] == f"{__name__}.ModelHTTPError"
+    assert attrs["failcat.cause_types"] == (f"{__name__}.OverloadedError",)
+
+
 def test_a_status_set_after_the_library_left_its_span_is_recorded_there_too(
     instrumented: Telemetry,
 ) -> None:
