@@ -30,10 +30,13 @@ _AT_ONCE = 3
 
 @dataclass
 class LibraryRun:
-    """One script's outcome: the trace of each case, or why the library could not run."""
+    """One script's outcome: the trace of each case, or why the library could not run.
+
+    A case run with no span of the agent's own open has the list of every trace a span ended
+    in while it ran (the library's own and any ``failcat.unhandled_exception``)."""
 
     library: str
-    traces: dict[str, str] = field(default_factory=dict)
+    traces: dict[str, str | list[str]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     skipped: str | None = None
     failed: str | None = None
@@ -121,6 +124,12 @@ def run_libraries(
             for library, modules in libraries.items()
         }
         return {library: future.result() for library, future in futures.items()}
+
+
+def rows_of_case(receiver: ReceiverProcess, traces: str | list[str]) -> list[dict[str, Any]]:
+    """The stored failures of one case: of its trace, or of each of its traces."""
+    trace_ids = [traces] if isinstance(traces, str) else traces
+    return [row for trace_id in trace_ids for row in rows_of_trace(receiver, trace_id)]
 
 
 def rows_of_trace(receiver: ReceiverProcess, trace_id: str) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conformance.python._runs import LibraryRun, rows_of_trace, run_libraries
+from tests.conformance.python._runs import LibraryRun, rows_of_case, run_libraries
 from tests.e2e._receiver import ReceiverProcess, running_receiver
 
 pytestmark = pytest.mark.slow
@@ -61,6 +61,9 @@ LIBRARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
             "timeout": "timeout",
             "connection": "connection",
             "own_span_timeout": "timeout",
+            "no_user_span_overloaded": "overloaded",
+            "no_user_span_overloaded_logged": "overloaded",
+            "no_user_span_timeout": "timeout",
         },
     ),
     "google_genai": (
@@ -123,7 +126,7 @@ LIBRARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
         },
     ),
     "pydantic_ai_agents": (
-        ("pydantic_ai", "openai", "httpx"),
+        ("pydantic_ai", "openai", "anthropic", "httpx"),
         {
             "output_retries_exceeded": "output_parse",
             "tool_retries_exceeded": "retries_exhausted",
@@ -138,6 +141,8 @@ LIBRARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
             "connection": "connection",
             "ordinary_tool_type_error": UNCATALOGED,
             "unknown_tool": "tool",
+            "anthropic_overloaded": "overloaded",
+            "anthropic_overloaded_no_user_span": "overloaded",
         },
     ),
     "openai_agents": (
@@ -165,6 +170,15 @@ LIBRARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
             "server_span_unknown_tool": "tool",
             "server_span_unknown_prompt": "not_found",
             "server_span_unknown_resource": "not_found",
+            "no_user_span_unknown_tool": "tool",
+            "no_user_span_unknown_prompt": "not_found",
+            "no_user_span_unknown_resource": "not_found",
+            "jsonrpc_unknown_tool": "tool",
+            "jsonrpc_unknown_resource": "not_found",
+            "jsonrpc_unknown_prompt": "not_found",
+            "jsonrpc_unknown_prompt_no_user_span": "not_found",
+            "jsonrpc_unknown_resource_no_user_span": "not_found",
+            "jsonrpc_timeout": "timeout",
         },
     ),
     "instructor_retries": (
@@ -223,8 +237,40 @@ LIBRARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     ),
 }
 
+#: Cases known to give two rows for one failure, and why; strict, so a fix shows as a pass.
+KNOWN_EXTRA_ROWS: dict[tuple[str, str], str] = {
+    ("mcp_stack", "no_user_span_unknown_tool"): (
+        "the server's span is marked tool_error from the tool's result, no exception in flight, "
+        "and the agent's RuntimeError is recorded in a trace of its own"
+    ),
+    ("mcp_stack", "no_user_span_unknown_prompt"): (
+        "the server's span records its ValueError; the client raises a new MCPError, another "
+        "object, in a trace of its own"
+    ),
+    ("mcp_stack", "jsonrpc_unknown_resource_no_user_span"): (
+        "the client span is marked -32602 from the error answer, no exception in flight; the "
+        "MCPError is raised after that span ended, in a trace of its own"
+    ),
+    ("pydantic_ai_agents", "anthropic_overloaded_no_user_span"): (
+        "the SDK's root span records its OverloadedError; pydantic-ai raises its own "
+        "ModelHTTPError from it, another object, in a trace of its own"
+    ),
+    ("mcp_stack", "jsonrpc_timeout"): (
+        "the client span records the TimeoutError; the MCPError raised 'from None' after it is "
+        "another object, so its task group is a second exception event in the same trace"
+    ),
+}
+
 CASES = [
-    (library, case, expected)
+    pytest.param(
+        library,
+        case,
+        expected,
+        id=f"{library}.{case}",
+        marks=[pytest.mark.xfail(reason=KNOWN_EXTRA_ROWS[library, case], strict=True)]
+        if (library, case) in KNOWN_EXTRA_ROWS
+        else [],
+    )
     for library, (_, cases) in LIBRARIES.items()
     for case, expected in cases.items()
 ]
@@ -257,16 +303,14 @@ def test_the_script_ran_every_case_listed(runs: dict[str, LibraryRun], library: 
     assert set(run.traces) == set(LIBRARIES[library][1])
 
 
-@pytest.mark.parametrize(
-    ("library", "case", "expected"), CASES, ids=[f"{library}.{case}" for library, case, _ in CASES]
-)
+@pytest.mark.parametrize(("library", "case", "expected"), CASES)
 def test_one_row_in_the_right_category(
     runs: dict[str, LibraryRun], receiver: ReceiverProcess, library: str, case: str, expected: str
 ) -> None:
     run = _run_of(runs, library)
     if case in run.errors:
         pytest.fail(run.errors[case])
-    rows = rows_of_trace(receiver, run.traces[case])
+    rows = rows_of_case(receiver, run.traces[case])
     seen = [(row["exception_type"], row["code"], row["category"], row["source"]) for row in rows]
     # The script's stderr says why when nothing arrived (an export the SDK gave up on).
     assert len(rows) == 1, f"{len(rows)} rows for one failure: {seen}\n{run.stderr[-2000:]}"

@@ -15,9 +15,14 @@ whatever the library's own spans add: "exactly one row per failure" is a count p
 - ``thread``: raised out of a thread's target, never caught (the threading hook);
 - ``none``: the library records it itself (its own spans), the agent does nothing.
 
-At exit the script prints one JSON line: ``{"cases": {case: trace_id}, "errors": {...},
-"seconds": {case: duration}}``; a case whose function did not raise at all is listed in
-``errors`` so the test fails with why.
+``user_span=False`` runs a case with no span of the agent's own open (no ``conformance``
+root): the library's spans start traces of their own, and so does a
+``failcat.unhandled_exception`` span if the agent records the failure on one. The case is then
+every trace a span ended in while it ran, and "one row per failure" is a count over all of them.
+
+At exit the script prints one JSON line: ``{"cases": {case: trace_id or [trace_id, ...]},
+"errors": {...}, "seconds": {case: duration}}``; a case whose function did not raise at all is
+listed in ``errors`` so the test fails with why.
 """
 
 from __future__ import annotations
@@ -32,13 +37,14 @@ from collections.abc import Callable
 from typing import Any
 
 from opentelemetry import context, trace
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.trace import format_trace_id
 
 from otel_failcat import record_failure, track
 
 _tracer = trace.get_tracer("failcat.conformance")
 _logger = logging.getLogger("agent")
-_cases: dict[str, str] = {}
+_cases: dict[str, str | list[str]] = {}
 _errors: dict[str, str] = {}
 _seconds: dict[str, float] = {}
 
@@ -57,8 +63,39 @@ async def _awaited(awaitable: Any) -> None:
     await awaitable
 
 
-def run(case: str, function: Callable[[], Any], via: str = "record") -> None:
-    """Run one case in a trace of its own, recording what it raises the ``via`` way."""
+class _TraceCollector(SpanProcessor):
+    """The trace of every span that ends while a ``user_span=False`` case runs."""
+
+    def __init__(self) -> None:
+        self.traces: list[str] | None = None
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if self.traces is not None and span.context is not None:
+            trace_id = format_trace_id(span.context.trace_id)
+            if trace_id not in self.traces:
+                self.traces.append(trace_id)
+
+
+_collector: _TraceCollector | None = None
+
+
+def _trace_collector() -> _TraceCollector:
+    global _collector
+    if _collector is None:
+        _collector = _TraceCollector()
+        # The SDK provider opentelemetry-instrument set up; spans still go to its exporter.
+        trace.get_tracer_provider().add_span_processor(_collector)  # type: ignore[attr-defined]
+    return _collector
+
+
+def run(
+    case: str, function: Callable[[], Any], via: str = "record", *, user_span: bool = True
+) -> None:
+    """Run one case in a trace of its own, recording what it raises the ``via`` way
+    (``user_span=False``: with no span of the agent's own open, see above)."""
+    if not user_span:
+        _run_without_user_span(case, function, via)
+        return
     # An empty context makes the root span start a new trace even inside another span.
     with _tracer.start_as_current_span(
         f"conformance {case}",
@@ -73,6 +110,23 @@ def run(case: str, function: Callable[[], Any], via: str = "record") -> None:
         except DidNotRaise as exc:
             _errors[case] = str(exc)
         _seconds[case] = round(time.monotonic() - started, 3)
+
+
+def _run_without_user_span(case: str, function: Callable[[], Any], via: str) -> None:
+    collector = _trace_collector()
+    collector.traces = []
+    started = time.monotonic()
+    token = context.attach(context.Context())  # no span current, whatever the caller had
+    try:
+        _raise_via(case, function, via)
+    except DidNotRaise as exc:
+        _errors[case] = str(exc)
+    finally:
+        context.detach(token)
+    _seconds[case] = round(time.monotonic() - started, 3)
+    _cases[case], collector.traces = collector.traces, None
+    if not _cases[case]:
+        _errors[case] = f"{case}: no span ended, so no trace to look in"
 
 
 def _raise_via(case: str, function: Callable[[], Any], via: str) -> None:

@@ -74,4 +74,11 @@ run("connection", _messages(refused(httpx2)))
 # The SDK instruments itself: with nothing recorded by the agent, its own span (status ERROR,
 # error.type `client_timeout_error`) is the failure's only record.
 run("own_span_timeout", _messages(read_timeout(httpx2)), via="none")
+# No span of the agent's own open: the SDK's span (status ERROR, error.type overloaded_error, no
+# exception event) is the root of a trace of its own, and the agent's record of the exception it
+# raises must land on that span, not on a failcat.unhandled_exception span in another trace.
+overloaded = _error(529, "overloaded_error", "Overloaded")
+run("no_user_span_overloaded", overloaded, user_span=False)
+run("no_user_span_overloaded_logged", overloaded, via="log", user_span=False)
+run("no_user_span_timeout", _messages(read_timeout(httpx2)), user_span=False)
 report()

@@ -1,7 +1,8 @@
 """MCP 2.x: an in-process client and server (memory streams), so the protocol errors are the
 server's real JSON-RPC answers and the client's real exceptions: unknown tool, prompt and
-resource, invalid params, a tool that fails, and a request that times out; and, for three of
-them, the server's own spans as the only record (mcp 2.x instruments itself)."""
+resource, invalid params, a tool that fails, and a request that times out; for three of them,
+the server's own spans as the only record (mcp 2.x instruments itself); the same with no span
+of the agent's own open; and JSON-RPC over memory streams, with the client's own spans."""
 
 from __future__ import annotations
 
@@ -81,6 +82,18 @@ def _spanned(method: str, *args: object) -> Callable[[], Awaitable[None]]:
     return call
 
 
+def _legacy(method: str, *args: object, **call_kwargs: object) -> Callable[[], Awaitable[None]]:
+    # mode="legacy": JSON-RPC over memory streams, the path a stdio or HTTP client takes, with
+    # the client's own span around each request ("MCP send <method>").
+    async def call() -> None:
+        async with Client(server, mode="legacy", raise_exceptions=True) as client:
+            result = await getattr(client, method)(*args, **call_kwargs)
+            if getattr(result, "is_error", False):
+                raise RuntimeError(result.content[0].text)
+
+    return call
+
+
 def _unknown_tool():
     return _client()("call_tool", "get_forecast", {"city": "Paris"})
 
@@ -115,4 +128,24 @@ paris = {"city": "Paris"}
 run("server_span_unknown_tool", _spanned("call_tool", "get_forecast", paris), via="none")
 run("server_span_unknown_prompt", _spanned("get_prompt", "itinerary", paris), via="none")
 run("server_span_unknown_resource", _spanned("read_resource", "travel://hotels"), via="none")
+# No span of the agent's own open, the agent recording the client's exception: the server's span
+# (status ERROR, the JSON-RPC code in error.type) set while the server's MCPError is in flight
+# gets its event, and the client's task group of that same MCPError adds none. The first two
+# still give two rows (test_python_stacks.KNOWN_EXTRA_ROWS says why).
+run("no_user_span_unknown_tool", _spanned("call_tool", "get_forecast", paris), user_span=False)
+run("no_user_span_unknown_prompt", _spanned("get_prompt", "itinerary", paris), user_span=False)
+run("no_user_span_unknown_resource", _spanned("read_resource", "travel://hotels"), user_span=False)
+# JSON-RPC over memory streams (mode="legacy"), the client's own span around each request. An
+# unknown prompt's ValueError crosses the streams as the same object: the client span records
+# it, and the task group that then carries it out of the client is not a second failure.
+hotels = "travel://hotels"
+run("jsonrpc_unknown_tool", _legacy("call_tool", "get_forecast", paris))
+run("jsonrpc_unknown_resource", _legacy("read_resource", hotels))
+run("jsonrpc_unknown_prompt", _legacy("get_prompt", "itinerary", paris))
+itinerary = _legacy("get_prompt", "itinerary", paris)
+run("jsonrpc_unknown_prompt_no_user_span", itinerary, user_span=False)
+# Still two rows (test_python_stacks.KNOWN_EXTRA_ROWS says why).
+run("jsonrpc_unknown_resource_no_user_span", _legacy("read_resource", hotels), user_span=False)
+slow = {"query": "flights"}
+run("jsonrpc_timeout", _legacy("call_tool", "slow_search", slow, read_timeout_seconds=0.2))
 report()

@@ -3,11 +3,14 @@
 
 ``FunctionModel`` stands in for the model where the failure is pydantic-ai's own (output or tool
 retries exhausted, usage limits); the OpenAI model over an httpx mock transport where the
-provider answers with an error, so pydantic-ai's mapping of the SDK's errors runs.
+provider answers with an error, so pydantic-ai's mapping of the SDK's errors runs; and the
+Anthropic model, whose SDK marks its own span failed.
 """
 
 from __future__ import annotations
 
+import anthropic
+import httpx2
 import openai
 from _mock_http import answer, async_client, read_timeout, refused
 from _scenario import report, run
@@ -103,6 +106,22 @@ def _openai_error(status: int, message: str, type_: str, code: str | None):
     )
 
 
+def _anthropic_overloaded() -> None:
+    # The Anthropic SDK's own span is marked overloaded_error; pydantic-ai wraps the SDK's error
+    # in its own (ModelHTTPError), another object, which is what the agent records.
+    from pydantic_ai.models.anthropic import AnthropicModel
+    from pydantic_ai.providers.anthropic import AnthropicProvider
+
+    body = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    client = anthropic.AsyncAnthropic(
+        api_key="sk-ant-test",
+        max_retries=0,
+        http_client=async_client(answer(529, body, http=httpx2), httpx2),
+    )
+    model = AnthropicModel("claude-sonnet-4-5", provider=AnthropicProvider(anthropic_client=client))
+    Agent(model).run_sync("hello")
+
+
 def _user_code_type_error() -> None:
     # An ordinary bug in a tool: the agent's own code adds a number to a string.
     agent = Agent(FunctionModel(_calls_weather))
@@ -164,4 +183,6 @@ run("timeout", _openai_agent(read_timeout()))
 run("connection", _openai_agent(refused()))
 run("ordinary_tool_type_error", _user_code_type_error)
 run("unknown_tool", _unknown_tool, via="log")
+run("anthropic_overloaded", _anthropic_overloaded)
+run("anthropic_overloaded_no_user_span", _anthropic_overloaded, user_span=False)
 report()
