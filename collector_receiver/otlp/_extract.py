@@ -2,7 +2,10 @@
 
 A failure is
 
-* a span event named ``exception`` or ending in ``.exception`` (source ``span_event``);
+* a span event named ``exception`` or ending in ``.exception`` (source ``span_event``) —
+  unless the same failure is recorded again deeper in its lineage (a descendant span, or its
+  own span earlier), or it is an exception group whose leaves are recorded there: then the
+  deepest recording is the one row (see :mod:`._duplicate_events`);
 * a log record carrying the attribute ``exception.type`` or ``exception.message``
   (source ``log_record``);
 * a span whose status is ERROR, which carries the attribute ``error.type`` and has no exception
@@ -36,6 +39,7 @@ from collector_receiver.events import (
     OperationCounts,
 )
 from collector_receiver.otlp._attributes import find_attribute, flatten_attributes
+from collector_receiver.otlp._duplicate_events import RepeatedEvents
 from collector_receiver.otlp._genai import (
     OPERATION_NAMES,
     RequestGenAI,
@@ -260,6 +264,7 @@ def _failure(
 def _extract_traces(request: Any, result: ExtractResult) -> None:
     spans_by_id = RequestSpans(request)  # the one parent map of the request, built if needed
     lineage = SpanLineage()
+    repeats = RepeatedEvents()
     genai = RequestGenAI(spans_by_id)
     operation_names = OPERATION_NAMES
     count_operation = genai.operation
@@ -291,14 +296,23 @@ def _extract_traces(request: Any, result: ExtractResult) -> None:
                     events = None
                 if events is not None or span.status.code == _STATUS_CODE_ERROR:
                     _span_failures(
-                        span, events, resource, scope_spans.scope.name, result, lineage, genai
+                        span,
+                        events,
+                        resource,
+                        scope_spans.scope.name,
+                        result,
+                        lineage,
+                        repeats,
+                        genai,
                     )
     # The failures' GenAI contexts and the operations, now that every span has been seen; by
     # position in the failures, so before any is dropped.
     result.operations = genai.resolve(result.events)
     # One failure, one row: the rare request with a status-only span and an exception event in
-    # one trace drops the status-only failures an exception in their lineage explains.
-    dropped = lineage.beside_exceptions(spans_by_id)
+    # one trace drops the status-only failures an exception in their lineage explains, and one
+    # with two exception events in a trace the recordings of a failure that a deeper recording
+    # of it explains (_duplicate_events).
+    dropped = lineage.beside_exceptions(spans_by_id) | repeats.repeated(spans_by_id)
     if dropped:
         result.events = [e for i, e in enumerate(result.events) if i not in dropped]
 
@@ -314,13 +328,15 @@ def _span_failures(
     scope_name: str,
     result: ExtractResult,
     lineage: SpanLineage,
+    repeats: RepeatedEvents,
     genai: RequestGenAI,
 ) -> None:
     """The failures of one span that passed the cheap test.
 
     ``events`` are all the span's events when a name ends in "exception" (the exact rule is
     applied here), None when none does and the span's status is ERROR. ``lineage`` learns of
-    the span when it is a status-only failure or carries an exception event.
+    the span when it is a status-only failure or carries an exception event, ``repeats`` of
+    each exception event.
     """
     exception_events = None
     if events is not None:
@@ -367,7 +383,8 @@ def _span_failures(
             )
         )
         return
-    if trace_id is not None and span_id is not None:
+    related = trace_id is not None and span_id is not None  # ids to follow lineage by
+    if related:
         lineage.exception_span(span, raw_trace_id, raw_span_id)
     for index, event in exception_events:
         event_attributes = flatten_attributes(event.attributes)
@@ -375,22 +392,23 @@ def _span_failures(
         genai.failure(
             len(result.events), span, level_of_attributes(event_attributes), resource.gen_ai
         )
-        result.events.append(
-            _failure(
-                source="span_event",
-                resource=resource,
-                scope_name=scope_name,
-                span_name=span.name,
-                trace_id=trace_id,
-                span_id=span_id,
-                time_unix_nano=event.time_unix_nano or end_time,
-                event_index=index,
-                attributes=attributes,
-                exception_type=_text(attributes.get("exception.type")),
-                exception_message=_text(attributes.get("exception.message")),
-                gen_ai=NO_GENAI_CONTEXT,
-            )
+        failure = _failure(
+            source="span_event",
+            resource=resource,
+            scope_name=scope_name,
+            span_name=span.name,
+            trace_id=trace_id,
+            span_id=span_id,
+            time_unix_nano=event.time_unix_nano or end_time,
+            event_index=index,
+            attributes=attributes,
+            exception_type=_text(attributes.get("exception.type")),
+            exception_message=_text(attributes.get("exception.message")),
+            gen_ai=NO_GENAI_CONTEXT,
         )
+        if related:
+            repeats.event(len(result.events), span, raw_trace_id, raw_span_id, failure)
+        result.events.append(failure)
 
 
 def _extract_logs(request: Any, result: ExtractResult) -> None:
