@@ -129,8 +129,8 @@ def template_environment() -> jinja2.Environment:
 
 
 class Pages:
-    """The page handlers over one set of queries; ``signed_in`` tells the templates to offer
-    sign-out (only when the receiver has a token)."""
+    """The page handlers over one set of queries; ``auth`` (the receiver has a token) tells the
+    templates to offer sign-out."""
 
     def __init__(
         self,
