@@ -26,7 +26,7 @@ from collector_receiver.aggregate import AggregateSpec, compute_aggregate
 from collector_receiver.catalog import CatalogError
 from collector_receiver.catalog._suggest import SuggestionInput, draft_entries
 from collector_receiver.events import UNCATALOGED
-from collector_receiver.presentation import render_trace_url
+from collector_receiver.presentation import rate_percent, render_trace_url
 from collector_receiver.server.query_api import (
     _GENAI_FILTERS,
     ApiSettings,
@@ -95,10 +95,6 @@ async def _run(function: Callable[[], T]) -> T:
     return await asyncio.to_thread(function)
 
 
-def _percent(rate: float | None) -> str:
-    return "-" if rate is None else f"{rate * 100:.1f} %"
-
-
 def _value_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
@@ -120,7 +116,7 @@ def template_environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.filters["utc"] = format_time
-    environment.filters["percent"] = _percent
+    environment.filters["percent"] = rate_percent
     environment.filters["value_text"] = _value_text
     # A catalog file by its name: where it lies on the server is no reader's business.
     environment.filters["file_name"] = lambda source: PurePath(source).name or source
