@@ -133,6 +133,7 @@ def print_summary(
         (f"failcat failures{db} --code UNCATALOGED", "what the catalog does not know yet"),
         (f"failcat aggregate{db} --window 1h", "counts, shares, new patterns, drift"),
         (f"failcat rates{db} --by tool --since 1h", "failure rates by tool (or model, provider)"),
+        (f"open {api}/", "the web UI: overview, failures, rates, catalog" + running),
         (f"curl {api}/metrics", "Prometheus counters" + running),
         (f"curl '{api}/api/v1/failures?limit=5'", "the query API" + running),
     ]
