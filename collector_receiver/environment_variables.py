@@ -91,6 +91,13 @@ FAILCAT_TLS_CLIENT_CA = "FAILCAT_TLS_CLIENT_CA"
 FAILCAT_WORKERS = "FAILCAT_WORKERS"
 """Receiving processes sharing the OTLP ports (``--workers``; default 1, no child process)."""
 
+FAILCAT_RETENTION = "FAILCAT_RETENTION"
+"""Delete what is older than this duration, at start and every ``--retention-interval``
+(``--retention``, e.g. ``30d``; default: keep everything)."""
+
+FAILCAT_RETENTION_INTERVAL = "FAILCAT_RETENTION_INTERVAL"
+"""How often retention runs (``--retention-interval``; default and most ``1h``)."""
+
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "FAILCAT_API_PORT",
@@ -111,6 +118,8 @@ __all__ = [
     "FAILCAT_METRICS_AUTH",
     "FAILCAT_NO_MIGRATE",
     "FAILCAT_READ_TIMEOUT",
+    "FAILCAT_RETENTION",
+    "FAILCAT_RETENTION_INTERVAL",
     "FAILCAT_TLS_CERT",
     "FAILCAT_TLS_CLIENT_CA",
     "FAILCAT_TLS_KEY",

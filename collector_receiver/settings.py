@@ -26,6 +26,8 @@ flag                       environment                      default
 ``--tls-client-ca``        ``FAILCAT_TLS_CLIENT_CA``        no client certificates (PEM CA)
 ``--metrics-auth``         ``FAILCAT_METRICS_AUTH=1``       ``/metrics`` needs no token
 ``--workers``              ``FAILCAT_WORKERS``              ``1`` receiving process (1 to 64)
+``--retention``            ``FAILCAT_RETENTION``            keep everything (a duration: ``30d``)
+``--retention-interval``   ``FAILCAT_RETENTION_INTERVAL``   ``1h`` between prunes (at most 1h)
 (none)                     ``FAILCAT_AUTH_TOKEN``           no authentication
 (none)                     ``FAILCAT_TRACE_URL_TEMPLATE``   no trace links
 =========================  ===============================  ======================
@@ -45,6 +47,11 @@ flag                             environment                            default
                                                                         ``_other``
 ===============================  =====================================  ======================
 
+Durations (``--retention``, ``--retention-interval``) are :mod:`collector_receiver.timeparse`'s:
+a positive whole number and a unit ``s``, ``m``, ``h``, ``d`` or ``w``. The interval may not
+exceed an hour (CONTRACT §5: retention runs at start and at least hourly), and without
+``--retention`` it is refused rather than ignored.
+
 The auth token is deliberately not a flag: a flag would show in ``ps`` output. A variable that
 would open or weaken access — ``FAILCAT_AUTH_TOKEN`` or a ``FAILCAT_TLS_*`` path — is refused when
 it is set but empty or blank, never read as "unset": a deployment template that failed to fill
@@ -61,6 +68,7 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from collector_receiver import environment_variables as variables
 from collector_receiver.attribute_limits import (
@@ -71,6 +79,7 @@ from collector_receiver.attribute_limits import (
     MIN_ATTRIBUTES_BYTES,
 )
 from collector_receiver.environment_variables import DEFAULT_DATABASE_URL
+from collector_receiver.timeparse import parse_duration
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_GRPC_PORT = 4317
@@ -87,6 +96,8 @@ DEFAULT_WORKERS = 1
 #: Most ``--workers``: far above the cores of a machine one receiver runs on, low enough that a
 #: typo (``--workers 400``) is refused rather than forking hundreds of interpreters.
 MAX_WORKERS = 64
+#: How often ``--retention`` prunes by default, and at most (CONTRACT §5: "at least hourly").
+DEFAULT_RETENTION_INTERVAL = timedelta(hours=1)
 
 
 class SettingsError(ValueError):
@@ -144,6 +155,10 @@ class ReceiverSettings:
     #: Receiving processes sharing the OTLP ports (:mod:`collector_receiver.server.workers`);
     #: 1 is one process and no children.
     workers: int = DEFAULT_WORKERS
+    #: Delete failures, patterns and operation counts older than this, at start and every
+    #: ``retention_interval`` (:mod:`collector_receiver.store.retention`); None keeps everything.
+    retention: timedelta | None = None
+    retention_interval: timedelta = DEFAULT_RETENTION_INTERVAL
 
     def __post_init__(self) -> None:
         if not self.database_url.strip():
@@ -230,6 +245,12 @@ class ReceiverSettings:
             raise SettingsError("FAILCAT_TRACE_URL_TEMPLATE must contain {trace_id}")
         if not 1 <= self.workers <= MAX_WORKERS:
             raise SettingsError(f"--workers: {self.workers} is out of range (1 to {MAX_WORKERS})")
+        if self.retention is not None and self.retention <= timedelta(0):
+            raise SettingsError("--retention: must be a positive duration")
+        if not timedelta(0) < self.retention_interval <= DEFAULT_RETENTION_INTERVAL:
+            raise SettingsError(
+                "--retention-interval: must be from 1s to 1h (retention runs at least hourly)"
+            )
 
     @classmethod
     def from_sources(
@@ -274,6 +295,16 @@ class ReceiverSettings:
                 raise SettingsError(f"{source}: {raw!r} is not a positive number of seconds")
             return value
 
+        def duration(field: str, variable: str, flag: str) -> timedelta | None:
+            raw = pick(field, variable)
+            if raw is None:
+                return None
+            source = flag if flags.get(field) is not None else variable
+            try:
+                return parse_duration(raw)
+            except ValueError as exc:
+                raise SettingsError(f"{source}: {exc}") from None
+
         def boolean(field: str, variable: str) -> bool:
             raw = env.get(variable, "").strip().lower()
             if raw not in ("", "0", "1", "true", "false", "yes", "no"):
@@ -286,6 +317,22 @@ class ReceiverSettings:
             return str(value) if value is not None else env.get(variable)
 
         no_migrate = boolean("no_migrate", variables.FAILCAT_NO_MIGRATE)
+        retention = duration("retention", variables.FAILCAT_RETENTION, "--retention")
+        interval = duration(
+            "retention_interval", variables.FAILCAT_RETENTION_INTERVAL, "--retention-interval"
+        )
+        if interval is not None and retention is None:
+            raise SettingsError(
+                "--retention-interval needs --retention (or FAILCAT_RETENTION): "
+                "without it nothing is pruned"
+            )
+        if interval is not None and interval > DEFAULT_RETENTION_INTERVAL:
+            source = (
+                "--retention-interval"
+                if flags.get("retention_interval") is not None
+                else variables.FAILCAT_RETENTION_INTERVAL
+            )
+            raise SettingsError(f"{source}: longer than 1h (retention runs at least hourly)")
         auth = env.get(variables.FAILCAT_AUTH_TOKEN)
         template = env.get(variables.FAILCAT_TRACE_URL_TEMPLATE)
         return cls(
@@ -376,6 +423,8 @@ class ReceiverSettings:
             tls_client_ca=path("tls_client_ca", variables.FAILCAT_TLS_CLIENT_CA),
             metrics_auth=boolean("metrics_auth", variables.FAILCAT_METRICS_AUTH),
             workers=integer("workers", variables.FAILCAT_WORKERS, "--workers", DEFAULT_WORKERS),
+            retention=retention,
+            retention_interval=interval or DEFAULT_RETENTION_INTERVAL,
         )
 
 
@@ -390,6 +439,7 @@ __all__ = [
     "DEFAULT_MAX_LABEL_VALUES",
     "DEFAULT_MAX_REQUEST_BYTES",
     "DEFAULT_READ_TIMEOUT",
+    "DEFAULT_RETENTION_INTERVAL",
     "DEFAULT_WORKERS",
     "DEFAULT_WRITE_BATCH_SIZE",
     "DEFAULT_WRITE_QUEUE_SIZE",

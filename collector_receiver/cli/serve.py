@@ -184,6 +184,19 @@ def register(subparsers: Any) -> None:
             f"(env FAILCAT_WORKERS; default {DEFAULT_WORKERS})"
         ),
     )
+    parser.add_argument(
+        "--retention",
+        metavar="DURATION",
+        help=(
+            "delete failures, patterns and operation counts older than this (e.g. 30d), at "
+            "start and every --retention-interval (env FAILCAT_RETENTION; default: keep all)"
+        ),
+    )
+    parser.add_argument(
+        "--retention-interval",
+        metavar="DURATION",
+        help="how often retention runs, at most 1h (env FAILCAT_RETENTION_INTERVAL; default 1h)",
+    )
     parser.set_defaults(handler=_run)
 
 
@@ -214,6 +227,8 @@ def _run(args: argparse.Namespace) -> int:
             "tls_client_ca",
             "metrics_auth",
             "workers",
+            "retention",
+            "retention_interval",
         )
     }
     try:

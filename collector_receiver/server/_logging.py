@@ -3,8 +3,9 @@
 Events (``event`` field): ``started`` (with the listening ports), ``catalog_reloaded``,
 ``catalog_refused``, ``database_unavailable``, ``database_recovered``, ``write_failed``,
 ``write_queue_full`` and ``overloaded`` (at most one line a minute each, with the number of
-requests refused since the last line), ``stopping``, ``stopped`` (also when a ``SIGTERM`` arrives
-during start-up). Nothing is logged per request: counters cover that.
+requests refused since the last line), ``retention_pruned``, ``retention_failed`` and
+``retention_interrupted`` (``--retention``, one line per run), ``stopping``, ``stopped`` (also
+when a ``SIGTERM`` arrives during start-up). Nothing is logged per request: counters cover that.
 """
 
 from __future__ import annotations

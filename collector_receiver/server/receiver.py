@@ -13,6 +13,8 @@ Lifecycle of :class:`Receiver`:
    hard limit (:mod:`collector_receiver.server._rlimit`), start the gRPC, OTLP/HTTP and API
    listeners on ``--host``; log ``started`` with the ports and the open-file limit
    (``open_files``, null when unlimited; ``open_files_raised_from`` when it was raised).
+   With ``--retention``, start pruning in a thread beside ingest: now and every
+   ``--retention-interval`` (:mod:`collector_receiver.server._retention`).
 3. While running: ``SIGHUP`` reloads the catalog file in a worker thread, so a large catalog
    never stalls the listeners (a bad or over-large file is refused and logged, the old
    catalog stays); the database going away and coming back is logged once each way.
@@ -46,6 +48,7 @@ from collector_receiver.server._batch_writer import GroupCommitWriter
 from collector_receiver.server._database_health import DatabaseHealth
 from collector_receiver.server._inflight import InflightBytes
 from collector_receiver.server._logging import log_event
+from collector_receiver.server._retention import RetentionJob
 from collector_receiver.server._rlimit import raise_open_file_limit
 from collector_receiver.server._tls import ServerTls, TlsError, TlsSite, load_server_tls
 from collector_receiver.server.ingest import OtlpIngest
@@ -119,6 +122,7 @@ class Receiver:
         self._reload_task: asyncio.Task[None] | None = None
         self._reload_again = False
         self._tls: ServerTls | None = None
+        self._retention: RetentionJob | None = None
         #: Ports actually listening, by listener name.
         self.ports: dict[str, int] = {}
 
@@ -256,6 +260,12 @@ class Receiver:
             database=display_url(settings.database_url),
         )
         log_event(self._started_event, logging.INFO, **(fields | self._log_fields))
+        if settings.retention is not None:
+            # After the listeners: the first prune runs beside ingest, never delaying it.
+            self._retention = RetentionJob(
+                self._store, settings.retention, settings.retention_interval
+            )
+            self._retention.start()
 
     def _start_ingest(self) -> OtlpIngest:
         """Start the group-commit writer; the ingest pipeline the OTLP listeners hand work to."""
@@ -408,6 +418,9 @@ class Receiver:
         """Stop accepting, finish requests in flight, drain the writer, close everything."""
         if log:
             log_event("stopping")
+        if self._retention is not None:
+            await self._retention.stop()  # ends after its current batch, before the store closes
+            self._retention = None
         closing: list[Any] = []
         if self._grpc is not None:
             closing.append(self._grpc.stop(_DRAIN_SECONDS))

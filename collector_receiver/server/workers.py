@@ -338,7 +338,7 @@ def _worker_main(
     _logging.configure()
     signal.signal(signal.SIGTERM, _stop_requested)
     receiver = Receiver(
-        settings,
+        replace(settings, retention=None),  # the parent prunes, once for all the workers
         reuse_port=True,
         started_event="worker_started",
         log_fields={"worker": number, "pid": os.getpid(), "metrics_socket": socket_path},

@@ -10,7 +10,7 @@ from collector_receiver.settings import DEFAULT_DATABASE_URL, ReceiverSettings
 def test_every_constant_is_spelled_as_its_variable() -> None:
     variables = [name for name in environment_variables.__all__ if name.startswith("FAILCAT_")]
 
-    assert len(variables) == 25
+    assert len(variables) == 27
     for name in variables:
         assert getattr(environment_variables, name) == name
 
