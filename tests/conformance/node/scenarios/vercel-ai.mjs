@@ -198,6 +198,17 @@ export const cases = [
       ),
   },
   {
+    // With telemetry on, the SDK records the error on its outer span (ai.generateText) and on
+    // the attempt's (ai.generateText.doGenerate), and the agent records it once more: one
+    // failure, one row (the attempt's, the deepest).
+    id: 'telemetry-api-call-server-500',
+    expect: 'overloaded',
+    run: () =>
+      ask(provider(openaiError(500, 'The server had an error while processing your request. Sorry about that!', 'server_error', null))('gpt-4o'), {
+        experimental_telemetry: { isEnabled: true, functionId: 'plan-trip' },
+      }),
+  },
+  {
     id: 'api-call-overloaded-503',
     expect: 'overloaded',
     run: () =>
