@@ -35,8 +35,11 @@ only the few spans that pass have their attributes read, and of those only the s
 above are looked at (nothing is flattened). Contexts are resolved after the walk, when every
 operation span of the request is known: a parent that is one is found among them, and any
 other through the request's one span index (:class:`~._spans.RequestSpans`), built on the first
-lookup they cannot answer. Each span's level and each span's inherited context (its level merged
-with everything above it) is computed once and remembered, so nested spans cost linear time.
+lookup they cannot answer. An ancestor that is not an operation (an HTTP or a database span)
+seldom holds a ``gen_ai.*`` key: its serialised bytes are searched for the prefix first, which
+costs about half of reading its keys (see :func:`_level_of_span`). Each span's level and each
+span's inherited context (its level merged with everything above it) is computed once and
+remembered, so nested spans cost linear time.
 Hostile input is bounded: a cycle of parent links ends a walk, and a walk goes up at most
 :data:`MAX_ANCESTOR_HOPS` spans (what lies beyond is not read).
 """
@@ -95,7 +98,7 @@ _SLOTS = {
     "gen_ai.tool.name": 5,
     "gen_ai.agent.name": 6,
 }
-_PREFIX = "gen_ai."
+_PREFIX = b"gen_ai."
 
 
 def is_operation_name(span_name: str) -> bool:
@@ -197,6 +200,18 @@ def level_of_key_values(key_values: Iterable[Any]) -> GenAIContext:
     return NO_GENAI_CONTEXT if slots is None else _level_of_found(slots)
 
 
+def _level_of_span(span: Any) -> GenAIContext:
+    """The level of an ancestor that is not an operation counted in this request."""
+    # Such spans (HTTP, database clients) rarely hold a gen_ai.* key, and their bytes, made in
+    # C, say so for less than reading their keys one by one, which makes a Python object per
+    # attribute: 0.74 against 1.3 us for 4 attributes, 2.3 against 3.6 for 15. Every key is in
+    # the bytes verbatim, so when the prefix is not there no key has it; when it is (in a key,
+    # a value or an event), the keys are read as for any level.
+    if _PREFIX not in span.SerializeToString():
+        return NO_GENAI_CONTEXT
+    return level_of_key_values(span.attributes)
+
+
 def level_of_attributes(attributes: Mapping[str, AttributeValue]) -> GenAIContext:
     """The context one level's flattened attributes give."""
     slots: list[str | None] | None = None
@@ -238,7 +253,6 @@ class RequestGenAI:
     """
 
     __slots__ = (
-        "_counted",
         "_failures",
         "_hours",
         "_inherited",
@@ -250,14 +264,13 @@ class RequestGenAI:
 
     def __init__(self, spans: RequestSpans) -> None:
         self._spans = spans
-        #: operation span -> (the span, its own level): parents found without the index
+        #: operation span -> (the span, its own level), for every span counted: parents are
+        #: found here without the index, and its keys make the delivery key
         self._seen: dict[bytes, tuple[Any, GenAIContext]] = {}
         #: span -> its own level, for the spans a walk up passed
         self._levels: dict[bytes, GenAIContext] = {}
         #: span -> its level merged with every level above it
         self._inherited: dict[bytes, GenAIContext] = {}
-        #: the spans counted
-        self._counted: set[bytes] = set()
         #: (key, trace id, span, own level, hour since the epoch, service, resource level)
         self._operations: list[tuple[bytes, bytes, Any, GenAIContext, int, str, GenAIContext]]
         self._operations = []
@@ -285,12 +298,10 @@ class RequestGenAI:
         ):
             return  # no identity to count it once by, or no time to count it in
         key = trace_id + span_id
-        counted = self._counted
-        before = len(counted)
-        counted.add(key)
-        if len(counted) == before:
+        seen = self._seen
+        if key in seen:
             return  # the same span twice in one request: counted once
-        self._seen[key] = (span, own)
+        seen[key] = (span, own)
         self._operations.append(
             (key, trace_id, span, own, start // _HOUR_NANOS, service_name, resource)
         )
@@ -324,7 +335,7 @@ class RequestGenAI:
             for (hour, service, context), count in counts.items()
         }
         # Every key counted is 24 bytes, so the sorted keys joined are unambiguous.
-        digest = hashlib.blake2b(b"".join(sorted(self._counted)), digest_size=16)
+        digest = hashlib.blake2b(b"".join(sorted(self._seen)), digest_size=16)
         return OperationCounts(counts=keyed, delivery_key=digest.hexdigest())
 
     def _span_context(self, span: Any) -> GenAIContext:
@@ -377,7 +388,7 @@ class RequestGenAI:
                 node = self._spans.get(trace_id, parent)
                 if node is None:  # the parent is not in this request
                     break
-                level = level_of_key_values(node.attributes)
+                level = _level_of_span(node)
             levels[key] = level
             path.append((key, level))
             parent = node.parent_span_id

@@ -163,6 +163,34 @@ def test_every_operation_span_is_counted_with_its_context(exporter: InMemorySpan
         assert bucket.bucket_start.microsecond == 0
 
 
+@pytest.mark.parametrize("as_json", [False, True], ids=["protobuf", "json"])
+def test_ancestors_that_are_not_operations_are_levels_too(
+    exporter: InMemorySpanExporter, as_json: bool
+) -> None:
+    # A plain span carrying gen_ai.agent.name is a level like any other; a plain span whose
+    # only "gen_ai." is in a value, an event and its name (the walk's cheap test looks at its
+    # bytes) gives nothing, and one without any gives nothing either.
+    tracer = _tracer(exporter)
+    with (
+        tracer.start_as_current_span("POST /tickets", attributes={"gen_ai.agent.name": "router"}),
+        tracer.start_as_current_span(
+            "gen_ai.step", attributes={"note": "gen_ai.tool.name is set below"}
+        ) as noted,
+        tracer.start_as_current_span("SELECT tickets", attributes={"db.system.name": "sqlite"}),
+        tracer.start_as_current_span(
+            "chat gpt-4o", attributes={"gen_ai.operation.name": "chat", "gen_ai.system": "openai"}
+        ),
+    ):
+        noted.add_event("gen_ai.marker", {"gen_ai.hint": 1})
+    spans = exporter.get_finished_spans()
+
+    counts = _ops(_extract(spans, as_json=as_json)).counts
+
+    assert [k.context for k in counts] == [
+        GenAIContext(provider="openai", operation="chat", agent="router")
+    ]
+
+
 def test_calls_of_one_context_in_one_hour_add_up(exporter: InMemorySpanExporter) -> None:
     tracer = _tracer(exporter)
     for _ in range(5):
