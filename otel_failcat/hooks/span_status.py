@@ -34,6 +34,9 @@ error, tenacity's ``RetryError`` around the last attempt's) has its wrapper reco
 application's span, another object, and every failed attempt of a retry loop would be an
 exception event of its own, which the receiver never folds.
 
+Nor is an exception in flight whose cause chain holds one recorded already: it is the
+consequence of a failure that has its event (a framework turning the failure of a step into
+its own "run aborted" and marking its run's span), and the status is that layer noting it.
 An ERROR set with no exception in flight (a library that sees an error *answer* and raises only
 after its span has ended, as mcp 2.x's JSON-RPC client span does) records nothing here. A
 library that marks a root attempt span ERROR for an exception it then handles (a retry that
@@ -63,6 +66,7 @@ from collections.abc import Callable
 from opentelemetry.sdk.trace import Span as SdkSpan
 from opentelemetry.trace import Status, StatusCode
 
+from otel_failcat._exception_info import cause_chain
 from otel_failcat._internal_errors import report_internal_error
 from otel_failcat._recorder import FailureRecorder, seen_exceptions
 from otel_failcat.hooks._patch import AttributePatch
@@ -115,9 +119,10 @@ class SpanStatusHook:
             exc = sys.exc_info()[1]
             # A span with a parent is left to the receiver's lineage rule (see the module
             # docstring); an ended one would send the event to the current span or a new one.
-            if exc is None or span.parent is not None or exc in seen_exceptions():
+            if exc is None or span.parent is not None or not span.is_recording():
                 return
-            if not span.is_recording():
+            seen = seen_exceptions()
+            if exc in seen or any(link in seen for link in cause_chain(exc)):
                 return
             self._recorder.record(exc, "track", handled=False, span=span)
         except Exception:

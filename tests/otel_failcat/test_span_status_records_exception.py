@@ -230,6 +230,31 @@ def test_retry_then_success_records_the_failed_attempt_on_its_span(
     assert _span(instrumented, "attempt 1").status.status_code is StatusCode.OK
 
 
+def test_a_consequence_of_a_recorded_failure_is_not_recorded_again(
+    instrumented: Telemetry,
+) -> None:
+    # A framework turns a step's failure (recorded where it happened) into its own abort and
+    # marks its run's root span: that span notes the failure, it is not a second one.
+    class RunAborted(Exception):
+        pass
+
+    tracer = instrumented.tracer_provider.get_tracer("framework")
+    with tracer.start_as_current_span(
+        "invoke_agent", record_exception=False, set_status_on_exception=False
+    ) as run:
+        try:
+            try:
+                with track("execute_tool search"):
+                    raise FlakyUpstream("503 Service Unavailable")
+            except FlakyUpstream as step_failure:
+                raise RunAborted() from step_failure
+        except RunAborted:
+            run.set_status(Status(StatusCode.ERROR, "agent run failed"))
+    ((recorded_on, attrs),) = instrumented.exception_events()
+    assert recorded_on.name == "execute_tool search"
+    assert attrs["exception.type"] == f"{__name__}.FlakyUpstream"
+
+
 def test_no_exception_in_flight_records_nothing(instrumented: Telemetry) -> None:
     # mcp 2.x's JSON-RPC client span: an error answer marks it, the raise comes after it ended.
     tracer = instrumented.tracer_provider.get_tracer("mcp")
