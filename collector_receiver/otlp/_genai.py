@@ -302,6 +302,7 @@ class RequestGenAI:
         if key in seen:
             return  # the same span twice in one request: counted once
         seen[key] = (span, own)
+        self._spans.met(key, span)  # found by the other rules' lookups without the index
         self._operations.append(
             (key, trace_id, span, own, start // _HOUR_NANOS, service_name, resource)
         )

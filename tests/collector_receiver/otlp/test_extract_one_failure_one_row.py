@@ -100,6 +100,35 @@ def test_lineage_runs_through_spans_that_carry_no_failure(exporter: InMemorySpan
     assert _sources(_extract(spans)) == ["span_event"]
 
 
+def test_lineage_runs_through_genai_operation_spans(exporter: InMemorySpanExporter) -> None:
+    # The operation spans are the ones the GenAI walk hands to the request's span lookups; here
+    # they record nothing, so the status-only span's lineage reaches agent.run through them.
+    tracer = _tracer(exporter)
+    quiet = {"record_exception": False, "set_status_on_exception": False}
+    with (
+        pytest.raises(ToolCallFailed),
+        tracer.start_as_current_span("agent.run"),
+        tracer.start_as_current_span(
+            "invoke_agent triage",
+            attributes={"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "triage"},
+            **quiet,
+        ),
+        tracer.start_as_current_span(
+            "execute_tool search",
+            attributes={"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "search"},
+            **quiet,
+        ),
+    ):
+        _status_only(tracer, "MCP send tools/call search")
+        raise ToolCallFailed("search backend down")
+
+    events = _extract(exporter.get_finished_spans())
+
+    assert _sources(events) == ["span_event"]
+    assert events[0].span_name == "agent.run"
+    assert events[0].gen_ai.operation is None  # agent.run is above the operations
+
+
 def test_a_status_only_sibling_without_an_exception_in_its_lineage_is_still_stored(
     exporter: InMemorySpanExporter,
 ) -> None:
