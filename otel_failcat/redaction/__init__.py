@@ -115,6 +115,14 @@ only for those of its needles the text holds; a provider token is tried only whe
 like one and is long enough for the shortest format beginning so. Outputs are byte-identical to
 a frozen copy of the engine before these cuts (``tests/otel_failcat/_frozen_redaction_v1``).
 
+A stacktrace is redacted frame by frame (:mod:`._stacktrace`): its frames repeat between
+failures (the same code paths fail at the same lines) while the whole text does not, so each
+frame's redaction is remembered in a bounded memo (2,048 frames, 1 M characters), and the
+exception line reuses the redaction of the message just redacted by :meth:`Redactor.message`.
+Only the rest is redacted fresh. A cut is made only where no rule's match can reach across it,
+so the output is the whole-text redaction's, byte for byte; with extra patterns, or for text
+beyond ASCII, the stacktrace is redacted whole.
+
 Redaction is idempotent: ``redact(redact(t)) == redact(t)``. Removing one secret can change what
 its neighbours look like, so the rules are applied in passes until a pass changes nothing (at
 most four; a text without secrets takes one). An extra pattern that matches its own

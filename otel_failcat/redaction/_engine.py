@@ -125,6 +125,15 @@ class Rule:
     #: ``test_stacktrace_frames`` checks every rule without it cannot match a line end.
     line_tail: re.Pattern[str] | None = None
 
+    @property
+    def scans_windows(self) -> bool:
+        """Whether :meth:`apply` takes every match in a needle's window (``before`` too long to
+        try each start), cut at the window's end: where that end falls depends on needles far
+        ahead, so such a rule's outputs are not those of ``pattern.sub`` alone (an e-mail
+        address 700 characters after another can lose all but its last letter), and a
+        stacktrace holding its needle is redacted whole (see :mod:`._stacktrace`)."""
+        return bool(self.needles) and self.before > _MAX_ANCHORED_BEFORE
+
     def apply(
         self,
         text: str,

@@ -83,6 +83,8 @@ class Redactor:
             else FrameMemoRedaction(
                 lambda text: self._passes(text, self._plan),
                 [(n, rule.line_tail) for rule in needle if rule.line_tail for n in rule.needles],
+                _needle_finder,
+                [n for rule in needle if rule.scans_windows for n in rule.needles],
             )
         )
 
@@ -137,6 +139,12 @@ class Redactor:
             return cap_head_tail(head, tail, limit, never_redacted)
         except Exception:
             return _UNREDACTABLE
+
+    def clear_memo(self) -> None:
+        """Forget the frames and messages remembered for stacktraces (benchmarks of text seen
+        for the first time start so); the outputs never depend on it."""
+        if self._frames is not None:
+            self._frames.clear()
 
     def _redact_stacktrace(self, text: str) -> str:
         """What :meth:`redact` gives for ``text``, its frames' redactions taken from the memo."""
