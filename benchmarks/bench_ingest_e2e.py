@@ -149,22 +149,38 @@ _CONTEXT_KEYS = frozenset(
 _HOUR_NANOS = 3_600_000_000_000
 _SPANS_PER_TRACE = 20
 
+#: (file, function, line, source line): a frame's line number is part of the frame.
 _APP_FRAMES = (
-    ("agent/runner.py", "run", "result = self._dispatch(step, context=context)"),
-    ("agent/runner.py", "_dispatch", "return handler(step.arguments, timeout=step.timeout)"),
-    ("agent/llm.py", "LLMClient.chat", "response = self._client.chat.completions.create(**req)"),
-    ("agent/tools/__init__.py", "ToolBox.invoke", "return await tool.ainvoke(arguments)"),
-    ("agent/planner.py", "Planner.next_action", "action = self.llm.chat(messages, tools=tools)"),
-    ("agent/memory.py", "MemoryStore.search", "hits = self._index.query(vector, top_k=k)"),
+    ("agent/runner.py", "run", 112, "result = self._dispatch(step, context=context)"),
+    ("agent/runner.py", "_dispatch", 87, "return handler(step.arguments, timeout=step.timeout)"),
+    (
+        "agent/llm.py",
+        "LLMClient.chat",
+        241,
+        "response = self._client.chat.completions.create(**req)",
+    ),
+    ("agent/tools/__init__.py", "ToolBox.invoke", 58, "return await tool.ainvoke(arguments)"),
+    (
+        "agent/planner.py",
+        "Planner.next_action",
+        133,
+        "action = self.llm.chat(messages, tools=tools)",
+    ),
+    ("agent/memory.py", "MemoryStore.search", 76, "hits = self._index.query(vector, top_k=k)"),
 )
 _LIB_FRAMES = (
-    ("openai/_base_client.py", "_request", "return self._retry_request(options, cast_to)"),
-    ("openai/_base_client.py", "request", "raise self._make_status_error_from_response(r)"),
-    ("httpx/_client.py", "send", "response = self._send_handling_auth(request, auth=auth)"),
-    ("httpx/_transports/default.py", "handle_request", "resp = self._pool.handle_request(req)"),
-    ("anthropic/_base_client.py", "_request", "raise self._make_status_error(err_text)"),
-    ("tenacity/__init__.py", "__call__", "do = self.iter(retry_state=retry_state)"),
-    ("langchain_core/runnables/base.py", "invoke", "return self._call_with_config(func)"),
+    ("openai/_base_client.py", "_request", 1012, "return self._retry_request(options, cast_to)"),
+    ("openai/_base_client.py", "request", 1090, "raise self._make_status_error_from_response(r)"),
+    ("httpx/_client.py", "send", 926, "response = self._send_handling_auth(request, auth=auth)"),
+    (
+        "httpx/_transports/default.py",
+        "handle_request",
+        233,
+        "resp = self._pool.handle_request(req)",
+    ),
+    ("anthropic/_base_client.py", "_request", 1051, "raise self._make_status_error(err_text)"),
+    ("tenacity/__init__.py", "__call__", 340, "do = self.iter(retry_state=retry_state)"),
+    ("langchain_core/runnables/base.py", "invoke", 5122, "return self._call_with_config(func)"),
 )
 
 
@@ -216,19 +232,23 @@ def _failure(rng: random.Random, span_name: str) -> tuple[str, str]:
 
 
 def _stacktrace(rng: random.Random, exception_type: str, message: str) -> str:
-    """A Python traceback of about 2 KB; the line numbers make it one no other failure has."""
+    """A Python traceback of about 2 KB, unique to its failure.
+
+    Its frames' choice and order and its message (which carries ids, counts and times) make it
+    one no other failure has; a frame's line number is the frame's own (fixed per entry of
+    ``_APP_FRAMES``/``_LIB_FRAMES``), as in real code, where the same code paths fail at the same
+    lines again and again, so frame lines repeat between stacktraces while whole texts do not.
+    """
     root = rng.choice(("/srv/app", "/app", "/home/runner/work/agent/agent"))
     lines = ["Traceback (most recent call last):\n"]
     for depth in range(12):
         if depth < 5:
-            path, function, source = rng.choice(_APP_FRAMES)
+            path, function, line, source = rng.choice(_APP_FRAMES)
             path = f"{root}/{path}"
         else:
-            path, function, source = rng.choice(_LIB_FRAMES)
+            path, function, line, source = rng.choice(_LIB_FRAMES)
             path = f"{root}/.venv/lib/python3.12/site-packages/{path}"
-        lines.append(
-            f'  File "{path}", line {rng.randrange(20, 2000)}, in {function}\n    {source}\n'
-        )
+        lines.append(f'  File "{path}", line {line}, in {function}\n    {source}\n')
     lines.append(f"{exception_type}: {message}\n")
     return "".join(lines)
 
