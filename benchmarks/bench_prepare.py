@@ -16,7 +16,9 @@ The events are shaped like what ``extract_failures`` produces from real agents:
 - a Python traceback of 3-6 kB (application frames, library frames under ``site-packages``,
   standard-library frames, sometimes chained), one of three code paths per kind, so that
   failures of the same kind share their stacktrace as they do in production
-  (``--paths-per-kind 100000`` gives nearly every failure its own: the worst case for caches);
+  (``--paths-per-kind 100000`` gives nearly every failure its own: the worst case for caches
+  keyed by whole texts); a frame's line number and source line are fixed by its file and
+  function, as in real code, so frames repeat between stacktraces even then;
 - about ten span attributes (``gen_ai.*``, ``http.*``, ``server.*``, ``url.full``, ...) plus
   ``exception.type``/``exception.message``/``exception.stacktrace``, which the OTLP extraction
   keeps in the attributes too;
@@ -24,7 +26,8 @@ The events are shaped like what ``extract_failures`` produces from real agents:
   receiver computes one).
 
 Each round prepares the events with a new ``FailurePreparer`` and empties the memo caches of
-``otel_failcat.normalize``, ``otel_failcat.fingerprint`` and the credential-key test first, so
+``otel_failcat.normalize``, ``otel_failcat.fingerprint``, the credential-key test and the
+redactor's stacktrace memo (frames, messages) first, so
 caches start empty and only repetition within the events helps, never an earlier round's work
 on the very same events.
 
@@ -45,6 +48,7 @@ import cProfile
 import pstats
 import random
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -118,9 +122,13 @@ def _stacktrace(rng: random.Random, final_line: str) -> str:
             else:
                 name, functions = rng.choice(_STDLIB_FILES)
                 path = f"/usr/lib/python3.12/{name}"
+            function = rng.choice(functions)
+            # A frame's line and source are the frame's own: the same code fails at the same
+            # line again and again (the stacktrace as a whole stays new by its message).
+            place = zlib.crc32(f"{path}:{function}".encode())
             lines.append(
-                f'  File "{path}", line {rng.randint(20, 1900)}, in {rng.choice(functions)}\n'
-                f"    {rng.choice(_SOURCE_LINES)}\n"
+                f'  File "{path}", line {20 + place % 1880}, in {function}\n'
+                f"    {_SOURCE_LINES[place % len(_SOURCE_LINES)]}\n"
             )
             if depth % 7 == 6:
                 lines.append("    ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n")
@@ -223,8 +231,16 @@ def build_events(count: int, seed: int, paths_per_kind: int = 3) -> list[Failure
     return events
 
 
+#: Redactors whose stacktrace memo (frames, messages) is emptied with the caches.
+_REDACTORS: list[Redactor] = []
+
+
 def _clear_caches() -> None:
     """Empty the agent modules' memo caches (where this version has them) before a round."""
+    for redactor in _REDACTORS:
+        clear = getattr(redactor, "clear_memo", None)  # not in versions before it
+        if clear is not None:
+            clear()
     for module, name in (
         (otel_failcat.normalize, "_cached_template"),
         (otel_failcat.fingerprint, "_cached_fingerprint_frames"),
@@ -334,6 +350,7 @@ def main() -> None:
 
     catalog = load_catalog()
     redactor = Redactor()
+    _REDACTORS.append(redactor)
     events = build_events(args.failures, args.seed, args.paths_per_kind)
     preparer = FailurePreparer(catalog, redactor)
     sizes = sorted(len(e.stacktrace) for e in events)

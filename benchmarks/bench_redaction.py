@@ -10,7 +10,9 @@ times) are what to compare between machines:
 Inputs are realistic: agent-side error messages (with and without secrets, drawn from the test
 corpora when present, else a built-in sample), ordinary agent failures without secrets (the
 false-positive corpus ``ordinary_failures.txt``, the common case) and Python tracebacks of
-~20-60 frames, some chained, some long enough to be capped.
+~20-60 frames, some chained, some long enough to be capped: once with every frame new, once
+with frames that repeat between tracebacks (``stack, rep.``), as real code paths do. The
+caches, the redactor's frame memo included, are emptied before each pass.
 
 Times are the CPU time of the measuring thread (``time.thread_time``): on a shared machine the
 wall clock also counts the waits for a core.
@@ -24,6 +26,7 @@ import argparse
 import random
 import re
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -68,7 +71,14 @@ def _ordinary_failures() -> list[str]:
     ]
 
 
-def _stacktraces(rng: random.Random, count: int) -> list[str]:
+def _stacktraces(rng: random.Random, count: int, frames_repeat: bool = False) -> list[str]:
+    """Tracebacks of 20-60 frames, a quarter of them chained.
+
+    ``frames_repeat``: a frame's line number and arguments are its own (fixed by file and
+    function), as in real code, where the same code paths fail at the same lines again and
+    again; else each frame draws them anew, so no frame is ever seen twice (the worst case for
+    the redactor's frame memo).
+    """
     roots = ["/srv/app", "/home/dev/checkout", "/app"]
     functions = ["run", "dispatch", "call_tool", "complete", "invoke", "parse", "retry", "send"]
     stacktraces = []
@@ -81,9 +91,14 @@ def _stacktraces(rng: random.Random, count: int) -> list[str]:
                 path = f"{root}/.venv/lib/python3.11/site-packages/httpx/_client{depth}.py"
             else:
                 path = f"{root}/agent/module{depth}.py"
+            if frames_repeat:
+                place = zlib.crc32(f"{path}:{function}".encode()) % 54_000
+                line, timeout = 1 + place % 900, 1 + place // 900
+            else:
+                line, timeout = rng.randint(1, 900), rng.randint(1, 60)
             frames.append(
-                f'  File "{path}", line {rng.randint(1, 900)}, in {function}\n'
-                f"    result = {function}(request, timeout={rng.randint(1, 60)})\n"
+                f'  File "{path}", line {line}, in {function}\n'
+                f"    result = {function}(request, timeout={timeout})\n"
             )
         body = "Traceback (most recent call last):\n" + "".join(frames)
         message = rng.choice(_SAMPLE_MESSAGES)
@@ -99,8 +114,16 @@ def _stacktraces(rng: random.Random, count: int) -> list[str]:
     return stacktraces
 
 
+#: Redactors whose stacktrace memo is emptied with the caches.
+_REDACTORS: list[Redactor] = []
+
+
 def _clear_caches() -> None:
     """Empty the memo caches of templates and stacktrace frames, so every pass pays full price."""
+    for redactor in _REDACTORS:
+        clear = getattr(redactor, "clear_memo", None)  # not in versions before it
+        if clear is not None:
+            clear()
     for cached in (
         otel_failcat.normalize._cached_template,
         otel_failcat.fingerprint._cached_fingerprint_frames,
@@ -135,6 +158,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     # Distinct texts (a repeated one would be served from the template cache).
     messages = [f"{message} (attempt {n})" for n in range(20) for message in _messages()]
     stacktraces = _stacktraces(rng, 200)
+    repeating = _stacktraces(rng, 200, frames_repeat=True)
     # Short span attribute values, which the receiver redacts one by one.
     attributes = [
         "gpt-4o-mini",
@@ -147,6 +171,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "user@example.com",
     ] * 200
     redactor = Redactor()
+    _REDACTORS.append(redactor)
     naive = re.compile(r"sk-[A-Za-z0-9_-]{20,}")
 
     def one_regex(text: str) -> object:
@@ -183,6 +208,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                 ("Redactor.stacktrace", redactor.stacktrace),
                 ("in-app frames + fingerprint", fingerprint),
             ],
+        ),
+        (
+            "stack, rep.",  # frames repeat between stacktraces, as in real code
+            repeating,
+            [("Redactor.stacktrace", redactor.stacktrace)],
         ),
     ):
         lower = _best_of(str.lower, inputs, args.rounds)
