@@ -2,7 +2,7 @@
 
 Run as a script (a fresh interpreter, like a real agent)::
 
-    python _scale_out_agent.py --service shared-svc --agent 0 --traces 30 \\
+    python _scale_out_agent.py --service shared-svc --agent 0 --traces 20 \\
         --target grpc:127.0.0.1:4317 --target http:http://127.0.0.1:5318
 
 Each trace is one ``invoke_agent planner`` span (status ERROR with an ``error.type`` and no

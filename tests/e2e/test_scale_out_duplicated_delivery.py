@@ -29,7 +29,7 @@ from tests.e2e._workers import accepted_spans
 pytestmark = pytest.mark.slow
 
 AGENT = Path(__file__).with_name("_scale_out_agent.py")
-TRACES = 30
+TRACES = 20
 SPANS_PER_TRACE = 6  # invoke_agent, 3 chat, 2 execute_tool
 #: (service, protocol to the first receiver, protocol to the second) per agent process.
 AGENTS = [
