@@ -97,6 +97,7 @@ def _current(args: argparse.Namespace) -> int:
 
 def _prune(args: argparse.Namespace) -> int:
     from collector_receiver.store import FailureStore, StoreError
+    from collector_receiver.store.retention import WAITING
     from collector_receiver.timeparse import format_time, utc_now
 
     # Unlike upgrade, pruning a database that does not exist is a mistake (a wrong directory).
@@ -106,7 +107,7 @@ def _prune(args: argparse.Namespace) -> int:
         store = FailureStore.from_url(url)
     except StoreError as exc:
         raise CommandError(f"--db: {exc}") from None
-    progress = _PruneProgress(sys.stderr)
+    progress = _PruneProgress(sys.stderr, waiting=WAITING)
     try:
         result = store.prune(before, dry_run=args.dry_run, progress=progress)
     except StoreError as exc:
@@ -136,7 +137,8 @@ class _PruneProgress:
 
     _REDRAW_SECONDS = 0.2
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, *, waiting: str) -> None:
+        self._waiting = waiting  # the stage that means "another prune runs; waiting for it"
         try:
             self._enabled = stream.isatty()
         except (AttributeError, ValueError):
@@ -151,7 +153,8 @@ class _PruneProgress:
             return
         self._last_draw = now
         self._drawn = True
-        self._stream.write(f"\rpruning: {done:,} {stage} deleted\033[K")
+        text = stage if stage == self._waiting else f"{done:,} {stage} deleted"
+        self._stream.write(f"\rpruning: {text}\033[K")
         self._stream.flush()
 
     def close(self) -> None:

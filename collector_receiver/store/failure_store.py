@@ -198,9 +198,10 @@ class FailureStore:
         with translate_errors("pruning the failure store failed"):
             if dry_run:
                 return retention.count(self._read_transaction, before)
-            return retention.prune(
-                self._write_transaction, before, batch_size=batch_size, progress=progress
-            )
+            with retention.one_at_a_time(self._engine, progress):
+                return retention.prune(
+                    self._write_transaction, before, batch_size=batch_size, progress=progress
+                )
 
     @contextmanager
     def _read_transaction(self) -> Iterator[Connection]:

@@ -41,14 +41,24 @@ SQLite's ``failure_matches.id`` is ``AUTOINCREMENT`` (migration 0005).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import psycopg.errors
-from sqlalchemy import ColumnElement, Connection, Table, delete, func, select, text, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Table,
+    delete,
+    func,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.exc import DBAPIError
 
 from collector_receiver.store import _partitions
@@ -66,8 +76,16 @@ from collector_receiver.store.tables import (
 BATCH_SIZE = 5_000
 
 #: What a prune is doing, named as its report names it: ``"failures"``, ``"patterns"``,
-#: ``"operation buckets"``, ``"delivery keys"``.
+#: ``"operation buckets"``, ``"delivery keys"``, or :data:`WAITING`.
 PruneStage = str
+
+#: The stage reported (with 0) every half second while another prune of the same PostgreSQL
+#: database runs: one prune at a time (see :func:`one_at_a_time`).
+WAITING: PruneStage = "waiting for another prune"
+
+#: The PostgreSQL advisory lock a prune holds for its whole run ("prune" in ASCII).
+_PRUNE_LOCK_KEY = 0x7072756E65
+_WAIT_SECONDS = 0.5
 
 #: Progress callback: the stage and how many of its rows are deleted (or counted) so far.
 PruneProgress = Callable[[PruneStage, int], None]
@@ -169,6 +187,33 @@ def _no_progress(_stage: PruneStage, _done: int) -> None:
     return None
 
 
+@contextmanager
+def one_at_a_time(engine: Engine, progress: PruneProgress | None = None) -> Iterator[None]:
+    """Hold PostgreSQL's prune lock for the block, waiting while another prune holds it.
+
+    Two prunes at once (two receivers with ``--retention``, or a ``failcat db prune`` beside
+    one) would only contend for the same rows and race to drop the same partitions; the second
+    one waits and then finds little left. The lock is a session advisory lock on a connection
+    of its own, so it ends with that connection if the process dies. While waiting,
+    ``progress(WAITING, 0)`` is called every half second (it may raise to give up). SQLite
+    needs nothing: its writers already take turns, and it has no partitions.
+    """
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    report = progress if progress is not None else _no_progress
+    key = {"key": _PRUNE_LOCK_KEY}
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        while not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), key).scalar():
+            report(WAITING, 0)
+            time.sleep(_WAIT_SECONDS)
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+
+
 def _count(conn: Connection, table: Table, condition: ColumnElement[bool]) -> int:
     return int(conn.execute(select(func.count()).select_from(table).where(condition)).scalar_one())
 
@@ -188,24 +233,45 @@ def _drop_expired_partitions(
     dropped: list[str] = []
     rows = 0
     for partition in expired:
-        rows += _drop_counted(transaction, partition.name)
+        counted = _drop_counted(transaction, partition.name)
+        if counted is None:  # another prune dropped it (and counted its rows)
+            continue
+        rows += counted
         dropped.append(partition.name)
         report("failures", rows)
     return tuple(dropped), rows
 
 
-def _drop_counted(transaction: Transaction, name: str) -> int:
-    """Count the rows of partition ``name`` and drop it, in one transaction; retried when the
-    drop's lock is not granted in time (a long read of the table)."""
+def _drop_counted(transaction: Transaction, name: str) -> int | None:
+    """Count the rows of partition ``name``, then drop it; the rows counted, or None when
+    another prune dropped it first.
+
+    The count and the drop are two transactions: counting under the drop's lock would hold
+    back every write for the length of a month's count, and counting under a weaker lock
+    first would let two prunes deadlock on upgrading theirs. A failure older than the cutoff
+    written into the partition between the two is dropped with it and missing from the count.
+    The drop is tried again when its lock is not granted in time (a long read of the table).
+    """
+    try:
+        with transaction() as conn:
+            if name not in {p.name for p in _partitions.partitions(conn)}:
+                return None
+            # ``name`` is one PostgreSQL's catalog just listed, never a caller's text.
+            rows = int(conn.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one())
+    except DBAPIError as exc:
+        if isinstance(exc.orig, psycopg.errors.UndefinedTable):  # dropped since it was listed
+            return None
+        raise
     for attempt in range(1, _DROP_ATTEMPTS + 1):
         try:
             with transaction() as conn:
-                # ``name`` is one read from the catalog by _partitions and checked again by
-                # drop_partition, never a caller's text.
-                rows = int(conn.execute(text(f"SELECT count(*) FROM {name}")).scalar_one())
                 _partitions.drop_partition(conn, name)
-                return rows
+            return rows
+        except ValueError:  # no longer a partition: another prune dropped it (and counted it)
+            return None
         except DBAPIError as exc:
+            if isinstance(exc.orig, psycopg.errors.UndefinedTable):  # dropped while we waited
+                return None
             if attempt == _DROP_ATTEMPTS or not isinstance(
                 exc.orig, psycopg.errors.LockNotAvailable
             ):
@@ -307,10 +373,12 @@ def _rowcount(result: Any) -> int:
 
 __all__ = [
     "BATCH_SIZE",
+    "WAITING",
     "PruneProgress",
     "PruneResult",
     "PruneStage",
     "Transaction",
     "count",
+    "one_at_a_time",
     "prune",
 ]
