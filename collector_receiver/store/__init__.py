@@ -8,6 +8,8 @@ Public API::
     result = store.write_batch(failures, operations)  # one transaction, idempotent on
                                           # event_key and on each OperationCounts' delivery_key
     result.inserted, result.duplicates, result.new_patterns, result.newly_counted_operations
+    pruned = store.prune(before, dry_run=False)   # retention: what is older than `before` goes,
+                                          # in short batches (store/retention.py)
 
 Errors are :class:`StoreError`, :class:`StoreUnavailable` (retryable), :class:`SchemaMissing`
 (not migrated) and :class:`StoreConfigError` (bad URL); see
