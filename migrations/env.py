@@ -11,7 +11,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from collector_receiver.store._engine import create_store_engine
-from collector_receiver.store.migrate import schema_metadata
+from collector_receiver.store.migrate import comparison_options, schema_metadata
 
 config = context.config
 
@@ -28,6 +28,8 @@ def _run_on(connection: Connection) -> None:
         # SQLite can alter a table only by copying it; batch mode does that for us.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # Without the partitions of failure_matches and the other dialect's constraints.
+        **comparison_options(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -97,6 +97,11 @@ def partition_name(month: date) -> str:
     return f"{PARENT}_p{month.year:04d}{month.month:02d}"
 
 
+def is_partition_name(name: str) -> bool:
+    """Whether ``name`` is the name of a monthly partition of ``failure_matches``."""
+    return _NAME.match(name) is not None
+
+
 def is_partitioned(connection: Connection) -> bool:
     """Whether ``failure_matches`` is a partitioned table here (never on SQLite)."""
     if connection.dialect.name != "postgresql":
@@ -172,7 +177,7 @@ def drop_partition(connection: Connection, name: str) -> None:
     ``lock_timeout`` keeps it from queueing every receiver's write behind a long read, and the
     caller may try again (PostgreSQL's ``LockNotAvailable`` arrives as a ``DBAPIError``).
     """
-    if not _NAME.match(name) or name not in {p.name for p in partitions(connection)}:
+    if not is_partition_name(name) or name not in {p.name for p in partitions(connection)}:
         raise ValueError(f"{name!r} is not a partition of {PARENT}")
     connection.execute(text("SET LOCAL lock_timeout = '5s'"))
     connection.execute(text(f"DROP TABLE {name}"))
@@ -184,6 +189,7 @@ __all__ = [
     "drop_partition",
     "ensure_partitions",
     "expired_partitions",
+    "is_partition_name",
     "is_partitioned",
     "month_of",
     "next_month",

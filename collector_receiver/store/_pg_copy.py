@@ -9,8 +9,10 @@ alone, sent as ``executemany`` pages plus an ``UPDATE``, took more than the rows
 
 The one statement is three parts (data-modifying CTEs):
 
-* ``inserted`` — ``INSERT ... SELECT ... ORDER BY event_key ON CONFLICT (event_key) DO
-  NOTHING RETURNING event_key``: a failure stored before, by any writer, is skipped;
+* ``inserted`` — ``INSERT ... SELECT ... ORDER BY event_key ON CONFLICT (event_key,
+  occurred_at) DO NOTHING RETURNING event_key``: a failure stored before, by any writer, is
+  skipped (the key holds ``occurred_at`` because the table is partitioned by it, see
+  ``_partitions``; a failure's time comes with its event key, so a redelivery conflicts);
 * ``deltas`` — the inserted rows only, joined back to the staging table and grouped by
   fingerprint: first and last occurrence, count, and the descriptive columns of the batch's
   first failure of that fingerprint (``ord`` is the position in the caller's batch);
@@ -89,7 +91,7 @@ _MOVE = f"""
 WITH inserted AS (
     INSERT INTO failure_matches ({_COLUMNS})
     SELECT {_SELECT_STAGED} FROM {_STAGE} ORDER BY event_key
-    ON CONFLICT (event_key) DO NOTHING
+    ON CONFLICT (event_key, occurred_at) DO NOTHING
     RETURNING event_key
 ), deltas AS (
     SELECT s.fingerprint, {_first("code")}, {_first("service_name")},

@@ -25,15 +25,17 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
+import psycopg.errors
 from sqlalchemy import Connection, Engine, bindparam, case, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from collector_receiver.events import MatchedFailure, OperationCounts
 from collector_receiver.store import _operation_counts, _pg_copy, _rows, retention
 from collector_receiver.store._engine import SQLITE_BEGIN_OPTION, create_store_engine
+from collector_receiver.store._partitions import ensure_partitions, month_of, next_month
 from collector_receiver.store.errors import (
     DATABASE_ERRORS,
     StoreConfigError,
@@ -85,6 +87,8 @@ class FailureStore:
         # An in-memory SQLite database is one shared connection: serialise its writers here.
         in_memory = self._is_sqlite and engine.url.database in (None, "", ":memory:")
         self._memory_lock: threading.Lock | None = threading.Lock() if in_memory else None
+        # PostgreSQL: the months whose partition of failure_matches this store knows to exist.
+        self._partition_months: set[date] = set()
 
     @classmethod
     def from_url(cls, url: str) -> FailureStore:
@@ -133,20 +137,29 @@ class FailureStore:
         unique = _rows.unique_by_event_key(failures)
         deliveries = _operation_counts.unique_by_delivery_key(operations)
         received_at = datetime.now(timezone.utc)
-        try:
-            with self._write_transaction() as conn:
-                stored_keys: set[str] = set()
-                new_patterns: tuple[NewPattern, ...] = ()
-                if unique:
-                    stored_keys, new_patterns = self._write_rows(conn, unique, received_at)
-                count = (
-                    _operation_counts.count_sqlite
-                    if self._is_sqlite
-                    else _operation_counts.count_postgresql
-                )
-                counted_keys = count(conn, deliveries, received_at)
-        except DATABASE_ERRORS as exc:
-            raise translate(exc, "writing failures failed") from exc
+        count = (
+            _operation_counts.count_sqlite
+            if self._is_sqlite
+            else _operation_counts.count_postgresql
+        )
+        # Twice at most: a month this store created may have been pruned since (by another
+        # process); the second attempt creates it again instead of failing the batch.
+        for attempt in (1, 2):
+            try:
+                if not self._is_sqlite:
+                    self._ensure_partitions(unique, received_at)
+                with self._write_transaction() as conn:
+                    stored_keys: set[str] = set()
+                    new_patterns: tuple[NewPattern, ...] = ()
+                    if unique:
+                        stored_keys, new_patterns = self._write_rows(conn, unique, received_at)
+                    counted_keys = count(conn, deliveries, received_at)
+                break
+            except DATABASE_ERRORS as exc:
+                if attempt == 1 and _no_partition_for_row(exc):
+                    self._partition_months.clear()
+                    continue
+                raise translate(exc, "writing failures failed") from exc
         inserted = tuple(f for f in unique if f.event_key in stored_keys)
         return WriteResult(
             inserted=inserted,
@@ -154,6 +167,25 @@ class FailureStore:
             new_patterns=new_patterns,
             newly_counted_operations=[c for c in deliveries if c.delivery_key in counted_keys],
         )
+
+    def _ensure_partitions(self, failures: Sequence[MatchedFailure], now: datetime) -> None:
+        """PostgreSQL: create the monthly partitions ``failures`` need, before writing them.
+
+        The months of the batch (however late or early their times), this month and the next
+        one (so the first writes of a month never wait for a creation); each month is asked of
+        the database once per store, after which this is a set lookup per failure. The
+        creation runs in a short transaction of its own: it locks ``failure_matches`` for the
+        moment it takes, and must not hold that lock for a whole write (``_partitions``).
+        """
+        current = month_of(now)
+        months = {month_of(failure.occurred_at) for failure in failures}
+        months.update((current, next_month(current)))
+        missing = months - self._partition_months
+        if not missing:
+            return
+        with self._engine.begin() as conn:
+            ensure_partitions(conn, missing)
+        self._partition_months |= missing
 
     def _write_rows(
         self, conn: Connection, unique: Sequence[MatchedFailure], received_at: datetime
@@ -287,6 +319,13 @@ class FailureStore:
             for row in deltas
             if row["fingerprint"] in created
         )
+
+
+def _no_partition_for_row(exc: Exception) -> bool:
+    """Whether PostgreSQL refused a row for want of its partition ("no partition of relation
+    ... found for row", a check violation: the store's tables have no CHECK constraint)."""
+    orig = getattr(exc, "orig", exc)
+    return isinstance(orig, psycopg.errors.CheckViolation)
 
 
 __all__ = ["FailureStore", "NewPattern", "WriteResult"]

@@ -5,7 +5,8 @@ The Alembic scripts ship inside the distribution as the package ``collector_rece
 installed wheel migrates a database without the source tree and without an ``alembic.ini``.
 Revisions are ``"0001"`` (failure_matches, failure_patterns), ``"0002"`` (failure_aggregates),
 ``"0003"`` (keyset indexes ending with id), ``"0004"`` (the GenAI columns, gen_ai_operations,
-gen_ai_counted_deliveries) and ``"0005"`` (SQLite's failure ids never reused: AUTOINCREMENT).
+gen_ai_counted_deliveries), ``"0005"`` (SQLite's failure ids never reused: AUTOINCREMENT) and
+``"0006"`` (PostgreSQL's failure_matches partitioned by month of occurred_at).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from importlib.resources import files
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -25,6 +27,7 @@ import collector_receiver.store
 from collector_receiver._one_line import one_line
 from collector_receiver.store import tables
 from collector_receiver.store._engine import SQLITE_BEGIN_OPTION, create_store_engine
+from collector_receiver.store._partitions import is_partition_name
 from collector_receiver.store.errors import DATABASE_ERRORS, StoreError, translate
 
 #: The PostgreSQL advisory lock held while migrating (an arbitrary constant: "failcat" in ASCII).
@@ -55,6 +58,28 @@ def schema_metadata() -> MetaData:
     for module in pkgutil.iter_modules(collector_receiver.store.__path__):
         importlib.import_module(f"{collector_receiver.store.__name__}.{module.name}")
     return tables.metadata
+
+
+def comparison_options(dialect: str) -> dict[str, Any]:
+    """Alembic's options for comparing a ``dialect`` database's schema with the models.
+
+    The monthly partitions of ``failure_matches`` (PostgreSQL) are not tables of the models:
+    they come and go with the data (``_partitions``), and their indexes are the parent's. A
+    constraint or index the models declare for one dialect only (``tables.only_on``) is
+    compared on that dialect alone.
+    """
+
+    def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+        return not (type_ == "table" and name is not None and is_partition_name(name))
+
+    def include_object(
+        item: object, name: str | None, type_: str, reflected: bool, compare_to: object
+    ) -> bool:
+        info = getattr(item, "info", None) if not reflected else None
+        only_on = info.get(tables.ONLY_ON) if isinstance(info, dict) else None
+        return only_on is None or only_on == dialect
+
+    return {"include_name": include_name, "include_object": include_object}
 
 
 def head_revision() -> str | None:
@@ -121,6 +146,7 @@ def _migrate(engine: Engine, direction: str, revision: str) -> None:
 
 
 __all__ = [
+    "comparison_options",
     "current_revision",
     "downgrade",
     "head_revision",

@@ -273,12 +273,18 @@ class FailureQueries(EngineReader):
         # for a service quiet for 20 days that read half the table, 0.7 s a page at a million
         # failures, against 0.6 ms this way (``benchmarks/bench_query_latency.py``).
         page_ids = (
-            sa.select(t.c.id)
+            sa.select(t.c.id, t.c.occurred_at)
             .where(*conditions)
             .order_by(*newest_first)
             .limit(_inline_limit(limit + 1))
         )
-        statement = sa.select(*_FAILURE_COLUMNS).where(t.c.id.in_(page_ids)).order_by(*newest_first)
+        # Each row is found by (id, occurred_at), its primary key on PostgreSQL, so each lookup
+        # reads the one monthly partition holding it (run-time partition pruning, ``_partitions``).
+        statement = (
+            sa.select(*_FAILURE_COLUMNS)
+            .where(sa.tuple_(t.c.id, t.c.occurred_at).in_(page_ids))
+            .order_by(*newest_first)
+        )
         return self._fetch_page(
             statement, limit, _failure_from_row, lambda f: (f.occurred_at, f.id)
         )

@@ -11,7 +11,7 @@ read back as timezone-aware UTC datetimes (see :class:`UTCDateTime`).
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -92,6 +92,22 @@ GENAI_FILTER_COLUMNS = ("gen_ai_provider", "gen_ai_model", "gen_ai_tool", "gen_a
 #: empty string cannot stand for a real value there.
 ABSENT_IN_KEY = ""
 
+#: ``Constraint.info`` key naming the one dialect a constraint or index exists on.
+ONLY_ON = "failcat_only_on"
+
+_DialectBound = TypeVar("_DialectBound", UniqueConstraint, Index)
+
+
+def only_on(dialect: str, item: _DialectBound) -> _DialectBound:
+    """``item`` exists on ``dialect`` only: created there alone (``ddl_if``), and compared with
+    that database's schema alone (``migrate.include_object_for``), since Alembic's comparison
+    does not read ``ddl_if``.
+    """
+    item.info[ONLY_ON] = dialect
+    item.ddl_if(dialect=dialect)
+    return item
+
+
 failure_matches = Table(
     "failure_matches",
     metadata,
@@ -114,7 +130,14 @@ failure_matches = Table(
     Column("attributes", _JSON_TYPE, nullable=False),
     # The GenAI context (CONTRACT §5 r2, migration 0004); NULL when absent at every level.
     *(Column(name, String(), nullable=True) for name in GENAI_COLUMNS),
-    UniqueConstraint("event_key"),
+    # The idempotency key. On PostgreSQL the table is partitioned by month of ``occurred_at``
+    # (migration 0006, ``_partitions``), and a partitioned table's unique keys must hold the
+    # partition key, so there it is ``(event_key, occurred_at)`` (and the primary key ``(id,
+    # occurred_at)``, which Alembic does not compare): ``occurred_at`` comes from the same event
+    # fields as ``event_key``, so a redelivered failure conflicts all the same.
+    only_on("sqlite", UniqueConstraint("event_key")),
+    only_on("postgresql", UniqueConstraint("event_key", "occurred_at")),
+    postgresql_partition_by="RANGE (occurred_at)",
     # Ids are never reused (CONTRACT §5 r2): without AUTOINCREMENT SQLite would hand the id of a
     # pruned newest row to the next failure (migration 0005). PostgreSQL's sequence never does.
     sqlite_autoincrement=True,
@@ -210,6 +233,7 @@ __all__ = [
     "GENAI_COLUMNS",
     "GENAI_FILTER_COLUMNS",
     "NAMING_CONVENTION",
+    "ONLY_ON",
     "OPERATION_KEY",
     "UTCDateTime",
     "failure_matches",
@@ -217,4 +241,5 @@ __all__ = [
     "gen_ai_counted_deliveries",
     "gen_ai_operations",
     "metadata",
+    "only_on",
 ]

@@ -20,6 +20,7 @@ from collector_receiver.aggregate import AggregateSpec, compute_aggregate, to_re
 from collector_receiver.events import MatchedFailure
 from collector_receiver.store import SchemaMissing, downgrade, upgrade
 from collector_receiver.store.aggregates import AggregateQueries, failure_aggregates
+from collector_receiver.store.migrate import comparison_options
 from collector_receiver.store.tables import metadata
 from tests.collector_receiver.store._inspection_data import (
     NOW,
@@ -192,7 +193,8 @@ def test_migration_0002_matches_the_table_definition_and_downgrades(db_url: str)
     engine = sa.create_engine(db_url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": False})
+            options = {"compare_type": False, **comparison_options(connection.dialect.name)}
+            context = MigrationContext.configure(connection, opts=options)
             differences = compare_metadata(context, metadata)
         assert differences == []
         downgrade(db_url, "0001")

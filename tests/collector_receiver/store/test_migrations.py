@@ -19,7 +19,12 @@ from collector_receiver.store import (
     head_revision,
     upgrade,
 )
-from collector_receiver.store.migrate import alembic_config, schema_metadata, script_location
+from collector_receiver.store.migrate import (
+    alembic_config,
+    comparison_options,
+    schema_metadata,
+    script_location,
+)
 
 _OWN_TABLES = {"failure_matches", "failure_patterns"}
 _GENAI_TABLES = {"gen_ai_operations", "gen_ai_counted_deliveries"}
@@ -75,7 +80,8 @@ def test_migrated_schema_equals_the_table_definitions(db_url: str) -> None:
     engine = sa.create_engine(db_url)
     try:
         with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            options = {"compare_type": True, **comparison_options(conn.dialect.name)}
+            context = MigrationContext.configure(conn, opts=options)
             diffs = compare_metadata(context, target)
     finally:
         engine.dispose()
@@ -200,7 +206,9 @@ def test_the_indexes_the_queries_rely_on_exist(db_url: str) -> None:
     # 0003 replaced the two-column indexes; keeping them would only slow every write.
     assert not {("code", "occurred_at"), ("service_name", "occurred_at")} & matches
     assert {("last_seen",), ("service_name", "code"), ("first_seen",)} <= patterns
-    assert unique == {"failure_matches": {("event_key",)}, "failure_patterns": {("fingerprint",)}}
+    # PostgreSQL's partitioned failure_matches keys on the partition key too (migration 0006).
+    event_key = ("event_key",) if db_url.startswith("sqlite") else ("event_key", "occurred_at")
+    assert unique == {"failure_matches": {event_key}, "failure_patterns": {("fingerprint",)}}
 
 
 def _index_definitions(url: str, table: str) -> dict[str, str]:
