@@ -11,16 +11,18 @@ CONTRACT §5 r2 says:
 
 "Older" is strictly before: a row at the cutoff itself is kept.
 
-**Batches.** Every delete is one statement of at most :data:`BATCH_SIZE` rows in a transaction
-of its own, so no lock is held for longer than one batch: a receiver's write waits behind one
-batch at most (on SQLite, where a writer locks the whole file, the batch takes the write lock
-with ``BEGIN IMMEDIATE`` like every writer and queues on the busy timeout). Rows are chosen by
-the index that starts with their time and walked forward by their key (``(occurred_at, id)``
-for failures), so a batch never rescans the rows the previous batches deleted and PostgreSQL's
-not yet vacuumed index entries are passed once, not once per batch.
+**Batches.** Every batch deletes at most :data:`BATCH_SIZE` rows in a transaction of its own,
+so no lock is held for longer than one batch: a receiver's write waits behind one batch at most
+(on SQLite, where a writer locks the whole file, the batch takes the write lock with ``BEGIN
+IMMEDIATE`` like every writer and queues on the busy timeout). A batch picks the next keys
+through the index that starts with the rows' time, walking ``(time, key)`` forward from where
+the last batch stopped (``(occurred_at, id)`` for failures), then deletes those keys through
+the primary key: no batch rescans what the batches before it deleted (PostgreSQL's not yet
+vacuumed index entries are passed once, not once per batch), and none reads more rows than it
+deletes.
 
 **Beside writers.** Each delete states the age condition on the rows it deletes, not only in
-the sub-query that picks them: on PostgreSQL a row a writer changed meanwhile (a pattern whose
+the query that picked them: on PostgreSQL a row a writer changed meanwhile (a pattern whose
 ``last_seen`` a new occurrence just moved forward) is checked again in its new version and
 kept. The write path folds occurrences with ``INSERT ... ON CONFLICT DO UPDATE``: a pattern
 deleted while a writer counts into it is created again by that writer with the new occurrences,
@@ -53,8 +55,10 @@ from sqlalchemy import (
     Connection,
     Engine,
     Table,
+    bindparam,
     delete,
     func,
+    literal,
     select,
     text,
     tuple_,
@@ -342,29 +346,38 @@ def _delete_by_age(
     report: Callable[[int], None],
 ) -> int:
     """Delete the rows of ``table`` whose ``age`` is before ``before``, oldest first, walking
-    ``(age, key)`` forward from the last row each batch deleted; the number deleted."""
+    ``(age, key)`` forward from the last row each batch picked; the number deleted.
+
+    A batch is two statements in one transaction: the next keys through the index that starts
+    with ``age``, then a delete of those keys, found by the primary key. (One ``DELETE ...
+    WHERE key IN (SELECT ...)`` let PostgreSQL's planner scan every row older than the cutoff
+    for each batch and join the picked keys to them: quadratic over a month of failures.)
+    """
     position = tuple_(age, key)
     after: tuple[Any, Any] | None = None
     deleted = 0
     while True:
-        pick = select(key).where(age < before)
+        pick = select(age, key).where(age < before)
         if after is not None:
-            pick = pick.where(position > tuple_(*after))
+            at, last_key = after
+            pick = pick.where(
+                position > tuple_(bindparam(None, at, type_=age.type), literal(last_key))
+            )
         pick = pick.order_by(age, key).limit(batch_size)
-        # ``age < before`` on the deleted rows themselves, not only in the sub-query that picks
-        # them: a row a writer moved forward while this batch waited for its lock is checked
-        # again in its new version and kept (see the module doc); on a partitioned table it
-        # also confines the delete to the partitions the cutoff reaches.
-        statement = (
-            delete(table).where(age < before, key.in_(pick.scalar_subquery())).returning(age, key)
-        )
         with transaction() as conn:
-            rows = conn.execute(statement).all()
-        if not rows:
-            return deleted
-        deleted += len(rows)
+            picked = conn.execute(pick).all()
+            if not picked:
+                return deleted
+            # ``age < before`` on the deleted rows themselves, not only where they were picked:
+            # a row a writer moved forward since (a pattern seen again) is checked again in its
+            # new version and kept (see the module doc); on a partitioned table it also
+            # confines the delete to the partitions the cutoff reaches.
+            result = conn.execute(
+                delete(table).where(age < before, key.in_([row[1] for row in picked]))
+            )
+        deleted += _rowcount(result)
         report(deleted)
-        after = max((utc(moment), row_key) for moment, row_key in rows)
+        after = (picked[-1][0], picked[-1][1])
 
 
 def _rowcount(result: Any) -> int:
