@@ -1,11 +1,13 @@
 """``FailureStore``: durable, idempotent writes of matched failures.
 
 One call of :meth:`FailureStore.write_batch` is one transaction. It inserts the batch into
-``failure_matches`` with ``INSERT ... ON CONFLICT (event_key) DO NOTHING RETURNING event_key`` so
-that a batch delivered twice (a sender retrying after a lost acknowledgement) stores each failure
-once, and folds the rows it actually inserted — never the duplicates — into ``failure_patterns``
-in the same transaction. When the call returns, the batch is committed; when it raises, nothing
-of it is, and :class:`StoreUnavailable` says the caller may retry the whole batch.
+``failure_matches`` with ``INSERT ... ON CONFLICT (event_key) DO NOTHING RETURNING event_key``
+(on PostgreSQL ``(event_key, occurred_at)``: the table is partitioned by month of its time, and
+the months a batch needs are made first, ``_partitions``) so that a batch delivered twice (a
+sender retrying after a lost acknowledgement) stores each failure once, and folds the rows it
+actually inserted — never the duplicates — into ``failure_patterns`` in the same transaction.
+When the call returns, the batch is committed; when it raises, nothing of it is, and
+:class:`StoreUnavailable` says the caller may retry the whole batch.
 
 Concurrent writers (several receiver processes, or threads sharing one store) are safe: rows are
 written in ``event_key`` order and patterns in ``fingerprint`` order, so racing transactions lock
@@ -257,9 +259,13 @@ class FailureStore:
 
         On PostgreSQL the COPY path measured faster (see ``_pg_copy``).
         """
+        # The idempotency key of the dialect's table: PostgreSQL's holds the partition key.
+        key = [failure_matches.c.event_key]
+        if not self._is_sqlite:
+            key.append(failure_matches.c.occurred_at)
         stmt = (
             self._insert(failure_matches)
-            .on_conflict_do_nothing(index_elements=[failure_matches.c.event_key])
+            .on_conflict_do_nothing(index_elements=key)
             .returning(failure_matches.c.event_key)
         )
         return set(conn.execute(stmt, rows).scalars())
