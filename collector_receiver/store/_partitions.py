@@ -38,6 +38,8 @@ from sqlalchemy.exc import DBAPIError
 
 #: The partitioned table.
 PARENT = "failure_matches"
+#: How long creating a partition may wait for its lock on ``failure_matches``.
+CREATE_LOCK_TIMEOUT = "5s"
 _NAME = re.compile(rf"^{PARENT}_p(\d{{4}})(\d{{2}})$")
 
 # A concurrent CREATE of the same partition fails with one of these (the table's name, or its
@@ -122,9 +124,11 @@ def ensure_partitions(connection: Connection, months: Iterable[date]) -> None:
 
     Each value stands for its whole month (any day of it will do). Runs in the caller's
     transaction, one savepoint per month created; the caller should commit soon after, since
-    each creation holds a lock on ``failure_matches`` until then.
+    each creation holds a lock on ``failure_matches`` until then. When something is created the
+    transaction's ``lock_timeout`` becomes :data:`CREATE_LOCK_TIMEOUT`.
     """
     wanted = sorted({date(m.year, m.month, 1) for m in months})
+    timeout_set = False
     for month in wanted:
         name = partition_name(month)
         exists = connection.execute(
@@ -132,6 +136,13 @@ def ensure_partitions(connection: Connection, months: Iterable[date]) -> None:
         ).scalar()
         if exists:
             continue
+        if not timeout_set:
+            # The creation queues for its lock behind every open transaction on the table, and
+            # every other session's reads and writes queue behind it: give up after a while (a
+            # retryable error, LockNotAvailable) rather than stall every receiver behind a long
+            # read.
+            connection.execute(text(f"SET LOCAL lock_timeout = '{CREATE_LOCK_TIMEOUT}'"))
+            timeout_set = True
         create = text(
             f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF {PARENT} "
             f"FOR VALUES FROM ('{_bound(month)}') TO ('{_bound(next_month(month))}')"
@@ -184,6 +195,7 @@ def drop_partition(connection: Connection, name: str) -> None:
 
 
 __all__ = [
+    "CREATE_LOCK_TIMEOUT",
     "PARENT",
     "PartitionInfo",
     "drop_partition",

@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 
 from collector_receiver.events import MatchedFailure
-from collector_receiver.store import FailureStore, _partitions, downgrade, upgrade
+from collector_receiver.store import FailureStore, StoreUnavailable, _partitions, downgrade, upgrade
 from collector_receiver.store.queries import FailureQueries
 from tests.collector_receiver.store._helpers import failure, stored_patterns, stored_rows
 from tests.collector_receiver.store.test_queries_plans_pg import _plans_of, _reads
@@ -354,3 +354,22 @@ def test_sqlite_stays_a_plain_table(sqlite_url: str) -> None:
     finally:
         engine.dispose()
     assert [u["column_names"] for u in unique] == [["event_key"]]
+
+
+def test_a_month_that_cannot_be_made_for_a_long_read_fails_the_batch_as_retryable(
+    store: FailureStore,
+) -> None:
+    store.write_batch([failure(1)])  # the store knows its usual months now
+    long_ago = failure(2, occurred_at=datetime(2024, 2, 1, tzinfo=timezone.utc))
+    with store.engine.connect() as reader:
+        with reader.begin():
+            reader.execute(sa.text("SELECT count(*) FROM failure_matches"))  # holds its lock
+
+            with pytest.raises(StoreUnavailable, match="lock timeout"):
+                store.write_batch([long_ago])
+
+            # A month that exists is written meanwhile: only the creation waits.
+            assert len(store.write_batch([failure(3)]).inserted) == 1
+
+    retried = store.write_batch([long_ago])
+    assert len(retried.inserted) == 1
