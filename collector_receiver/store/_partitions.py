@@ -169,6 +169,10 @@ def partitions(connection: Connection) -> list[PartitionInfo]:
             rows_estimate=int(estimate),
         )
         for name, lower, upper, estimate in rows
+        # A partition another session drops while this lists them can still be in this
+        # snapshot's pg_inherits while pg_get_expr (which reads the catalog as it is now) finds
+        # no bound: it is gone, so it is not listed.
+        if lower is not None and upper is not None
     ]
 
 
