@@ -55,7 +55,17 @@ from collector_receiver.timeparse import format_time, parse_time, utc_now
 if TYPE_CHECKING:
     from collector_receiver.catalog import Catalog
 
-__all__ = ["API_PREFIX", "ApiSettings", "add_api_routes", "openapi_document"]
+__all__ = [
+    "API_PREFIX",
+    "GENAI_FILTERS",
+    "ApiSettings",
+    "BadParameter",
+    "QueryParams",
+    "add_api_routes",
+    "catalog_body",
+    "openapi_document",
+    "query_window",
+]
 
 API_PREFIX = "/api/v1"
 _TRACE_ID = re.compile(r"^[0-9a-fA-F]{32}$")
@@ -63,7 +73,7 @@ _CATALOG_DEFAULT_SPAN = timedelta(hours=24)
 _RETRY_AFTER_SECONDS = "5"
 #: The GenAI filters of ``/api/v1/failures``, named as ``FailureQueries.list_failures`` names
 #: them (exact match on ``gen_ai_<name>``).
-_GENAI_FILTERS = ("provider", "model", "tool", "agent")
+GENAI_FILTERS = ("provider", "model", "tool", "agent")
 T = TypeVar("T")
 
 
@@ -87,7 +97,10 @@ class ApiSettings:
             raise ValueError("default_limit must be between 1 and max_limit")
 
 
-class _BadParameter(Exception):
+class BadParameter(Exception):
+    """A query parameter the API (and the web UI, which reads the same parameters) refuses:
+    a 400 whose reason names the parameter."""
+
     def __init__(self, parameter: str, reason: str) -> None:
         super().__init__(f"{parameter}: {reason}")
 
@@ -99,7 +112,7 @@ def openapi_document() -> dict[str, Any]:
     return document
 
 
-class _Params:
+class QueryParams:
     """Validated access to a request's query string; every error names its parameter."""
 
     def __init__(self, request: web.Request, allowed: tuple[str, ...], now: datetime) -> None:
@@ -107,19 +120,19 @@ class _Params:
         self._now = now
         for name in self._query:
             if name not in allowed:
-                raise _BadParameter(name, f"unknown parameter (allowed: {', '.join(allowed)})")
+                raise BadParameter(name, f"unknown parameter (allowed: {', '.join(allowed)})")
             if len(self._query.getall(name)) > 1:
-                raise _BadParameter(name, "given more than once")
+                raise BadParameter(name, "given more than once")
 
     def text(self, name: str) -> str | None:
         value = self._query.get(name, "").strip()
         if not value:
             return None
         if len(value) > 512:
-            raise _BadParameter(name, "longer than 512 characters")
+            raise BadParameter(name, "longer than 512 characters")
         if "\x00" in value:
             # No stored value holds one (the store replaces NUL), and PostgreSQL refuses it.
-            raise _BadParameter(name, "contains a NUL character")
+            raise BadParameter(name, "contains a NUL character")
         return value
 
     def time(self, name: str) -> datetime | None:
@@ -129,14 +142,14 @@ class _Params:
         try:
             return parse_time(value, self._now)
         except ValueError as exc:
-            raise _BadParameter(name, str(exc)) from None
+            raise BadParameter(name, str(exc)) from None
 
     def limit(self, settings: ApiSettings) -> int:
         value = self.text("limit")
         if value is None:
             return settings.default_limit
         if not value.isdigit() or not 1 <= int(value) <= settings.max_limit:
-            raise _BadParameter("limit", f"must be an integer from 1 to {settings.max_limit}")
+            raise BadParameter("limit", f"must be an integer from 1 to {settings.max_limit}")
         return int(value)
 
     def trace_id(self) -> str | None:
@@ -146,9 +159,9 @@ class _Params:
 
 def _valid_trace_id(value: str, parameter: str) -> str:
     if not _TRACE_ID.match(value):
-        raise _BadParameter(parameter, "must be 32 hexadecimal characters")
+        raise BadParameter(parameter, "must be 32 hexadecimal characters")
     if value == "0" * 32:
-        raise _BadParameter(parameter, "the all-zero trace id is not valid")
+        raise BadParameter(parameter, "the all-zero trace id is not valid")
     return value.lower()
 
 
@@ -156,11 +169,12 @@ def _error(status: int, message: str, headers: Mapping[str, str] | None = None) 
     return web.json_response({"error": message}, status=status, headers=headers)
 
 
-def _window(params: _Params) -> tuple[datetime | None, datetime | None]:
+def query_window(params: QueryParams) -> tuple[datetime | None, datetime | None]:
+    """The ``since``/``until`` of a request, ``until`` later than ``since`` when both are given."""
     since = params.time("since")
     until = params.time("until")
     if since is not None and until is not None and until <= since:
-        raise _BadParameter("until", "must be later than since")
+        raise BadParameter("until", "must be later than since")
     return since, until
 
 
@@ -173,7 +187,7 @@ def _guarded(handler: Handler) -> Handler:
     async def wrapper(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
-        except _BadParameter as exc:
+        except BadParameter as exc:
             return _error(400, str(exc))
         except (StoreUnavailable, SchemaMissing) as exc:
             # Both clear up without a change to the request: the database comes back, or
@@ -195,14 +209,14 @@ def add_api_routes(app: web.Application, queries: FailureQueries, settings: ApiS
     template = settings.trace_url_template
 
     async def list_failures(request: web.Request) -> web.StreamResponse:
-        params = _Params(
+        params = QueryParams(
             request,
             (
                 "service",
                 "code",
                 "category",
                 "trace_id",
-                *_GENAI_FILTERS,
+                *GENAI_FILTERS,
                 "since",
                 "until",
                 "limit",
@@ -210,14 +224,14 @@ def add_api_routes(app: web.Application, queries: FailureQueries, settings: ApiS
             ),
             utc_now(),
         )
-        since, until = _window(params)
+        since, until = query_window(params)
         call = partial(
             queries.list_failures,
             service=params.text("service"),
             code=params.text("code"),
             category=params.text("category"),
             trace_id=params.trace_id(),
-            **{name: params.text(name) for name in _GENAI_FILTERS},
+            **{name: params.text(name) for name in GENAI_FILTERS},
             since=since,
             until=until,
             limit=params.limit(settings),
@@ -226,23 +240,23 @@ def add_api_routes(app: web.Application, queries: FailureQueries, settings: ApiS
         try:
             page = await _run(call)
         except ValueError as exc:  # the only ValueError left is a malformed cursor
-            raise _BadParameter("cursor", str(exc)) from None
+            raise BadParameter("cursor", str(exc)) from None
         return web.json_response(
             list_json((failure_json(failure, template) for failure in page.items), page.next_cursor)
         )
 
     async def get_failure(request: web.Request) -> web.StreamResponse:
-        _Params(request, (), utc_now())
+        QueryParams(request, (), utc_now())
         raw = request.match_info["id"]
         if not raw.isdigit() or len(raw) > 18:
-            raise _BadParameter("id", "must be a positive integer")
+            raise BadParameter("id", "must be a positive integer")
         failure = await _run(partial(queries.get_failure, int(raw)))
         if failure is None:
             return _error(404, f"id: no failure with id {raw}")
         return web.json_response(failure_json(failure, template))
 
     async def trace_failures(request: web.Request) -> web.StreamResponse:
-        _Params(request, (), utc_now())
+        QueryParams(request, (), utc_now())
         trace_id = _valid_trace_id(request.match_info["trace_id"], "trace_id")
         failures = await _run(partial(queries.failures_for_trace, trace_id))
         return web.json_response(
@@ -250,7 +264,7 @@ def add_api_routes(app: web.Application, queries: FailureQueries, settings: ApiS
         )
 
     async def list_patterns(request: web.Request) -> web.StreamResponse:
-        params = _Params(request, ("service", "code", "since", "limit", "cursor"), utc_now())
+        params = QueryParams(request, ("service", "code", "since", "limit", "cursor"), utc_now())
         call = partial(
             queries.list_patterns,
             service=params.text("service"),
@@ -262,33 +276,33 @@ def add_api_routes(app: web.Application, queries: FailureQueries, settings: ApiS
         try:
             page = await _run(call)
         except ValueError as exc:
-            raise _BadParameter("cursor", str(exc)) from None
+            raise BadParameter("cursor", str(exc)) from None
         return web.json_response(
             list_json((pattern_json(pattern) for pattern in page.items), page.next_cursor)
         )
 
     async def catalog(request: web.Request) -> web.StreamResponse:
         now = utc_now()
-        params = _Params(request, ("since", "until"), now)
-        since, until = _window(params)
+        params = QueryParams(request, ("since", "until"), now)
+        since, until = query_window(params)
         until = until or now
         since = since or until - _CATALOG_DEFAULT_SPAN
         if since >= until:
-            raise _BadParameter("since", "must be earlier than until")
+            raise BadParameter("since", "must be earlier than until")
         counts = await _run(partial(queries.catalog_counts, since, until))
         current = settings.catalog_provider() if settings.catalog_provider else None
-        return web.json_response(_catalog_body(current, counts, since, until))
+        return web.json_response(catalog_body(current, counts, since, until))
 
     async def rates(request: web.Request) -> web.StreamResponse:
-        params = _Params(request, ("by", "service", "since", "until"), utc_now())
+        params = QueryParams(request, ("by", "service", "since", "until"), utc_now())
         by = params.text("by")
         if by is None:
-            raise _BadParameter("by", f"required, one of {', '.join(RATE_DIMENSIONS)}")
+            raise BadParameter("by", f"required, one of {', '.join(RATE_DIMENSIONS)}")
         try:
             dimension = check_dimension(by)
         except ValueError as exc:
-            raise _BadParameter("by", str(exc)) from None
-        since, until = _window(params)
+            raise BadParameter("by", str(exc)) from None
+        since, until = query_window(params)
         call = partial(queries.rates, dimension, params.text("service"), since, until)
         return web.json_response(rates_json(dimension, await _run(call)))
 
@@ -304,9 +318,11 @@ def add_api_routes(app: web.Application, queries: FailureQueries, settings: ApiS
     app.router.add_get(f"{API_PREFIX}/openapi.json", openapi)
 
 
-def _catalog_body(
+def catalog_body(
     catalog: Catalog | None, counts: Mapping[str, int], since: datetime, until: datetime
 ) -> dict[str, Any]:
+    """The body of ``/api/v1/catalog`` (and the UI's catalog page): every entry with its count
+    in [since, until), and the uncataloged types."""
     items: list[dict[str, Any]] = []
     listed: set[str] = set()
     if catalog is not None:

@@ -28,12 +28,12 @@ from collector_receiver.catalog._suggest import SuggestionInput, draft_entries
 from collector_receiver.events import UNCATALOGED
 from collector_receiver.presentation import rate_percent, render_trace_url
 from collector_receiver.server.query_api import (
-    _GENAI_FILTERS,
+    GENAI_FILTERS,
     ApiSettings,
-    _BadParameter,
-    _catalog_body,
-    _Params,
-    _window,
+    BadParameter,
+    QueryParams,
+    catalog_body,
+    query_window,
 )
 from collector_receiver.store import SchemaMissing, StoreError, StoreUnavailable
 from collector_receiver.store.aggregates import AggregateQueries
@@ -80,13 +80,13 @@ class Window:
         return [self.since + step * i for i in range(buckets)] + [self.until]
 
 
-def _resolve_window(params: _Params, now: datetime) -> Window:
-    since, until = _window(params)
+def _resolve_window(params: QueryParams, now: datetime) -> Window:
+    since, until = query_window(params)
     default = since is None and until is None
     until = until or now
     since = since or until - DEFAULT_WINDOW
     if since >= until:
-        raise _BadParameter("since", "must be earlier than until")
+        raise BadParameter("since", "must be earlier than until")
     return Window(since, until, default)
 
 
@@ -175,7 +175,7 @@ class Pages:
         async def wrapper(request: web.Request) -> web.StreamResponse:
             try:
                 return await handler(request)
-            except _BadParameter as exc:
+            except BadParameter as exc:
                 return self.render(request, "error.html", 400, title="Bad request", reason=str(exc))
             except (StoreUnavailable, SchemaMissing) as exc:
                 return self.render(
@@ -190,7 +190,7 @@ class Pages:
 
     async def overview(self, request: web.Request) -> web.StreamResponse:
         now = utc_now()
-        window = _resolve_window(_Params(request, ("since", "until"), now), now)
+        window = _resolve_window(QueryParams(request, ("since", "until"), now), now)
         edges = window.edges()
         counts = await _run(partial(self._queries.counts_by_category, edges))
         spec = AggregateSpec(now=window.until, window=window.until - window.since)
@@ -209,8 +209,8 @@ class Pages:
 
     async def failures(self, request: web.Request) -> web.StreamResponse:
         now = utc_now()
-        filters = ("service", "code", "category", "trace_id", *_GENAI_FILTERS)
-        params = _Params(request, (*filters, "since", "until", "limit", "cursor"), now)
+        filters = ("service", "code", "category", "trace_id", *GENAI_FILTERS)
+        params = QueryParams(request, (*filters, "since", "until", "limit", "cursor"), now)
         window = _resolve_window(params, now)
         chosen = {name: params.text(name) for name in filters}
         chosen["trace_id"] = params.trace_id()
@@ -227,7 +227,7 @@ class Pages:
         try:
             page = await _run(call)
         except ValueError as exc:  # a malformed cursor
-            raise _BadParameter("cursor", str(exc)) from None
+            raise BadParameter("cursor", str(exc)) from None
         kept = {**{k: v for k, v in chosen.items() if v}, **window.query}
         if limit != PAGE_SIZE:
             kept["limit"] = str(limit)
@@ -246,10 +246,10 @@ class Pages:
         )
 
     async def failure(self, request: web.Request) -> web.StreamResponse:
-        _Params(request, (), utc_now())
+        QueryParams(request, (), utc_now())
         raw = request.match_info["id"]
         if not raw.isdigit() or len(raw) > 18:
-            raise _BadParameter("id", "must be a positive integer")
+            raise BadParameter("id", "must be a positive integer")
         failure = await _run(partial(self._queries.get_failure, int(raw)))
         if failure is None:
             return self.render(
@@ -284,10 +284,10 @@ class Pages:
 
     async def patterns(self, request: web.Request) -> web.StreamResponse:
         now = utc_now()
-        params = _Params(request, ("service", "code", "since", "limit", "cursor"), now)
+        params = QueryParams(request, ("service", "code", "since", "limit", "cursor"), now)
         since = params.time("since") or now - DEFAULT_WINDOW
         if since >= now:
-            raise _BadParameter("since", "must be in the past")
+            raise BadParameter("since", "must be in the past")
         window = Window(since, now, params.text("since") is None)
         limit = params.limit(_PAGE_LIMITS)
         cursor = params.text("cursor")
@@ -298,7 +298,7 @@ class Pages:
         try:
             page = await _run(call)
         except ValueError as exc:
-            raise _BadParameter("cursor", str(exc)) from None
+            raise BadParameter("cursor", str(exc)) from None
         edges = window.edges()
         counts = await _run(
             partial(self._queries.counts_by_fingerprint, [p.fingerprint for p in page.items], edges)
@@ -322,7 +322,7 @@ class Pages:
 
     async def rates(self, request: web.Request) -> web.StreamResponse:
         now = utc_now()
-        params = _Params(request, ("service", "since", "until"), now)
+        params = QueryParams(request, ("service", "since", "until"), now)
         window = _resolve_window(params, now)
         service = params.text("service")
         tables = {}
@@ -334,10 +334,10 @@ class Pages:
 
     async def catalog(self, request: web.Request) -> web.StreamResponse:
         now = utc_now()
-        window = _resolve_window(_Params(request, ("since", "until"), now), now)
+        window = _resolve_window(QueryParams(request, ("since", "until"), now), now)
         counts = await _run(partial(self._queries.catalog_counts, window.since, window.until))
         current = self._catalog_provider() if self._catalog_provider else None
-        body = _catalog_body(current, counts, window.since, window.until)
+        body = catalog_body(current, counts, window.since, window.until)
         uncataloged = await _run(
             partial(
                 self._aggregates.uncataloged_patterns,

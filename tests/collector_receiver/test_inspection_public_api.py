@@ -69,8 +69,13 @@ PUBLIC = {
     "collector_receiver.server.query_api": {
         "API_PREFIX",
         "ApiSettings",
+        "BadParameter",
+        "GENAI_FILTERS",
+        "QueryParams",
         "add_api_routes",
+        "catalog_body",
         "openapi_document",
+        "query_window",
     },
     "collector_receiver.timeparse": {"format_time", "parse_duration", "parse_time", "utc_now"},
 }
