@@ -68,21 +68,26 @@ class SpanLineage:
         related = [c for c in self._candidates if c[2] in traces]
         if not related:
             return set()
-        index = _SpanIndex(spans, self._exceptions, related)
+        # The spans already in hand answer lookups first; the request's index of every span is
+        # built only when a walk leaves them (and answers nothing for an oversized request).
+        for (trace_id, span_id), span in self._exceptions.items():
+            spans.met(trace_id + span_id, span)
+        for _, span, trace_id, span_id in related:
+            spans.met(trace_id + span_id, span)
         dropped: set[int] = set()
         below_exception: dict[_Key, bool] = {}
         remaining: dict[_Key, int] = {}
         for position, span, trace_id, span_id in related:
-            if self._has_exception_above(span, trace_id, index, below_exception):
+            if self._has_exception_above(span, trace_id, spans, below_exception):
                 dropped.add(position)
             elif span_id:
                 remaining[(trace_id, span_id)] = position
         if remaining:
-            dropped.update(self._above_exceptions(remaining, index))
+            dropped.update(self._above_exceptions(remaining, spans))
         return dropped
 
     def _has_exception_above(
-        self, span: Any, trace_id: bytes, index: _SpanIndex, known: dict[_Key, bool]
+        self, span: Any, trace_id: bytes, spans: RequestSpans, known: dict[_Key, bool]
     ) -> bool:
         """Whether an ancestor of ``span`` carries an exception event.
 
@@ -103,7 +108,7 @@ class SpanLineage:
                 break
             if key in path:  # a cycle of parent links
                 break
-            node = index.get(key)
+            node = spans.get(*key)
             if node is None:  # the parent is not in this request
                 break
             path[key] = None
@@ -112,7 +117,7 @@ class SpanLineage:
             known[key] = verdict
         return verdict
 
-    def _above_exceptions(self, remaining: dict[_Key, int], index: _SpanIndex) -> set[int]:
+    def _above_exceptions(self, remaining: dict[_Key, int], spans: RequestSpans) -> set[int]:
         """Positions of the candidates in ``remaining`` that are ancestors of an exception span.
 
         The walks up from the exception spans share one set of visited spans: a walk that
@@ -133,36 +138,9 @@ class SpanLineage:
                     found.add(position)
                     if not remaining:
                         return found
-                node = index.get(key)
+                node = spans.get(*key)
                 if node is None:
                     break
                 parent = node.parent_span_id
                 hops += 1
         return found
-
-
-class _SpanIndex:
-    """Spans of a request by (trace id, span id): the collected ones first, then, on the first
-    lookup they cannot answer, the request's index of every span (which answers nothing for a
-    request of more than :data:`MAX_LINEAGE_SPANS` spans: that one is seen through the collected
-    spans alone, so a status-only span right under or above an exception span is still
-    recognised)."""
-
-    __slots__ = ("_all", "_known")
-
-    def __init__(
-        self,
-        spans: RequestSpans,
-        exceptions: dict[_Key, Any],
-        candidates: list[tuple[int, Any, bytes, bytes]],
-    ) -> None:
-        self._all = spans
-        self._known = dict(exceptions)
-        for _, span, trace_id, span_id in candidates:
-            self._known[(trace_id, span_id)] = span
-
-    def get(self, key: _Key) -> Any | None:
-        span = self._known.get(key)
-        if span is not None:
-            return span
-        return self._all.get(key[0], key[1])
