@@ -337,20 +337,24 @@ def _worker_main(
 
     _logging.configure()
     signal.signal(signal.SIGTERM, _stop_requested)
-    receiver = Receiver(
-        replace(settings, retention=None),  # the parent prunes, once for all the workers
-        reuse_port=True,
-        started_event="worker_started",
-        log_fields={"worker": number, "pid": os.getpid(), "metrics_socket": socket_path},
-    )
+    receiver: Receiver | None = None
     try:
+        # Built inside the try: the parent stops every worker when one cannot start, and a
+        # SIGTERM can arrive while this one is still being built.
+        receiver = Receiver(
+            replace(settings, retention=None),  # the parent prunes, once for all the workers
+            reuse_port=True,
+            started_event="worker_started",
+            log_fields={"worker": number, "pid": os.getpid(), "metrics_socket": socket_path},
+        )
         receiver.open()
         status = asyncio.run(_run_worker(receiver, socket_path, parent))
     except StartupError as exc:
         parent.send(("error", str(exc)))
         sys.exit(2)
     except _StopRequested:
-        asyncio.run(receiver.stop(log=False))
+        if receiver is not None:
+            asyncio.run(receiver.stop(log=False))
         sys.exit(0)
     sys.exit(status)
 
