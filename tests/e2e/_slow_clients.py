@@ -54,6 +54,8 @@ def trickles(head: bytes, every: float) -> Behaviour:
 
 @dataclass
 class Closed:
+    #: Seconds from just before connecting until the close was seen: at least as long as the
+    #: receiver held the connection, longer by however late the client noticed the close.
     lived: float
     answer: bytes
 
@@ -74,6 +76,10 @@ class SlowClients:
 
     async def _slot(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            # Read before connecting: the receiver's timers start at accept, later than this,
+            # so a lifetime measured from here is never shorter than the receiver held the
+            # connection, however late this loop (running every slot) resumes after connecting.
+            started = time.monotonic()
             try:
                 reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
             except OSError:
@@ -81,7 +87,6 @@ class SlowClients:
                 continue
             self.opened += 1
             self.open_now += 1
-            started = time.monotonic()
             behaving = asyncio.ensure_future(self._behave(writer))
             answer = await self._until_closed(reader, stop)
             behaving.cancel()

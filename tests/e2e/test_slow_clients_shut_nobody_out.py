@@ -22,6 +22,7 @@ from tests.collector_receiver.otlp._helpers import resource as otlp_resource
 from tests.e2e._grpc_flood import peak_rss
 from tests.e2e._receiver import ReceiverProcess, start_receiver
 from tests.e2e._slow_clients import (
+    SlowClients,
     open_files_limit,
     sends,
     slow_clients,
@@ -99,6 +100,18 @@ def _sdk_exporters_stored(receiver: ReceiverProcess, service: str) -> None:
     assert stored == {(f["service"], f["span_id"]) for f in report["failures"]}
 
 
+def _none_closed_before(timeout: float, flood: SlowClients) -> bool:
+    """No connection of ``flood`` was closed before the receiver's ``timeout`` ran out.
+
+    Only the lower bound is checked: a lifetime is measured from before connecting, so it can
+    only be longer than the receiver held the connection, by however late the client's loop
+    (1,100 connections, on a shared machine) noticed the close. That each was closed at all is
+    shown by ``flood.closed``: the block lasts a few timeouts, and a slot replaces each
+    connection the receiver closes. The 10 ms margin is the loop clock's resolution.
+    """
+    return all(closed.lived > timeout - 0.01 for closed in flood.closed)
+
+
 def _post_head(content_length: int) -> bytes:
     return (
         "POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -122,7 +135,7 @@ def test_senders_announcing_64_mib_and_sending_nothing_shut_nobody_out(
             _sdk_exporters_stored(receiver, "svc-announced")
     # Each was dropped at the read timeout with 408, holding nothing meanwhile.
     assert flood.closed and set(flood.statuses()) == {"HTTP/1.1 408 Request Timeout"}
-    assert all(0.5 < closed.lived < 5 for closed in flood.closed), flood.closed
+    assert _none_closed_before(1.0, flood), flood.closed
     assert max(waits) < 5, waits
     # Measured: good senders waited at most 12-58 ms, the receiver grew +2-3 MiB. Before, the
     # announced bytes were reserved (not allocated): every good sender got 503/UNAVAILABLE.
@@ -138,7 +151,7 @@ def test_trickled_bodies_are_dropped_at_the_read_timeout_and_shut_nobody_out(
             waits = _good_senders_served(receiver, "svc-trickled")
             _sdk_exporters_stored(receiver, "svc-trickled")
     assert flood.closed and set(flood.statuses()) == {"HTTP/1.1 408 Request Timeout"}
-    assert all(0.5 < closed.lived < 5 for closed in flood.closed), flood.closed
+    assert _none_closed_before(1.0, flood), flood.closed
     assert max(waits) < 5, waits
     # Measured: good senders waited at most 11-187 ms, the receiver grew +0 MiB.
     assert memory.growth_mib < 48, memory
@@ -161,9 +174,7 @@ def test_1100_half_header_connections_shut_nobody_out(receiver: ReceiverProcess)
     # The aiohttp listeners closed each at the idle timeout, without an answer.
     for flood in (otlp_http, api):
         assert flood.closed and set(flood.statuses()) == {""}
-        # Lifetimes are measured by the client, whose loop runs 1,100 connections: a little
-        # under the idle timeout on its clock.
-        assert all(0.5 < closed.lived < 5 for closed in flood.closed)
+        assert _none_closed_before(1.0, flood), sorted(c.lived for c in flood.closed)[:20]
     assert max(waits) < 5, waits
     # Measured: good senders waited at most 27-49 ms, the receiver grew +14-15 MiB. Before, the
     # open files ran out: OTLP/HTTP timed out and gRPC ended DEADLINE_EXCEEDED.
