@@ -20,6 +20,7 @@ Use::
     catalog = load_catalog()          # the default catalog shipped in this package
     match = catalog.match(event)      # any FailureEvent (or MatchInput)
     match.code, match.reasons         # "RATE_LIMITED", ("RATE_LIMITED: exception_types ...",)
+    draft_entries(uncataloged, catalog)   # drafts for what no entry matches (catalog suggest)
 
 Matching, in short: all match kinds an entry gives must hold, any one element within a kind
 suffices; type names match fully qualified names, base classes (``failcat.base_types``), cause
@@ -52,6 +53,7 @@ from collector_receiver.catalog._model import (
     MatchInput,
     MatchRule,
 )
+from collector_receiver.catalog._suggest import Draft, SuggestionInput, draft_entries
 
 __all__ = [
     "MAX_CATALOG_BYTES",
@@ -61,10 +63,13 @@ __all__ = [
     "Catalog",
     "CatalogEntry",
     "CatalogError",
+    "Draft",
     "Match",
     "MatchInput",
     "MatchRule",
+    "SuggestionInput",
     "default_catalog_path",
+    "draft_entries",
     "load_catalog",
     "parse_catalog",
 ]

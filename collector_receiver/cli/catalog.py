@@ -204,7 +204,7 @@ def _suggest_limit(text: str) -> int:
 
 
 def _suggest(args: argparse.Namespace) -> int:
-    from collector_receiver.catalog._suggest import SuggestionInput, draft_entries
+    from collector_receiver.catalog import SuggestionInput, draft_entries
     from collector_receiver.store import StoreError
     from collector_receiver.store.aggregates import AggregateQueries
     from collector_receiver.timeparse import format_time, utc_now

@@ -23,8 +23,7 @@ import jinja2
 from aiohttp import web
 
 from collector_receiver.aggregate import AggregateSpec, compute_aggregate
-from collector_receiver.catalog import CatalogError
-from collector_receiver.catalog._suggest import SuggestionInput, draft_entries
+from collector_receiver.catalog import CatalogError, SuggestionInput, draft_entries
 from collector_receiver.events import UNCATALOGED
 from collector_receiver.presentation import rate_percent, render_trace_url
 from collector_receiver.server.query_api import (
