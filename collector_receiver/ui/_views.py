@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from urllib.parse import urlencode
 
 import jinja2
 from aiohttp import web
+from markupsafe import Markup, escape
 
 from collector_receiver.aggregate import AggregateSpec, compute_aggregate
 from collector_receiver.catalog import CatalogError, SuggestionInput, draft_entries
@@ -98,6 +100,17 @@ def _value_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
+#: Where a name may wrap: after a dot, and after an underscore that ends a word.
+_NAME_BREAKS = re.compile(r"(?<=\.)|(?<=[A-Za-z0-9]_)")
+
+
+def _breakable_name(name: str) -> Markup:
+    """A type or code name (``anthropic._exceptions.OverloadedError``, ``PROVIDER_OVERLOADED``)
+    that may wrap between its parts, never inside a word: a table of names then fits a laptop's
+    half-width column."""
+    return Markup("<wbr>").join(escape(part) for part in _NAME_BREAKS.split(name))
+
+
 def _query(base: Mapping[str, str | None] | None = None, **extra: str | None) -> str:
     """A query string of ``base`` updated by ``extra``, without empty values."""
     pairs = {**(base or {}), **extra}
@@ -117,6 +130,7 @@ def template_environment() -> jinja2.Environment:
     environment.filters["utc"] = format_time
     environment.filters["percent"] = rate_percent
     environment.filters["value_text"] = _value_text
+    environment.filters["breakable"] = _breakable_name
     # A catalog file by its name: where it lies on the server is no reader's business.
     environment.filters["file_name"] = lambda source: PurePath(source).name or source
     environment.globals["query"] = _query
