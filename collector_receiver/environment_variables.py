@@ -10,7 +10,9 @@ defaults of ``failcat serve`` is in :mod:`collector_receiver.settings`. The agen
 
 FAILCAT_DATABASE_URL = "FAILCAT_DATABASE_URL"
 """The database (``--db``): ``sqlite:///PATH`` or ``postgresql+psycopg://...``; default
-:data:`DEFAULT_DATABASE_URL`. Read by ``serve``, ``db``, ``failures``, ``aggregate``, ``demo``."""
+:data:`DEFAULT_DATABASE_URL`. Read by ``serve``, ``db``, ``failures``, ``aggregate``, ``demo``.
+Behind PgBouncer in transaction mode, end a PostgreSQL URL with ``?prepare_threshold=none``
+(:mod:`collector_receiver.store._engine`)."""
 
 DEFAULT_DATABASE_URL = "sqlite:///failcat.db"
 """The database used when neither ``--db`` nor ``FAILCAT_DATABASE_URL`` names one."""

@@ -7,6 +7,19 @@ Supported URLs (CONTRACT §5):
   ``postgres://`` are taken to mean the same psycopg 3 driver, the only one we ship).
 
 Anything else is refused with :class:`StoreConfigError` before any connection is attempted.
+
+**Prepared statements.** psycopg prepares a statement on the server once a connection has run
+it five times. A pooler in transaction mode (PgBouncer before 1.21, and later ones unless their
+``max_prepared_statements`` is set) hands each transaction whichever server connection is free, so
+such a statement meets a server that has another client's statement of the same name
+(``prepared statement "_pg3_0" already exists``) or none at all. A PostgreSQL URL may therefore
+end in ``?prepare_threshold=none``: psycopg's own setting, which turns them off for every
+connection of every command that opens the URL (``serve``, ``db``, ``failures``, ...). A whole
+number N (at least 1) prepares after N runs instead. The query string is the one place every
+command already reads the database from, and the spelling is psycopg's; psycopg itself takes
+the setting only as a keyword, so it is taken out of the URL here and passed as one. ``0`` is
+refused: psycopg reads it as "prepare at the first run", the opposite of what JDBC's
+``prepareThreshold=0`` means to someone moving from it.
 """
 
 from __future__ import annotations
@@ -38,6 +51,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 POOL_SIZE = 5
 POOL_MAX_CONNECTIONS = 32 + 1
 
+#: The query parameter of a PostgreSQL URL that sets psycopg's ``prepare_threshold``.
+PREPARE_THRESHOLD = "prepare_threshold"
+
 _ALIASES = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
 _SUPPORTED = {"sqlite", "sqlite+pysqlite", "postgresql+psycopg"}
 
@@ -63,12 +79,43 @@ def parse_database_url(url: str) -> URL:
         )
     if name.startswith("postgresql") and not parsed.database:
         raise StoreConfigError(f"database URL {display_url(url)!r} names no database")
-    return parsed.set(drivername=name)
+    parsed = parsed.set(drivername=name)
+    _prepare_threshold(parsed, display_url(url))  # a bad value is refused before connecting
+    return parsed
+
+
+def _prepare_threshold(parsed: URL, shown: str) -> dict[str, int | None]:
+    """psycopg's connect arguments for the ``prepare_threshold`` a parsed URL asks for (none:
+    psycopg's default); ``shown`` is the URL as it may be shown. StoreConfigError if invalid."""
+    raw = parsed.query.get(PREPARE_THRESHOLD)
+    if raw is None:
+        return {}
+    where = f"database URL {shown!r}: {PREPARE_THRESHOLD}"
+    if parsed.get_backend_name() != "postgresql":
+        raise StoreConfigError(f"{where} applies to PostgreSQL URLs only")
+    if not isinstance(raw, str):
+        raise StoreConfigError(f"{where} is given {len(raw)} times")
+    value = raw.strip().lower()
+    if value == "none":
+        return {PREPARE_THRESHOLD: None}
+    if value == "0":
+        raise StoreConfigError(
+            f"{where}=0 would prepare every statement at its first run; "
+            f"{PREPARE_THRESHOLD}=none turns prepared statements off"
+        )
+    if not value.isdecimal():
+        raise StoreConfigError(
+            f"{where}={raw!r} is neither none (no prepared statements, for PgBouncer in "
+            "transaction mode) nor a whole number of runs"
+        )
+    return {PREPARE_THRESHOLD: int(value)}
 
 
 def create_store_engine(url: str) -> Engine:
     """A lazily connecting engine for ``url`` (no connection is made here)."""
     parsed = parse_database_url(url)
+    prepared = _prepare_threshold(parsed, display_url(url))
+    parsed = parsed.difference_update_query([PREPARE_THRESHOLD])
     # The pre-ping replaces a connection the server ended (a restart, an idle-session timeout,
     # a failover) before a statement meets it, so the first write and the first read after one
     # succeed instead of failing once per pooled connection (test_database_outage,
@@ -80,7 +127,7 @@ def create_store_engine(url: str) -> Engine:
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     pooled = {"pool_size": POOL_SIZE, "max_overflow": POOL_MAX_CONNECTIONS - POOL_SIZE}
     if parsed.get_backend_name() == "postgresql":
-        kwargs.update(pooled, connect_args={"connect_timeout": 10})
+        kwargs.update(pooled, connect_args={"connect_timeout": 10, **prepared})
     elif parsed.database not in (None, "", ":memory:"):
         _check_sqlite_directory(str(parsed.database))
         # A file: SQLAlchemy's default QueuePool, sized like PostgreSQL's (WAL lets readers
@@ -159,4 +206,9 @@ def _check_sqlite_directory(database: str) -> None:
         )
 
 
-__all__ = ["SQLITE_BEGIN_OPTION", "create_store_engine", "parse_database_url"]
+__all__ = [
+    "PREPARE_THRESHOLD",
+    "SQLITE_BEGIN_OPTION",
+    "create_store_engine",
+    "parse_database_url",
+]
