@@ -89,6 +89,7 @@ WAITING: PruneStage = "waiting for another prune"
 
 #: The PostgreSQL advisory lock a prune holds for its whole run ("prune" in ASCII).
 _PRUNE_LOCK_KEY = 0x7072756E65
+_TRY_PRUNE_LOCK = f"SELECT pg_try_advisory_xact_lock({_PRUNE_LOCK_KEY})"
 _WAIT_SECONDS = 0.5
 
 #: Progress callback: the stage and how many of its rows are deleted (or counted) so far.
@@ -197,25 +198,46 @@ def one_at_a_time(engine: Engine, progress: PruneProgress | None = None) -> Iter
 
     Two prunes at once (two receivers with ``--retention``, or a ``failcat db prune`` beside
     one) would only contend for the same rows and race to drop the same partitions; the second
-    one waits and then finds little left. The lock is a session advisory lock on a connection
-    of its own, so it ends with that connection if the process dies. While waiting,
-    ``progress(WAITING, 0)`` is called every half second (it may raise to give up). SQLite
-    needs nothing: its writers already take turns, and it has no partitions.
+    one waits and then finds little left. While waiting, ``progress(WAITING, 0)`` is called
+    every half second (it may raise to give up). SQLite needs nothing: its writers already take
+    turns, and it has no partitions.
+
+    The lock is a transaction-scoped advisory lock, held by a transaction kept open on a
+    connection of its own for the whole prune (the batches run in transactions of their own),
+    and ended by its rollback, or by the connection's end if the process dies. Not a session
+    lock: behind a pooler in transaction mode (PgBouncer) a session lock stays with a server
+    connection, not with the client, so another client handed that connection is granted it
+    too, and the unlock may run on another one and leave it held for good. The open
+    transaction holds no snapshot (its one statement went by the simple query protocol), so
+    it holds back neither vacuum nor a partition's drop; behind such a pooler it keeps one
+    server connection for the prune. Were it ended from outside
+    (``idle_in_transaction_session_timeout``), the prune goes on unlocked, which is safe: two
+    prunes at once delete each row once, only with more waiting.
     """
     if engine.dialect.name != "postgresql":
         yield
         return
     report = progress if progress is not None else _no_progress
-    key = {"key": _PRUNE_LOCK_KEY}
     with engine.connect() as conn:
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        while not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), key).scalar():
+        while True:
+            holding = conn.begin()
+            # By the simple query protocol (no parameters, never prepared): an extended-protocol
+            # statement leaves its portal, and the portal's snapshot, open until the
+            # transaction's next statement, which here is the end of the prune.
+            driver: psycopg.Connection[Any] = conn.connection.driver_connection  # type: ignore[assignment]
+            granted = driver.execute(_TRY_PRUNE_LOCK, prepare=False).fetchone()
+            if granted is not None and granted[0]:
+                break
+            holding.rollback()
             report(WAITING, 0)
             time.sleep(_WAIT_SECONDS)
         try:
             yield
         finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+            try:
+                holding.rollback()  # ends the lock
+            except DBAPIError:
+                pass  # the connection is gone, and its lock with it
 
 
 def _count(conn: Connection, table: Table, condition: ColumnElement[bool]) -> int:
