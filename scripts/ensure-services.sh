@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bring up what the test suite talks to on this machine: the shared PostgreSQL server, the
-# Prometheus tools (promtool, prometheus) and Chromium from Debian's packages. Idempotent; prints
-# what it does.
+# Prometheus tools (promtool, prometheus), Chromium and PgBouncer from Debian's packages.
+# Idempotent; prints what it does.
 set -euo pipefail
 
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
@@ -26,4 +26,15 @@ if [ ! -x /usr/bin/chromium ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq chromium >/dev/null
+fi
+
+# The PgBouncer tests (tests/e2e/test_pgbouncer_transaction_mode.py) start their own PgBouncer
+# in transaction mode from a configuration of their own, on a free port.
+if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then
+  echo "ensure-services: installing Debian's pgbouncer package"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq pgbouncer >/dev/null
+  # The package may start a system service on :6432; the tests run their own.
+  (service pgbouncer stop || true) >/dev/null 2>&1
 fi
