@@ -152,12 +152,17 @@ class WorkerPool:
                     pass
 
     def wait_for_exit(self) -> _Worker:
-        """Block until one worker exits; return it."""
+        """Block until one worker exits; return it, reaped (its ``exitcode`` set)."""
         sentinels = {w.process.sentinel: w for w in self.workers}
         while True:
             for sentinel in wait(list(sentinels)):
                 assert isinstance(sentinel, int)
-                return sentinels[sentinel]
+                worker = sentinels[sentinel]
+                # The sentinel is ready once the child's end of the pipe is closed, which the
+                # kernel does while the process exits, a moment before it can be reaped:
+                # ``exitcode`` could still be None there.
+                worker.process.join()
+                return worker
 
     def stop(self) -> bool:
         """SIGTERM every worker and wait for each to drain; True if every one exited 0."""
