@@ -217,7 +217,10 @@ class Sender(threading.Thread):
                     self.late += 1
 
     def _send(self, export: grpc.UnaryUnaryMultiCallable, body: bytes) -> None:
-        while not self.stop_event.is_set():
+        """Send until answered OK or refused for good (an error kept). A request the receiver
+        pushed back is sent again even after the soak's end: it is counted as sent, so it must
+        be stored (giving up at the stop made a busy machine's last request a "lost" one)."""
+        while True:
             try:
                 answer = export(body, timeout=60)
             except grpc.RpcError as error:
