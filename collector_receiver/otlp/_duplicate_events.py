@@ -24,26 +24,53 @@ these is one failure, so (CONTRACT §4 r2, one failure one row) the receiver sto
   the leaves itself; this covers agents without it and leaves recorded on other spans. A leaf
   message the agent capped (longer than 512 characters) does not equal the event's message, so
   that group stays a row: an extra row, never a lost one.
+* **Wrapper of one recorded failure.** A framework raises its own class over a provider SDK's
+  error (pydantic-ai's ``ModelOverloadedError`` from ``anthropic.OverloadedError``, LangChain's
+  ``OpenAIRateLimitError`` from ``openai.RateLimitError``): another type, often another message,
+  so the first rule cannot tell it is the same failure, but its ``failcat.cause_types`` name the
+  type of what it wraps. A plain exception event is not stored when, below it (on a descendant
+  span of its span in the same trace and request, or earlier on its own span), exactly one
+  exception event is stored, a plain one whose ``exception.type`` its cause chain names (or,
+  when that type names no module, whose class name it ends in). The recording of the SDK's
+  error is kept, as in the first rule the deepest: its span is the call's (the GenAI provider
+  and model), and the default catalog puts the provider's class in the category of the
+  framework's class over it (both ``overloaded``, both ``rate_limit``). Wrappers are decided
+  innermost first, so a wrapper of a wrapper sees what is left below it.
 
 What stays apart: two such events on unrelated spans (siblings, cousins, other traces) are two
 calls that failed the same way, so two failures. A retry's attempts are siblings, so each
 failed attempt stays a row and the final ``RetryError`` its own: each attempt is a call that
-failed, and a rate-limit count should count them. A wrapper that re-raises with another type or
-message (``ToolError("search failed")`` over a ``TimeoutError``) is a second row; its cause
-chain already classifies it. A group event and a plain event never collapse into each other by
-the first rule (the group's leaves are part of what is compared), so every dropped event has a
-kept event below it that carries its failure.
+failed, and a rate-limit count should count them; the ``RetryError``'s cause chain names the
+last attempt's type, but more than one failure is stored below it, so the third rule keeps it.
+A wrapper without a cause chain (a sender without ``otel_failcat``) is a row of its own, as is
+one whose cause chain names no type stored below it, and one with another failure stored
+below it beside the error it wraps. A group event and a plain event never collapse into each
+other by the first rule (the group's leaves are part of what is compared), and a group is never
+a wrapper nor a wrapped error, so every dropped event has a kept event below it that carries
+its failure.
+
+What the third rule can wrongly fold: it compares types, not exception objects, which a span
+event does not identify. A wrapper whose cause is an error that no span recorded, above a span
+that recorded another, earlier error of that same type (handled there, and the only other
+failure below the wrapper), is dropped: one row for two failures. A retry of one attempt only
+(``stop_after_attempt(1)``) whose attempt recorded its error is folded into that attempt, in
+the attempt's category rather than ``retries_exhausted``. Both need the wrapped type recorded
+below on the wrapper's own lineage, in the same trace, and nothing else recorded there.
 
 Cost: the walk hands over its exception events only (no work for any other span). A trace with
-fewer than two of them, or whose events neither repeat a type and message nor form a group of
-recorded leaves, ends there. Otherwise the spans carrying its exception events are linked to
-their nearest such ancestor by one walk up the parent links each, through the request's span
-index (:class:`~._spans.RequestSpans`, shared with the lineage rule and the GenAI context);
-spans a walk passes remember the answer, so each span is walked once. One depth-first pass over
-those links numbers them so that "is a descendant of" is an interval test, and the repeats of a
-type and message are sorted by that number: linear in the request but for that sort. Hostile
-input is bounded as for status-only spans (:mod:`._lineage`): a cycle of parent links ends a
-walk and its spans count as unrelated, a walk goes up at most
+fewer than two of them, or whose events neither repeat a type and message, nor form a group of
+recorded leaves, nor carry a cause chain naming another event's type (one set of the trace's
+types, one lookup per cause), ends there. Otherwise the spans carrying its exception events are
+linked to their nearest such ancestor by one walk up the parent links each, through the
+request's span index (:class:`~._spans.RequestSpans`, shared with the lineage rule and the
+GenAI context); spans a walk passes remember the answer, so each span is walked once. One
+depth-first pass over those links numbers them so that "is a descendant of" is an interval
+test, and the repeats of a type and message are sorted by that number: linear in the request
+but for that sort. For the third rule the trace's stored events are sorted by that number too,
+so the events below a wrapper are two runs of that order, counted up to two by skipping those
+already dropped (each dropped one linked to the next, the links shortened as they are
+followed). Hostile input is bounded as for status-only spans (:mod:`._lineage`): a cycle of
+parent links ends a walk and its spans count as unrelated, a walk goes up at most
 :data:`~._lineage.MAX_LINEAGE_HOPS` spans, and a request too large to index is seen through its
 exception spans alone. Each limit can only keep a duplicate, never drop a failure.
 """
@@ -125,6 +152,38 @@ def _comparable(failure: _Failure) -> bool:
     return bool(message) or (bool(exception_type) and exception_type != _UNKNOWN)
 
 
+def _names_a_cause(exception_type: str, causes: tuple[str, ...]) -> bool:
+    """Whether ``exception_type`` is one of ``causes``, or the class name of one when it names
+    no module (a sender that writes the short name)."""
+    if exception_type in causes:
+        return True
+    return "." not in exception_type and any(
+        cause.rpartition(".")[2] == exception_type for cause in causes
+    )
+
+
+def _possible_wrappers(events: list[_Recorded]) -> list[_Recorded]:
+    """The plain events whose cause chain names the type of a plain event of the trace: the
+    only ones the wrapper rule can drop (usually none, and then it does no work)."""
+    if not any(event.failure.cause_types for event in events):
+        return []  # a sender without otel_failcat, or failures with no cause
+    types = {
+        event.key[0]
+        for event in events
+        if not event.key[2] and event.key[0] and event.key[0] != _UNKNOWN
+    }
+    short = {exception_type for exception_type in types if "." not in exception_type}
+    return [
+        event
+        for event in events
+        if not event.key[2]
+        and any(
+            cause in types or (short and cause.rpartition(".")[2] in short)
+            for cause in event.failure.cause_types
+        )
+    ]
+
+
 def _repeated_in_trace(trace_id: bytes, events: list[_Recorded], spans: RequestSpans) -> set[int]:
     counts = Counter(event.key for event in events if _comparable(event.key[:2]))
     repeats = {key for key, count in counts.items() if count > 1}
@@ -135,7 +194,8 @@ def _repeated_in_trace(trace_id: bytes, events: list[_Recorded], spans: RequestS
         for event in events
         if event.key[2] and all(_comparable(leaf) and leaf in plain for leaf in event.key[2])
     ]
-    if not repeats and not groups:
+    wrappers = _possible_wrappers(events)
+    if not repeats and not groups and not wrappers:
         return set()  # the common case: every exception event of the trace is its own failure
     tree = _ExceptionTree(trace_id, events, spans)
     dropped: set[int] = set()
@@ -162,6 +222,8 @@ def _repeated_in_trace(trace_id: bytes, events: list[_Recorded], spans: RequestS
         for group in groups:
             if tree.all_recorded_below(group, numbers, on_span):
                 dropped.add(group.position)
+    if wrappers:
+        dropped.update(tree.wrapping_one(wrappers, events, dropped))
     return dropped
 
 
@@ -239,6 +301,96 @@ class _ExceptionTree:
             if found < needed:
                 return False
         return True
+
+    def wrapping_one(
+        self, wrappers: list[_Recorded], events: list[_Recorded], dropped: set[int]
+    ) -> list[int]:
+        """Of ``wrappers`` still stored, the positions of those below which (on a descendant
+        span, or earlier on their own span) exactly one exception event is stored, a plain one
+        whose type their cause chain names: a wrapper over that failure alone.
+
+        The innermost are decided first, so a wrapper of a wrapper sees what is left below it.
+        """
+        # Every stored event, ordered by its span's number then its position: the events below
+        # a wrapper are then two runs of that order (its span's earlier events, then its
+        # descendants'). A span with no number (in or under a cycle) gets one of its own past
+        # the others, with no descendants.
+        enter = self.enter
+        leave = self.leave
+        slots: dict[bytes, tuple[int, int]] = {}
+        unnumbered = len(enter)
+        for event in events:
+            if event.span_id not in slots:
+                number = enter.get(event.span_id)
+                if number is None:
+                    slots[event.span_id] = (unnumbered, unnumbered + 1)
+                    unnumbered += 1
+                else:
+                    slots[event.span_id] = (number, leave[event.span_id])
+        stored = sorted(
+            (slots[event.span_id][0], event.position, event)
+            for event in events
+            if event.position not in dropped
+        )
+        keys = [(number, position) for number, position, _ in stored]
+        index = {position: at for at, (_, position) in enumerate(keys)}
+        following = _Following(len(stored))
+        dropped_here: list[int] = []
+        inner_first = sorted(
+            (event for event in wrappers if event.position in index),
+            key=lambda event: (-slots[event.span_id][0], event.position),
+        )
+        for wrapper in inner_first:
+            number, after = slots[wrapper.span_id]
+            at = index[wrapper.position]
+            own = bisect_left(keys, (number, -1))  # its span's first event
+            descendants = bisect_left(keys, (number + 1, -1))
+            runs = ((own, at), (descendants, bisect_left(keys, (after, -1))))
+            below = following.only_one(runs)
+            if below is None:
+                continue
+            inner = stored[below][2]
+            if not inner.key[2] and _names_a_cause(inner.key[0], wrapper.failure.cause_types):
+                following.remove(at)
+                dropped_here.append(wrapper.position)
+        return dropped_here
+
+
+class _Following:
+    """Which of ``size`` ordered items are left, each removed one linked to the next one left
+    (with the links shortened as they are followed), so finding the next one left is
+    amortised constant time however many were removed."""
+
+    __slots__ = ("_next",)
+
+    def __init__(self, size: int) -> None:
+        self._next = list(range(size + 1))  # the last one stands for "none left"
+
+    def remove(self, at: int) -> None:
+        self._next[at] = at + 1
+
+    def _left_from(self, at: int) -> int:
+        links = self._next
+        found = at
+        while links[found] != found:
+            found = links[found]
+        while links[at] != found:  # shorten the links followed
+            links[at], at = found, links[at]
+        return found
+
+    def only_one(self, runs: tuple[tuple[int, int], ...]) -> int | None:
+        """The one item left in the ``[start, end)`` runs, or None for none or more than one."""
+        found: int | None = None
+        for start, end in runs:
+            if start >= end:
+                continue
+            first = self._left_from(start)
+            if first >= end:
+                continue
+            if found is not None or self._left_from(first + 1) < end:
+                return None
+            found = first
+        return found
 
 
 def _nearest_above(

@@ -151,9 +151,11 @@ def test_a_parent_re_raising_the_last_attempts_error_is_not_a_row_of_its_own(
     assert [e.span_name for e in events] == ["ai.generateText.doGenerate"] * 2
 
 
-def test_a_wrapper_with_another_message_is_a_row_of_its_own(
+def test_a_wrapper_without_a_cause_chain_is_a_row_of_its_own(
     tracer: tuple[Tracer, InMemorySpanExporter],
 ) -> None:
+    # The plain SDK writes no failcat.cause_types: nothing says the ToolError wraps the
+    # TimeoutError below it (with them, see test_extract_wrapped_errors.py).
     tracer_, exporter = tracer
     with pytest.raises(ToolError), tracer_.start_as_current_span("execute_tool search"):
         try:
