@@ -113,6 +113,8 @@ LIBRARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
             "pydantic_output_parser": "output_parse",
             "tool_exception": "tool",
             "ordinary_attribute_error": UNCATALOGED,
+            "rate_limit_sdk_span": "rate_limit",
+            "server_error_sdk_span": "overloaded",
         },
     ),
     "langgraph_graphs": (
@@ -143,6 +145,8 @@ LIBRARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
             "unknown_tool": "tool",
             "anthropic_overloaded": "overloaded",
             "anthropic_overloaded_no_user_span": "overloaded",
+            "anthropic_overloaded_sdk_span": "overloaded",
+            "anthropic_rate_limit_sdk_span": "rate_limit",
         },
     ),
     "openai_agents": (
@@ -253,7 +257,8 @@ KNOWN_EXTRA_ROWS: dict[tuple[str, str], str] = {
     ),
     ("pydantic_ai_agents", "anthropic_overloaded_no_user_span"): (
         "the SDK's root span records its OverloadedError; pydantic-ai raises its own "
-        "ModelHTTPError from it, another object, in a trace of its own"
+        "ModelOverloadedError from it, another object, in a trace of its own (a wrapper is "
+        "folded into the error it wraps only within one trace: anthropic_overloaded_sdk_span)"
     ),
     ("mcp_stack", "jsonrpc_timeout"): (
         "the client span records the TimeoutError; the MCPError raised 'from None' after it is "

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from _mock_http import answer, client, read_timeout, refused
 from _scenario import report, run
+from _sdk_span import sdk_span
 from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.tools import ToolException, tool
 from langchain_openai import ChatOpenAI
+from openai.resources.chat.completions import Completions
 from pydantic import BaseModel
 
 
@@ -34,6 +36,17 @@ def _openai_error(status: int, message: str, type_: str, code: str | None):
     return _chat(
         answer(status, {"error": {"message": message, "type": type_, "param": None, "code": code}})
     )
+
+
+def _under_sdk_span(call):
+    # An instrumentation's client span around the OpenAI SDK's call (_sdk_span) records the
+    # SDK's error there; ChatOpenAI raises its own class over it (OpenAIRateLimitError from
+    # openai.RateLimitError, the same message), another object, which the agent records above.
+    def under() -> None:
+        with sdk_span(Completions, "openai", "gpt-4o", awaited=False):
+            call()
+
+    return under
 
 
 def _json_parser() -> None:
@@ -102,4 +115,20 @@ run("json_output_parser", _json_parser)
 run("pydantic_output_parser", _pydantic_parser, via="log")
 run("tool_exception", _tool_exception)
 run("ordinary_attribute_error", _user_code_attribute_error)
+run(
+    "rate_limit_sdk_span",
+    _under_sdk_span(
+        _openai_error(
+            429,
+            "Rate limit reached for gpt-4o on requests per min (RPM): Limit 500.",
+            "requests",
+            "rate_limit_exceeded",
+        )
+    ),
+)
+run(
+    "server_error_sdk_span",
+    _under_sdk_span(_openai_error(500, "The server had an error.", "server_error", None)),
+    via="span",
+)
 report()

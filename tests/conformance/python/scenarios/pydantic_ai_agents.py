@@ -14,6 +14,8 @@ import httpx2
 import openai
 from _mock_http import answer, async_client, read_timeout, refused
 from _scenario import report, run
+from _sdk_span import sdk_span
+from anthropic.resources.beta.messages import AsyncMessages as AnthropicBetaMessages
 from pydantic import BaseModel
 from pydantic_ai import Agent, ModelRetry
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
@@ -106,20 +108,40 @@ def _openai_error(status: int, message: str, type_: str, code: str | None):
     )
 
 
-def _anthropic_overloaded() -> None:
-    # The Anthropic SDK's own span is marked overloaded_error; pydantic-ai wraps the SDK's error
-    # in its own (ModelHTTPError), another object, which is what the agent records.
-    from pydantic_ai.models.anthropic import AnthropicModel
-    from pydantic_ai.providers.anthropic import AnthropicProvider
+def _anthropic_agent(status: int, kind: str, message: str, **settings: int):
+    def call() -> None:
+        from pydantic_ai.models.anthropic import AnthropicModel
+        from pydantic_ai.providers.anthropic import AnthropicProvider
 
-    body = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
-    client = anthropic.AsyncAnthropic(
-        api_key="sk-ant-test",
-        max_retries=0,
-        http_client=async_client(answer(529, body, http=httpx2), httpx2),
-    )
-    model = AnthropicModel("claude-sonnet-4-5", provider=AnthropicProvider(anthropic_client=client))
-    Agent(model).run_sync("hello")
+        body = {"type": "error", "error": {"type": kind, "message": message}}
+        client = anthropic.AsyncAnthropic(
+            api_key="sk-ant-test",
+            max_retries=0,
+            http_client=async_client(answer(status, body, http=httpx2), httpx2),
+        )
+        provider = AnthropicProvider(anthropic_client=client)
+        model = AnthropicModel("claude-sonnet-4-5", provider=provider)
+        Agent(model, model_settings=settings or None).run_sync("hello")
+
+    return call
+
+
+# The Anthropic SDK's own span is marked overloaded_error; pydantic-ai wraps the SDK's error in
+# its own (ModelOverloadedError), another object, which is what the agent records.
+_anthropic_overloaded = _anthropic_agent(529, "overloaded_error", "Overloaded")
+
+
+def _under_sdk_span(call):
+    # An instrumentation's client span around the SDK's call (_sdk_span) records the SDK's
+    # error there, below the agent's record of pydantic-ai's wrapper of it, in the same trace.
+    # max_tokens is set so the SDK takes the request at once (without it, it first refuses
+    # the non-streamed call with a ValueError that pydantic-ai answers by streaming, and
+    # that span would record the ValueError too).
+    def under() -> None:
+        with sdk_span(AnthropicBetaMessages, "anthropic", "claude-sonnet-4-5", awaited=True):
+            call()
+
+    return under
 
 
 def _user_code_type_error() -> None:
@@ -185,4 +207,20 @@ run("ordinary_tool_type_error", _user_code_type_error)
 run("unknown_tool", _unknown_tool, via="log")
 run("anthropic_overloaded", _anthropic_overloaded)
 run("anthropic_overloaded_no_user_span", _anthropic_overloaded, user_span=False)
+run(
+    "anthropic_overloaded_sdk_span",
+    _under_sdk_span(_anthropic_agent(529, "overloaded_error", "Overloaded", max_tokens=64)),
+)
+run(
+    "anthropic_rate_limit_sdk_span",
+    _under_sdk_span(
+        _anthropic_agent(
+            429,
+            "rate_limit_error",
+            "This request would exceed the rate limit for your organization of 50,000 input tokens per minute.",
+            max_tokens=64,
+        )
+    ),
+    via="track",
+)
 report()
