@@ -1,7 +1,7 @@
 """Latency of the query API at a million failures on PostgreSQL, through a real ``failcat serve``.
 
-Creates a fresh database, migrates it and loads ``--rows`` failures (1,000,000) with one
-``INSERT ... SELECT generate_series`` of a realistic shape:
+Creates a fresh database, migrates it to the newest schema (``failure_matches`` partitioned by
+month) and loads ``--rows`` failures (1,000,000) generated in SQL, of a realistic shape:
 
 * 200 services with a skewed share (the service of a trace is ``floor(200 * u^4)`` of a
   uniform ``u``: the biggest holds about a third of the rows, the smallest a few hundred);
@@ -11,11 +11,13 @@ Creates a fresh database, migrates it and loads ``--rows`` failures (1,000,000) 
   the traces spread uniformly over the last 30 days;
 * 40 codes, a message of 60 to 120 characters with variable parts, a stacktrace of about 1.5 KB
   whose line numbers vary, and attributes of 300 to 600 bytes of JSON (GenAI and HTTP keys);
-* inserted in the order they happened, as a receiver appends them;
+* in the order they happened, as a receiver appends them (ids too);
 
-then ANALYZEs the table and starts ``failcat serve`` on it. ``--requests`` (300) GET requests
-of each case are sent over HTTP on one keep-alive connection of a real socket, and each one is
-timed from the request's first byte to the body's last:
+one month's partition at a time, its indexes built after its rows and the schema then checked
+to be the one the migrations make (:mod:`benchmarks._partitioned_load` says how and why: 10 M
+rows in about 17 minutes instead of 36), VACUUM ANALYZEd, and starts ``failcat serve`` on it.
+``--requests`` (300) GET requests of each case are sent over HTTP on one keep-alive connection
+of a real socket, and each one is timed from the request's first byte to the body's last:
 
 * ``trace``: ``/api/v1/traces/{id}/failures`` for a different trace each time (sampled from
   the table, so of every size from 1 to 20);
@@ -37,26 +39,38 @@ alone: that is what a user waits for. ``--json PATH`` writes the figures and the
 ``--smoke`` loads 20,000 rows and sends 20 requests per case (seconds), for CI; its figures
 mean nothing. ``--revision 0002`` migrates only that far, to compare the indexes of an older
 schema on the same data: ``failcat serve`` would migrate it to the newest first, so the query
-methods are then timed in this process, without HTTP and JSON. The database is dropped afterwards.
+methods are then timed in this process, without HTTP and JSON (that load is one ``INSERT``).
+
+``--aggregate`` then times the aggregation job (every query of ``failcat aggregate``) against a
+bare ``count(*)`` of the same rows, with the default 1 h window and 24 h baseline and with a
+31-day baseline (every row). ``--prune`` ends the run with ``failcat db prune --older-than`` as
+a user runs it, twice: at a cut two days into the oldest month (its rows deleted in batches),
+then at the start of the newest month (the oldest dropped whole); it deletes rows, so it goes
+last. The database is dropped afterwards, unless ``--keep NAME`` loads into a new database of
+that name and keeps it, for ``--reuse NAME`` to measure again without loading.
 
     python benchmarks/bench_query_latency.py [--rows 1000000] [--requests 300] [--json PATH]
-        [--no-explain] [--revision head] [--smoke]
+        [--no-explain] [--revision head] [--smoke] [--aggregate] [--prune]
+        [--keep NAME | --reuse NAME]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
 import platform
 import random
+import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -67,6 +81,8 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks import _partitioned_load
+from collector_receiver.aggregate import AggregateSpec, compute_aggregate
 from collector_receiver.demo.children import (
     HOST,
     ReceiverChild,
@@ -77,6 +93,7 @@ from collector_receiver.demo.children import (
     wait_until_ready,
 )
 from collector_receiver.store import upgrade
+from collector_receiver.store.aggregates import AggregateQueries
 from collector_receiver.store.queries import FailureQueries, Page
 from collector_receiver.timeparse import utc_now
 from tests.support import databases
@@ -173,8 +190,17 @@ class Result:
     plan: list[str]
 
 
-def load(url: str, rows: int) -> float:
-    """Fill ``failure_matches`` with ``rows`` failures and ANALYZE it; the seconds it took."""
+def load(url: str, rows: int, revision: str) -> dict[str, Any]:
+    """Fill ``failure_matches`` with ``rows`` failures and ANALYZE it; what it took.
+
+    At the head revision (partitioned) through :mod:`benchmarks._partitioned_load`, one
+    partition at a time with its indexes built after its rows, then checked to be the schema
+    the migrations make; at an older revision (one plain table) with one ``INSERT``.
+    """
+    if revision == "head":
+        report, before = _partitioned_load.load(url, rows, SERVICES)
+        _partitioned_load.verify_schema(url, before)
+        return asdict(report) | {"schema_verified": True}
     started = time.perf_counter()
     engine = sa.create_engine(url)
     try:
@@ -187,7 +213,7 @@ def load(url: str, rows: int) -> float:
             connection.execute(sa.text("VACUUM ANALYZE failure_matches"))
     finally:
         engine.dispose()
-    return time.perf_counter() - started
+    return {"rows": rows, "total_seconds": time.perf_counter() - started}
 
 
 RETIRED = "svc-retired"
@@ -348,11 +374,163 @@ def explain(url: str, case: Case) -> list[str]:
     return lines
 
 
+def count_rows(url: str) -> int:
+    dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(dsn) as conn:
+        (rows,) = conn.execute("SELECT count(*) FROM failure_matches").fetchone() or (0,)
+    return int(rows)
+
+
+def _best_of_two(run: Callable[[], object]) -> tuple[float, object]:
+    """The fewer seconds of two runs of ``run`` (the first warms the cache) and its answer."""
+    times, answer = [], None
+    for _ in range(2):
+        started = time.perf_counter()
+        answer = run()
+        times.append(time.perf_counter() - started)
+    return min(times), answer
+
+
+def aggregate(url: str) -> list[dict[str, Any]]:
+    """Seconds of the aggregation job (:func:`compute_aggregate`, all of ``failcat aggregate``'s
+    queries) against a bare ``count(*)`` of the rows of its window and baseline: with the
+    default 1 h window and 24 h baseline (what the last 25 hours of the store hold), and with a
+    baseline of 31 days (every row, the worst case)."""
+    engine = sa.create_engine(url)
+    queries = AggregateQueries(engine)
+    now = utc_now()
+    figures = []
+    count_sql = sa.text(
+        "SELECT count(*) FROM failure_matches WHERE occurred_at >= :start AND occurred_at < :end"
+    )
+    try:
+        for label, spec in (
+            ("1h window, 24h baseline", AggregateSpec(now=now)),
+            ("1h window, 31d baseline", AggregateSpec(now=now, baseline=timedelta(days=31))),
+        ):
+
+            def bare_count(spec: AggregateSpec = spec) -> object:
+                with engine.connect() as connection:
+                    window = {"start": spec.baseline_start, "end": spec.window_end}
+                    return connection.execute(count_sql, window).scalar()
+
+            count_seconds, rows = _best_of_two(bare_count)
+            job_seconds, _ = _best_of_two(lambda spec=spec: compute_aggregate(queries, spec))
+            figure = {
+                "case": label,
+                "rows_in_window_and_baseline": int(str(rows)),
+                "count_seconds": count_seconds,
+                "job_seconds": job_seconds,
+                "ratio": job_seconds / count_seconds,
+            }
+            print(
+                f"aggregate, {label}: {figure['rows_in_window_and_baseline']:,} rows, "
+                f"job {job_seconds:.2f}s against count(*) {count_seconds:.2f}s "
+                f"(ratio {figure['ratio']:.1f})",
+                flush=True,
+            )
+            figures.append(figure)
+    finally:
+        engine.dispose()
+    return figures
+
+
+def _failcat(url: str, *arguments: str) -> tuple[float, str]:
+    """Seconds and output of one ``failcat`` command run as a user runs it (a new process)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_NOT_PASSED_ON)}
+    command = [sys.executable, "-m", "collector_receiver", *arguments, "--db", url]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(arguments)} exited {done.returncode}: {done.stderr[-500:]}")
+    return seconds, done.stdout.strip()
+
+
+def prune(url: str) -> list[dict[str, Any]]:
+    """``failcat db prune --older-than`` as a user runs it: first at a cut two days after the
+    oldest row, inside the oldest month (rows deleted in batches), then at the first instant of
+    the newest month (the oldest month dropped whole, after counting its rows), that one first
+    with ``--dry-run`` (the count alone), beside ``failcat db current`` (the command's start and
+    a connection, no work)."""
+    dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(dsn) as conn:
+        (oldest,) = conn.execute("SELECT min(occurred_at) FROM failure_matches").fetchone() or (
+            None,
+        )
+        (newest,) = conn.execute("SELECT max(occurred_at) FROM failure_matches").fetchone() or (
+            None,
+        )
+    if oldest is None or newest is None:
+        raise SystemExit("--prune: the table is empty")
+    floor_seconds, _ = _failcat(url, "db", "current")
+    newest_month = newest.astimezone(timezone.utc).replace(
+        day=1, hour=0, minute=0, second=0, microsecond=0
+    )
+    figures = []
+    for label, cut, dry_run in (
+        ("rows of a month, in batches", oldest + timedelta(days=2), False),
+        # What the run below counts before it drops the month (its rows are reported).
+        ("a whole month, --dry-run", newest_month, True),
+        ("a whole month dropped", newest_month, False),
+    ):
+        # A whole number of seconds back from now, rounded down: the cut falls on or just after
+        # ``cut`` (by the command's start), never before it.
+        back = int((utc_now() - cut).total_seconds())
+        dry = ("--dry-run",) if dry_run else ()
+        seconds, output = _failcat(url, "db", "prune", "--older-than", f"{back}s", *dry)
+        deleted = re.search(r"(?:deleted|would delete) ([\d,]+) failure", output)
+        failures = int(deleted.group(1).replace(",", "")) if deleted else 0
+        figure = {
+            "case": label,
+            "older_than_seconds": back,
+            "failures": failures,
+            "failures_per_second": failures / seconds,
+            "seconds": seconds,
+            "command_floor_seconds": floor_seconds,
+            "output": output,
+        }
+        print(f"prune, {label}: {seconds:.1f}s ({output})", flush=True)
+        figures.append(figure)
+    return figures
+
+
+@contextlib.contextmanager
+def database(args: argparse.Namespace) -> Iterator[str]:
+    """The URL of the database to measure: a fresh one dropped afterwards, a new one kept
+    (``--keep NAME``), or one a ``--keep`` run loaded (``--reuse NAME``)."""
+    if args.keep is None and args.reuse is None:
+        with databases.fresh_postgres_database() as url:
+            yield url
+        return
+    name = args.keep or args.reuse
+    dsn = databases.admin_dsn()
+    url = f"{dsn.rsplit('/', 1)[0]}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if args.reuse is not None and not exists:
+            raise SystemExit(f"--reuse: there is no database {name}")
+        if args.keep is not None:
+            if exists:
+                raise SystemExit(f"--keep: a database {name} exists already (--reuse it?)")
+            conn.execute(f'CREATE DATABASE "{name}"')
+    yield url
+    print(f'kept the database {name} (drop it with: DROP DATABASE "{name}")')
+
+
 def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
-    with databases.fresh_postgres_database() as url:
-        upgrade(url, args.revision)
-        seconds = load(url, args.rows)
-        print(f"loaded {args.rows:,} failures in {seconds:.0f}s (ANALYZEd)", flush=True)
+    with database(args) as url:
+        if args.reuse is None:
+            upgrade(url, args.revision)
+            loaded = load(url, args.rows, args.revision)
+            print(
+                f"loaded {args.rows:,} failures in {loaded['total_seconds']:.0f}s (ANALYZEd)",
+                flush=True,
+            )
+        else:
+            loaded = {"reused": args.reuse}
+            args.rows = count_rows(url)
+            print(f"reusing {args.reuse}: {args.rows:,} failures", flush=True)
         big, small, traces, one = choose(url, args.requests)
         chosen = cases(big, small, traces, one)
         results: list[Result] = []
@@ -395,9 +573,11 @@ def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
                     status = child.stop()
                 if status != 0:
                     raise SystemExit(f"the receiver exited {status}: {child.last_log_line()}")
+        aggregation = aggregate(url) if args.aggregate else None
+        pruned = prune(url) if args.prune else None
     through = "http" if args.revision == "head" else "in-process"
-    about = {"load_seconds": seconds, "big_service": big, "small_service": small}
-    return results, about | {"through": through}
+    about = {"load": loaded, "big_service": big, "small_service": small, "through": through}
+    return results, about | {"aggregation": aggregation, "prune": pruned}
 
 
 def print_results(results: Sequence[Result]) -> None:
@@ -432,6 +612,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="migrate to this schema revision (an older one, say 0002, to compare its indexes)",
     )
     parser.add_argument("--smoke", action="store_true", help="20,000 rows, 20 requests a case")
+    parser.add_argument(
+        "--aggregate", action="store_true", help="time the aggregation job against a bare count"
+    )
+    parser.add_argument(
+        "--prune",
+        action="store_true",
+        help="at the end, time failcat db prune in batches and of a whole month (deletes rows)",
+    )
+    kept = parser.add_mutually_exclusive_group()
+    kept.add_argument("--keep", metavar="NAME", help="load into a new database NAME and keep it")
+    kept.add_argument(
+        "--reuse", metavar="NAME", help="measure the database NAME a --keep run loaded (no load)"
+    )
     args = parser.parse_args(argv)
     if args.smoke:
         args.rows, args.requests = 20_000, 20
