@@ -32,11 +32,13 @@ Locks are taken in ``event_key`` order, then (the grouping consumes every insert
 The staging table is a session temp table created on demand in the writing transaction
 (``IF NOT EXISTS``) and emptied at every commit (``ON COMMIT DELETE ROWS``): it never holds rows
 between batches, a rolled back batch takes its rows (or the table itself) with it, and it works
-behind a transaction-pooling proxy because every batch checks for it again.
+behind a transaction-pooling proxy because every batch checks for it again (its name carries a
+digest of its columns, so two releases sharing a proxy's sessions never share one table).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,7 +50,6 @@ from collector_receiver.events import MatchedFailure
 from collector_receiver.storable import storable_text
 from collector_receiver.store._rows import MATCH_COLUMNS, attributes_json, match_values
 
-_STAGE = "failcat_write_stage"
 _STAGE_COLUMNS = ("ord", *MATCH_COLUMNS, "message_template")
 _COLUMNS = ", ".join(MATCH_COLUMNS)
 
@@ -56,16 +57,24 @@ _COLUMNS = ", ".join(MATCH_COLUMNS)
 # The columns are those of ``MATCH_COLUMNS`` in its order (``stage`` writes rows in it).
 # ``attributes`` is staged as strict JSON text (``_rows.attributes_json``) and cast once in the
 # move.
-_PREPARE_STAGE = f"""
-SET LOCAL client_min_messages = warning;
-CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (
+_STAGE_DEFINITION = """
     ord integer, event_key text, trace_id text, span_id text, service_name text, code text,
     category text, severity text, catalog_version text, exception_type text,
     exception_message text, stacktrace text, fingerprint text, source text,
     occurred_at timestamptz, received_at timestamptz, attributes text, gen_ai_provider text,
     gen_ai_model text, gen_ai_operation text, gen_ai_tool text, gen_ai_agent text,
     message_template text
-) ON COMMIT DELETE ROWS
+"""
+# Named after its columns: a transaction-pooling proxy hands a server session, and the temp
+# table in it, from one client to the next, so during a rolling upgrade a release whose staging
+# columns differ would otherwise find the older release's table (``IF NOT EXISTS``) and COPY
+# into the wrong columns.
+_STAGE = (
+    "failcat_write_stage_" + hashlib.blake2b(_STAGE_DEFINITION.encode(), digest_size=4).hexdigest()
+)
+_PREPARE_STAGE = f"""
+SET LOCAL client_min_messages = warning;
+CREATE TEMP TABLE IF NOT EXISTS {_STAGE} ({_STAGE_DEFINITION}) ON COMMIT DELETE ROWS
 """
 
 _COPY = f"COPY {_STAGE} ({', '.join(_STAGE_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
