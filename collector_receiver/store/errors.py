@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
+import psycopg.errors
 import sqlalchemy.exc
 
 from collector_receiver._one_line import one_line
@@ -88,10 +89,22 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
+#: What psycopg's prepared statements meet behind a transaction-pooling proxy (PgBouncer before
+#: 1.21): another client's statement of the same name on the server connection, or none of ours.
+_PREPARED_STATEMENT_ERRORS = (
+    psycopg.errors.DuplicatePreparedStatement,
+    psycopg.errors.InvalidSqlStatementName,
+)
+_POOLER_HINT = (
+    "; behind a transaction-pooling proxy, end the database URL with ?prepare_threshold=none"
+)
+
+
 def translate(exc: BaseException, doing: str) -> StoreError:
     """The :class:`StoreError` to raise for a driver or SQLAlchemy exception."""
     cls = StoreUnavailable if is_transient(exc) else StoreError
-    return cls(f"{doing}: {driver_message(exc)}")
+    hint = _POOLER_HINT if isinstance(getattr(exc, "orig", exc), _PREPARED_STATEMENT_ERRORS) else ""
+    return cls(f"{doing}: {driver_message(exc)}{hint}")
 
 
 @contextmanager

@@ -139,8 +139,10 @@ def test_prepared_statements_are_what_collides_behind_transaction_pooling(
     upgrade(direct_url)
     # One server connection: both clients' statements land on it, so the collision is certain.
     with running_pgbouncer(tmp_path, pool_size=1) as bouncer:
-        with pytest.raises(StoreError, match=r'prepared statement "_pg3_0" already exists'):
+        with pytest.raises(StoreError, match=r'prepared statement "_pg3_0" already exists') as err:
             _two_stores_take_turns(bouncer.url(direct_url))
+        # The one-line reason says what to do about it.
+        assert str(err.value).endswith("end the database URL with ?prepare_threshold=none")
         _two_stores_take_turns(bouncer.url(direct_url, prepare_threshold="none"))
     assert len(stored_failures(direct_url)) == 20
 
