@@ -154,7 +154,8 @@ class Receiver:
             else:
                 _check_schema(settings.database_url)
         except StoreError as exc:
-            raise StartupError(f"database migration failed: {one_line(exc)}") from None
+            doing = "database migration failed" if settings.migrate else "database check failed"
+            raise StartupError(f"{doing}: {one_line(exc)}") from None
         try:
             self._store = FailureStore.from_url(settings.database_url)
         except StoreError as exc:

@@ -227,6 +227,11 @@ def test_startup_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
         ),
         (["--db", "nosuchdriver://x", *ports, "--api-port", str(api_port)], "nosuchdriver"),
         (["--db", db, *ports, "--api-port", str(api_port), "--no-migrate"], "failcat db upgrade"),
+        # --no-migrate only checks the schema, and says so when the database cannot be reached.
+        (
+            ["--db", "postgresql+psycopg://nobody@127.0.0.1:9/x", *ports, "--no-migrate"],
+            "database check failed",
+        ),
     ]
     for argv, expected in cases:
         done = _serve(*argv)
