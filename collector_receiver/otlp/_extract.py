@@ -4,8 +4,9 @@ A failure is
 
 * a span event named ``exception`` or ending in ``.exception`` (source ``span_event``) —
   unless the same failure is recorded again deeper in its lineage (a descendant span, or its
-  own span earlier), or it is an exception group whose leaves are recorded there: then the
-  deepest recording is the one row (see :mod:`._duplicate_events`);
+  own span earlier), or it is an exception group whose leaves are recorded there, or a
+  wrapper whose cause chain names the one failure recorded there: then the deepest recording
+  is the one row (see :mod:`._duplicate_events`);
 * a log record carrying the attribute ``exception.type`` or ``exception.message``
   (source ``log_record``);
 * a span whose status is ERROR, which carries the attribute ``error.type`` and has no exception
@@ -311,7 +312,7 @@ def _extract_traces(request: Any, result: ExtractResult) -> None:
     # One failure, one row: the rare request with a status-only span and an exception event in
     # one trace drops the status-only failures an exception in their lineage explains, and one
     # with two exception events in a trace the recordings of a failure that a deeper recording
-    # of it explains (_duplicate_events).
+    # of it (or of what it wraps) explains (_duplicate_events).
     dropped = lineage.beside_exceptions(spans_by_id) | repeats.repeated(spans_by_id)
     if dropped:
         result.events = [e for i, e in enumerate(result.events) if i not in dropped]
