@@ -86,10 +86,18 @@ def loaded_url() -> Iterator[str]:
         yield url
 
 
-def _plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def _plan_nodes(node: dict[str, Any], participants: float = 1.0) -> Iterator[dict[str, Any]]:
+    """Every node of a plan; a parallel-aware one is marked with the processes sharing it."""
+    if node["Node Type"] in ("Gather", "Gather Merge"):
+        # PostgreSQL's own divisor of a parallel plan's rows (costsize.c, get_parallel_divisor):
+        # each worker, and the leader for the part of its time it is not gathering.
+        workers = int(node["Workers Planned"])
+        participants = workers + max(0.0, 1.0 - 0.3 * workers)
+    if node.get("Parallel Aware"):
+        node[_PARTICIPANTS] = participants
     yield node
     for child in node.get("Plans", []):
-        yield from _plan_nodes(child)
+        yield from _plan_nodes(child, participants)
 
 
 def _plans_of(
@@ -148,6 +156,8 @@ SELECT c.relname, greatest(c.reltuples, 0) FROM pg_inherits AS i
 JOIN pg_class AS c ON c.oid = i.inhrelid WHERE i.inhparent = 'failure_matches'::regclass
 """
 _PARTITION_SIZE = "failcat: partition rows"
+#: A parallel-aware node's "Plan Rows" are those of one process: this many share the node.
+_PARTICIPANTS = "failcat: parallel participants"
 #: A sequential scan of a partition is the right plan when the query wants this share of its
 #: rows or more (a time window covering much of the month): an index would visit most pages.
 _LARGE_SHARE = 0.2
@@ -165,10 +175,12 @@ def _costs_nothing(node: dict[str, Any]) -> bool:
     """A sequential scan of a partition that is right: one the planner knows to be empty (no
     page to read; PostgreSQL plans every partition a query cannot prune, and an empty one is
     scanned, not indexed), or one of which the query wants a large share (a time window that
-    covers much of a month: partition pruning already left out every month outside it)."""
+    covers much of a month: partition pruning already left out every month outside it). A
+    parallel scan's rows are counted over all the processes that share it (at 10 M rows, early
+    in a month, the aggregation's 24 hours are a parallel scan of that month's partition)."""
     if node["Node Type"] != "Seq Scan" or _PARTITION_SIZE not in node:
         return False
-    wanted = float(node["Plan Rows"])
+    wanted = float(node["Plan Rows"]) * float(node.get(_PARTICIPANTS, 1.0))
     return float(node["Total Cost"]) == 0.0 or wanted >= _LARGE_SHARE * node[_PARTITION_SIZE]
 
 
