@@ -15,7 +15,7 @@ month) and loads ``--rows`` failures (1,000,000) generated in SQL, of a realisti
 
 one month's partition at a time, its indexes built after its rows and the schema then checked
 to be the one the migrations make (:mod:`benchmarks._partitioned_load` says how and why: 10 M
-rows in about 17 minutes instead of 36), VACUUM ANALYZEd, and starts ``failcat serve`` on it.
+rows in 12 to 17 minutes instead of 36), VACUUM ANALYZEd, and starts ``failcat serve`` on it.
 ``--requests`` (300) GET requests of each case are sent over HTTP on one keep-alive connection
 of a real socket, and each one is timed from the request's first byte to the body's last:
 
