@@ -67,7 +67,7 @@ LIBRARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
         },
     ),
     "google_genai": (
-        ("google.genai", "httpx"),
+        ("google.genai", "httpx", "httpx2"),
         {
             "resource_exhausted": "rate_limit",
             "unavailable": "overloaded",
@@ -80,6 +80,7 @@ LIBRARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
             "invalid_argument": "bad_request",
             "timeout": "timeout",
             "connection": "connection",
+            "own_client_refused": "connection",
         },
     ),
     "litellm_sdk": (
@@ -183,6 +184,13 @@ LIBRARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
             "jsonrpc_unknown_prompt_no_user_span": "not_found",
             "jsonrpc_unknown_resource_no_user_span": "not_found",
             "jsonrpc_timeout": "timeout",
+            "failing_tool": "tool",
+            "failing_tool_checked": "tool",
+            "invalid_tool_arguments_checked": "tool",
+            # MCPError -32603 "Internal server error" does not say which request failed (here a
+            # prompt the server lacks): the server's 500, as HTTP_CLIENT_SERVER_ERROR is a 5xx.
+            "hidden_handler_error": "overloaded",
+            "http_server_unreachable": "connection",
         },
     ),
     "instructor_retries": (
@@ -191,6 +199,7 @@ LIBRARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
             "validation_retries_exhausted": "output_parse",
             "missing_field_retries_exhausted": "output_parse",
             "rate_limit": "rate_limit",
+            "incomplete_output": "limit_exceeded",
         },
     ),
     "botocore_bedrock": (
@@ -203,6 +212,8 @@ LIBRARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
             "model_not_ready": "overloaded",
             "service_unavailable": "overloaded",
             "not_found": "not_found",
+            "model_timeout": "timeout",
+            "param_validation": "bad_request",
         },
     ),
     "tenacity_retries": (
@@ -215,7 +226,7 @@ LIBRARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
         },
     ),
     "python_stdlib": (
-        ("httpx", "requests"),
+        ("httpx", "httpx2", "requests"),
         {
             "wait_for_timeout": "timeout",
             "asyncio_timeout_block": "timeout",
@@ -229,6 +240,19 @@ LIBRARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
             "httpx_429": "rate_limit",
             "httpx_503": "overloaded",
             "httpx_404": "not_found",
+            "httpx_401": "auth",
+            "httpx2_refused": "connection",
+            "httpx2_read_timeout": "timeout",
+            "httpx2_403": "auth",
+            "httpx2_429": "rate_limit",
+            # No connection of the pool came free in time: the pool's size, not the server.
+            "httpx2_pool_timeout": "resource",
+            "urllib_503": "overloaded",
+            "urllib_429": "rate_limit",
+            "urllib_404": "not_found",
+            "urllib_401": "auth",
+            "urllib_403": "auth",
+            "subprocess_timeout": "timeout",
             "json_decode": "output_parse",
             "file_not_found": "not_found",
             "ordinary_key_error": UNCATALOGED,

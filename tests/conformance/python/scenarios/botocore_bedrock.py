@@ -78,4 +78,26 @@ run(
     ),
 )
 run("not_found", _converse_error("ResourceNotFoundException", "Model not found.", 404))
+run(
+    "model_timeout",
+    _converse_error("ModelTimeoutException", "Model has timed out in processing the request.", 408),
+    via="track",
+)
+
+
+def _converse_without_model_id() -> None:
+    # botocore checks the parameters against the operation's shape before anything is sent (a
+    # Stubber would answer first, so none here; the endpoint is local in case it ever sent).
+    client = boto3.client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        endpoint_url="http://127.0.0.1:9",
+        aws_access_key_id="AKIATESTTESTTESTTEST",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 1}),
+    )
+    client.converse(messages=[{"role": "user", "content": [{"text": "hello"}]}])
+
+
+run("param_validation", _converse_without_model_id, via="log")
 report()

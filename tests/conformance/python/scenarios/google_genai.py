@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import socket
+
 from _mock_http import answer, client, read_timeout, refused
 from _scenario import report, run
 from google import genai
@@ -118,4 +120,22 @@ run(
 )
 run("timeout", _generate(read_timeout()), via="thread")
 run("connection", _generate(refused()))
+
+
+def _embed_with_own_client() -> None:
+    # The SDK's own client (httpx2, not one passed in) to a port nothing listens on.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    gemini = genai.Client(
+        api_key="AIza-test",
+        http_options=types.HttpOptions(
+            base_url=f"http://127.0.0.1:{port}/",
+            retry_options=types.HttpRetryOptions(attempts=1),
+        ),
+    )
+    gemini.models.embed_content(model="gemini-embedding-001", contents="hello")
+
+
+run("own_client_refused", _embed_with_own_client, via="track")
 report()

@@ -24,7 +24,7 @@ class Forecast(BaseModel):
         return value
 
 
-def _tool_answer(arguments: dict[str, object]) -> dict[str, object]:
+def _tool_answer(arguments: object, finish_reason: str = "tool_calls") -> dict[str, object]:
     return {
         "id": "chatcmpl-1",
         "object": "chat.completion",
@@ -33,7 +33,7 @@ def _tool_answer(arguments: dict[str, object]) -> dict[str, object]:
         "choices": [
             {
                 "index": 0,
-                "finish_reason": "tool_calls",
+                "finish_reason": finish_reason,
                 "message": {
                     "role": "assistant",
                     "content": None,
@@ -41,7 +41,12 @@ def _tool_answer(arguments: dict[str, object]) -> dict[str, object]:
                         {
                             "id": "call_1",
                             "type": "function",
-                            "function": {"name": "Forecast", "arguments": json.dumps(arguments)},
+                            "function": {
+                                "name": "Forecast",
+                                "arguments": arguments
+                                if isinstance(arguments, str)
+                                else json.dumps(arguments),
+                            },
                         }
                     ],
                 },
@@ -95,5 +100,11 @@ run(
         retries=1,
     ),
     via="track",
+)
+# The model stopped at max_tokens mid-way through the tool call's arguments.
+run(
+    "incomplete_output",
+    _extract(answer(200, _tool_answer('{"city": "Par', finish_reason="length"))),
+    via="log",
 )
 report()

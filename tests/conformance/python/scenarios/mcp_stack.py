@@ -7,6 +7,7 @@ of the agent's own open; and JSON-RPC over memory streams, with the client's own
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Awaitable, Callable
 
 import anyio
@@ -30,6 +31,12 @@ async def slow_search(query: str) -> str:
     return "late"
 
 
+@server.tool()
+def book_hotel(city: str) -> str:
+    """Book a hotel; there is no room left."""
+    raise ValueError("no rooms left in the city asked for")
+
+
 @server.prompt()
 def plan(city: str) -> str:
     """A trip plan."""
@@ -47,6 +54,7 @@ def cities() -> str:
 server._lowlevel_server.middleware.clear()
 # For the same reason the server's own error log stays out of the agent's logging.
 logging.getLogger("mcp.shared.direct_dispatcher").disabled = True
+logging.getLogger("mcp.server.mcpserver.server").disabled = True
 
 
 def _client():
@@ -94,6 +102,41 @@ def _legacy(method: str, *args: object, **call_kwargs: object) -> Callable[[], A
     return call
 
 
+def _checked_tool(name: str, arguments: dict[str, object]) -> Callable[[], Awaitable[None]]:
+    # The agent checks the result and raises in its own words, the tool's text quoted after them.
+    async def call() -> None:
+        async with Client(server, raise_exceptions=True) as client:
+            result = await client.call_tool(name, arguments)
+            if result.is_error:
+                raise RuntimeError(f"MCP tool {name!r} failed: {result.content[0].text}")
+
+    return call
+
+
+def _hidden_handler_error() -> Callable[[], Awaitable[None]]:
+    # Without raise_exceptions the in-process server answers a handler's exception as servers
+    # that hide their errors do: MCPError -32603 "Internal server error", whatever the request.
+    async def call() -> None:
+        async with Client(server) as client:
+            await client.get_prompt("itinerary", {"city": "Paris"})
+
+    return call
+
+
+def _http_server_unreachable() -> Callable[[], Awaitable[None]]:
+    # Streamable HTTP to a port nothing listens on: httpx2's ConnectError inside the client's
+    # task group.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    async def call() -> None:
+        async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+            await client.list_tools()
+
+    return call
+
+
 def _unknown_tool():
     return _client()("call_tool", "get_forecast", {"city": "Paris"})
 
@@ -124,6 +167,13 @@ run("invalid_params", _invalid_params)
 run("unknown_prompt", _unknown_prompt, via="track")
 run("unknown_resource", _unknown_resource)
 run("timeout", _timeout, via="span")
+# A tool that raised: mcp 2.x answers a bare "Error executing tool book_hotel" (its message is
+# the server's to log); raised as it is, and inside the agent's own wording.
+run("failing_tool", lambda: _client()("call_tool", "book_hotel", {"city": "Paris"}))
+run("failing_tool_checked", _checked_tool("book_hotel", {"city": "Paris"}), via="thread")
+run("invalid_tool_arguments_checked", _checked_tool("get_weather", {"city": 7}), via="track")
+run("hidden_handler_error", _hidden_handler_error(), via="log")
+run("http_server_unreachable", _http_server_unreachable())
 paris = {"city": "Paris"}
 run("server_span_unknown_tool", _spanned("call_tool", "get_forecast", paris), via="none")
 run("server_span_unknown_prompt", _spanned("get_prompt", "itinerary", paris), via="none")

@@ -1,14 +1,20 @@
-"""asyncio, the standard library, httpx and requests: timeouts, cancellations, refused
-connections and HTTP status errors raised by the real calls, and ordinary programming errors."""
+"""asyncio, the standard library, httpx, httpx2 and requests: timeouts, cancellations, refused
+connections and HTTP status errors raised by the real calls (urllib's against a local server
+that answers with the status asked for), and ordinary programming errors."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import socket
+import subprocess
+import sys
+import threading
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
+import httpx2
 import requests
 from _mock_http import answer, client
 from _scenario import report, run
@@ -18,6 +24,48 @@ def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+class _StatusHandler(BaseHTTPRequestHandler):
+    """``/status/<code>`` answers that status; ``/stream`` sends headers and then holds the
+    response open, so the connection it came on stays taken."""
+
+    def do_GET(self) -> None:
+        if self.path == "/stream":
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.flush()
+            threading.Event().wait(5)
+            return
+        code = int(self.path.rsplit("/", 1)[-1])
+        self.send_response(code)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+_server = ThreadingHTTPServer(("127.0.0.1", 0), _StatusHandler)
+_server.daemon_threads = True
+threading.Thread(target=_server.serve_forever, daemon=True).start()
+_LOCAL = f"http://127.0.0.1:{_server.server_address[1]}"
+
+
+def _silent_port() -> socket.socket:
+    """A port that accepts connections (the kernel's backlog) and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    return listener
+
+
+def _urllib_status(code: int):
+    def call() -> None:
+        urllib.request.urlopen(f"{_LOCAL}/status/{code}", timeout=5)
+
+    return call
 
 
 async def _wait_for() -> None:
@@ -84,6 +132,43 @@ def _httpx_404() -> None:
     ).raise_for_status()
 
 
+def _httpx_401() -> None:
+    client(answer(401, {"error": "invalid token"})).get("https://crm.test/v2/me").raise_for_status()
+
+
+def _httpx2_refused() -> None:
+    httpx2.get(f"http://127.0.0.1:{_closed_port()}/v1", timeout=2)
+
+
+def _httpx2_read_timeout() -> None:
+    with _silent_port() as listener:
+        httpx2.get(f"http://127.0.0.1:{listener.getsockname()[1]}/v1", timeout=0.2)
+
+
+def _httpx2_status(code: int):
+    # The local server, not a mock transport: httpx2 as the SDKs built on it send.
+    def call() -> None:
+        httpx2.get(f"{_LOCAL}/status/{code}", timeout=5).raise_for_status()
+
+    return call
+
+
+def _httpx2_pool_timeout() -> None:
+    # One connection in the pool, held by a response still streaming; the next request waits
+    # for it until its pool timeout.
+    limits = httpx2.Limits(max_connections=1)
+    timeout = httpx2.Timeout(5, pool=0.2)
+    with (
+        httpx2.Client(limits=limits, timeout=timeout) as http,
+        http.stream("GET", f"{_LOCAL}/stream"),
+    ):
+        http.get(f"{_LOCAL}/status/200")
+
+
+def _subprocess_timeout() -> None:
+    subprocess.run([sys.executable, "-c", "import time; time.sleep(5)"], timeout=0.3, check=True)
+
+
 def _json_decode() -> None:
     json.loads('{"answer": "the model stopped mid-')
 
@@ -131,6 +216,18 @@ run("httpx_refused", _httpx_refused)
 run("httpx_429", _httpx_429)
 run("httpx_503", _httpx_503, via="log")
 run("httpx_404", _httpx_404)
+run("httpx_401", _httpx_401, via="log")
+run("httpx2_refused", _httpx2_refused)
+run("httpx2_read_timeout", _httpx2_read_timeout, via="track")
+run("httpx2_403", _httpx2_status(403))
+run("httpx2_429", _httpx2_status(429), via="span")
+run("httpx2_pool_timeout", _httpx2_pool_timeout)
+run("urllib_503", _urllib_status(503))
+run("urllib_429", _urllib_status(429), via="log")
+run("urllib_404", _urllib_status(404), via="track")
+run("urllib_401", _urllib_status(401))
+run("urllib_403", _urllib_status(403), via="thread")
+run("subprocess_timeout", _subprocess_timeout, via="span")
 run("json_decode", _json_decode)
 run("file_not_found", _file_not_found)
 run("ordinary_key_error", _key_error)
