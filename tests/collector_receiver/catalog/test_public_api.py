@@ -16,10 +16,13 @@ def test_all_is_pinned() -> None:
             "Catalog",
             "CatalogEntry",
             "CatalogError",
+            "Draft",
             "Match",
             "MatchInput",
             "MatchRule",
+            "SuggestionInput",
             "default_catalog_path",
+            "draft_entries",
             "load_catalog",
             "parse_catalog",
         ]
