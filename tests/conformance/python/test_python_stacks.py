@@ -189,7 +189,7 @@ LIBRARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
             "invalid_tool_arguments_checked": "tool",
             # MCPError -32603 "Internal server error" does not say which request failed (here a
             # prompt the server lacks): the server's 500, as HTTP_CLIENT_SERVER_ERROR is a 5xx.
-            "hidden_handler_error": "overloaded",
+            "hidden_handler_error": "tool",
             "http_server_unreachable": "connection",
         },
     ),
