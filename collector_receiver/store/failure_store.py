@@ -234,7 +234,11 @@ class FailureStore:
                 return retention.count(self._read_transaction, before)
             with retention.one_at_a_time(self._engine, progress):
                 return retention.prune(
-                    self._write_transaction, before, batch_size=batch_size, progress=progress
+                    self._write_transaction,
+                    before,
+                    batch_size=batch_size,
+                    progress=progress,
+                    autocommit=self._autocommit,
                 )
 
     @contextmanager
@@ -243,6 +247,12 @@ class FailureStore:
         lock = self._memory_lock if self._memory_lock is not None else nullcontext()
         with lock, self._engine.connect() as conn, conn.begin():
             yield conn
+
+    @contextmanager
+    def _autocommit(self) -> Iterator[Connection]:
+        """A connection outside any transaction (for what PostgreSQL refuses inside one)."""
+        with self._engine.connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
     @contextmanager
     def _write_transaction(self) -> Iterator[Connection]:

@@ -31,10 +31,15 @@ writer adds meanwhile is lost.
 
 **Partitions.** Where ``failure_matches`` is range-partitioned (PostgreSQL, see
 :mod:`~collector_receiver.store._partitions`), each partition whose whole range is older than
-the cutoff is counted and dropped whole — one short lock of the table instead of a month of
-row deletes and the vacuum after them — and only the partition that straddles the cutoff is
-deleted from in batches. The dry run counts the same rows by the same condition, so its counts
-are what a run at the same moment deletes.
+the cutoff is dropped whole and its rows counted — instead of a month of row deletes and the
+vacuum after them — and only the partition that straddles the cutoff is deleted from in
+batches. On PostgreSQL 14 and later a partition is first detached ``CONCURRENTLY``, which
+blocks no reader or writer of ``failure_matches``, then counted and dropped as a table of its
+own: the removal of its files at commit (seconds for a big month) locks that table alone.
+Before 14 the drop is one transaction holding ``failure_matches`` until its commit. What an
+interrupted prune left (a detach pending, a detached table of an expired month) is finished,
+counted and dropped by the next one. The dry run counts the same rows by the same condition,
+so its counts are what a run at the same moment deletes.
 
 **Ids.** Deleting rows never lets an id be used again: PostgreSQL's ids come from a sequence,
 SQLite's ``failure_matches.id`` is ``AUTOINCREMENT`` (migration 0005).
@@ -125,10 +130,17 @@ def count(transaction: Transaction, before: datetime) -> PruneResult:
     before = utc(before)
     with transaction() as conn:
         expired = _expired_partitions(conn, before)
+        detached = _detached_tables(conn, before)
+        # A detached table's rows are no longer in failure_matches; the prune drops and counts them.
+        leftover_rows = sum(
+            int(conn.execute(text(f'SELECT count(*) FROM "{t.name}"')).scalar_one())
+            for t in detached
+        )
         return PruneResult(
             before=before,
             dry_run=True,
-            failures=_count(conn, failure_matches, failure_matches.c.occurred_at < before),
+            failures=leftover_rows
+            + _count(conn, failure_matches, failure_matches.c.occurred_at < before),
             patterns=_count(conn, failure_patterns, failure_patterns.c.last_seen < before),
             operation_buckets=_count(
                 conn, gen_ai_operations, gen_ai_operations.c.bucket_start < before
@@ -136,7 +148,7 @@ def count(transaction: Transaction, before: datetime) -> PruneResult:
             delivery_keys=_count(
                 conn, gen_ai_counted_deliveries, gen_ai_counted_deliveries.c.received_at < before
             ),
-            dropped_partitions=tuple(p.name for p in expired),
+            dropped_partitions=tuple(t.name for t in detached) + tuple(p.name for p in expired),
         )
 
 
@@ -146,17 +158,21 @@ def prune(
     *,
     batch_size: int = BATCH_SIZE,
     progress: PruneProgress | None = None,
+    autocommit: Transaction | None = None,
 ) -> PruneResult:
     """Delete what is older than ``before`` in batches, each in a ``transaction()`` of its own.
 
+    ``autocommit()`` gives a connection outside any transaction, for detaching an expired
+    partition without locking ``failure_matches`` (PostgreSQL 14 and later); without it, or
+    before 14, a partition is dropped in one transaction, which holds the table until it ends.
     A failure midway (the database went away) leaves every batch before it committed; the next
-    prune continues where this one stopped.
+    prune continues where this one stopped, a detach it left half done included.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     before = utc(before)
     report = progress if progress is not None else _no_progress
-    dropped, failures = _drop_expired_partitions(transaction, before, report)
+    dropped, failures = _drop_expired_partitions(transaction, autocommit, before, report)
     failures += _delete_failures(transaction, before, batch_size, report, failures)
     patterns = _delete_by_age(
         transaction,
@@ -209,8 +225,8 @@ def one_at_a_time(engine: Engine, progress: PruneProgress | None = None) -> Iter
     connection, not with the client, so another client handed that connection is granted it
     too, and the unlock may run on another one and leave it held for good. The open
     transaction holds no snapshot (its one statement went by the simple query protocol), so
-    it holds back neither vacuum nor a partition's drop; behind such a pooler it keeps one
-    server connection for the prune. Were it ended from outside
+    it holds back neither vacuum nor a partition's detach or drop; behind such a pooler it
+    keeps one server connection for the prune. Were it ended from outside
     (``idle_in_transaction_session_timeout``), the prune goes on unlocked, which is safe: two
     prunes at once delete each row once, only with more waiting.
     """
@@ -250,16 +266,43 @@ def _expired_partitions(conn: Connection, before: datetime) -> list[_partitions.
     return _partitions.expired_partitions(conn, before)
 
 
+def _detached_tables(conn: Connection, before: datetime) -> list[_partitions.DetachedTable]:
+    if not _partitions.is_partitioned(conn):
+        return []
+    return _partitions.detached_tables(conn, before)
+
+
 def _drop_expired_partitions(
-    transaction: Transaction, before: datetime, report: PruneProgress
+    transaction: Transaction,
+    autocommit: Transaction | None,
+    before: datetime,
+    report: PruneProgress,
 ) -> tuple[tuple[str, ...], int]:
-    """Count and drop each partition older than ``before``; their names and rows counted."""
+    """Count and drop each partition older than ``before``; their names and rows counted.
+
+    First what an interrupted prune left of an expired month (a pending detach, finished
+    here, or a detached table): PostgreSQL detaches one partition of a table at a time, so a
+    pending one must be finished before the next is detached.
+    """
     with transaction() as conn:
         expired = _expired_partitions(conn, before)
+        leftovers = _detached_tables(conn, before)
+        concurrent = autocommit is not None and _partitions.detaches_concurrently(conn)
     dropped: list[str] = []
     rows = 0
+    for leftover in leftovers:
+        if leftover.pending:
+            _finish_detach(transaction, leftover.name)
+        counted = _drop_detached(transaction, leftover.name)
+        if counted is not None:
+            rows += counted
+            dropped.append(leftover.name)
+            report("failures", rows)
     for partition in expired:
-        counted = _drop_counted(transaction, partition.name)
+        if concurrent and autocommit is not None:
+            counted = _detach_and_drop(transaction, autocommit, partition.name)
+        else:
+            counted = _drop_counted(transaction, partition.name)
         if counted is None:  # another prune dropped it (and counted its rows)
             continue
         rows += counted
@@ -268,9 +311,49 @@ def _drop_expired_partitions(
     return tuple(dropped), rows
 
 
+def _detach_and_drop(transaction: Transaction, autocommit: Transaction, name: str) -> int | None:
+    """Detach partition ``name`` without locking out readers or writers, then count and drop
+    the table it leaves; the rows counted, or None when another prune took it first.
+
+    The detach waits (holding back no read or write) for the transactions using
+    ``failure_matches`` to end; the drop and the removal of its files at commit lock the
+    detached table alone. Once detached no row can be written into it, so the count is exact.
+    """
+    with autocommit() as conn:
+        try:
+            _partitions.detach_partition(conn, name)
+        except ValueError:  # no longer a partition: another prune took it
+            return None
+        except DBAPIError as exc:
+            if isinstance(exc.orig, psycopg.errors.UndefinedTable):  # dropped since it was listed
+                return None
+            raise
+    return _drop_detached(transaction, name)
+
+
+def _finish_detach(transaction: Transaction, name: str) -> None:
+    with transaction() as conn:
+        try:
+            _partitions.finish_detach(conn, name)
+        except ValueError:  # finished (or dropped) by another prune since it was listed
+            pass
+
+
+def _drop_detached(transaction: Transaction, name: str) -> int | None:
+    try:
+        with transaction() as conn:
+            return _partitions.drop_detached(conn, name)
+    except ValueError:  # dropped by another prune since it was listed (and counted there)
+        return None
+    except DBAPIError as exc:
+        if isinstance(exc.orig, psycopg.errors.UndefinedTable):
+            return None
+        raise
+
+
 def _drop_counted(transaction: Transaction, name: str) -> int | None:
-    """Count the rows of partition ``name``, then drop it; the rows counted, or None when
-    another prune dropped it first.
+    """Count the rows of partition ``name``, then drop it in a transaction (PostgreSQL 13 and
+    earlier); the rows counted, or None when another prune dropped it first.
 
     The count and the drop are two transactions: counting under the drop's lock would hold
     back every write for the length of a month's count, and counting under a weaker lock
