@@ -87,13 +87,10 @@ WHERE g <= :rows
 # One partition's rows, wide, built from its part of the plan after that part is sorted: the
 # sort stays in the subquery (PostgreSQL does not flatten a subquery with an ORDER BY), so the
 # heap follows occurred_at as a receiver's appends make it.
-_FILL = """
-INSERT INTO {partition} (
-    id, event_key, trace_id, span_id, service_name, code, category, severity, catalog_version,
-    exception_type, exception_message, stacktrace, fingerprint, source, occurred_at,
-    received_at, attributes)
-SELECT
-    seq,
+#: The generated failure of row ``g`` of trace ``t``: its columns from ``event_key`` to
+#: ``source``, and its ``attributes``; the loaders of both schemas share them, so both load
+#: the same rows.
+ROW_VALUES = """
     md5('event' || g),
     md5('trace' || t),
     substr(md5('span' || g), 1, 16),
@@ -115,8 +112,8 @@ SELECT
     ) || 'agent.errors.E' || (g * 7 % 40) || ': upstream answered 503',
     md5('fp' || (g % 20000)),
     'span_event',
-    occurred_at,
-    occurred_at + interval '2 seconds',
+"""
+ROW_ATTRIBUTES = """
     jsonb_build_object(
         'gen_ai.operation.name', 'chat',
         'gen_ai.provider.name', 'openai',
@@ -130,12 +127,26 @@ SELECT
         'deployment.environment.name', 'prod',
         'agent.step', 'step ' || (g % 40) || ' of plan ' || substr(md5('plan' || t), 1, 20),
         'agent.note', repeat('x', (g % 300)::int))
-FROM (
+"""
+
+_FILL_TEMPLATE = """
+INSERT INTO {partition} (
+    id, event_key, trace_id, span_id, service_name, code, category, severity, catalog_version,
+    exception_type, exception_message, stacktrace, fingerprint, source, occurred_at,
+    received_at, attributes)
+SELECT
+    seq,
+{values}    occurred_at,
+    occurred_at + interval '2 seconds',
+{attributes}FROM (
     SELECT t, service, g, seq, occurred_at FROM {plan}
     WHERE occurred_at >= :lower AND occurred_at < :upper
     ORDER BY seq
 ) AS month
 """
+_FILL = _FILL_TEMPLATE.replace("{values}", ROW_VALUES.strip("\n") + "\n").replace(
+    "{attributes}", ROW_ATTRIBUTES.strip("\n") + "\n"
+)
 
 # The write path folds every occurrence of a fingerprint into one pattern.
 _PATTERNS = f"""

@@ -105,7 +105,7 @@ _NOT_PASSED_ON = ("FAILCAT_", "OTEL_")
 
 # One row per failure: traces first (service, start, size), then their failures. setseed makes
 # the same --rows load the same table on every run.
-_LOAD = """
+_LOAD_TEMPLATE = """
 WITH traces AS (
     SELECT t,
            CASE WHEN t % 4 = 0 THEN 'svc-retired'
@@ -124,48 +124,17 @@ INSERT INTO failure_matches (
     exception_type, exception_message, stacktrace, fingerprint, source, occurred_at,
     received_at, attributes)
 SELECT
-    md5('event' || g),
-    md5('trace' || t),
-    substr(md5('span' || g), 1, 16),
-    service,
-    'AGENT_' || (g * 7 % 40),
-    'cat_' || (g * 7 % 40 % 9),
-    (ARRAY['low', 'medium', 'high', 'critical'])[1 + g % 4],
-    '2026.11',
-    'agent.errors.E' || (g * 7 % 40),
-    'upstream answered 503 for call call_' || substr(md5('call' || g), 1, 12)
-        || ' after ' || (g % 5 + 1) || ' attempts in org-' || substr(md5('org' || t), 1, 16)
-        || repeat('.', (g % 60)::int),
-    'Traceback (most recent call last):' || E'\\n' || (
-        SELECT string_agg(
-            format(E'  File "/srv/app/agent/mod%s.py", line %s, in step_%s\\n'
-                   || E'    result = self._dispatch(step, context=context, retry=%s)\\n',
-                   (g + i) % 37, (g * i) % 1997 + 3, i, i % 3), '')
-        FROM generate_series(1, 12) AS i
-    ) || 'agent.errors.E' || (g * 7 % 40) || ': upstream answered 503',
-    md5('fp' || (g % 20000)),
-    'span_event',
-    started + make_interval(secs => n * 1.5),
+{values}    started + make_interval(secs => n * 1.5),
     started + make_interval(secs => n * 1.5 + 2),
-    jsonb_build_object(
-        'gen_ai.operation.name', 'chat',
-        'gen_ai.provider.name', 'openai',
-        'gen_ai.request.model', 'gpt-4o-mini',
-        'gen_ai.usage.input_tokens', g % 8000,
-        'gen_ai.usage.output_tokens', g % 900,
-        'http.request.method', 'POST',
-        'url.full', 'https://api.internal.example/v1/items/' || g,
-        'server.address', 'api.internal.example',
-        'service.version', '2.4.1',
-        'deployment.environment.name', 'prod',
-        'agent.step', 'step ' || (g % 40) || ' of plan ' || substr(md5('plan' || t), 1, 20),
-        'agent.note', repeat('x', (g % 300)::int))
-FROM failures
+{attributes}FROM failures
 WHERE g <= :rows
 -- In the order they happened, as a receiver appends them: the heap follows occurred_at, and the
 -- planner's statistics see that correlation as they do on a real store.
 ORDER BY started, n
 """
+_LOAD = _LOAD_TEMPLATE.replace("{values}", _partitioned_load.ROW_VALUES.strip("\n") + "\n").replace(
+    "{attributes}", _partitioned_load.ROW_ATTRIBUTES.strip("\n") + "\n"
+)
 
 
 @dataclass(frozen=True)
