@@ -152,17 +152,12 @@ class WorkerPool:
                     pass
 
     def wait_for_exit(self) -> _Worker:
-        """Block until one worker exits; return it, reaped (its ``exitcode`` set)."""
+        """Block until one worker exits; return it (not reaped: see :func:`_run_parent`)."""
         sentinels = {w.process.sentinel: w for w in self.workers}
         while True:
             for sentinel in wait(list(sentinels)):
                 assert isinstance(sentinel, int)
-                worker = sentinels[sentinel]
-                # The sentinel is ready once the child's end of the pipe is closed, which the
-                # kernel does while the process exits, a moment before it can be reaped:
-                # ``exitcode`` could still be None there.
-                worker.process.join()
-                return worker
+                return sentinels[sentinel]
 
     def stop(self) -> bool:
         """SIGTERM every worker and wait for each to drain; True if every one exited 0."""
@@ -308,6 +303,13 @@ async def _run_parent(parent: Receiver, pool: WorkerPool) -> int:
         status = 0
         # A worker exits 0 only when it was told to stop (Ctrl-C reaches the whole process
         # group): the others are stopping too.
+        if exited.done():
+            # The sentinel is ready once the child's end of the pipe is closed, which the kernel
+            # does while the process exits, a moment before it can be reaped: until joined its
+            # ``exitcode`` may still be None. Joined here, not in the waiting thread: that one
+            # may still be waiting while ``pool.stop`` joins the workers, and two threads
+            # reaping one child make the loser see it as still running (ECHILD).
+            await asyncio.to_thread(exited.result().process.join, _STOP_SECONDS)
         if exited.done() and exited.result().process.exitcode != 0:
             worker = exited.result()
             log_event(
