@@ -60,11 +60,9 @@ PLAN = "bench_load_plan"
 #: The memory an index build may sort in (session only); the machine's default is 64 MB.
 INDEX_MEMORY = "512MB"
 
-# The rows to load, narrow: everything of a failure that random() decides. The same draws, in
-# the same order, as the benchmark's single INSERT drew them; ``seq`` numbers them in the order
-# they happened (their ids).
-_PLAN = f"""
-CREATE UNLOGGED TABLE {PLAN} AS
+#: The traces (service, start, size) and their failures (``g`` numbers them), drawn from
+#: ``random()`` after a ``setseed``: both loaders share them, so both load the same rows.
+TRACES_AND_FAILURES = """
 WITH traces AS (
     SELECT t,
            CASE WHEN t % 4 = 0 THEN 'svc-retired'
@@ -78,6 +76,14 @@ WITH traces AS (
     SELECT t, service, started, n, row_number() OVER () AS g
     FROM traces, LATERAL generate_series(1, size) AS n
 )
+"""
+
+# The rows to load, narrow: everything of a failure that random() decides. The same draws, in
+# the same order, as the benchmark's single INSERT drew them; ``seq`` numbers them in the order
+# they happened (their ids).
+_PLAN = f"""
+CREATE UNLOGGED TABLE {PLAN} AS
+{TRACES_AND_FAILURES.strip()}
 SELECT t, service, started, n, g, started + make_interval(secs => n * 1.5) AS occurred_at,
        row_number() OVER (ORDER BY started, n) AS seq
 FROM failures

@@ -106,20 +106,7 @@ _NOT_PASSED_ON = ("FAILCAT_", "OTEL_")
 # One row per failure: traces first (service, start, size), then their failures. setseed makes
 # the same --rows load the same table on every run.
 _LOAD_TEMPLATE = """
-WITH traces AS (
-    SELECT t,
-           CASE WHEN t % 4 = 0 THEN 'svc-retired'
-                ELSE 'svc-' || floor(:services * power(random(), 4))::int END AS service,
-           -- svc-retired sent its last failure 20 days ago.
-           now() - make_interval(secs => CASE WHEN t % 4 = 0 THEN 20 + random() * 10
-                                              ELSE random() * 30 END * 86400) AS started,
-           1 + floor(20 * power(random(), 2))::int AS size
-    FROM generate_series(1, :traces) AS t
-), failures AS (
-    SELECT t, service, started, n, row_number() OVER () AS g
-    FROM traces, LATERAL generate_series(1, size) AS n
-)
-INSERT INTO failure_matches (
+{traces}INSERT INTO failure_matches (
     event_key, trace_id, span_id, service_name, code, category, severity, catalog_version,
     exception_type, exception_message, stacktrace, fingerprint, source, occurred_at,
     received_at, attributes)
@@ -132,8 +119,10 @@ WHERE g <= :rows
 -- planner's statistics see that correlation as they do on a real store.
 ORDER BY started, n
 """
-_LOAD = _LOAD_TEMPLATE.replace("{values}", _partitioned_load.ROW_VALUES.strip("\n") + "\n").replace(
-    "{attributes}", _partitioned_load.ROW_ATTRIBUTES.strip("\n") + "\n"
+_LOAD = (
+    _LOAD_TEMPLATE.replace("{traces}", _partitioned_load.TRACES_AND_FAILURES.strip() + "\n")
+    .replace("{values}", _partitioned_load.ROW_VALUES.strip("\n") + "\n")
+    .replace("{attributes}", _partitioned_load.ROW_ATTRIBUTES.strip("\n") + "\n")
 )
 
 
