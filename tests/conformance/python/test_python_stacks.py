@@ -226,7 +226,7 @@ LIBRARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
         },
     ),
     "python_stdlib": (
-        ("httpx", "httpx2", "requests"),
+        ("httpx", "httpx2", "requests", "aiohttp"),
         {
             "wait_for_timeout": "timeout",
             "asyncio_timeout_block": "timeout",
@@ -252,6 +252,9 @@ LIBRARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
             "urllib_404": "not_found",
             "urllib_401": "auth",
             "urllib_403": "auth",
+            "aiohttp_429": "rate_limit",
+            "aiohttp_503": "overloaded",
+            "aiohttp_401": "auth",
             "subprocess_timeout": "timeout",
             "json_decode": "output_parse",
             "file_not_found": "not_found",

@@ -13,6 +13,7 @@ import threading
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import aiohttp
 import httpx
 import httpx2
 import requests
@@ -64,6 +65,16 @@ def _silent_port() -> socket.socket:
 def _urllib_status(code: int):
     def call() -> None:
         urllib.request.urlopen(f"{_LOCAL}/status/{code}", timeout=5)
+
+    return call
+
+
+def _aiohttp_status(code: int):
+    # aiohttp's own raise_for_status: ClientResponseError "429, message='Too Many Requests', …".
+    async def call() -> None:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{_LOCAL}/status/{code}") as answer:
+                answer.raise_for_status()
 
     return call
 
@@ -228,6 +239,9 @@ run("urllib_404", _urllib_status(404), via="track")
 run("urllib_401", _urllib_status(401))
 run("urllib_403", _urllib_status(403), via="thread")
 run("subprocess_timeout", _subprocess_timeout, via="span")
+run("aiohttp_429", _aiohttp_status(429))
+run("aiohttp_503", _aiohttp_status(503), via="log")
+run("aiohttp_401", _aiohttp_status(401), via="track")
 run("json_decode", _json_decode)
 run("file_not_found", _file_not_found)
 run("ordinary_key_error", _key_error)
