@@ -5,14 +5,12 @@ stays, on SQLite and on PostgreSQL (partitioned: the old month is dropped whole)
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from collector_receiver.store import FailureStore, upgrade
-from collector_receiver.timeparse import utc_now
-from tests.collector_receiver.store._helpers import failure
+from collector_receiver.store import upgrade
+from tests.collector_receiver.store._helpers import write_days_ago
 from tests.e2e._receiver import ReceiverProcess, running_receiver
 from tests.e2e._support import agent_report, database, start_agent, stored_failures
 
@@ -21,26 +19,14 @@ pytestmark = pytest.mark.slow
 JOBS = ["grpc:traces:svc-grpc:40", "http:traces:svc-http:40", "http:logs:svc-logs:20"]
 
 
-def _write_old(url: str, first: int, days_ago: float, count: int) -> None:
-    """``count`` failures of ``days_ago`` days ago, written as a late sender's would be."""
-    store = FailureStore.from_url(url)
-    at = utc_now() - timedelta(days=days_ago)
-    try:
-        store.write_batch(
-            [failure(first + n, occurred_at=at - timedelta(seconds=n)) for n in range(count)]
-        )
-    finally:
-        store.close()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     with database(request.param, tmp_path) as url:
         upgrade(url)
         # Beyond the cutoff by 10 days (PostgreSQL: most likely a month that ends before it)
         # and by one day (the month the cutoff falls in, deleted row by row).
-        _write_old(url, 0, 40, 1_500)
-        _write_old(url, 10_000, 31, 700)
+        write_days_ago(url, 0, 40, 1_500)
+        write_days_ago(url, 10_000, 31, 700)
         yield url
 
 
@@ -56,7 +42,7 @@ def test_a_running_receiver_prunes_while_it_keeps_ingesting(url: str, tmp_path: 
         )
         first = receiver.wait_for_event("retention_pruned", timeout=60)
         # Old failures arriving while it runs (a sender days behind) go at a later run.
-        _write_old(url, 20_000, 45, 300)
+        write_days_ago(url, 20_000, 45, 300)
         report = agent_report(agent)
         runs = len(_pruned(receiver))
         receiver.wait_for_event("retention_pruned", count=runs + 2, timeout=60)

@@ -9,14 +9,12 @@ during the test) the finished log holds exactly one such line per pruning proces
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from collector_receiver.store import FailureStore, upgrade
-from collector_receiver.timeparse import utc_now
-from tests.collector_receiver.store._helpers import failure
+from collector_receiver.store import upgrade
+from tests.collector_receiver.store._helpers import write_days_ago
 from tests.e2e._receiver import running_receiver
 from tests.e2e._support import run_agent, stored_failures
 
@@ -25,21 +23,10 @@ pytestmark = pytest.mark.slow
 JOBS = ["grpc:traces:svc-grpc:30", "http:traces:svc-http:30", "http:logs:svc-logs:10"]
 
 
-def _write_old(url: str, first: int, days_ago: float, count: int) -> None:
-    store = FailureStore.from_url(url)
-    at = utc_now() - timedelta(days=days_ago)
-    try:
-        store.write_batch(
-            [failure(first + n, occurred_at=at - timedelta(seconds=n)) for n in range(count)]
-        )
-    finally:
-        store.close()
-
-
 def test_only_the_parent_of_the_workers_prunes(postgres_url: str, tmp_path: Path) -> None:
     upgrade(postgres_url)
-    _write_old(postgres_url, 0, 45, 600)  # a month that ends before the cutoff: dropped whole
-    _write_old(postgres_url, 10_000, 31, 200)  # the month the cutoff falls in: row by row
+    write_days_ago(postgres_url, 0, 45, 600)  # a month that ends before the cutoff: dropped whole
+    write_days_ago(postgres_url, 10_000, 31, 200)  # the month the cutoff falls in: row by row
     args = ["--workers", "2", "--retention", "30d"]
     with running_receiver(postgres_url, tmp_path / "receiver.log", extra_args=args) as receiver:
         pruned = receiver.wait_for_event("retention_pruned", timeout=60)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from collector_receiver.events import AttributeValue, FailureSource, MatchedFailure
 from collector_receiver.store import FailureStore
 from collector_receiver.store.tables import failure_matches, failure_patterns
+from collector_receiver.timeparse import utc_now
 
 BASE_TIME = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -45,6 +46,19 @@ def failure(
         occurred_at=occurred_at if occurred_at is not None else BASE_TIME + timedelta(seconds=n),
         attributes=attributes if attributes is not None else {"http.response.status_code": 429},
     )
+
+
+def write_days_ago(url: str, first: int, days_ago: float, count: int) -> None:
+    """``count`` failures (``failure(first)`` on) of ``days_ago`` days ago, a second apart going
+    back, written in one batch as a late sender's would be."""
+    store = FailureStore.from_url(url)
+    at = utc_now() - timedelta(days=days_ago)
+    try:
+        store.write_batch(
+            [failure(first + n, occurred_at=at - timedelta(seconds=n)) for n in range(count)]
+        )
+    finally:
+        store.close()
 
 
 def stored_rows(store: FailureStore) -> list[dict[str, Any]]:
