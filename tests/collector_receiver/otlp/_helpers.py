@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from google.protobuf import json_format
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import (
@@ -25,6 +26,10 @@ from opentelemetry.proto.common.v1.common_pb2 import (
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeLogs
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
+from opentelemetry.sdk.trace import ReadableSpan
+
+from collector_receiver.events import FailureEvent
+from collector_receiver.otlp import decode_request, extract_failures
 
 TRACE_ID = bytes.fromhex("5b8efff798038103d269b633813fc60c")
 SPAN_ID = bytes.fromhex("eee19b7ec3c1b174")
@@ -176,3 +181,14 @@ def _hex_ids(node: Any) -> Any:
     if isinstance(node, list):
         return [_hex_ids(item) for item in node]
     return node
+
+
+def extract_spans(spans: Sequence[ReadableSpan], *, as_json: bool = False) -> list[FailureEvent]:
+    """The failures the receiver extracts from SDK ``spans``, encoded as the SDK's OTLP exporter
+    encodes them (protobuf, or ``as_json`` OTLP/JSON) and decoded as a request body."""
+    request = encode_spans(spans)
+    if as_json:
+        body, content_type = otlp_json(request), "application/json"
+    else:
+        body, content_type = request.SerializeToString(), "application/x-protobuf"
+    return extract_failures("traces", decode_request("traces", body, content_type)).events

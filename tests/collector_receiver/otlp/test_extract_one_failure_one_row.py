@@ -6,13 +6,13 @@ hostile shapes (cycles, deep chains, reused ids), which the SDK cannot produce."
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Status, StatusCode, Tracer
@@ -20,7 +20,12 @@ from opentelemetry.trace import Status, StatusCode, Tracer
 from collector_receiver.events import FailureEvent
 from collector_receiver.otlp import decode_request, extract_failures
 from collector_receiver.otlp._lineage import MAX_LINEAGE_HOPS, MAX_LINEAGE_SPANS
-from tests.collector_receiver.otlp._helpers import exception_event, otlp_json, span, trace_request
+from tests.collector_receiver.otlp._helpers import (
+    exception_event,
+    extract_spans,
+    span,
+    trace_request,
+)
 
 _ERROR = 2
 
@@ -47,15 +52,6 @@ def _status_only(tracer: Tracer, name: str, code: str = "-32602") -> None:
         own.set_status(Status(StatusCode.ERROR, "Invalid params"))
 
 
-def _extract(spans: Sequence[ReadableSpan], *, as_json: bool = False) -> list[FailureEvent]:
-    request = encode_spans(spans)
-    if as_json:
-        body, content_type = otlp_json(request), "application/json"
-    else:
-        body, content_type = request.SerializeToString(), "application/x-protobuf"
-    return extract_failures("traces", decode_request("traces", body, content_type)).events
-
-
 def _sources(events: list[FailureEvent]) -> list[str]:
     return [event.source for event in events]
 
@@ -69,7 +65,7 @@ def test_a_status_only_child_of_the_span_with_the_exception_is_not_a_second_fail
         _status_only(tracer, "MCP send tools/call get_forecast")
         raise ToolCallFailed("Unknown tool: get_forecast")  # recorded by the SDK on agent.step
 
-    events = _extract(exporter.get_finished_spans(), as_json=as_json)
+    events = extract_spans(exporter.get_finished_spans(), as_json=as_json)
 
     assert _sources(events) == ["span_event"]
     assert events[0].exception_type.endswith("ToolCallFailed")
@@ -85,7 +81,7 @@ def test_a_status_only_ancestor_of_the_span_with_the_exception_is_not_a_second_f
         client.set_attribute("error.type", "-32603")
         client.set_status(Status(StatusCode.ERROR, "Internal error"))
 
-    assert _sources(_extract(exporter.get_finished_spans())) == ["span_event"]
+    assert _sources(extract_spans(exporter.get_finished_spans())) == ["span_event"]
 
 
 def test_lineage_runs_through_spans_that_carry_no_failure(exporter: InMemorySpanExporter) -> None:
@@ -97,7 +93,7 @@ def test_lineage_runs_through_spans_that_carry_no_failure(exporter: InMemorySpan
 
     spans = exporter.get_finished_spans()
     assert len(spans) == 4
-    assert _sources(_extract(spans)) == ["span_event"]
+    assert _sources(extract_spans(spans)) == ["span_event"]
 
 
 def test_lineage_runs_through_genai_operation_spans(exporter: InMemorySpanExporter) -> None:
@@ -122,7 +118,7 @@ def test_lineage_runs_through_genai_operation_spans(exporter: InMemorySpanExport
         _status_only(tracer, "MCP send tools/call search")
         raise ToolCallFailed("search backend down")
 
-    events = _extract(exporter.get_finished_spans())
+    events = extract_spans(exporter.get_finished_spans())
 
     assert _sources(events) == ["span_event"]
     assert events[0].span_name == "agent.run"
@@ -138,7 +134,7 @@ def test_a_status_only_sibling_without_an_exception_in_its_lineage_is_still_stor
             raise ToolCallFailed("tool a failed")
         _status_only(tracer, "http GET", code="503")  # a sibling of tool.a: another failure
 
-    events = _extract(exporter.get_finished_spans())
+    events = extract_spans(exporter.get_finished_spans())
 
     assert sorted(_sources(events)) == ["span_event", "span_status"]
     assert next(e for e in events if e.source == "span_status").exception_type == "503"
@@ -152,7 +148,7 @@ def test_a_status_only_span_of_another_trace_is_still_stored(
         raise ToolCallFailed("first")
     _status_only(tracer, "trace two")  # a root span: a trace of its own
 
-    assert sorted(_sources(_extract(exporter.get_finished_spans()))) == [
+    assert sorted(_sources(extract_spans(exporter.get_finished_spans()))) == [
         "span_event",
         "span_status",
     ]
@@ -166,8 +162,8 @@ def test_parent_and_child_in_two_requests_are_both_stored(exporter: InMemorySpan
         raise ToolCallFailed("Unknown tool")
     child, parent = exporter.get_finished_spans()
 
-    assert _sources(_extract([child])) == ["span_status"]
-    assert _sources(_extract([parent])) == ["span_event"]
+    assert _sources(extract_spans([child])) == ["span_status"]
+    assert _sources(extract_spans([parent])) == ["span_event"]
 
 
 def test_lineage_crosses_resources_and_scopes_of_one_request(
@@ -182,7 +178,7 @@ def test_lineage_crosses_resources_and_scopes_of_one_request(
     request = encode_spans(exporter.get_finished_spans())
     assert len(request.resource_spans) == 2
 
-    assert _sources(_extract(exporter.get_finished_spans())) == ["span_event"]
+    assert _sources(extract_spans(exporter.get_finished_spans())) == ["span_event"]
 
 
 # -- hostile shapes ---------------------------------------------------------------------------

@@ -26,7 +26,12 @@ from collector_receiver.events import FailureEvent
 from collector_receiver.otlp import decode_request, extract_failures
 from collector_receiver.otlp._lineage import MAX_LINEAGE_HOPS, MAX_LINEAGE_SPANS
 from otel_failcat import FailcatInstrumentor, record_failure
-from tests.collector_receiver.otlp._helpers import exception_event, otlp_json, span, trace_request
+from tests.collector_receiver.otlp._helpers import (
+    exception_event,
+    extract_spans,
+    span,
+    trace_request,
+)
 from tests.otel_failcat._helpers import Telemetry
 
 HERE = __name__
@@ -50,15 +55,6 @@ def tracer() -> tuple[Tracer, InMemorySpanExporter]:
     provider = TracerProvider(resource=Resource.create({"service.name": "agent"}))
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     return provider.get_tracer("tests.repeated"), exporter
-
-
-def _extract(spans: Sequence[ReadableSpan], *, as_json: bool = False) -> list[FailureEvent]:
-    request = encode_spans(spans)
-    if as_json:
-        body, content_type = otlp_json(request), "application/json"
-    else:
-        body, content_type = request.SerializeToString(), "application/x-protobuf"
-    return extract_failures("traces", decode_request("traces", body, content_type)).events
 
 
 def _sent(spans: Sequence[ReadableSpan]) -> int:
@@ -86,7 +82,7 @@ def test_an_error_recorded_by_the_call_and_its_attempt_is_one_row_the_attempts(
     spans = exporter.get_finished_spans()
     assert _sent(spans) == 3
 
-    [event] = _extract(spans, as_json=as_json)
+    [event] = extract_spans(spans, as_json=as_json)
 
     assert event.span_name == "ai.generateText.doGenerate"
     assert event.exception_type == f"{HERE}.APICallError"
@@ -102,7 +98,7 @@ def test_the_same_error_on_sibling_calls_is_two_rows(
             with pytest.raises(APICallError):
                 _call_model(tracer_)
 
-    events = _extract(exporter.get_finished_spans())
+    events = extract_spans(exporter.get_finished_spans())
 
     assert [e.span_name for e in events] == ["ai.generateText.doGenerate"] * 2
     assert events[0].span_id != events[1].span_id
@@ -121,7 +117,7 @@ def test_each_failed_attempt_of_a_retry_is_a_row_and_the_retry_error_its_own(
                 raise APICallError("Rate limit reached for gpt-4o")
         raise RetryError("Failed after 3 attempts. Last error: Rate limit reached for gpt-4o")
 
-    events = _extract(exporter.get_finished_spans())
+    events = extract_spans(exporter.get_finished_spans())
 
     assert sorted(e.exception_type.rpartition(".")[2] for e in events) == [
         "APICallError",
@@ -146,7 +142,7 @@ def test_a_parent_re_raising_the_last_attempts_error_is_not_a_row_of_its_own(
                 if attempt == 1:
                     raise
 
-    events = _extract(exporter.get_finished_spans())
+    events = extract_spans(exporter.get_finished_spans())
 
     assert [e.span_name for e in events] == ["ai.generateText.doGenerate"] * 2
 
@@ -164,7 +160,7 @@ def test_a_wrapper_without_a_cause_chain_is_a_row_of_its_own(
         except TimeoutError as error:
             raise ToolError("search failed") from error
 
-    events = _extract(exporter.get_finished_spans())
+    events = extract_spans(exporter.get_finished_spans())
 
     assert [(e.span_name, e.exception_message) for e in events] == [
         ("http GET", "read timed out"),
@@ -182,7 +178,7 @@ def test_the_same_type_with_another_message_is_a_row_of_its_own(
         except APICallError as error:
             raise APICallError("the provider failed: Internal Server Error") from error
 
-    assert len(_extract(exporter.get_finished_spans())) == 2
+    assert len(extract_spans(exporter.get_finished_spans())) == 2
 
 
 def test_a_span_that_records_its_exception_twice_is_one_row(
@@ -199,7 +195,7 @@ def test_a_span_that_records_its_exception_twice_is_one_row(
             raise
     assert _sent(exporter.get_finished_spans()) == 2
 
-    [event] = _extract(exporter.get_finished_spans())
+    [event] = extract_spans(exporter.get_finished_spans())
 
     assert event.event_index == 0  # the first recording
 
@@ -212,7 +208,7 @@ def test_the_same_error_in_two_traces_is_two_rows(
         with pytest.raises(APICallError):
             _call_model(tracer_)  # each a root span: a trace of its own
 
-    events = _extract(exporter.get_finished_spans())
+    events = extract_spans(exporter.get_finished_spans())
 
     assert len(events) == 2
     assert events[0].trace_id != events[1].trace_id
@@ -227,8 +223,8 @@ def test_recordings_in_two_requests_are_both_stored(
         _call_model(tracer_)
     attempt, call = exporter.get_finished_spans()
 
-    assert [e.span_name for e in _extract([attempt])] == ["ai.generateText.doGenerate"]
-    assert [e.span_name for e in _extract([call])] == ["ai.generateText"]
+    assert [e.span_name for e in extract_spans([attempt])] == ["ai.generateText.doGenerate"]
+    assert [e.span_name for e in extract_spans([call])] == ["ai.generateText"]
 
 
 def test_the_rule_crosses_resources_of_one_request() -> None:
@@ -246,7 +242,7 @@ def test_the_rule_crosses_resources_of_one_request() -> None:
             raise ToolError("Unknown tool: get_forecast")
     assert len(encode_spans(exporter.get_finished_spans()).resource_spans) == 2
 
-    [event] = _extract(exporter.get_finished_spans())
+    [event] = extract_spans(exporter.get_finished_spans())
 
     assert event.service_name == "mcp-client"
 
@@ -302,7 +298,7 @@ def _group_across_services(group_of: Sequence[Exception], served: Sequence[Excep
             tool.start_as_current_span(f"tools/call {type(exc).__name__}", context=parent),
         ):
             raise exc
-    return _extract([*server.get_finished_spans(), *agent.finished_spans()])
+    return extract_spans([*server.get_finished_spans(), *agent.finished_spans()])
 
 
 def _group_events(telemetry: Telemetry) -> list[dict[str, Any]]:

@@ -9,18 +9,21 @@ cycles, long chains) are built as OTLP messages."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import Tracer
 
 from collector_receiver.events import FailureEvent
 from collector_receiver.otlp import decode_request, extract_failures
 from otel_failcat import FailcatInstrumentor, record_failure
-from tests.collector_receiver.otlp._helpers import exception_event, otlp_json, span, trace_request
+from tests.collector_receiver.otlp._helpers import (
+    exception_event,
+    extract_spans,
+    span,
+    trace_request,
+)
 from tests.otel_failcat._helpers import Telemetry
 
 HERE = __name__
@@ -65,15 +68,6 @@ def _tracer(agent: Telemetry) -> Tracer:
     return agent.tracer_provider.get_tracer("tests.wrapped")
 
 
-def _extract(spans: Sequence[ReadableSpan], *, as_json: bool = False) -> list[FailureEvent]:
-    request = encode_spans(spans)
-    if as_json:
-        body, content_type = otlp_json(request), "application/json"
-    else:
-        body, content_type = request.SerializeToString(), "application/x-protobuf"
-    return extract_failures("traces", decode_request("traces", body, content_type)).events
-
-
 def _sdk_call(tracer: Tracer, error: Exception) -> None:
     """The SDK's call under an instrumentation's client span, which records what escapes."""
     with tracer.start_as_current_span(
@@ -113,7 +107,7 @@ def test_a_wrapper_recorded_above_the_sdk_error_it_wraps_is_one_row_the_sdks(
     ]
     assert recorded[1]["failcat.cause_types"] == (f"{HERE}.OverloadedError",)
 
-    [event] = _extract(spans, as_json=as_json)
+    [event] = extract_spans(spans, as_json=as_json)
 
     assert event.exception_type == f"{HERE}.OverloadedError"
     assert event.span_name == "chat claude-sonnet-4-5"
@@ -131,7 +125,7 @@ def test_a_wrapper_recorded_after_the_error_on_its_own_span_is_one_row(agent: Te
             record_failure(error)
             raise AgentStepFailed("the summary step failed") from error
 
-    [event] = _extract(agent.finished_spans())
+    [event] = extract_spans(agent.finished_spans())
 
     assert (event.exception_type, event.event_index) == (f"{HERE}.OverloadedError", 0)
 
@@ -146,7 +140,7 @@ def test_a_wrapper_of_a_wrapper_of_the_sdk_error_is_one_row(agent: Telemetry) ->
             raise AgentStepFailed("the summary step failed") from error
     assert len(agent.exception_events()) == 3
 
-    assert _names(_extract(agent.finished_spans())) == ["OverloadedError"]
+    assert _names(extract_spans(agent.finished_spans())) == ["OverloadedError"]
 
 
 def test_the_wrapper_recorded_twice_and_the_sdk_error_are_one_row(agent: Telemetry) -> None:
@@ -163,7 +157,7 @@ def test_the_wrapper_recorded_twice_and_the_sdk_error_are_one_row(agent: Telemet
             record_failure(agent_copy)
     assert len(agent.exception_events()) == 3
 
-    assert _names(_extract(agent.finished_spans())) == ["OverloadedError"]
+    assert _names(extract_spans(agent.finished_spans())) == ["OverloadedError"]
 
 
 def test_a_wrapper_beside_the_sdk_error_is_two_rows(agent: Telemetry) -> None:
@@ -178,7 +172,8 @@ def test_a_wrapper_beside_the_sdk_error_is_two_rows(agent: Telemetry) -> None:
             except OverloadedError as error:
                 raise ModelOverloadedError(_WRAPPER_MESSAGE) from error
 
-    assert _names(_extract(agent.finished_spans())) == ["ModelOverloadedError", "OverloadedError"]
+    names = _names(extract_spans(agent.finished_spans()))
+    assert names == ["ModelOverloadedError", "OverloadedError"]
 
 
 def test_a_wrapper_below_the_error_it_names_is_two_rows(agent: Telemetry) -> None:
@@ -191,7 +186,8 @@ def test_a_wrapper_below_the_error_it_names_is_two_rows(agent: Telemetry) -> Non
                 raise ModelOverloadedError(_WRAPPER_MESSAGE) from error
         raise OverloadedError(_SDK_MESSAGE)  # a later error, recorded above the wrapper
 
-    assert _names(_extract(agent.finished_spans())) == ["ModelOverloadedError", "OverloadedError"]
+    names = _names(extract_spans(agent.finished_spans()))
+    assert names == ["ModelOverloadedError", "OverloadedError"]
 
 
 def test_each_attempt_of_a_retry_is_a_row_and_the_retry_error_its_own(agent: Telemetry) -> None:
@@ -207,7 +203,7 @@ def test_each_attempt_of_a_retry_is_a_row_and_the_retry_error_its_own(agent: Tel
                 last = error
         raise RetryError("RetryError[<Future state=finished raised RateLimitError>]") from last
 
-    events = _extract(agent.finished_spans())
+    events = extract_spans(agent.finished_spans())
 
     assert _names(events) == ["RateLimitError"] * 3 + ["RetryError"]
     [retry] = [event for event in events if event.exception_type.endswith("RetryError")]
@@ -223,7 +219,7 @@ def test_a_wrapper_above_its_error_and_another_failure_is_a_row(agent: Telemetry
             record_failure(KeyError("session-42"))
         _framework_call(tracer)
 
-    assert _names(_extract(agent.finished_spans())) == [
+    assert _names(extract_spans(agent.finished_spans())) == [
         "KeyError",
         "ModelOverloadedError",
         "OverloadedError",
@@ -242,7 +238,7 @@ def test_a_wrapper_whose_causes_name_another_type_than_the_one_below_is_a_row(
         except TimeoutError as error:
             raise AgentStepFailed("the step failed") from error
 
-    assert _names(_extract(agent.finished_spans())) == ["AgentStepFailed", "ValueError"]
+    assert _names(extract_spans(agent.finished_spans())) == ["AgentStepFailed", "ValueError"]
 
 
 def test_the_pair_in_two_requests_is_two_rows(agent: Telemetry) -> None:
@@ -252,8 +248,8 @@ def test_the_pair_in_two_requests_is_two_rows(agent: Telemetry) -> None:
         _framework_call(tracer)
     sdk_span, agent_span = agent.finished_spans()
 
-    assert _names(_extract([sdk_span])) == ["OverloadedError"]
-    assert _names(_extract([agent_span])) == ["ModelOverloadedError"]
+    assert _names(extract_spans([sdk_span])) == ["OverloadedError"]
+    assert _names(extract_spans([agent_span])) == ["ModelOverloadedError"]
 
 
 # -- built requests: other senders and hostile shapes ----------------------------------------
