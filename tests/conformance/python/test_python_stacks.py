@@ -42,6 +42,7 @@ LIBRARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
             "connection": "connection",
             "output_length": "limit_exceeded",
             "bad_request": "bad_request",
+            "request_too_large": "bad_request",
             "ordinary_key_error": UNCATALOGED,
         },
     ),
@@ -226,7 +227,7 @@ LIBRARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
         },
     ),
     "python_stdlib": (
-        ("httpx", "httpx2", "requests", "aiohttp"),
+        ("httpx", "httpx2", "requests", "aiohttp", "websockets"),
         {
             "wait_for_timeout": "timeout",
             "asyncio_timeout_block": "timeout",
@@ -255,6 +256,10 @@ LIBRARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
             "aiohttp_429": "rate_limit",
             "aiohttp_503": "overloaded",
             "aiohttp_401": "auth",
+            "aiohttp_422": "bad_request",
+            "httpx2_413": "bad_request",
+            "urllib_400": "bad_request",
+            "websocket_closed_1011": "connection",
             "subprocess_timeout": "timeout",
             "json_decode": "output_parse",
             "file_not_found": "not_found",

@@ -63,6 +63,17 @@ def _parse_truncated() -> None:
     )
 
 
+def _nginx_413(request: httpx.Request) -> httpx.Response:
+    # A proxy in front of the API refuses the body before the API sees it: the SDK has no class
+    # for 413 and raises its base APIStatusError over nginx's HTML page.
+    page = (
+        "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n"
+        "<center><h1>413 Request Entity Too Large</h1></center>\r\n"
+        "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    )
+    return httpx.Response(413, text=page, headers={"content-type": "text/html"})
+
+
 def _user_code_key_error() -> None:
     # An ordinary bug beside the SDK: the agent reads a key its own config never had.
     settings = json.loads('{"model": "gpt-4o"}')
@@ -194,5 +205,6 @@ run(
         )
     ),
 )
+run("request_too_large", _chat(_nginx_413), via="track")
 run("ordinary_key_error", _user_code_key_error)
 report()

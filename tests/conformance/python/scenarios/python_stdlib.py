@@ -1,6 +1,7 @@
-"""asyncio, the standard library, httpx, httpx2 and requests: timeouts, cancellations, refused
-connections and HTTP status errors raised by the real calls (urllib's against a local server
-that answers with the status asked for), and ordinary programming errors."""
+"""asyncio, the standard library, httpx, httpx2, requests, aiohttp and websockets: timeouts,
+cancellations, refused connections, HTTP status errors and a WebSocket closed mid-session raised
+by the real calls (urllib's against a local server that answers with the status asked for), and
+ordinary programming errors."""
 
 from __future__ import annotations
 
@@ -77,6 +78,22 @@ def _aiohttp_status(code: int):
                 answer.raise_for_status()
 
     return call
+
+
+def _websocket_closed() -> None:
+    # A realtime backend that fails mid-session: the server closes with 1011 (internal error)
+    # and the client's next recv raises websockets' ConnectionClosedError.
+    from websockets.sync.client import connect
+    from websockets.sync.server import serve
+
+    def crash(connection: object) -> None:
+        connection.close(1011, "model backend crashed")  # type: ignore[attr-defined]
+
+    with serve(crash, "127.0.0.1", 0) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        port = server.socket.getsockname()[1]
+        with connect(f"ws://127.0.0.1:{port}") as connection:
+            connection.recv()
 
 
 async def _wait_for() -> None:
@@ -242,6 +259,10 @@ run("subprocess_timeout", _subprocess_timeout, via="span")
 run("aiohttp_429", _aiohttp_status(429))
 run("aiohttp_503", _aiohttp_status(503), via="log")
 run("aiohttp_401", _aiohttp_status(401), via="track")
+run("aiohttp_422", _aiohttp_status(422), via="span")
+run("httpx2_413", _httpx2_status(413))
+run("urllib_400", _urllib_status(400), via="log")
+run("websocket_closed_1011", _websocket_closed, via="thread")
 run("json_decode", _json_decode)
 run("file_not_found", _file_not_found)
 run("ordinary_key_error", _key_error)
