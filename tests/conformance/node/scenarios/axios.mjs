@@ -1,5 +1,5 @@
 // axios, the HTTP client many Node.js agents and their tools call APIs with: error answers of a
-// real local HTTP server, its own timeout, and a refused port.
+// real local HTTP server, its own timeout, a cancel through an AbortSignal, and a refused port.
 import http from 'node:http';
 import axios from 'axios';
 import { closedPort } from './_http.mjs';
@@ -31,6 +31,17 @@ export const cases = [
   { id: 'status-404', expect: 'not_found', run: () => get(404) },
   { id: 'status-400', expect: 'bad_request', run: () => get(400) },
   { id: 'timeout', expect: 'timeout', run: () => get(null, { timeout: 50 }) },
+  {
+    // The caller gives up (AbortController): axios rejects with CanceledError, code ERR_CANCELED.
+    id: 'cancelled',
+    expect: 'cancelled',
+    run: () =>
+      serving(null, (url) => {
+        const controller = new AbortController();
+        setTimeout(() => controller.abort(), 20);
+        return axios.get(url, { signal: controller.signal });
+      }),
+  },
   {
     id: 'connection-refused',
     expect: 'connection',

@@ -7,7 +7,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { closedPort } from './_http.mjs';
 
@@ -64,11 +66,41 @@ async function callTool(client, params) {
   return result;
 }
 
+// A server on the SDK's low-level Server, as the reference servers are written: it answers a call
+// of a tool it lacks with a JSON-RPC error, -32601 (method not found) and "Unknown tool: <name>".
+async function connectedLowLevel(fn) {
+  const server = new Server({ name: 'weather-tools', version: '1.0.0' }, { capabilities: { tools: {} } });
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({
+    tools: [{ name: 'weather', description: 'Weather of a city', inputSchema: { type: 'object' } }],
+  }));
+  server.setRequestHandler(CallToolRequestSchema, async (request) => {
+    if (request.params.name !== 'weather') {
+      throw new McpError(ErrorCode.MethodNotFound, `Unknown tool: ${request.params.name}`);
+    }
+    return { content: [{ type: 'text', text: 'sunny' }] };
+  });
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = new Client({ name: 'trip-agent', version: '1.0.0' });
+  await client.connect(clientSide);
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+}
+
 export const cases = [
   {
     id: 'unknown-tool',
     expect: 'tool',
     run: () => connected((client) => callTool(client, { name: 'search_web', arguments: { query: 'paris' } })),
+  },
+  {
+    id: 'unknown-tool-low-level-server',
+    expect: 'tool',
+    run: () => connectedLowLevel((client) => client.callTool({ name: 'get_forecast', arguments: { city: 'Paris' } })),
   },
   {
     id: 'tool-invalid-arguments',

@@ -1,6 +1,6 @@
 // Node.js itself: `fetch` (undici) against a refused port and a peer that hangs up, timeouts and
 // aborts of AbortSignal, `node:net` / `node:http` socket errors, a missing file, and JSON.parse /
-// Response.json() on malformed model output.
+// Response.json() on malformed model output, and an allocation V8 refuses.
 import dns from 'node:dns/promises';
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -24,6 +24,13 @@ async function silent(fn) {
 const MODEL_OUTPUT = 'Here is the JSON you asked for: {"city": "Paris"}';
 
 export const cases = [
+  {
+    // A buffer far larger than the machine can give (1 TiB): V8 refuses it at once with a
+    // RangeError the process survives, as when an agent reads a huge download whole.
+    id: 'array-buffer-allocation-failed',
+    expect: 'resource',
+    run: async () => new ArrayBuffer(2 ** 40),
+  },
   {
     id: 'fetch-connection-refused',
     expect: 'connection',

@@ -48,6 +48,23 @@ export const cases = [
       ),
   },
   {
+    // OpenRouter (an OpenAI-compatible router) refuses a call when the account's credits are used
+    // up: 402, which the SDK raises as its base APIError.
+    id: 'credits-used-up-402',
+    expect: 'limit_exceeded',
+    run: () =>
+      chat(
+        answering(402, {
+          error: {
+            message:
+              'Insufficient credits. This account only has 0.02 credits remaining. Add more credits at https://openrouter.ai/settings/credits',
+            code: 402,
+          },
+        }),
+        { baseURL: 'https://openrouter.ai/api/v1' },
+      ),
+  },
+  {
     id: 'invalid-api-key-401',
     expect: 'auth',
     run: () =>
