@@ -49,6 +49,7 @@ from otel_failcat._exception_info import (
     MAX_GROUP_LEAVES,
     MAX_LEAF_CAUSE_TYPES,
     base_types,
+    cause_chain,
     cause_types,
     format_stacktrace,
     group_leaves,
@@ -57,6 +58,7 @@ from otel_failcat._exception_info import (
 )
 from otel_failcat._guard import recording
 from otel_failcat._internal_errors import report_internal_error
+from otel_failcat._recorded_on import RecordedOn
 from otel_failcat._settings import RECORDING_VARIABLES, AgentSettings
 from otel_failcat.fingerprint import compute_fingerprint
 from otel_failcat.redaction import Redactor, redact_attribute
@@ -242,9 +244,16 @@ class FailureRecorder:
         event_attributes.update(_group_attributes(exc, redactor))
         mode = settings.signal_mode
         if mode in ("span", "dup"):
+            spans = recorded_on()
             if target is None:
+                # In the trace of a cause recorded on a span, if one was (see _recorded_on).
+                parent = spans.first_of(cause_chain(exc))
                 target = telemetry.tracer.start_span(
-                    names.UNHANDLED_SPAN_NAME, attributes=dict(caller)
+                    names.UNHANDLED_SPAN_NAME,
+                    context=None
+                    if parent is None
+                    else trace.set_span_in_context(trace.NonRecordingSpan(parent)),
+                    attributes=dict(caller),
                 )
                 target.add_event(names.EXCEPTION_EVENT_NAME, event_attributes, timestamp)
                 target.set_attribute(names.ERROR_TYPE, exception_type)
@@ -252,6 +261,7 @@ class FailureRecorder:
                 target.end()
             else:
                 target.add_event(names.EXCEPTION_EVENT_NAME, event_attributes, timestamp)
+            spans.remember(exc, target.get_span_context())
         if mode in ("logs", "dup"):
             _emit_log_record(telemetry, event_attributes, message, target, timestamp)
         telemetry.counter.add(
@@ -384,6 +394,7 @@ def _resource_service_name(resource: Any) -> str | None:
 
 _state_lock = threading.Lock()
 _seen: SeenExceptions | None = None
+_recorded_on: RecordedOn | None = None
 _active: FailureRecorder | None = None
 
 
@@ -395,6 +406,16 @@ def seen_exceptions() -> SeenExceptions:
             if _seen is None:
                 _seen = SeenExceptions()
     return _seen
+
+
+def recorded_on() -> RecordedOn:
+    """The process-wide table of the span each recorded exception went on."""
+    global _recorded_on
+    if _recorded_on is None:
+        with _state_lock:
+            if _recorded_on is None:
+                _recorded_on = RecordedOn()
+    return _recorded_on
 
 
 def active_recorder() -> FailureRecorder:

@@ -37,6 +37,15 @@ these is one failure, so (CONTRACT §4 r2, one failure one row) the receiver sto
   framework's class over it (both ``overloaded``, both ``rate_limit``). Wrappers are decided
   innermost first, so a wrapper of a wrapper sees what is left below it.
 
+* **Adopted by the span it follows.** The event of an agent's ``failcat.unhandled_exception``
+  span whose parent is in the request counts, for the rules above, as an event of the parent
+  after the parent's own (``order``). ``otel_failcat`` gives that span a parent only when a link
+  of the failure's cause chain was recorded on it: with no span of the agent's open, the
+  framework's wrapper of an error an SDK recorded on its own root span lands under that span
+  (the span ended already, so the agent could not add its event there), and the wrapper rule
+  then sees the wrapped error earlier on "its own" span. The request's order does not decide:
+  exporters group spans by instrumentation scope, so the agent's span may come first.
+
 What stays apart: two such events on unrelated spans (siblings, cousins, other traces) are two
 calls that failed the same way, so two failures. A retry's attempts are siblings, so each
 failed attempt stays a row and the final ``RetryError`` its own: each attempt is a call that
@@ -85,10 +94,13 @@ from typing import Any
 from collector_receiver.events import FailureEvent
 from collector_receiver.otlp._lineage import MAX_LINEAGE_HOPS
 from collector_receiver.otlp._spans import RequestSpans
+from otel_failcat.attributes import UNHANDLED_SPAN_NAME
 
 #: ``exception_type`` of a failure that names no type (as :mod:`._extract` writes it).
 _UNKNOWN = "unknown"
 
+#: Added to the order of an event counted as its parent span's, so it sorts after them all.
+_ADOPTED = 1 << 62
 #: (type, message) of one failure: what two recordings of it share.
 _Failure = tuple[str, str]
 #: What the first rule compares: the failure and, for a group, its leaves' failures.
@@ -98,10 +110,13 @@ _Key = tuple[str, str, tuple[_Failure, ...]]
 class _Recorded:
     """One exception event of the request, as the walk handed it over."""
 
-    __slots__ = ("failure", "key", "position", "span", "span_id")
+    __slots__ = ("failure", "key", "order", "position", "span", "span_id")
 
     def __init__(self, position: int, span: Any, span_id: bytes, failure: FailureEvent) -> None:
         self.position = position
+        #: where it comes among its span's events ("earlier on its own span"): its position,
+        #: or past every position for an event counted as its parent's (_adopt_unhandled)
+        self.order = position
         self.span = span
         self.span_id = span_id
         self.failure = failure
@@ -142,8 +157,26 @@ class RepeatedEvents:
         dropped: set[int] = set()
         for trace_id, events in self._by_trace.items():
             if len(events) > 1:
+                _adopt_unhandled(trace_id, events, spans)
                 dropped.update(_repeated_in_trace(trace_id, events, spans))
         return dropped
+
+
+def _adopt_unhandled(trace_id: bytes, events: list[_Recorded], spans: RequestSpans) -> None:
+    """Count an event of an agent's ``failcat.unhandled_exception`` span with a parent in the
+    request as an event of that parent, after its own: ``otel_failcat`` gives that span a
+    parent only when a link of the failure's cause chain was recorded on the parent (the span
+    ended already, so the agent could not add the event to it)."""
+    for event in events:
+        span = event.span
+        if span.name != UNHANDLED_SPAN_NAME or not span.parent_span_id:
+            continue
+        parent = spans.get(trace_id, span.parent_span_id)
+        if parent is not None:
+            event.span, event.span_id = parent, span.parent_span_id
+            # After the parent's own events whatever the request's order: the exporter groups
+            # spans by scope, so the agent's span may come before the library's it follows.
+            event.order = _ADOPTED + event.position
 
 
 def _comparable(failure: _Failure) -> bool:
@@ -204,6 +237,7 @@ def _repeated_in_trace(trace_id: bytes, events: list[_Recorded], spans: RequestS
         if event.key in repeats:
             same.setdefault(event.key, []).append(event)
     for recorded in same.values():
+        recorded.sort(key=lambda event: event.order)  # "earlier on its span": by order
         dropped.update(tree.below_others(recorded))
     if groups:
         # What a leaf is matched against: the plain events still stored, by the number of their
@@ -328,17 +362,17 @@ class _ExceptionTree:
                 else:
                     slots[event.span_id] = (number, leave[event.span_id])
         stored = sorted(
-            (slots[event.span_id][0], event.position, event)
+            (slots[event.span_id][0], event.order, event)
             for event in events
             if event.position not in dropped
         )
-        keys = [(number, position) for number, position, _ in stored]
-        index = {position: at for at, (_, position) in enumerate(keys)}
+        keys = [(number, order) for number, order, _ in stored]
+        index = {event.position: at for at, (_, _, event) in enumerate(stored)}
         following = _Following(len(stored))
         dropped_here: list[int] = []
         inner_first = sorted(
             (event for event in wrappers if event.position in index),
-            key=lambda event: (-slots[event.span_id][0], event.position),
+            key=lambda event: (-slots[event.span_id][0], event.order),
         )
         for wrapper in inner_first:
             number, after = slots[wrapper.span_id]

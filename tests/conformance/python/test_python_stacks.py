@@ -287,11 +287,6 @@ KNOWN_EXTRA_ROWS: dict[tuple[str, str], str] = {
         "the client span is marked -32602 from the error answer, no exception in flight; the "
         "MCPError is raised after that span ended, in a trace of its own"
     ),
-    ("pydantic_ai_agents", "anthropic_overloaded_no_user_span"): (
-        "the SDK's root span records its OverloadedError; pydantic-ai raises its own "
-        "ModelOverloadedError from it, another object, in a trace of its own (a wrapper is "
-        "folded into the error it wraps only within one trace: anthropic_overloaded_sdk_span)"
-    ),
     ("mcp_stack", "jsonrpc_timeout"): (
         "the client span records the TimeoutError; the MCPError raised 'from None' after it is "
         "another object, so its task group is a second exception event in the same trace"
