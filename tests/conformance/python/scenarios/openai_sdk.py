@@ -188,6 +188,11 @@ run(
     ),
     via="thread",
 )
+run(
+    "gateway_timeout",
+    _chat(_answer(504, _error("Gateway timeout.", "server_error", None))),
+    via="log",
+)
 run("timeout", _chat(read_timeout()))
 run("connection", _chat(refused()), via="log")
 run("output_length", _parse_truncated)
