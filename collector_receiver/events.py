@@ -129,14 +129,22 @@ class FailureEvent:
     #: The GenAI context (CONTRACT §5 r2): from the failure's own attributes, its span, the
     #: nearest ancestor span of the request, or the resource. Not yet redacted or capped.
     gen_ai: GenAIContext = NO_GENAI_CONTEXT
+    #: ``failcat.recording_id`` as sent by ``otel_failcat`` in ``logs/dup`` mode (32 hex
+    #: digits), else None: one recording sent both as a span event and as a log record.
+    recording_id: str | None = None
 
     def event_key(self) -> str:
         """The idempotency key of CONTRACT §4: the same failure delivered twice gets the same key.
 
         Derived from trace id, span id, time, type and event index — plus the service name and
         source, so that two log records without trace context at the same nanosecond in two
-        services cannot collide.
+        services cannot collide. A failure with a ``recording_id`` (``logs/dup``) is keyed by it
+        and its service instead, without the source: its span event and its log record are one
+        failure, stored once whichever arrives first and whatever requests carry them.
         """
+        if self.recording_id is not None:
+            recorded = ("recording", self.service_name, self.recording_id)
+            return hashlib.sha256("\x1f".join(recorded).encode("utf-8")).hexdigest()[:40]
         parts = (
             self.source,
             self.service_name,

@@ -31,6 +31,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -243,6 +244,12 @@ class FailureRecorder:
         )
         event_attributes.update(_group_attributes(exc, redactor))
         mode = settings.signal_mode
+        if mode == "dup":
+            # The same failure leaves twice, as an event and a log record (often to two
+            # requests): one id and one time on both let the receiver store it once.
+            event_attributes[names.FAILCAT_RECORDING_ID] = uuid.uuid4().hex
+            if timestamp is None:
+                timestamp = time.time_ns()
         if mode in ("span", "dup"):
             spans = recorded_on()
             if target is None:

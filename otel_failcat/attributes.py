@@ -22,6 +22,9 @@ attribute                  type         meaning
                                         method resolution order, nearest first, without
                                         the type itself, ``object``, ``BaseException`` and
                                         ``Exception``; at most 16
+``failcat.recording_id``   str          in ``logs/dup`` mode only: 32 hex digits, random,
+                                        the same on the span event and the log record of
+                                        one recording, so a receiver stores it once
 ``error.type``             str          on the ``track`` span (with status ERROR)
 =========================  ===========  ====================================================
 
@@ -68,6 +71,9 @@ FAILCAT_MECHANISM = "failcat.mechanism"
 FAILCAT_HANDLED = "failcat.handled"
 FAILCAT_CAUSE_TYPES = "failcat.cause_types"
 FAILCAT_BASE_TYPES = "failcat.base_types"
+#: One recording sent as both a span event and a log record (``logs/dup``): the same random id
+#: on both, so a receiver that gets both signals stores the failure once.
+FAILCAT_RECORDING_ID = "failcat.recording_id"
 
 #: The leaves of an exception group, aligned lists (see the table above).
 FAILCAT_GROUP_EXCEPTION_TYPES = "failcat.group.exception_types"

@@ -25,6 +25,7 @@ and only a span whose name passes has its ``gen_ai.*`` attributes read.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +59,7 @@ from otel_failcat.attributes import (
     FAILCAT_GROUP_CAUSE_TYPES,
     FAILCAT_GROUP_EXCEPTION_TYPES,
     FAILCAT_GROUP_MESSAGES,
+    FAILCAT_RECORDING_ID,
     GROUP_NAME_SEPARATOR,
 )
 
@@ -181,8 +183,18 @@ def _cause_types(value: AttributeValue) -> tuple[str, ...]:
     return ()
 
 
+_HEX = re.compile(r"[0-9a-f]+")
+
+
 def _fingerprint(value: AttributeValue) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _recording_id(value: AttributeValue) -> str | None:
+    """``failcat.recording_id`` when it is what the agent sends (32 lowercase hex digits)."""
+    if isinstance(value, str) and len(value) == 32 and _HEX.fullmatch(value):
+        return value
+    return None
 
 
 def _names(value: AttributeValue) -> tuple[str, ...]:
@@ -254,6 +266,7 @@ def _failure(
         error_type=None if error_type is None else _text(error_type),
         cause_types=_cause_types(attributes.get(FAILCAT_CAUSE_TYPES)),
         fingerprint=_fingerprint(attributes.get(FAILCAT_FINGERPRINT)),
+        recording_id=_recording_id(attributes.get(FAILCAT_RECORDING_ID)),
         base_types=_cause_types(attributes.get(FAILCAT_BASE_TYPES)),
         group_leaves=(
             _group_leaves(attributes) if FAILCAT_GROUP_EXCEPTION_TYPES in attributes else ()

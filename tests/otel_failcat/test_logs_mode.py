@@ -52,6 +52,37 @@ def test_logs_dup_emits_both_linked(instrumented: Telemetry) -> None:
     assert dict(record.attributes) == event_attrs
 
 
+@pytest.mark.parametrize(
+    "agent_environment", [{"OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN": "logs/dup"}]
+)
+def test_logs_dup_gives_both_one_recording_id_and_one_time(instrumented: Telemetry) -> None:
+    # So a receiver that gets both signals stores the failure once (CONTRACT §4, one row).
+    tracer = instrumented.tracer_provider.get_tracer("agent")
+    with tracer.start_as_current_span("agent.step"):
+        record_failure(raise_and_catch(KeyError("first")))
+        record_failure(raise_and_catch(KeyError("second")))
+    events = instrumented.finished_spans()[0].events
+    records = instrumented.log_records()
+    ids = [event.attributes["failcat.recording_id"] for event in events]
+    assert [record.attributes["failcat.recording_id"] for record in records] == ids
+    assert all(len(value) == 32 and int(value, 16) >= 0 for value in ids)
+    assert ids[0] != ids[1]  # one per recording, not per span or per type
+    assert [record.timestamp for record in records] == [event.timestamp for event in events]
+
+
+@pytest.mark.parametrize("agent_environment", [{"OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN": "logs"}])
+def test_one_signal_carries_no_recording_id(instrumented: Telemetry) -> None:
+    record_failure(raise_and_catch(KeyError("logs only")))
+    (record,) = instrumented.log_records()
+    assert "failcat.recording_id" not in dict(record.attributes)
+
+
+def test_span_events_carry_no_recording_id(instrumented: Telemetry) -> None:
+    record_failure(raise_and_catch(KeyError("span only")))
+    ((_, attrs),) = instrumented.exception_events()
+    assert "failcat.recording_id" not in attrs
+
+
 @pytest.mark.parametrize("agent_environment", [{"OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN": "http"}])
 def test_other_values_keep_span_events(instrumented: Telemetry) -> None:
     record_failure(raise_and_catch(KeyError("span")))

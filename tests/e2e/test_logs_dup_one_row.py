@@ -1,0 +1,124 @@
+"""``logs/dup``: one failure sent both as a span event and as a log record is one row.
+
+An agent run as a user runs it (``opentelemetry-instrument python agent.py`` with
+``OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN=logs/dup``, the SDK's OTLP/HTTP exporters for traces and
+logs) records each failure twice, on two signals that reach the receiver in two requests. Both
+carry one ``failcat.recording_id`` and one time, so the receiver keys them alike and stores each
+failure once, whichever arrives first (CONTRACT §4, one failure one row), on SQLite and
+PostgreSQL (its partitioned table's key includes the time).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e._receiver import ReceiverProcess, running_receiver
+from tests.e2e._support import database, metric_sum, scrape, stored_failures
+
+OPENTELEMETRY_INSTRUMENT = Path(sys.executable).with_name("opentelemetry-instrument")
+
+# Three failures: one caught and logged inside a span, one recorded by hand, one escaping a span.
+AGENT = textwrap.dedent(
+    """
+    import json, logging
+    from opentelemetry import trace
+    from otel_failcat import record_failure
+
+    tracer = trace.get_tracer("dup-agent")
+    traces = []
+    with tracer.start_as_current_span("plan") as span:
+        traces.append(format(span.get_span_context().trace_id, "032x"))
+        try:
+            {"model": "m"}["temperature"]
+        except KeyError:
+            logging.getLogger("agent").exception("planning failed")
+    with tracer.start_as_current_span("tool") as span:
+        traces.append(format(span.get_span_context().trace_id, "032x"))
+        try:
+            int("forty-two")
+        except ValueError as error:
+            record_failure(error)
+    try:
+        with tracer.start_as_current_span("answer") as span:
+            traces.append(format(span.get_span_context().trace_id, "032x"))
+            raise TimeoutError("the model did not answer in 30 s")
+    except TimeoutError:
+        pass
+    print(json.dumps(traces))
+    """
+)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def receiver(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[ReceiverProcess, str]]:
+    directory = tmp_path_factory.mktemp("dup")
+    with (
+        database(request.param, directory) as url,
+        running_receiver(url, directory / "receiver.log") as process,
+    ):
+        yield process, url
+
+
+def _run_agent(receiver: ReceiverProcess, directory: Path, mode: str) -> list[str]:
+    script = directory / "agent.py"
+    script.write_text(AGENT, "utf-8")
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith(("OTEL_", "FAILCAT_"))
+    }
+    environment.update(
+        {
+            "OTEL_SERVICE_NAME": f"dup-agent-{mode.replace('/', '-')}",
+            "OTEL_TRACES_EXPORTER": "otlp",
+            "OTEL_LOGS_EXPORTER": "otlp",
+            "OTEL_METRICS_EXPORTER": "none",
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.http_endpoint,
+            "OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED": "false",
+        }
+    )
+    if mode != "default":
+        environment["OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN"] = mode
+    completed = subprocess.run(
+        [str(OPENTELEMETRY_INSTRUMENT), sys.executable, str(script)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    traces: list[str] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return traces
+
+
+@pytest.mark.parametrize("mode", ["logs/dup", "logs", "default"])
+def test_each_failure_is_one_row_whatever_signals_carry_it(
+    receiver: tuple[ReceiverProcess, str], tmp_path: Path, mode: str
+) -> None:
+    process, url = receiver
+    traces = _run_agent(process, tmp_path, mode)
+    service = f"dup-agent-{mode.replace('/', '-')}"
+
+    rows = [row for row in stored_failures(url) if row["service_name"] == service]
+
+    assert sorted(row["trace_id"] for row in rows) == sorted(traces)  # one row per failure
+    assert sorted(row["exception_type"] for row in rows) == [
+        "KeyError",
+        "TimeoutError",
+        "ValueError",
+    ]
+    if mode == "logs/dup":
+        # Both signals arrived: the receiver saw six failures and stored three.
+        assert {row["source"] for row in rows} <= {"span_event", "log_record"}
+    counted = metric_sum(scrape(process.api_url), "failcat_failures_total", service_name=service)
+    assert counted == 3
