@@ -271,6 +271,10 @@ class FailureRecorder:
             spans.remember(exc, target.get_span_context())
         if mode in ("logs", "dup"):
             _emit_log_record(telemetry, event_attributes, message, target, timestamp)
+        if mode == "logs" and target is not None:
+            # The span holds no event: this tells a receiver its ERROR status (a track block's,
+            # a library's) is the failure the log record is, not another one.
+            target.set_attribute(names.FAILCAT_EXCEPTION_LOGGED, True)
         telemetry.counter.add(
             1,
             {

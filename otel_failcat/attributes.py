@@ -28,6 +28,9 @@ attribute                  type         meaning
 ``error.type``             str          on the ``track`` span (with status ERROR)
 =========================  ===========  ====================================================
 
+In ``logs`` mode the failure is a log record, and the span it was recorded on (when one was
+recording) gets the span attribute ``failcat.exception_logged`` = True instead of an event.
+
 When the exception is an exception group (``ExceptionGroup``, ``BaseExceptionGroup``, what
 asyncio and anyio task groups and MCP clients raise), the event also describes the failures
 inside it, the *leaves*: sub-groups are flattened depth-first, in the order of
@@ -71,6 +74,10 @@ FAILCAT_MECHANISM = "failcat.mechanism"
 FAILCAT_HANDLED = "failcat.handled"
 FAILCAT_CAUSE_TYPES = "failcat.cause_types"
 FAILCAT_BASE_TYPES = "failcat.base_types"
+#: Set (True) on a span whose failure was sent as a log record only (``logs`` mode): the span
+#: has no exception event, so a receiver takes its ERROR status and ``error.type`` for the
+#: failure the log record already is, and its relatives' too.
+FAILCAT_EXCEPTION_LOGGED = "failcat.exception_logged"
 #: One recording sent as both a span event and a log record (``logs/dup``): the same random id
 #: on both, so a receiver that gets both signals stores the failure once.
 FAILCAT_RECORDING_ID = "failcat.recording_id"

@@ -54,6 +54,7 @@ from collector_receiver.otlp._spans import RequestSpans
 from otel_failcat.attributes import (
     FAILCAT_BASE_TYPES,
     FAILCAT_CAUSE_TYPES,
+    FAILCAT_EXCEPTION_LOGGED,
     FAILCAT_FINGERPRINT,
     FAILCAT_GROUP_BASE_TYPES,
     FAILCAT_GROUP_CAUSE_TYPES,
@@ -361,10 +362,18 @@ def _span_failures(
             exception_events = None
             if span.status.code != _STATUS_CODE_ERROR:
                 return
-    if exception_events is None and find_attribute(span.attributes, "error.type") is None:
-        return  # an ERROR span without error.type is not a failure of its own
     raw_trace_id = span.trace_id
     raw_span_id = span.span_id
+    if exception_events is None:
+        logged = find_attribute(span.attributes, FAILCAT_EXCEPTION_LOGGED)
+        if logged is not None and logged.bool_value:
+            # The agent sent this span's failure as a log record (logs mode): the log record
+            # is the row, and for the lineage rule the span counts as carrying an exception.
+            if len(raw_trace_id) == _TRACE_ID_BYTES and len(raw_span_id) == _SPAN_ID_BYTES:
+                lineage.exception_span(span, raw_trace_id, raw_span_id)
+            return
+        if find_attribute(span.attributes, "error.type") is None:
+            return  # an ERROR span without error.type is not a failure of its own
     try:
         trace_id = _hex_id(raw_trace_id, _TRACE_ID_BYTES, "trace_id")
         span_id = _hex_id(raw_span_id, _SPAN_ID_BYTES, "span_id")

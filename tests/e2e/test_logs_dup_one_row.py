@@ -1,11 +1,13 @@
-"""``logs/dup``: one failure sent both as a span event and as a log record is one row.
+"""``logs/dup`` and ``logs``: a failure is one row whatever signals carry it.
 
 An agent run as a user runs it (``opentelemetry-instrument python agent.py`` with
 ``OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN=logs/dup``, the SDK's OTLP/HTTP exporters for traces and
 logs) records each failure twice, on two signals that reach the receiver in two requests. Both
 carry one ``failcat.recording_id`` and one time, so the receiver keys them alike and stores each
 failure once, whichever arrives first (CONTRACT §4, one failure one row), on SQLite and
-PostgreSQL (its partitioned table's key includes the time).
+PostgreSQL (its partitioned table's key includes the time). In ``logs`` mode the span a failure
+was recorded on carries ``failcat.exception_logged`` instead of an event, so its ERROR status
+(a ``track`` block's) is not a second row.
 """
 
 from __future__ import annotations
@@ -25,12 +27,13 @@ from tests.e2e._support import database, metric_sum, scrape, stored_failures
 
 OPENTELEMETRY_INSTRUMENT = Path(sys.executable).with_name("opentelemetry-instrument")
 
-# Three failures: one caught and logged inside a span, one recorded by hand, one escaping a span.
+# Four failures: one caught and logged inside a span, one recorded by hand, one escaping a span,
+# one escaping a track block.
 AGENT = textwrap.dedent(
     """
     import json, logging
     from opentelemetry import trace
-    from otel_failcat import record_failure
+    from otel_failcat import record_failure, track
 
     tracer = trace.get_tracer("dup-agent")
     traces = []
@@ -52,6 +55,14 @@ AGENT = textwrap.dedent(
             raise TimeoutError("the model did not answer in 30 s")
     except TimeoutError:
         pass
+    # track marks its span ERROR with error.type: in logs mode that span has no event, and its
+    # status must not become a second row beside the log record.
+    try:
+        with track("summarize") as span:
+            traces.append(format(span.get_span_context().trace_id, "032x"))
+            [][0]
+    except IndexError:
+        pass
     print(json.dumps(traces))
     """
 )
@@ -69,15 +80,17 @@ def receiver(
         yield process, url
 
 
-def _run_agent(receiver: ReceiverProcess, directory: Path, mode: str) -> list[str]:
+def _run_agent(
+    receiver: ReceiverProcess, directory: Path, mode: str, source: str = AGENT
+) -> list[str]:
     script = directory / "agent.py"
-    script.write_text(AGENT, "utf-8")
+    script.write_text(source, "utf-8")
     environment = {
         key: value for key, value in os.environ.items() if not key.startswith(("OTEL_", "FAILCAT_"))
     }
     environment.update(
         {
-            "OTEL_SERVICE_NAME": f"dup-agent-{mode.replace('/', '-')}",
+            "OTEL_SERVICE_NAME": f"dup-agent-{mode.replace('/', '-')}-{directory.name}",
             "OTEL_TRACES_EXPORTER": "otlp",
             "OTEL_LOGS_EXPORTER": "otlp",
             "OTEL_METRICS_EXPORTER": "none",
@@ -107,18 +120,71 @@ def test_each_failure_is_one_row_whatever_signals_carry_it(
 ) -> None:
     process, url = receiver
     traces = _run_agent(process, tmp_path, mode)
-    service = f"dup-agent-{mode.replace('/', '-')}"
+    service = f"dup-agent-{mode.replace('/', '-')}-{tmp_path.name}"
 
     rows = [row for row in stored_failures(url) if row["service_name"] == service]
 
     assert sorted(row["trace_id"] for row in rows) == sorted(traces)  # one row per failure
     assert sorted(row["exception_type"] for row in rows) == [
+        "IndexError",
         "KeyError",
         "TimeoutError",
         "ValueError",
     ]
     if mode == "logs/dup":
-        # Both signals arrived: the receiver saw six failures and stored three.
+        # Both signals arrived: the receiver saw eight failures and stored four.
         assert {row["source"] for row in rows} <= {"span_event", "log_record"}
     counted = metric_sum(scrape(process.api_url), "failcat_failures_total", service_name=service)
-    assert counted == 3
+    assert counted == 4
+
+
+# The Anthropic SDK instruments itself: its span, a root here (no span of the agent's open), is
+# marked ERROR with error.type by hand and records no event; the agent's set_status hook records
+# the exception in flight on it. In logs mode that is a log record, and the span's status must
+# not be a second row.
+ANTHROPIC_AGENT = textwrap.dedent(
+    """
+    import json
+    import anthropic, httpx2
+    from opentelemetry import trace
+
+    def refuse(request):
+        body = {"type": "error", "error": {"type": "permission_error",
+                "message": "Your API key does not have permission to use the specified resource."}}
+        return httpx2.Response(403, json=body, headers={"request-id": "req_011CUpTnWXm8d3bK"})
+
+    seen = []
+    from opentelemetry.sdk.trace import SpanProcessor
+    class Collect(SpanProcessor):
+        def on_end(self, span):
+            seen.append(format(span.context.trace_id, "032x"))
+    trace.get_tracer_provider().add_span_processor(Collect())
+    client = anthropic.Anthropic(api_key="sk-ant-test", max_retries=0,
+                                 http_client=httpx2.Client(transport=httpx2.MockTransport(refuse)))
+    try:
+        client.messages.create(model="claude-sonnet-4-5", max_tokens=64,
+                               messages=[{"role": "user", "content": "hello"}])
+    except anthropic.PermissionDeniedError:
+        pass
+    print(json.dumps(sorted(set(seen))))
+    """
+)
+
+
+@pytest.mark.parametrize("mode", ["logs", "logs/dup", "default"])
+def test_a_library_span_marked_failed_by_hand_is_one_row_with_its_log_record(
+    receiver: tuple[ReceiverProcess, str], tmp_path: Path, mode: str
+) -> None:
+    pytest.importorskip("anthropic")
+    pytest.importorskip("httpx2")
+    process, url = receiver
+    traces = _run_agent(process, tmp_path, mode, ANTHROPIC_AGENT)
+    service = f"dup-agent-{mode.replace('/', '-')}-{tmp_path.name}"
+
+    rows = [row for row in stored_failures(url) if row["service_name"] == service]
+
+    assert len(traces) == 1  # the SDK's span, its own trace
+    assert [(row["trace_id"], row["exception_type"]) for row in rows] == [
+        (traces[0], "anthropic.PermissionDeniedError")
+    ]
+    assert rows[0]["category"] == "auth"

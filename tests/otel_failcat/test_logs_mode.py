@@ -88,3 +88,24 @@ def test_other_values_keep_span_events(instrumented: Telemetry) -> None:
     record_failure(raise_and_catch(KeyError("span")))
     assert len(instrumented.exception_events()) == 1
     assert instrumented.log_records() == []
+
+
+@pytest.mark.parametrize(
+    ("agent_environment", "marked"),
+    [
+        ({"OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN": "logs"}, True),
+        ({"OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN": "logs/dup"}, False),
+        ({}, False),
+    ],
+    ids=["logs", "logs-dup", "span-events"],
+)
+def test_only_logs_mode_marks_the_span_its_failure_left_as_a_log(
+    instrumented: Telemetry, marked: bool
+) -> None:
+    # In logs mode the span has no event; the mark tells a receiver its ERROR status is the
+    # failure the log record is (a library's span marked failed by hand, with error.type).
+    tracer = instrumented.tracer_provider.get_tracer("agent")
+    with tracer.start_as_current_span("agent.step"):
+        record_failure(raise_and_catch(ValueError("as a log")))
+    (span,) = instrumented.finished_spans()
+    assert (span.attributes or {}).get("failcat.exception_logged", False) is marked
