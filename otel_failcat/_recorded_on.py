@@ -9,6 +9,14 @@ receiver cannot see that the two recordings are one failure. When a link of the 
 chain was recorded on a span, the recorder starts the unhandled span as a child of that span
 instead: one trace, and the receiver's wrapper rule stores the failure once (CONTRACT §4 r2).
 
+The same holds for a library that reads an error *answer* and raises only after its span has
+ended (mcp 2.x's JSON-RPC client marks its span ERROR with the answer's message and no
+exception in flight, then raises ``MCPError`` with that message): the span is remembered with
+its status message (the last :data:`MAX_FAILED_ANSWERS`, for :data:`FAILED_ANSWER_SECONDS`),
+and a failure recorded with no span open whose message is exactly that one (or, for an
+exception group, one of its leaves' messages) goes under that span, once. The receiver's lineage
+rule then sees the status-only span and the exception in one trace: one row.
+
 No strong reference to an exception is kept: the table maps ``id(exc)`` to a weak reference
 and the span context, and the entry goes with the exception. Exceptions that cannot be weakly
 referenced (the built-in types) carry the span context in their instance ``__dict__`` with the
@@ -19,12 +27,19 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import weakref
+from collections import deque
 from collections.abc import Callable, Iterable
 
 from opentelemetry.trace import SpanContext
 
 _MARKER = "_otel_failcat_recorded_on"
+
+#: How many spans marked ERROR by an error answer are remembered, and for how long: the
+#: exception follows within the same call, so a few, for seconds, are plenty.
+MAX_FAILED_ANSWERS = 32
+FAILED_ANSWER_SECONDS = 30.0
 
 
 class RecordedOn:
@@ -32,6 +47,8 @@ class RecordedOn:
 
     def __init__(self) -> None:
         self._spans: dict[int, tuple[weakref.ref[BaseException], SpanContext]] = {}
+        #: (monotonic time, status message, span context) of spans an error answer marked
+        self._answers: deque[tuple[float, str, SpanContext]] = deque(maxlen=MAX_FAILED_ANSWERS)
         # Re-entrant: an entry's weak-reference callback may run on this thread while it holds
         # the lock (a collection triggered inside ``remember``).
         self._lock = threading.RLock()
@@ -68,6 +85,30 @@ class RecordedOn:
             found = self.of(exc)
             if found is not None:
                 return found
+        return None
+
+    def failed_answer(self, message: str, span_context: SpanContext) -> None:
+        """The span of ``span_context`` was marked ERROR with ``message`` and no exception in
+        flight (its library raises after it ends)."""
+        if message and span_context.is_valid:
+            with self._lock:
+                self._answers.append((time.monotonic(), message, span_context))
+
+    def answered(self, messages: Iterable[str]) -> SpanContext | None:
+        """The span most recently marked with one of ``messages``, forgotten once returned."""
+        wanted = {message for message in messages if message}
+        if not wanted:
+            return None
+        oldest = time.monotonic() - FAILED_ANSWER_SECONDS
+        with self._lock:
+            answers = self._answers
+            while answers and answers[0][0] < oldest:
+                answers.popleft()
+            for at in range(len(answers) - 1, -1, -1):
+                if answers[at][1] in wanted:
+                    span_context = answers[at][2]
+                    del answers[at]
+                    return span_context
         return None
 
     def __len__(self) -> int:

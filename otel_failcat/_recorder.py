@@ -253,8 +253,9 @@ class FailureRecorder:
         if mode in ("span", "dup"):
             spans = recorded_on()
             if target is None:
-                # In the trace of a cause recorded on a span, if one was (see _recorded_on).
-                parent = spans.first_of(cause_chain(exc))
+                # In the trace of a cause recorded on a span, or of the span an error answer of
+                # this very message marked, if there is one (see _recorded_on).
+                parent = spans.first_of(cause_chain(exc)) or spans.answered(_messages_of(exc))
                 target = telemetry.tracer.start_span(
                     names.UNHANDLED_SPAN_NAME,
                     context=None
@@ -315,6 +316,11 @@ def _redacted_attributes(
         redactor.message(key): redact_attribute(key, value, redactor.message)
         for key, value in attributes.items()
     }
+
+
+def _messages_of(exc: BaseException) -> list[str]:
+    """``exc``'s message, and for an exception group its leaves' (as raised, not redacted)."""
+    return [safe_message(exc), *(safe_message(leaf) for leaf in group_leaves(exc))]
 
 
 def _leaves_recorded(exc: BaseException, seen: SeenExceptions) -> bool:

@@ -38,7 +38,9 @@ Nor is an exception in flight whose cause chain holds one recorded already: it i
 consequence of a failure that has its event (a framework turning the failure of a step into
 its own "run aborted" and marking its run's span), and the status is that layer noting it.
 An ERROR set with no exception in flight (a library that sees an error *answer* and raises only
-after its span has ended, as mcp 2.x's JSON-RPC client span does) records nothing here. A
+after its span has ended, as mcp 2.x's JSON-RPC client span does) records nothing here; the
+span and its status message are remembered (:mod:`otel_failcat._recorded_on`), so the exception
+raised next with that message, recorded with no span open, goes in that span's trace, under it. A
 library that marks a root attempt span ERROR for an exception it then handles (a retry that
 succeeds) gets an exception event on that span; that adds no row, since the receiver already
 stores that span (ERROR with ``error.type``) as a ``span_status`` failure, and the event makes
@@ -68,7 +70,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from otel_failcat._exception_info import cause_chain
 from otel_failcat._internal_errors import report_internal_error
-from otel_failcat._recorder import FailureRecorder, seen_exceptions
+from otel_failcat._recorder import FailureRecorder, recorded_on, seen_exceptions
 from otel_failcat.hooks._patch import AttributePatch
 from otel_failcat.redaction import Redactor
 
@@ -101,7 +103,7 @@ class SpanStatusHook:
                 if self._patch.active:
                     code = status.status_code if isinstance(status, Status) else status
                     if code is StatusCode.ERROR:
-                        self._record_in_flight(span)
+                        self._record_in_flight(span, status, description)
                         status, description = self._redacted_status(status, description)
                 previous(span, status, description)
 
@@ -113,13 +115,21 @@ class SpanStatusHook:
     def uninstall(self) -> None:
         self._patch.uninstall()
 
-    def _record_in_flight(self, span: SdkSpan) -> None:
-        """Record the exception being handled, if any and new, on ``span``. Never raises."""
+    def _record_in_flight(
+        self, span: SdkSpan, status: Status | StatusCode, description: str | None
+    ) -> None:
+        """Record the exception being handled, if any and new, on ``span``; with none, remember
+        the span's message for the exception its library raises next. Never raises."""
         try:
             exc = sys.exc_info()[1]
             # A span with a parent is left to the receiver's lineage rule (see the module
             # docstring); an ended one would send the event to the current span or a new one.
-            if exc is None or span.parent is not None or not span.is_recording():
+            if span.parent is not None or not span.is_recording():
+                return
+            if exc is None:
+                message = status.description if isinstance(status, Status) else description
+                if message:
+                    recorded_on().failed_answer(message, span.get_span_context())
                 return
             seen = seen_exceptions()
             if exc in seen or any(link in seen for link in cause_chain(exc)):

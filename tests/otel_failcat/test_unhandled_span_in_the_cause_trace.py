@@ -9,14 +9,17 @@ tests/collector_receiver/otlp/test_unhandled_wrapper_one_row.py).
 
 from __future__ import annotations
 
+import builtins
 import gc
 import sys
 import threading
+from typing import Any
 
 import pytest
+from opentelemetry.trace import StatusCode
 
 from otel_failcat import record_failure
-from otel_failcat._recorded_on import RecordedOn
+from otel_failcat._recorded_on import FAILED_ANSWER_SECONDS, RecordedOn
 from otel_failcat.attributes import UNHANDLED_SPAN_NAME
 from tests.otel_failcat._helpers import Telemetry
 
@@ -147,3 +150,78 @@ def test_a_builtin_exception_carries_its_span_only_for_this_object(
     copy = TimeoutError("timed out")
     copy.__dict__.update(error.__dict__)  # a copy carries the mark of another object
     assert table.of(copy) is None
+
+
+class AnswerError(Exception):
+    """Stands for mcp's MCPError: raised from an error answer after the client span ended."""
+
+
+def _answered_call(telemetry: Telemetry, message: str) -> None:
+    # The library's span, a root: it reads an error answer, marks itself ERROR with the
+    # answer's message (no exception in flight), ends, and then the library raises.
+    tracer = telemetry.tracer_provider.get_tracer("mcp")
+    with tracer.start_as_current_span(
+        "tools/call weather", record_exception=False, set_status_on_exception=False
+    ) as span:
+        span.set_attribute("error.type", "-32602")
+        span.set_status(StatusCode.ERROR, message)
+    raise AnswerError(message)
+
+
+def test_an_error_raised_after_its_span_marked_the_same_message_goes_under_that_span(
+    instrumented: Telemetry,
+) -> None:
+    try:
+        _answered_call(instrumented, "Unknown resource: travel://hotels")
+    except AnswerError as error:
+        record_failure(error)
+    spans = _spans_by_name(instrumented)
+    client, unhandled = spans["tools/call weather"], spans[UNHANDLED_SPAN_NAME]
+    assert unhandled.parent.span_id == client.context.span_id  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="ExceptionGroup is built in from 3.11")
+def test_a_group_of_it_goes_under_that_span_too(instrumented: Telemetry) -> None:
+    exception_group: Any = getattr(builtins, "ExceptionGroup")  # noqa: B009 (3.10 has none)
+    try:
+        try:
+            _answered_call(instrumented, "Unknown prompt: itinerary")
+        except AnswerError as error:
+            raise exception_group("unhandled errors in a TaskGroup", [error]) from None
+    except exception_group as group:
+        record_failure(group)
+    spans = _spans_by_name(instrumented)
+    assert spans[UNHANDLED_SPAN_NAME].parent.span_id == spans["tools/call weather"].context.span_id  # type: ignore[attr-defined]
+
+
+def test_another_message_and_a_second_failure_start_traces_of_their_own(
+    instrumented: Telemetry,
+) -> None:
+    try:
+        _answered_call(instrumented, "Unknown resource: travel://hotels")
+    except AnswerError:
+        pass
+    record_failure(AnswerError("Unknown resource: travel://flights"))  # not the answered one
+    tracer_spans = instrumented.finished_spans()
+    assert [span.parent for span in tracer_spans if span.name == UNHANDLED_SPAN_NAME] == [None]
+    try:
+        _answered_call(instrumented, "Unknown tool: weather")
+    except AnswerError as error:
+        record_failure(error)
+    record_failure(AnswerError("Unknown tool: weather"))  # the answer was used once already
+    parents = [
+        span.parent for span in instrumented.finished_spans() if span.name == UNHANDLED_SPAN_NAME
+    ]
+    assert parents[0] is None and parents[1] is not None and parents[2] is None
+
+
+def test_an_answer_is_remembered_for_a_while_only(instrumented: Telemetry) -> None:
+    table = RecordedOn()
+    tracer = instrumented.tracer_provider.get_tracer("agent")
+    with tracer.start_as_current_span("step") as span:
+        context = span.get_span_context()
+    table.failed_answer("Unknown tool: weather", context)
+    table._answers[0] = (table._answers[0][0] - FAILED_ANSWER_SECONDS - 1, *table._answers[0][1:])
+    assert table.answered(["Unknown tool: weather"]) is None
+    table.failed_answer("", context)  # no message: nothing to match a failure by
+    assert len(table._answers) == 0

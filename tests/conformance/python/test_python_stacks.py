@@ -285,10 +285,6 @@ KNOWN_EXTRA_ROWS: dict[tuple[str, str], str] = {
         "the server's span records its ValueError; the client raises a new MCPError, another "
         "object, in a trace of its own"
     ),
-    ("mcp_stack", "jsonrpc_unknown_resource_no_user_span"): (
-        "the client span is marked -32602 from the error answer, no exception in flight; the "
-        "MCPError is raised after that span ended, in a trace of its own"
-    ),
     ("mcp_stack", "jsonrpc_timeout"): (
         "the client span records the TimeoutError; the MCPError raised 'from None' after it is "
         "another object, so its task group is a second exception event in the same trace"
