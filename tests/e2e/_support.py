@@ -31,6 +31,28 @@ def database(kind: str, directory: Path) -> Iterator[str]:
         yield url
 
 
+def instrument_environment(endpoint: str, service: str, **variables: str) -> dict[str, str]:
+    """The environment of an agent run under ``opentelemetry-instrument`` as a user runs it:
+    this process's, without its ``OTEL_*``/``FAILCAT_*`` settings, exporting traces over
+    OTLP/HTTP protobuf to ``endpoint`` as ``service`` (logs and metrics off), then
+    ``variables``."""
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith(("OTEL_", "FAILCAT_"))
+    }
+    environment.update(
+        {
+            "OTEL_SERVICE_NAME": service,
+            "OTEL_TRACES_EXPORTER": "otlp",
+            "OTEL_LOGS_EXPORTER": "none",
+            "OTEL_METRICS_EXPORTER": "none",
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+            **variables,
+        }
+    )
+    return environment
+
+
 def stored_failures(db_url: str) -> list[dict[str, Any]]:
     """Every row of failure_matches as a dict."""
     engine = sa.create_engine(db_url)

@@ -13,7 +13,6 @@ was recorded on carries ``failcat.exception_logged`` instead of an event, so its
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -23,7 +22,13 @@ from pathlib import Path
 import pytest
 
 from tests.e2e._receiver import ReceiverProcess, running_receiver
-from tests.e2e._support import database, metric_sum, scrape, stored_failures
+from tests.e2e._support import (
+    database,
+    instrument_environment,
+    metric_sum,
+    scrape,
+    stored_failures,
+)
 
 OPENTELEMETRY_INSTRUMENT = Path(sys.executable).with_name("opentelemetry-instrument")
 
@@ -85,19 +90,11 @@ def _run_agent(
 ) -> list[str]:
     script = directory / "agent.py"
     script.write_text(source, "utf-8")
-    environment = {
-        key: value for key, value in os.environ.items() if not key.startswith(("OTEL_", "FAILCAT_"))
-    }
-    environment.update(
-        {
-            "OTEL_SERVICE_NAME": f"dup-agent-{mode.replace('/', '-')}-{directory.name}",
-            "OTEL_TRACES_EXPORTER": "otlp",
-            "OTEL_LOGS_EXPORTER": "otlp",
-            "OTEL_METRICS_EXPORTER": "none",
-            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.http_endpoint,
-            "OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED": "false",
-        }
+    environment = instrument_environment(
+        receiver.http_endpoint,
+        f"dup-agent-{mode.replace('/', '-')}-{directory.name}",
+        OTEL_LOGS_EXPORTER="otlp",
+        OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED="false",
     )
     if mode != "default":
         environment["OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN"] = mode

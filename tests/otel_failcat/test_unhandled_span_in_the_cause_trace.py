@@ -16,7 +16,7 @@ import threading
 from typing import Any
 
 import pytest
-from opentelemetry.trace import StatusCode
+from opentelemetry.trace import SpanContext, StatusCode
 
 from otel_failcat import record_failure
 from otel_failcat._recorded_on import FAILED_ANSWER_SECONDS, RecordedOn
@@ -45,6 +45,11 @@ def _framework_call(telemetry: Telemetry) -> None:
         _sdk_call("anthropic", telemetry)
     except ProviderOverloadedError as error:
         raise ModelOverloadedError("claude-sonnet-4-5: Overloaded") from error
+
+
+def _a_span_context(telemetry: Telemetry) -> SpanContext:
+    with telemetry.tracer_provider.get_tracer("agent").start_as_current_span("step") as span:
+        return span.get_span_context()
 
 
 def _spans_by_name(telemetry: Telemetry) -> dict[str, object]:
@@ -120,10 +125,7 @@ def test_an_unhandled_exception_in_a_thread_follows_its_cause_too(
 def test_the_table_keeps_no_exception_alive_and_forgets_it_when_it_dies(
     instrumented: Telemetry,
 ) -> None:
-    table = RecordedOn()
-    tracer = instrumented.tracer_provider.get_tracer("agent")
-    with tracer.start_as_current_span("step") as span:
-        context = span.get_span_context()
+    table, context = RecordedOn(), _a_span_context(instrumented)
     error = ProviderOverloadedError("Overloaded")
     table.remember(error, context)
     assert table.of(error) == context
@@ -139,10 +141,7 @@ def test_the_table_keeps_no_exception_alive_and_forgets_it_when_it_dies(
 def test_a_builtin_exception_carries_its_span_only_for_this_object(
     instrumented: Telemetry,
 ) -> None:
-    table = RecordedOn()
-    tracer = instrumented.tracer_provider.get_tracer("agent")
-    with tracer.start_as_current_span("step") as span:
-        context = span.get_span_context()
+    table, context = RecordedOn(), _a_span_context(instrumented)
     error = TimeoutError("timed out")  # built-in: cannot be weakly referenced
     table.remember(error, context)
     assert table.of(error) == context
@@ -216,10 +215,7 @@ def test_another_message_and_a_second_failure_start_traces_of_their_own(
 
 
 def test_an_answer_is_remembered_for_a_while_only(instrumented: Telemetry) -> None:
-    table = RecordedOn()
-    tracer = instrumented.tracer_provider.get_tracer("agent")
-    with tracer.start_as_current_span("step") as span:
-        context = span.get_span_context()
+    table, context = RecordedOn(), _a_span_context(instrumented)
     table.failed_answer("Unknown tool: weather", context)
     table._answers[0] = (table._answers[0][0] - FAILED_ANSWER_SECONDS - 1, *table._answers[0][1:])
     assert table.answered(["Unknown tool: weather"]) is None

@@ -9,7 +9,6 @@ cycles, long chains) are built as OTLP messages."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from opentelemetry.trace import Tracer
 
 from collector_receiver.events import FailureEvent
 from collector_receiver.otlp import decode_request, extract_failures
-from otel_failcat import FailcatInstrumentor, record_failure
+from otel_failcat import record_failure
 from tests.collector_receiver.otlp._helpers import (
     exception_event,
     extract_spans,
@@ -51,17 +50,6 @@ class RetryError(Exception):
 
 _SDK_MESSAGE = "Error code: 529 - {'type': 'error', 'error': {'type': 'overloaded_error'}}"
 _WRAPPER_MESSAGE = "status_code: 529, model_name: claude-sonnet-4-5, body: {'type': 'error'}"
-
-
-@pytest.fixture
-def agent() -> Iterator[Telemetry]:
-    telemetry = Telemetry.create()
-    instrumentor = FailcatInstrumentor()
-    instrumentor.instrument(**telemetry.providers())
-    try:
-        yield telemetry
-    finally:
-        instrumentor.uninstrument()
 
 
 def _tracer(agent: Telemetry) -> Tracer:

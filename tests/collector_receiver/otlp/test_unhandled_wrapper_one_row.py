@@ -13,12 +13,10 @@ exporter's own encoder.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from opentelemetry.trace import Tracer
 
-from otel_failcat import FailcatInstrumentor, record_failure
+from otel_failcat import record_failure
 from otel_failcat.attributes import UNHANDLED_SPAN_NAME
 from tests.collector_receiver.otlp._helpers import extract_spans
 from tests.otel_failcat._helpers import Telemetry
@@ -36,17 +34,6 @@ class ModelOverloadedError(Exception):
 
 class ToolFailed(Exception):
     pass
-
-
-@pytest.fixture
-def agent() -> Iterator[Telemetry]:
-    telemetry = Telemetry.create()
-    instrumentor = FailcatInstrumentor()
-    instrumentor.instrument(**telemetry.providers())
-    try:
-        yield telemetry
-    finally:
-        instrumentor.uninstrument()
 
 
 def _tracer(agent: Telemetry) -> Tracer:
@@ -107,22 +94,6 @@ def test_the_wrapper_before_its_parent_in_the_request_is_still_one_row(agent: Te
     assert event.exception_type == f"{HERE}.OverloadedError"
 
 
-def test_the_same_failure_recorded_again_unhandled_is_one_row_the_parents(
-    agent: Telemetry,
-) -> None:
-    # Another sender re-records the very failure (same type and message) on its own
-    # failcat.unhandled_exception span under the span that recorded it: the parent's is kept.
-    tracer = _tracer(agent)
-    with tracer.start_as_current_span("agent.step") as step:
-        step.record_exception(ToolFailed("search returned 502"))
-        with tracer.start_as_current_span(UNHANDLED_SPAN_NAME) as unhandled:
-            unhandled.record_exception(ToolFailed("search returned 502"))
-
-    [event] = extract_spans(list(reversed(agent.finished_spans())))
-
-    assert event.span_name == "agent.step"
-
-
 def test_an_unhandled_failure_over_another_recorded_failure_is_two_rows(agent: Telemetry) -> None:
     # The parent span recorded two failures: the rule folds a wrapper over exactly one.
     tracer = _tracer(agent)
@@ -145,19 +116,29 @@ def test_an_unhandled_failure_over_another_recorded_failure_is_two_rows(agent: T
     ]
 
 
-def test_a_span_of_that_name_whose_failure_wraps_nothing_recorded_stays_a_row(
-    agent: Telemetry,
+@pytest.mark.parametrize(
+    ("again", "stored"),
+    [
+        # Another sender re-records the very failure (same type and message) on a span of that
+        # name under the span that recorded it: one row, the parent's.
+        (ToolFailed("search returned 502"), [("agent.step", "ToolFailed")]),
+        # A failure its cause does not name, on such a span: its own row.
+        (
+            ValueError("bad plan"),
+            [("agent.step", "ToolFailed"), (UNHANDLED_SPAN_NAME, "ValueError")],
+        ),
+    ],
+    ids=["same-failure", "another-failure"],
+)
+def test_a_span_of_that_name_from_another_sender(
+    agent: Telemetry, again: Exception, stored: list[tuple[str, str]]
 ) -> None:
-    # Another sender's span of the same name under a span with a failure its cause does not name.
     tracer = _tracer(agent)
     with tracer.start_as_current_span("agent.step") as step:
         step.record_exception(ToolFailed("search returned 502"))
         with tracer.start_as_current_span(UNHANDLED_SPAN_NAME) as unhandled:
-            unhandled.record_exception(ValueError("bad plan"))
+            unhandled.record_exception(again)
 
-    events = extract_spans(agent.finished_spans())
+    events = extract_spans(list(reversed(agent.finished_spans())))
 
-    assert sorted(event.exception_type.rpartition(".")[2] for event in events) == [
-        "ToolFailed",
-        "ValueError",
-    ]
+    assert sorted((e.span_name, e.exception_type.rpartition(".")[2]) for e in events) == stored

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e._receiver import ReceiverProcess, http_get
+from tests.e2e._support import instrument_environment
 
 SCENARIOS = Path(__file__).with_name("scenarios")
 OPENTELEMETRY_INSTRUMENT = Path(sys.executable).with_name("opentelemetry-instrument")
@@ -67,17 +67,10 @@ def run_library(
         return LibraryRun(
             library, skipped=f"{missing} is not installed (pip install -e '.[conformance]')"
         )
-    environment = {
-        key: value for key, value in os.environ.items() if not key.startswith(("OTEL_", "FAILCAT_"))
-    }
-    environment.update(
-        {
-            "OTEL_SERVICE_NAME": f"conformance-{library}",
-            "OTEL_TRACES_EXPORTER": "otlp",
-            "OTEL_LOGS_EXPORTER": "none",
-            "OTEL_METRICS_EXPORTER": "none",
-            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.http_endpoint,
+    environment = instrument_environment(
+        receiver.http_endpoint,
+        f"conformance-{library}",
+        **{
             # Every span in one export at exit: the batch processor's 5 s timer could otherwise
             # split a failure's spans over two requests on a busy machine, and a status-only
             # span and the exception event of its lineage are folded only within one request
@@ -89,7 +82,7 @@ def run_library(
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
             "OPENAI_AGENTS_DISABLE_TRACING": "1",
             "PYTHONPATH": str(SCENARIOS),
-        }
+        },
     )
     try:
         completed = subprocess.run(
