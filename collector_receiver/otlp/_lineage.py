@@ -6,6 +6,9 @@ the same request, carries an exception event. That is one failure seen by two la
 framework that instruments itself (mcp 2.x puts the JSON-RPC code in ``error.type`` on its own
 spans) and the agent that records the exception itself on an enclosing or an inner span.
 Siblings, cousins and spans of other traces are unrelated, so their status stays a failure.
+Likewise a status-only span with another status-only span below it is not stored: two layers
+marked one failure by status alone (an agent's step span and the SDK's span under it), and the
+deepest is the row.
 
 Lineage follows ``parent_span_id`` across every resource and scope of the request (a trace's
 spans may come from several instrumentation scopes and, through a collector, several
@@ -61,6 +64,60 @@ class SpanLineage:
         self._exceptions[(trace_id, span_id)] = span
 
     def beside_exceptions(self, spans: RequestSpans) -> set[int]:
+        """Positions of the status-only failures that an exception in their lineage explains,
+        and of those with a status-only failure below them (the deepest is the row)."""
+        dropped = self._beside_exception_events(spans)
+        if len(self._candidates) > 1:
+            dropped |= self._above_status_only(spans)
+        return dropped
+
+    def _above_status_only(self, spans: RequestSpans) -> set[int]:
+        """Positions of the status-only failures that are ancestors of another one.
+
+        Two layers marking one failure (an agent's step span and the SDK's span under it, both
+        ERROR with ``error.type``) are one failure; the deepest says most (the SDK's
+        ``error.type``, its span's model). A walk goes up from every candidate of a trace with
+        two or more; one that runs into a cycle of parent links finds nothing (spans in or under
+        a cycle are unrelated, so a cycle of status-only spans keeps them all), and a walk that
+        reaches a span an earlier clean walk passed stops there, since what is above it was
+        found then: each span is walked once.
+        """
+        by_trace: dict[bytes, list[tuple[int, Any, bytes, bytes]]] = {}
+        for candidate in self._candidates:
+            if candidate[3]:
+                by_trace.setdefault(candidate[2], []).append(candidate)
+        found: set[int] = set()
+        for trace_id, candidates in by_trace.items():
+            if len(candidates) < 2:
+                continue
+            positions = {span_id: position for position, _, _, span_id in candidates}
+            for _, span, _, span_id in candidates:
+                spans.met(trace_id + span_id, span)
+            clean: set[bytes] = set()  # spans whose way up ends without a cycle
+            cyclic: set[bytes] = set()  # spans whose way up runs into one
+            for _, span, _, span_id in candidates:
+                path: dict[bytes, None] = {span_id: None}  # insertion-ordered: the walk so far
+                parent = span.parent_span_id
+                in_cycle = False
+                while parent and len(path) <= MAX_LINEAGE_HOPS and parent not in clean:
+                    if parent in path or parent in cyclic:
+                        in_cycle = True
+                        break
+                    path[parent] = None
+                    node = spans.get(trace_id, parent)
+                    if node is None:
+                        break
+                    parent = node.parent_span_id
+                del path[span_id]
+                if in_cycle:
+                    cyclic.update(path)
+                    cyclic.add(span_id)
+                    continue
+                clean.update(path)
+                found.update(positions[passed] for passed in path if passed in positions)
+        return found
+
+    def _beside_exception_events(self, spans: RequestSpans) -> set[int]:
         """Positions of the status-only failures that an exception in their lineage explains."""
         if not self._candidates or not self._exceptions:
             return set()

@@ -1,5 +1,6 @@
 """One failure, one row (CONTRACT §4 r2): a status-only span is not a failure of its own when an
-ancestor or descendant span of it in the same request carries an exception event.
+ancestor or descendant span of it in the same request carries an exception event, nor when a
+status-only span of its own lineage lies below it (the deepest is the row).
 
 The requests are the real SDK's spans through the OTLP exporter's own encoder, except for the
 hostile shapes (cycles, deep chains, reused ids), which the SDK cannot produce."""
@@ -154,6 +155,41 @@ def test_a_status_only_span_of_another_trace_is_still_stored(
     ]
 
 
+def test_a_status_only_span_over_another_is_one_row_the_deepest(
+    exporter: InMemorySpanExporter,
+) -> None:
+    # A Node.js agent marks its step span failed by status alone over the SDK's own span, which
+    # its SDK marked the same way: one failure, the SDK's row (its error.type says most).
+    tracer = _tracer(exporter)
+    with tracer.start_as_current_span("agent.step") as step:
+        with tracer.start_as_current_span("plain hop"):
+            _status_only(tracer, "anthropic.messages.create", code="timeout")
+        step.set_attribute("error.type", "Error")
+        step.set_status(Status(StatusCode.ERROR, "Request timed out."))
+
+    events = extract_spans(exporter.get_finished_spans())
+
+    assert [(e.source, e.span_name, e.exception_type) for e in events] == [
+        ("span_status", "anthropic.messages.create", "timeout")
+    ]
+
+
+def test_two_status_only_siblings_under_a_status_only_span_stay_two_rows(
+    exporter: InMemorySpanExporter,
+) -> None:
+    # Two tool calls failed; the run that holds them failed because of them: two failures.
+    tracer = _tracer(exporter)
+    with tracer.start_as_current_span("agent.run") as run:
+        _status_only(tracer, "tools/call search", code="-32602")
+        _status_only(tracer, "tools/call fetch", code="503")
+        run.set_attribute("error.type", "tool_error")
+        run.set_status(Status(StatusCode.ERROR))
+
+    events = extract_spans(exporter.get_finished_spans())
+
+    assert sorted(e.exception_type for e in events) == ["-32602", "503"]
+
+
 def test_parent_and_child_in_two_requests_are_both_stored(exporter: InMemorySpanExporter) -> None:
     # The documented limit: lineage is looked for within one request.
     tracer = _tracer(exporter)
@@ -216,6 +252,19 @@ def test_a_cycle_of_parent_links_ends_the_walk() -> None:
     spans = [_span(1, 3), _span(2, 1), _span(3, 2), _span(9, None, exception=True)]
 
     assert sorted(_sources(_extract_built(spans))) == ["span_event", *["span_status"] * 3]
+
+
+def test_a_status_only_span_under_a_cycle_keeps_every_row() -> None:
+    # 4 under the cycle 1 -> 2 -> 3 -> 1: related to nothing, so nothing is folded.
+    spans = [_span(1, 3), _span(2, 1), _span(3, 2), _span(4, 1)]
+
+    assert _sources(_extract_built(spans)) == ["span_status"] * 4
+
+
+def test_status_only_spans_in_a_chain_are_one_row_the_deepest() -> None:
+    spans = [_span(1, None), _span(2, 1), _span(3, 2)]
+
+    assert [e.span_id for e in _extract_built(spans)] == [_id(3).hex()]
 
 
 def test_a_cycle_through_the_exception_span_still_finds_it() -> None:
