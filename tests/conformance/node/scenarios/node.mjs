@@ -32,6 +32,18 @@ export const cases = [
     run: async () => new ArrayBuffer(2 ** 40),
   },
   {
+    // Unbounded recursion (a tool result that refers to itself, walked without a depth bound):
+    // V8 stops it with a RangeError, as Python's RecursionError.
+    id: 'call-stack-exhausted',
+    expect: 'limit_exceeded',
+    run: async () => {
+      const walk = (node) => 1 + walk(node.next);
+      const loop = {};
+      loop.next = loop;
+      return walk(loop);
+    },
+  },
+  {
     id: 'fetch-connection-refused',
     expect: 'connection',
     run: async () => fetch(`http://127.0.0.1:${await closedPort()}/v1/chat`),

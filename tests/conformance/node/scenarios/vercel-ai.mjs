@@ -93,6 +93,23 @@ export const cases = [
       ),
   },
   {
+    // A reasoning model refuses a sampling parameter the agent sends: a 400 about one parameter.
+    id: 'api-call-unsupported-parameter-400',
+    expect: 'bad_request',
+    run: () =>
+      ask(
+        provider(
+          openaiError(
+            400,
+            "Unsupported parameter: 'temperature' is not supported with this model.",
+            'invalid_request_error',
+            'unsupported_parameter',
+          ),
+        )('o3-mini'),
+        { temperature: 0.2 },
+      ),
+  },
+  {
     id: 'api-call-server-500',
     expect: 'overloaded',
     run: () =>
