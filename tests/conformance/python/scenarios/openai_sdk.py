@@ -74,6 +74,15 @@ def _nginx_413(request: httpx.Request) -> httpx.Response:
     return httpx.Response(413, text=page, headers={"content-type": "text/html"})
 
 
+def _nginx_504(request: httpx.Request) -> httpx.Response:
+    # The gateway gave up waiting for the API; the SDK words a non-JSON answer as its body.
+    page = (
+        "<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n"
+        "<center><h1>504 Gateway Time-out</h1></center>\r\n</body>\r\n</html>\r\n"
+    )
+    return httpx.Response(504, text=page, headers={"content-type": "text/html"})
+
+
 def _user_code_key_error() -> None:
     # An ordinary bug beside the SDK: the agent reads a key its own config never had.
     settings = json.loads('{"model": "gpt-4o"}')
@@ -193,6 +202,7 @@ run(
     _chat(_answer(504, _error("Gateway timeout.", "server_error", None))),
     via="log",
 )
+run("gateway_timeout_page", _chat(_nginx_504), via="span")
 run("timeout", _chat(read_timeout()))
 run("connection", _chat(refused()), via="log")
 run("output_length", _parse_truncated)

@@ -197,6 +197,11 @@ def _subprocess_timeout() -> None:
     subprocess.run([sys.executable, "-c", "import time; time.sleep(5)"], timeout=0.3, check=True)
 
 
+def _tool_command_failed() -> None:
+    # A coding agent's test-runner tool: the command it runs exits 1 and check=True raises.
+    subprocess.run([sys.executable, "-c", "import sys; sys.exit(1)"], check=True)
+
+
 def _json_decode() -> None:
     json.loads('{"answer": "the model stopped mid-')
 
@@ -256,6 +261,7 @@ run("urllib_404", _urllib_status(404), via="track")
 run("urllib_401", _urllib_status(401))
 run("urllib_403", _urllib_status(403), via="thread")
 run("subprocess_timeout", _subprocess_timeout, via="span")
+run("subprocess_failed", _tool_command_failed, via="log")
 run("aiohttp_429", _aiohttp_status(429))
 run("aiohttp_503", _aiohttp_status(503), via="log")
 run("aiohttp_401", _aiohttp_status(401), via="track")
