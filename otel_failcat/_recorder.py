@@ -273,9 +273,11 @@ class FailureRecorder:
         if mode in ("logs", "dup"):
             _emit_log_record(telemetry, event_attributes, message, target, timestamp)
         if mode == "logs" and target is not None:
-            # The span holds no event: this tells a receiver its ERROR status (a track block's,
-            # a library's) is the failure the log record is, not another one.
-            target.set_attribute(names.FAILCAT_EXCEPTION_LOGGED, True)
+            # The span holds no exception event: this one tells a receiver its ERROR status (a
+            # library's, with error.type), and its relatives', is the failure the log record is.
+            target.add_event(
+                names.LOGGED_EXCEPTION_EVENT_NAME, {names.EXCEPTION_TYPE: exception_type}, timestamp
+            )
         telemetry.counter.add(
             1,
             {

@@ -29,7 +29,7 @@ attribute                  type         meaning
 =========================  ===========  ====================================================
 
 In ``logs`` mode the failure is a log record, and the span it was recorded on (when one was
-recording) gets the span attribute ``failcat.exception_logged`` = True instead of an event.
+recording) gets an event ``failcat.logged_exception`` (only ``exception.type``) instead.
 
 When the exception is an exception group (``ExceptionGroup``, ``BaseExceptionGroup``, what
 asyncio and anyio task groups and MCP clients raise), the event also describes the failures
@@ -63,6 +63,12 @@ from typing import Literal
 
 EXCEPTION_EVENT_NAME = "exception"
 UNHANDLED_SPAN_NAME = "failcat.unhandled_exception"
+#: In ``logs`` mode, the event (attribute ``exception.type`` only) the span a failure was
+#: recorded on gets instead of the exception event: the failure is the log record with this
+#: span's ids, so a receiver takes the span's ERROR status (a library's, with ``error.type``),
+#: and its relatives', for that failure rather than another one. Its name ends in
+#: "exception" without being an exception event (``exception`` or ``*.exception``).
+LOGGED_EXCEPTION_EVENT_NAME = "failcat.logged_exception"
 
 EXCEPTION_TYPE = "exception.type"
 EXCEPTION_MESSAGE = "exception.message"
@@ -74,10 +80,6 @@ FAILCAT_MECHANISM = "failcat.mechanism"
 FAILCAT_HANDLED = "failcat.handled"
 FAILCAT_CAUSE_TYPES = "failcat.cause_types"
 FAILCAT_BASE_TYPES = "failcat.base_types"
-#: Set (True) on a span whose failure was sent as a log record only (``logs`` mode): the span
-#: has no exception event, so a receiver takes its ERROR status and ``error.type`` for the
-#: failure the log record already is, and its relatives' too.
-FAILCAT_EXCEPTION_LOGGED = "failcat.exception_logged"
 #: One recording sent as both a span event and a log record (``logs/dup``): the same random id
 #: on both, so a receiver that gets both signals stores the failure once.
 FAILCAT_RECORDING_ID = "failcat.recording_id"

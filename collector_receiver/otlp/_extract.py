@@ -54,7 +54,6 @@ from collector_receiver.otlp._spans import RequestSpans
 from otel_failcat.attributes import (
     FAILCAT_BASE_TYPES,
     FAILCAT_CAUSE_TYPES,
-    FAILCAT_EXCEPTION_LOGGED,
     FAILCAT_FINGERPRINT,
     FAILCAT_GROUP_BASE_TYPES,
     FAILCAT_GROUP_CAUSE_TYPES,
@@ -62,6 +61,7 @@ from otel_failcat.attributes import (
     FAILCAT_GROUP_MESSAGES,
     FAILCAT_RECORDING_ID,
     GROUP_NAME_SEPARATOR,
+    LOGGED_EXCEPTION_EVENT_NAME,
 )
 
 #: ``service.name`` when the resource has none (the SDKs' default prefix).
@@ -354,26 +354,25 @@ def _span_failures(
     each exception event.
     """
     exception_events = None
+    raw_trace_id = span.trace_id
+    raw_span_id = span.span_id
     if events is not None:
         exception_events = [
             (index, event) for index, event in enumerate(events) if _is_exception_event(event.name)
         ]
         if not exception_events:  # only names like "myexception"
             exception_events = None
+            if any(event.name == LOGGED_EXCEPTION_EVENT_NAME for event in events):
+                # The agent sent this span's failure as a log record (logs mode): the log
+                # record is the row, whatever the span's status, and for the lineage rule the
+                # span counts as carrying an exception.
+                if len(raw_trace_id) == _TRACE_ID_BYTES and len(raw_span_id) == _SPAN_ID_BYTES:
+                    lineage.exception_span(span, raw_trace_id, raw_span_id)
+                return
             if span.status.code != _STATUS_CODE_ERROR:
                 return
-    raw_trace_id = span.trace_id
-    raw_span_id = span.span_id
-    if exception_events is None:
-        logged = find_attribute(span.attributes, FAILCAT_EXCEPTION_LOGGED)
-        if logged is not None and logged.bool_value:
-            # The agent sent this span's failure as a log record (logs mode): the log record
-            # is the row, and for the lineage rule the span counts as carrying an exception.
-            if len(raw_trace_id) == _TRACE_ID_BYTES and len(raw_span_id) == _SPAN_ID_BYTES:
-                lineage.exception_span(span, raw_trace_id, raw_span_id)
-            return
-        if find_attribute(span.attributes, "error.type") is None:
-            return  # an ERROR span without error.type is not a failure of its own
+    if exception_events is None and find_attribute(span.attributes, "error.type") is None:
+        return  # an ERROR span without error.type is not a failure of its own
     try:
         trace_id = _hex_id(raw_trace_id, _TRACE_ID_BYTES, "trace_id")
         span_id = _hex_id(raw_span_id, _SPAN_ID_BYTES, "span_id")

@@ -6,8 +6,8 @@ logs) records each failure twice, on two signals that reach the receiver in two 
 carry one ``failcat.recording_id`` and one time, so the receiver keys them alike and stores each
 failure once, whichever arrives first (CONTRACT §4, one failure one row), on SQLite and
 PostgreSQL (its partitioned table's key includes the time). In ``logs`` mode the span a failure
-was recorded on carries ``failcat.exception_logged`` instead of an event, so its ERROR status
-(a ``track`` block's) is not a second row.
+was recorded on carries a ``failcat.logged_exception`` event instead of the exception event, so
+a library's span marked failed by hand, or one below it, is not a second row.
 """
 
 from __future__ import annotations

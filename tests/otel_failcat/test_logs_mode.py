@@ -108,4 +108,7 @@ def test_only_logs_mode_marks_the_span_its_failure_left_as_a_log(
     with tracer.start_as_current_span("agent.step"):
         record_failure(raise_and_catch(ValueError("as a log")))
     (span,) = instrumented.finished_spans()
-    assert (span.attributes or {}).get("failcat.exception_logged", False) is marked
+    markers = [event for event in span.events if event.name == "failcat.logged_exception"]
+    assert len(markers) == int(marked)
+    if marked:
+        assert dict(markers[0].attributes or {}) == {"exception.type": "ValueError"}

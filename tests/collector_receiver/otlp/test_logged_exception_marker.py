@@ -1,8 +1,8 @@
-"""``failcat.exception_logged`` (``logs`` mode): a span whose failure left as a log record.
+"""The ``failcat.logged_exception`` event (``logs`` mode): the span of a failure sent as a log.
 
 Its ERROR status and ``error.type`` are not a failure of their own (the log record carrying its
-ids is the row), and for the lineage rule it counts as a span with an exception, so a library's
-status-only span below it is not one either. The end-to-end run is
+ids is the row), and for the lineage rule it counts as a span with an exception, whatever its
+own status, so a library's status-only span below it is not one either. The end-to-end run is
 tests/e2e/test_logs_dup_one_row.py.
 """
 
@@ -12,7 +12,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from collector_receiver.events import FailureEvent
 from collector_receiver.otlp import decode_request, extract_failures
-from tests.collector_receiver.otlp._helpers import SPAN_ID, span, trace_request
+from tests.collector_receiver.otlp._helpers import SPAN_ID, exception_event, span, trace_request
 
 _ERROR = 2
 CHILD_ID = bytes.fromhex("0102030405060708")
@@ -25,29 +25,35 @@ def _extract(spans: list[Span]) -> list[FailureEvent]:
     ).events
 
 
-def _library_span(mark: object | None = None, *, span_id: bytes = SPAN_ID) -> Span:
-    attributes: dict[str, object] = {"error.type": "permission_error"}
-    if mark is not None:
-        attributes["failcat.exception_logged"] = mark
+def _marker(name: str = "failcat.logged_exception") -> Span.Event:
+    return exception_event("anthropic.PermissionDeniedError", None, None, name=name)
+
+
+def _library_span(marked: bool = False, *, span_id: bytes = SPAN_ID) -> Span:
     return span(
-        "anthropic.messages.create", attributes=attributes, status_code=_ERROR, span_id=span_id
+        "anthropic.messages.create",
+        attributes={"error.type": "permission_error"},
+        events=[_marker()] if marked else [],
+        status_code=_ERROR,
+        span_id=span_id,
     )
 
 
 def test_a_marked_span_is_not_a_failure_of_its_own() -> None:
-    assert _extract([_library_span(True)]) == []
+    assert _extract([_library_span(marked=True)]) == []
 
 
-def test_an_unmarked_or_false_mark_keeps_the_status_row() -> None:
-    for mark in (None, False):
-        [event] = _extract([_library_span(mark)])
+def test_an_unmarked_span_or_a_lookalike_name_keeps_the_status_row() -> None:
+    lookalike = _library_span()
+    lookalike.events.append(_marker("myapp.logged_exception"))
+    for one in (_library_span(), lookalike):
+        [event] = _extract([one])
         assert (event.source, event.exception_type) == ("span_status", "permission_error")
 
 
 def test_a_status_only_span_below_a_marked_span_is_not_a_failure_either() -> None:
-    agent_step = span(
-        "agent.step", attributes={"failcat.exception_logged": True}, status_code=_ERROR
-    )
+    # The agent's span stayed OK (record_failure handled it): its marker still counts.
+    agent_step = span("agent.step", events=[_marker()])
     child = _library_span(span_id=CHILD_ID)
     child.parent_span_id = SPAN_ID
     assert _extract([child, agent_step]) == []
@@ -56,7 +62,7 @@ def test_a_status_only_span_below_a_marked_span_is_not_a_failure_either() -> Non
 def test_a_status_only_span_beside_a_marked_span_stays_a_row() -> None:
     # A sibling (another call that failed) is not the failure the log record is.
     parent_id = bytes.fromhex("1111111111111111")
-    marked = span("agent.step", attributes={"failcat.exception_logged": True}, status_code=_ERROR)
+    marked = span("agent.step", events=[_marker()])
     marked.parent_span_id = parent_id
     sibling = _library_span(span_id=CHILD_ID)
     sibling.parent_span_id = parent_id
