@@ -255,7 +255,7 @@ class FailureRecorder:
             if target is None:
                 # In the trace of a cause recorded on a span, or of the span an error answer of
                 # this very message marked, if there is one (see _recorded_on).
-                parent = spans.first_of(cause_chain(exc)) or spans.answered(_messages_of(exc))
+                parent = spans.first_of(_linked(exc)) or spans.answered(_messages_of(exc))
                 target = telemetry.tracer.start_span(
                     names.UNHANDLED_SPAN_NAME,
                     context=None
@@ -318,6 +318,16 @@ def _redacted_attributes(
         redactor.message(key): redact_attribute(key, value, redactor.message)
         for key, value in attributes.items()
     }
+
+
+def _linked(exc: BaseException) -> list[BaseException]:
+    """What ``exc`` was raised from (its cause chain) and, for an exception group, its leaves
+    and theirs: the exceptions whose recording puts ``exc`` in a trace (see _recorded_on)."""
+    linked = cause_chain(exc)
+    for leaf in group_leaves(exc):
+        linked.append(leaf)
+        linked.extend(cause_chain(leaf))
+    return linked
 
 
 def _messages_of(exc: BaseException) -> list[str]:

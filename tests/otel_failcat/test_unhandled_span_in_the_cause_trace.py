@@ -221,3 +221,22 @@ def test_an_answer_is_remembered_for_a_while_only(instrumented: Telemetry) -> No
     assert table.answered(["Unknown tool: weather"]) is None
     table.failed_answer("", context)  # no message: nothing to match a failure by
     assert len(table._answers) == 0
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="ExceptionGroup is built in from 3.11")
+def test_a_group_whose_leaf_was_recorded_on_a_span_goes_under_that_span(
+    instrumented: Telemetry,
+) -> None:
+    # mcp's client records its MCPError on its own root span; a task group then raises a group
+    # of a new error raised from it, which reaches the agent with no span open.
+    exception_group: Any = getattr(builtins, "ExceptionGroup")  # noqa: B009 (3.10 has none)
+    try:
+        try:
+            _framework_call(instrumented)
+        except ModelOverloadedError as error:
+            raise exception_group("unhandled errors in a TaskGroup", [error]) from None
+    except exception_group as group:
+        record_failure(group)
+    spans = _spans_by_name(instrumented)
+    sdk, unhandled = spans["anthropic.messages.create"], spans[UNHANDLED_SPAN_NAME]
+    assert unhandled.parent.span_id == sdk.context.span_id  # type: ignore[attr-defined]
