@@ -7,7 +7,8 @@ an error a library's own instrumentation recorded a moment earlier on its span: 
 ``ModelHTTPError`` over the error the Anthropic SDK recorded on its root span. Two traces, so the
 receiver cannot see that the two recordings are one failure. When a link of the failure's cause
 chain (for an exception group, a leaf or a link of a leaf's chain) was recorded on a span, the
-recorder starts the unhandled span as a child of that span instead: one trace, and the receiver's wrapper rule stores the failure once (CONTRACT §4 r2).
+recorder starts the unhandled span as a child of that span instead: one trace, and the
+receiver's wrapper rule stores the failure once (CONTRACT §4 r2).
 
 The same holds for a library that reads an error *answer* and raises only after its span has
 ended (mcp 2.x's JSON-RPC client marks its span ERROR with the answer's message and no

@@ -342,9 +342,26 @@ def _leaves_recorded(exc: BaseException, seen: SeenExceptions) -> bool:
     re-raising what its request span recorded), not a failure of its own: recording it would
     make two rows of one failure. A group with any new leaf is recorded, leaves and all. When
     the walk stopped at its bound there may be leaves it did not reach, so the group is recorded.
+
+    A leaf raised ``from None`` while handling an exception recorded already counts as recorded:
+    ``from None`` says it stands in for that exception (mcp's client records the
+    ``TimeoutError`` on its request span, then raises ``MCPError("Request ... timed out") from
+    None`` out of its task group), so the group restates that one failure. A leaf raised
+    ``from`` an exception (a wrapper with a cause of its own meaning, tenacity's ``RetryError``)
+    does not.
     """
     leaves = group_leaves(exc)
-    return len(leaves) < MAX_GROUP_LEAVES and seen.recorded_all(leaves)
+    return (
+        bool(leaves)
+        and len(leaves) < MAX_GROUP_LEAVES
+        and all(leaf in seen or _restates_recorded(leaf, seen) for leaf in leaves)
+    )
+
+
+def _restates_recorded(leaf: BaseException, seen: SeenExceptions) -> bool:
+    """Whether ``leaf`` was raised ``from None`` while handling an exception recorded already."""
+    context = leaf.__context__
+    return leaf.__suppress_context__ and leaf.__cause__ is None and context in seen
 
 
 def _group_attributes(exc: BaseException, redactor: Redactor) -> dict[str, AttributeValue]:

@@ -315,3 +315,71 @@ def test_logs_mode_carries_the_leaves(instrumented: Telemetry) -> None:
         f"{HERE}.ToolFailed",
     )
     assert tuple(record.attributes["failcat.group.base_types"]) == (f"{HERE}.ProviderError", "")
+
+
+class RequestFailed(Exception):
+    """Stands for mcp's MCPError: raised in place of the error its request span recorded."""
+
+
+def _request_span_records_and_replaces(instrumented: Telemetry, cause_link: str) -> BaseException:
+    """A client whose request span records a TimeoutError, then raises its own error out of a
+    task group, ``from None`` (mcp 2.x) or ``from`` the timeout; returns the group."""
+    tracer = instrumented.tracer_provider.get_tracer("mcp")
+
+    async def request() -> None:
+        try:
+            with tracer.start_as_current_span("MCP send tools/call"):
+                raise TimeoutError()
+        except TimeoutError as timeout:
+            if cause_link == "from None":
+                raise RequestFailed("Request 'tools/call' timed out") from None
+            raise RequestFailed("Request 'tools/call' timed out") from timeout
+
+    async def client() -> None:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(request())
+
+    try:
+        asyncio.run(client())
+    except ExceptionGroup as group:
+        return group
+    raise AssertionError("the task group did not fail")
+
+
+def test_a_group_of_an_error_raised_from_none_over_a_recorded_one_is_not_recorded_again(
+    instrumented: Telemetry,
+) -> None:
+    # `from None` says the new error stands in for the timeout the span recorded: one failure.
+    group = _request_span_records_and_replaces(instrumented, "from None")
+    record_failure(group)
+    assert [attrs["exception.type"] for _, attrs in instrumented.exception_events()] == [
+        "TimeoutError"
+    ]
+
+
+def test_a_group_of_a_wrapper_raised_from_a_recorded_error_is_recorded(
+    instrumented: Telemetry,
+) -> None:
+    # `from` keeps the cause visible: a wrapper of its own (the receiver decides, by its rules).
+    group = _request_span_records_and_replaces(instrumented, "from")
+    record_failure(group)
+    assert [attrs["exception.type"] for _, attrs in instrumented.exception_events()] == [
+        "TimeoutError",
+        "ExceptionGroup",
+    ]
+
+
+def test_a_plain_error_raised_from_none_over_a_recorded_one_is_still_recorded(
+    instrumented: Telemetry,
+) -> None:
+    # Only a group's leaves count as restating: a plain exception is recorded as ever.
+    tracer = instrumented.tracer_provider.get_tracer("mcp")
+    try:
+        try:
+            with tracer.start_as_current_span("MCP send tools/call"):
+                raise TimeoutError()
+        except TimeoutError:
+            raise RequestFailed("Request 'tools/call' timed out") from None
+    except RequestFailed as error:
+        record_failure(error)
+    assert len(instrumented.exception_events()) == 2

@@ -287,10 +287,6 @@ KNOWN_EXTRA_ROWS: dict[tuple[str, str], str] = {
         "the server's span records its ValueError; the client raises a new MCPError, another "
         "object, in a trace of its own"
     ),
-    ("mcp_stack", "jsonrpc_timeout"): (
-        "the client span records the TimeoutError; the MCPError raised 'from None' after it is "
-        "another object, so its task group is a second exception event in the same trace"
-    ),
 }
 
 CASES = [
