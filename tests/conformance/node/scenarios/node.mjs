@@ -1,6 +1,7 @@
 // Node.js itself: `fetch` (undici) against a refused port and a peer that hangs up, timeouts and
 // aborts of AbortSignal, `node:net` / `node:http` socket errors, a missing file, and JSON.parse /
 // Response.json() on malformed model output, and an allocation V8 refuses.
+import { execSync, spawn } from 'node:child_process';
 import dns from 'node:dns/promises';
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -24,6 +25,23 @@ async function silent(fn) {
 const MODEL_OUTPUT = 'Here is the JSON you asked for: {"city": "Paris"}';
 
 export const cases = [
+  {
+    // A coding agent's shell tool: the command exits non-zero and execSync throws.
+    id: 'tool-command-failed',
+    expect: 'tool',
+    run: async () => execSync(`${process.execPath} -e "process.exit(2)"`, { stdio: 'pipe' }),
+  },
+  {
+    // The tool's program is not installed: spawn fails with ENOENT.
+    id: 'tool-program-missing',
+    expect: 'tool',
+    run: () =>
+      new Promise((resolve, reject) => {
+        const child = spawn('failcat-conformance-no-such-program', ['--version']);
+        child.on('error', reject);
+        child.on('exit', resolve);
+      }),
+  },
   {
     // A buffer far larger than the machine can give (1 TiB): V8 refuses it at once with a
     // RangeError the process survives, as when an agent reads a huge download whole.
