@@ -322,7 +322,14 @@ def _redacted_attributes(
 
 def _linked(exc: BaseException) -> list[BaseException]:
     """What ``exc`` was raised from (its cause chain) and, for an exception group, its leaves
-    and theirs: the exceptions whose recording puts ``exc`` in a trace (see _recorded_on)."""
+    and theirs: the exceptions whose recording puts ``exc`` in a trace (see _recorded_on).
+
+    Not for a retry's verdict (an exception carrying its ``last_attempt``, tenacity's
+    ``RetryError``): it is a failure of its own, retries exhausted, over attempts that were
+    each recorded in a trace of their own; put under the last one, the receiver would fold it
+    into that attempt and lose its category."""
+    if hasattr(exc, "last_attempt"):
+        return []
     linked = cause_chain(exc)
     for leaf in group_leaves(exc):
         linked.append(leaf)

@@ -240,3 +240,22 @@ def test_a_group_whose_leaf_was_recorded_on_a_span_goes_under_that_span(
     spans = _spans_by_name(instrumented)
     sdk, unhandled = spans["anthropic.messages.create"], spans[UNHANDLED_SPAN_NAME]
     assert unhandled.parent.span_id == sdk.context.span_id  # type: ignore[attr-defined]
+
+
+def test_a_retry_verdict_over_a_recorded_attempt_starts_a_trace_of_its_own(
+    instrumented: Telemetry,
+) -> None:
+    # tenacity's RetryError (it carries last_attempt) over attempts the SDK recorded on root
+    # spans of their own: retries exhausted is a failure of its own, not the last attempt again.
+    tenacity = pytest.importorskip("tenacity")
+
+    @tenacity.retry(stop=tenacity.stop_after_attempt(2), wait=tenacity.wait_none())
+    def call() -> None:
+        _sdk_call("anthropic", instrumented)
+
+    try:
+        call()
+    except tenacity.RetryError as verdict:
+        record_failure(verdict)
+    unhandled = [s for s in instrumented.finished_spans() if s.name == UNHANDLED_SPAN_NAME]
+    assert [span.parent for span in unhandled] == [None]
