@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import Sequence
 
 _MARKER = "_otel_failcat_recorded"
 
@@ -45,10 +44,6 @@ class SeenExceptions:
         if not isinstance(exc, BaseException):
             return False
         return self._seen.get(id(exc)) is exc or exc.__dict__.get(_MARKER) == _mark_of(exc)
-
-    def recorded_all(self, exceptions: Sequence[BaseException]) -> bool:
-        """True if ``exceptions`` is not empty and every one of them was seen already."""
-        return bool(exceptions) and all(exc in self for exc in exceptions)
 
     def __len__(self) -> int:
         return len(self._seen)

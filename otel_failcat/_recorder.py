@@ -242,7 +242,9 @@ class FailureRecorder:
                 names.FAILCAT_BASE_TYPES: tuple(base_types(type(exc))),
             }
         )
-        event_attributes.update(_group_attributes(exc, redactor))
+        # The group's leaves, walked once: its attributes, and what may place it in a trace.
+        leaves = group_leaves(exc)
+        event_attributes.update(_group_attributes(leaves, redactor))
         mode = settings.signal_mode
         if mode == "dup":
             # The same failure leaves twice, as an event and a log record (often to two
@@ -255,7 +257,9 @@ class FailureRecorder:
             if target is None:
                 # In the trace of a cause recorded on a span, or of the span an error answer of
                 # this very message marked, if there is one (see _recorded_on).
-                parent = spans.first_of(_linked(exc)) or spans.answered(_messages_of(exc))
+                parent = spans.first_of(_linked(exc, leaves)) or spans.answered(
+                    _messages_of(exc, leaves)
+                )
                 target = telemetry.tracer.start_span(
                     names.UNHANDLED_SPAN_NAME,
                     context=None
@@ -320,9 +324,10 @@ def _redacted_attributes(
     }
 
 
-def _linked(exc: BaseException) -> list[BaseException]:
-    """What ``exc`` was raised from (its cause chain) and, for an exception group, its leaves
-    and theirs: the exceptions whose recording puts ``exc`` in a trace (see _recorded_on).
+def _linked(exc: BaseException, leaves: list[BaseException]) -> list[BaseException]:
+    """What ``exc`` was raised from (its cause chain) and, for an exception group, its
+    ``leaves`` and theirs: the exceptions whose recording puts ``exc`` in a trace (see
+    _recorded_on).
 
     Not for a retry's verdict (an exception carrying its ``last_attempt``, tenacity's
     ``RetryError``): it is a failure of its own, retries exhausted, over attempts that were
@@ -331,15 +336,15 @@ def _linked(exc: BaseException) -> list[BaseException]:
     if hasattr(exc, "last_attempt"):
         return []
     linked = cause_chain(exc)
-    for leaf in group_leaves(exc):
+    for leaf in leaves:
         linked.append(leaf)
         linked.extend(cause_chain(leaf))
     return linked
 
 
-def _messages_of(exc: BaseException) -> list[str]:
-    """``exc``'s message, and for an exception group its leaves' (as raised, not redacted)."""
-    return [safe_message(exc), *(safe_message(leaf) for leaf in group_leaves(exc))]
+def _messages_of(exc: BaseException, leaves: list[BaseException]) -> list[str]:
+    """``exc``'s message, and for an exception group its ``leaves``' (as raised, not redacted)."""
+    return [safe_message(exc), *(safe_message(leaf) for leaf in leaves)]
 
 
 def _leaves_recorded(exc: BaseException, seen: SeenExceptions) -> bool:
@@ -371,14 +376,14 @@ def _restates_recorded(leaf: BaseException, seen: SeenExceptions) -> bool:
     return leaf.__suppress_context__ and leaf.__cause__ is None and context in seen
 
 
-def _group_attributes(exc: BaseException, redactor: Redactor) -> dict[str, AttributeValue]:
-    """The failures inside an exception group as aligned lists (see :mod:`.attributes`).
+def _group_attributes(leaves: list[BaseException], redactor: Redactor) -> dict[str, AttributeValue]:
+    """The failures inside an exception group (its ``leaves``) as aligned lists (see
+    :mod:`.attributes`).
 
-    ``{}`` for an exception that is not a group. The group stays one event rather than one per
-    leaf: it is one failure (one ``raise`` escaping one task group), and the receiver stores
-    one row per failure; the leaves are what it classifies that row by.
+    ``{}`` for an exception that is not a group (no leaves). The group stays one event rather
+    than one per leaf: it is one failure (one ``raise`` escaping one task group), and the
+    receiver stores one row per failure; the leaves are what it classifies that row by.
     """
-    leaves = group_leaves(exc)
     if not leaves:
         return {}
     join = names.GROUP_NAME_SEPARATOR.join

@@ -184,7 +184,8 @@ def _cause_types(value: AttributeValue) -> tuple[str, ...]:
     return ()
 
 
-_HEX = re.compile(r"[0-9a-f]+")
+#: ``failcat.recording_id`` as the agent writes it (``uuid4().hex``).
+_RECORDING_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def _fingerprint(value: AttributeValue) -> str | None:
@@ -193,7 +194,7 @@ def _fingerprint(value: AttributeValue) -> str | None:
 
 def _recording_id(value: AttributeValue) -> str | None:
     """``failcat.recording_id`` when it is what the agent sends (32 lowercase hex digits)."""
-    if isinstance(value, str) and len(value) == 32 and _HEX.fullmatch(value):
+    if isinstance(value, str) and _RECORDING_ID.fullmatch(value):
         return value
     return None
 
