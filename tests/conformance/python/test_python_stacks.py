@@ -201,6 +201,7 @@ LIBRARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
         {
             "validation_retries_exhausted": "output_parse",
             "missing_field_retries_exhausted": "output_parse",
+            "no_tool_call_retries_exhausted": "output_parse",
             "rate_limit": "rate_limit",
             "incomplete_output": "limit_exceeded",
         },

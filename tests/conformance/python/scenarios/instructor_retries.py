@@ -101,6 +101,31 @@ run(
     ),
     via="track",
 )
+# The model answers in prose where instructor asked for a tool call, every time: each attempt
+# fails on instructor's own ResponseParsingError, and the retry verdict carries it.
+run(
+    "no_tool_call_retries_exhausted",
+    _extract(
+        answer(
+            200,
+            {
+                "id": "chatcmpl-2",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "gpt-4o",
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": "It is sunny in Paris."},
+                    }
+                ],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+            },
+        ),
+        retries=2,
+    ),
+)
 # The model stopped at max_tokens mid-way through the tool call's arguments.
 run(
     "incomplete_output",
