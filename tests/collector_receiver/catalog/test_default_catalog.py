@@ -71,6 +71,7 @@ def _event(case: Mapping[str, Any]) -> FailureEvent:
         attributes=dict(case.get("attributes") or {}),
         error_type=case.get("error_type"),
         cause_types=tuple(case.get("cause_types") or ()),
+        base_types=tuple(case.get("base_types") or ()),
     )
 
 

@@ -71,6 +71,8 @@ run(
 )
 run("timeout", _messages(read_timeout(httpx2)), via="thread")
 run("connection", _messages(refused(httpx2)))
+run("conflict", _error(409, "conflict_error", "Storage is in use"), via="log")
+run("client_closed_request", _error(499, "api_error", "Client closed request"))
 # The SDK instruments itself: with nothing recorded by the agent, its own span (status ERROR,
 # error.type `client_timeout_error`) is the failure's only record.
 run("own_span_timeout", _messages(read_timeout(httpx2)), via="none")

@@ -74,6 +74,17 @@ def _nginx_413(request: httpx.Request) -> httpx.Response:
     return httpx.Response(413, text=page, headers={"content-type": "text/html"})
 
 
+def _cloudflare_524(request: httpx.Request) -> httpx.Response:
+    # Cloudflare in front of the API waited 100 s for the origin and gave up; its page is the
+    # message of the SDK's InternalServerError.
+    page = (
+        '<!DOCTYPE html>\n<html lang="en-US">\n<head>\n'
+        "<title>api.openai.com | 524: A timeout occurred</title>\n</head>\n"
+        "<body><h1>A timeout occurred</h1><span>Error code 524</span></body>\n</html>\n"
+    )
+    return httpx.Response(524, text=page, headers={"content-type": "text/html"})
+
+
 def _nginx_504(request: httpx.Request) -> httpx.Response:
     # The gateway gave up waiting for the API; the SDK words a non-JSON answer as its body.
     page = (
@@ -203,6 +214,12 @@ run(
     via="log",
 )
 run("gateway_timeout_page", _chat(_nginx_504), via="span")
+# The SDK has no class for 408: after its retries it raises the base APIStatusError.
+run(
+    "request_timeout_408",
+    _chat(_answer(408, _error("Request timed out.", "server_error", None))),
+)
+run("cdn_origin_timeout_524", _chat(_cloudflare_524), via="log")
 run("timeout", _chat(read_timeout()))
 run("connection", _chat(refused()), via="log")
 run("output_length", _parse_truncated)

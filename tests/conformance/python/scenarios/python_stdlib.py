@@ -30,7 +30,9 @@ def _closed_port() -> int:
 
 class _StatusHandler(BaseHTTPRequestHandler):
     """``/status/<code>`` answers that status; ``/stream`` sends headers and then holds the
-    response open, so the connection it came on stays taken."""
+    response open, so the connection it came on stays taken; ``/truncated`` closes before its
+    body is complete; ``/html`` is a login page where JSON was expected; ``/long-line`` is one
+    70 kB line."""
 
     def do_GET(self) -> None:
         if self.path == "/stream":
@@ -39,6 +41,22 @@ class _StatusHandler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.flush()
             threading.Event().wait(5)
+            return
+        if self.path == "/truncated":
+            # The body stops short of its Content-Length and the connection closes.
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            self.wfile.write(b'{"a"')
+            self.close_connection = True
+            return
+        if self.path in ("/html", "/long-line"):
+            body = b"<html><body>Sign in</body></html>" if self.path == "/html" else b"x" * 70_000
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html" if self.path == "/html" else "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
             return
         code = int(self.path.rsplit("/", 1)[-1])
         self.send_response(code)
@@ -68,6 +86,36 @@ def _urllib_status(code: int):
         urllib.request.urlopen(f"{_LOCAL}/status/{code}", timeout=5)
 
     return call
+
+
+def _urllib_truncated() -> None:
+    with urllib.request.urlopen(f"{_LOCAL}/truncated", timeout=5) as answer:
+        answer.read()
+
+
+def _aiohttp_html_instead_of_json() -> None:
+    async def call() -> None:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{_LOCAL}/html") as answer:
+                await answer.json()
+
+    asyncio.run(call())
+
+
+def _stream_line_over_limit() -> None:
+    # A tool reading its peer line by line: one line longer than the StreamReader's 64 KiB
+    # limit becomes ValueError over LimitOverrunError.
+    async def call() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", _server.server_address[1])
+        writer.write(b"GET /long-line HTTP/1.0\r\n\r\n")
+        await writer.drain()
+        try:
+            while await reader.readline():
+                pass
+        finally:
+            writer.close()
+
+    asyncio.run(call())
 
 
 def _aiohttp_status(code: int):
@@ -270,6 +318,9 @@ run("httpx2_413", _httpx2_status(413))
 run("httpx2_504", _httpx2_status(504), via="track")
 run("urllib_400", _urllib_status(400), via="log")
 run("websocket_closed_1011", _websocket_closed, via="thread")
+run("urllib_truncated_body", _urllib_truncated, via="log")
+run("aiohttp_html_instead_of_json", _aiohttp_html_instead_of_json)
+run("stream_line_over_limit", _stream_line_over_limit, via="span")
 run("json_decode", _json_decode)
 run("file_not_found", _file_not_found)
 run("ordinary_key_error", _key_error)
