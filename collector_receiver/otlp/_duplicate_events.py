@@ -35,7 +35,13 @@ these is one failure, so (CONTRACT §4 r2, one failure one row) the receiver sto
   error is kept, as in the first rule the deepest: its span is the call's (the GenAI provider
   and model), and the default catalog puts the provider's class in the category of the
   framework's class over it (both ``overloaded``, both ``rate_limit``). Wrappers are decided
-  innermost first, so a wrapper of a wrapper sees what is left below it.
+  innermost first, so a wrapper of a wrapper sees what is left below it. A sender with no
+  cause chain (the OpenTelemetry JS SDK records neither an error's ``cause`` nor its type) is
+  read by its message instead: a plain event with no ``failcat.cause_types`` whose
+  ``exception.message`` contains the whole message of the one plain event stored below it, and
+  more (that message at least :data:`MIN_CARRIED_MESSAGE` characters), is a wrapper of it, as
+  a Node.js agent's ``new Error(`step failed: ${err.message}`, { cause: err })`` over the error
+  an inner span recorded.
 
 * **Adopted by the span it follows.** The event of an agent's ``failcat.unhandled_exception``
   span whose parent is in the request counts, for the rules above, as an event of the parent
@@ -51,12 +57,12 @@ calls that failed the same way, so two failures. A retry's attempts are siblings
 failed attempt stays a row and the final ``RetryError`` its own: each attempt is a call that
 failed, and a rate-limit count should count them; the ``RetryError``'s cause chain names the
 last attempt's type, but more than one failure is stored below it, so the third rule keeps it.
-A wrapper without a cause chain (a sender without ``otel_failcat``) is a row of its own, as is
-one whose cause chain names no type stored below it, and one with another failure stored
-below it beside the error it wraps. A group event and a plain event never collapse into each
-other by the first rule (the group's leaves are part of what is compared), and a group is never
-a wrapper nor a wrapped error, so every dropped event has a kept event below it that carries
-its failure.
+A wrapper without a cause chain whose message does not carry the message below it is a row of
+its own, as is one whose cause chain names no type stored below it, and one with another
+failure stored below it beside the error it wraps. A group event and a plain event never
+collapse into each other by the first rule (the group's leaves are part of what is
+compared), and a group is never a wrapper nor a wrapped error, so every dropped event has a
+kept event below it that carries its failure.
 
 What the third rule can wrongly fold: it compares types, not exception objects, which a span
 event does not identify. A wrapper whose cause is an error that no span recorded, above a span
@@ -64,7 +70,9 @@ that recorded another, earlier error of that same type (handled there, and the o
 failure below the wrapper), is dropped: one row for two failures. A retry of one attempt only
 (``stop_after_attempt(1)``) whose attempt recorded its error is folded into that attempt, in
 the attempt's category rather than ``retries_exhausted``. Both need the wrapped type recorded
-below on the wrapper's own lineage, in the same trace, and nothing else recorded there.
+below on the wrapper's own lineage, in the same trace, and nothing else recorded there. Read by
+its message, a wrapper is wrongly folded only when its message happens to contain, whole, the
+message of another failure, the only one recorded below it on its lineage.
 
 Cost: the walk hands over its exception events only (no work for any other span). A trace with
 fewer than two of them, or whose events neither repeat a type and message, nor form a group of
@@ -81,7 +89,9 @@ already dropped (each dropped one linked to the next, the links shortened as the
 followed). Hostile input is bounded as for status-only spans (:mod:`._lineage`): a cycle of
 parent links ends a walk and its spans count as unrelated, a walk goes up at most
 :data:`~._lineage.MAX_LINEAGE_HOPS` spans, and a request too large to index is seen through its
-exception spans alone. Each limit can only keep a duplicate, never drop a failure.
+exception spans alone; a trace with more than :data:`MAX_MESSAGE_WRAPPER_EVENTS` exception
+events is not searched for wrappers by message (a search that compares each pair). Each limit
+can only keep a duplicate, never drop a failure.
 """
 
 from __future__ import annotations
@@ -98,6 +108,13 @@ from otel_failcat.attributes import UNHANDLED_SPAN_NAME
 
 #: ``exception_type`` of a failure that names no type (as :mod:`._extract` writes it).
 _UNKNOWN = "unknown"
+
+#: The shortest message below a wrapper with no cause chain that its own message is recognised
+#: as carrying: shorter ones (``aborted``, ``400``) are found inside unrelated messages too.
+MIN_CARRIED_MESSAGE = 8
+#: Up to this many exception events in a trace, each plain event without a cause chain is
+#: compared with the others' messages (pairwise, so bounded); a larger trace keeps its wrappers.
+MAX_MESSAGE_WRAPPER_EVENTS = 64
 
 #: Added to the order of an event counted as its parent span's, so it sorts after them all.
 _ADOPTED = 1 << 62
@@ -195,26 +212,44 @@ def _names_a_cause(exception_type: str, causes: tuple[str, ...]) -> bool:
     )
 
 
+def _carries(wrapper: _Recorded, inner: _Recorded) -> bool:
+    """Whether ``wrapper``'s message contains the whole of ``inner``'s and more, a message long
+    enough to tell (``step failed: fetch failed`` over ``fetch failed``). Two types with one
+    message are not read as a wrapper: that is as often two failures worded alike."""
+    message = inner.key[1]
+    outer = wrapper.key[1]
+    return len(message) >= MIN_CARRIED_MESSAGE and len(outer) > len(message) and message in outer
+
+
 def _possible_wrappers(events: list[_Recorded]) -> list[_Recorded]:
-    """The plain events whose cause chain names the type of a plain event of the trace: the
-    only ones the wrapper rule can drop (usually none, and then it does no work)."""
-    if not any(event.failure.cause_types for event in events):
-        return []  # a sender without otel_failcat, or failures with no cause
-    types = {
-        event.key[0]
-        for event in events
-        if not event.key[2] and event.key[0] and event.key[0] != _UNKNOWN
-    }
-    short = {exception_type for exception_type in types if "." not in exception_type}
-    return [
-        event
-        for event in events
-        if not event.key[2]
-        and any(
-            cause in types or (short and cause.rpartition(".")[2] in short)
-            for cause in event.failure.cause_types
+    """The plain events that may wrap another plain event of the trace, the only ones the
+    wrapper rule can drop (usually none, and then it does no work): those whose cause chain
+    names the type of one, and those with no cause chain whose message carries one's."""
+    plain = [event for event in events if not event.key[2]]
+    if len(plain) < 2:
+        return []
+    chained = [event for event in plain if event.failure.cause_types]
+    found: list[_Recorded] = []
+    if chained:
+        types = {event.key[0] for event in plain if event.key[0] and event.key[0] != _UNKNOWN}
+        short = {exception_type for exception_type in types if "." not in exception_type}
+        found = [
+            event
+            for event in chained
+            if any(
+                cause in types or (short and cause.rpartition(".")[2] in short)
+                for cause in event.failure.cause_types
+            )
+        ]
+    if len(events) <= MAX_MESSAGE_WRAPPER_EVENTS:
+        carried = [event for event in plain if len(event.key[1]) >= MIN_CARRIED_MESSAGE]
+        found.extend(
+            event
+            for event in plain
+            if not event.failure.cause_types
+            and any(_carries(event, inner) for inner in carried if inner is not event)
         )
-    ]
+    return found
 
 
 def _repeated_in_trace(trace_id: bytes, events: list[_Recorded], spans: RequestSpans) -> set[int]:
@@ -341,7 +376,8 @@ class _ExceptionTree:
     ) -> list[int]:
         """Of ``wrappers`` still stored, the positions of those below which (on a descendant
         span, or earlier on their own span) exactly one exception event is stored, a plain one
-        whose type their cause chain names: a wrapper over that failure alone.
+        whose type their cause chain names (or, with no cause chain, whose message theirs
+        carries): a wrapper over that failure alone.
 
         The innermost are decided first, so a wrapper of a wrapper sees what is left below it.
         """
@@ -384,7 +420,10 @@ class _ExceptionTree:
             if below is None:
                 continue
             inner = stored[below][2]
-            if not inner.key[2] and _names_a_cause(inner.key[0], wrapper.failure.cause_types):
+            if inner.key[2]:
+                continue
+            causes = wrapper.failure.cause_types
+            if _names_a_cause(inner.key[0], causes) if causes else _carries(wrapper, inner):
                 following.remove(at)
                 dropped_here.append(wrapper.position)
         return dropped_here

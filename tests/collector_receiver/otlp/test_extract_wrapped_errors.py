@@ -16,6 +16,7 @@ from opentelemetry.trace import Tracer
 
 from collector_receiver.events import FailureEvent
 from collector_receiver.otlp import decode_request, extract_failures
+from collector_receiver.otlp._duplicate_events import MAX_MESSAGE_WRAPPER_EVENTS
 from otel_failcat import record_failure
 from tests.collector_receiver.otlp._helpers import (
     exception_event,
@@ -322,3 +323,108 @@ def test_events_below_a_wrapper_that_name_no_type_are_not_its_error() -> None:
     bare = _recording(2, 1, exception_event(None, None))
 
     assert _kept([wrapper, bare]) == ["s1", "s2"]
+
+
+# -- wrappers read by their message: senders with no cause chain (the OpenTelemetry JS SDK) -----
+
+_FETCH_FAILED = "fetch failed"
+
+
+def _js_event(exc_type: str, message: str) -> Any:
+    """An exception event as the JS SDK's ``recordException`` writes it: the error's code or
+    name, its message and stack, and nothing of its ``cause``."""
+    return exception_event(exc_type, message, f"{exc_type}: {message}\n    at step (agent.mjs:3:9)")
+
+
+def test_a_wrapper_that_carries_the_message_below_it_is_one_row_the_inner() -> None:
+    # new Error(`step failed: ${err.message}`, { cause: err }) on the agent's span, over the
+    # TypeError an inner span recorded.
+    wrapper = _recording(1, None, _js_event("Error", f"step failed: {_FETCH_FAILED}"))
+    inner = _recording(2, 1, _js_event("TypeError", _FETCH_FAILED))
+
+    assert _kept([inner, wrapper]) == ["s2"]
+
+
+def test_a_wrapper_recorded_after_the_error_on_its_own_span_is_one_row_by_message() -> None:
+    both = span(
+        "s1",
+        trace_id=TRACE,
+        span_id=_id(1),
+        events=[
+            _js_event("ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:9"),
+            _js_event("Error", "planner: connect ECONNREFUSED 127.0.0.1:9"),
+        ],
+    )
+    body = trace_request([both]).SerializeToString()
+    events = extract_failures("traces", decode_request("traces", body, "application/x-protobuf"))
+
+    assert [event.exception_type for event in events.events] == ["ECONNREFUSED"]
+
+
+def test_a_wrapper_of_a_wrapper_by_message_keeps_the_innermost() -> None:
+    spans = [
+        _recording(3, 2, _js_event("TypeError", _FETCH_FAILED)),
+        _recording(2, 1, _js_event("Error", f"tool weather: {_FETCH_FAILED}")),
+        _recording(1, None, _js_event("Error", f"step failed: tool weather: {_FETCH_FAILED}")),
+    ]
+
+    assert _kept(spans) == ["s3"]
+
+
+@pytest.mark.parametrize(
+    ("outer", "inner"),
+    [
+        ("step failed", _FETCH_FAILED),  # carries nothing of it
+        ("step failed: aborted", "aborted"),  # too short to tell
+        (_FETCH_FAILED, _FETCH_FAILED),  # one wording, two types: as often two failures
+    ],
+    ids=["no-message-carried", "short-message", "same-message"],
+)
+def test_a_message_that_does_not_carry_the_one_below_is_a_row(outer: str, inner: str) -> None:
+    wrapper = _recording(1, None, _js_event("Error", outer))
+    below = _recording(2, 1, _js_event("TypeError", inner))
+
+    assert _kept([below, wrapper]) == ["s2", "s1"]
+
+
+def test_a_wrapper_by_message_over_two_failures_is_a_row() -> None:
+    wrapper = _recording(1, None, _js_event("Error", f"step failed: {_FETCH_FAILED}"))
+    inner = _recording(2, 1, _js_event("TypeError", _FETCH_FAILED))
+    other = _recording(3, 1, _js_event("SyntaxError", "Unexpected end of JSON input"))
+
+    assert _kept([inner, other, wrapper]) == ["s2", "s3", "s1"]
+
+
+def test_a_sibling_that_carries_the_message_is_a_row() -> None:
+    root = _recording(1, None, _js_event("TypeError", _FETCH_FAILED))
+    left = _recording(2, 1, _js_event("TypeError", "terminated"))
+    right = _recording(3, 1, _js_event("Error", f"step failed: {_FETCH_FAILED}"))
+
+    # right carries the root's message, but the root is its parent, not below it.
+    assert _kept([left, right, root]) == ["s2", "s3", "s1"]
+
+
+def test_a_wrapper_with_a_cause_chain_is_read_by_its_types_not_its_message() -> None:
+    # otel_failcat's cause chain says what it wraps: another type than the one below.
+    wrapper = _recording(
+        1,
+        None,
+        exception_event(
+            "app.StepFailed", f"step failed: {_FETCH_FAILED}", failcat__cause_types=["x.Other"]
+        ),
+    )
+    inner = _recording(2, 1, _js_event("TypeError", _FETCH_FAILED))
+
+    assert _kept([inner, wrapper]) == ["s2", "s1"]
+
+
+def test_a_trace_past_the_message_search_bound_keeps_its_wrappers() -> None:
+    pairs = MAX_MESSAGE_WRAPPER_EVENTS // 2 + 1
+    spans = []
+    for n in range(pairs):
+        message = f"{_FETCH_FAILED} #{n}"
+        spans.append(_recording(2 * n + 2, 2 * n + 1, _js_event("TypeError", message)))
+        spans.append(_recording(2 * n + 1, None, _js_event("Error", f"step failed: {message}")))
+
+    assert len(_kept(spans)) == 2 * pairs  # an extra row each, never a lost one
+    assert len(_kept(spans[:2])) == 1  # the same pair alone is folded
