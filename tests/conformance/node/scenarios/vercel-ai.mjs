@@ -237,4 +237,88 @@ export const cases = [
     run: async () =>
       ask(createOpenAI({ apiKey: 'sk-test-not-a-key', baseURL: `http://127.0.0.1:${await closedPort()}/v1` })('gpt-4o')),
   },
+  {
+    // A 200 whose body is not a completion the provider can read: no choices at all.
+    id: 'response-without-choices',
+    expect: 'output_parse',
+    run: () =>
+      ask(
+        provider(
+          answering(200, { id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'gpt-4o', choices: [], usage: { prompt_tokens: 9, completion_tokens: 0, total_tokens: 9 } }),
+        ).chat('gpt-4o'),
+      ),
+  },
+  {
+    // A stream answered 200 with no body: onError gets the provider's failure to read it.
+    id: 'stream-empty-body',
+    expect: 'output_parse',
+    run: async () => {
+      let failure;
+      const result = streamText({
+        model: provider(async () => new Response(null, { status: 200, headers: { 'content-type': 'text/event-stream' } })).chat('gpt-4o'),
+        prompt: 'Plan the trip.',
+        maxRetries: 0,
+        onError: ({ error }) => {
+          failure = error;
+        },
+      });
+      await result.consumeStream();
+      if (failure) throw failure;
+      return result;
+    },
+  },
+  {
+    // The same stream awaited for its text, with no onError: the SDK's own NoOutputGeneratedError.
+    id: 'stream-no-output-generated',
+    expect: 'output_parse',
+    run: async () => {
+      const result = streamText({
+        model: provider(async () => new Response(null, { status: 200, headers: { 'content-type': 'text/event-stream' } })).chat('gpt-4o'),
+        prompt: 'Plan the trip.',
+        maxRetries: 0,
+        onError: () => {},
+      });
+      return await result.text;
+    },
+  },
+  {
+    id: 'unsupported-file-part',
+    expect: 'bad_request',
+    run: () =>
+      generateText({
+        model: provider(answering(200, {})).chat('gpt-4o'),
+        maxRetries: 0,
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'Summarise the clip.' }, { type: 'file', data: new Uint8Array([0, 0, 0, 24]), mediaType: 'video/mp4' }] }],
+      }),
+  },
+  {
+    id: 'missing-tool-results',
+    expect: 'bad_request',
+    run: () =>
+      generateText({
+        model: provider(answering(200, {})).chat('gpt-4o'),
+        maxRetries: 0,
+        messages: [
+          { role: 'user', content: 'Weather in Paris?' },
+          { role: 'assistant', content: [{ type: 'tool-call', toolCallId: 'call_1', toolName: 'weather', input: { city: 'Paris' } }] },
+          { role: 'user', content: 'And tomorrow?' },
+        ],
+      }),
+  },
+  {
+    id: 'invalid-argument',
+    expect: 'configuration',
+    run: () => ask(provider(answering(200, {}))('gpt-4o'), { maxRetries: 1.5 }),
+  },
+  {
+    // A prompt's image by URL, for a model that takes no URLs: the SDK would download it, and
+    // refuses a private address.
+    id: 'download-refused',
+    expect: 'bad_request',
+    run: () =>
+      ask(answeringModel([{ type: 'text', text: 'A cat.' }]), {
+        prompt: undefined,
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image', image: new URL('http://127.0.0.1:9/cat.png') }] }],
+      }),
+  },
 ];
