@@ -6,7 +6,10 @@ ports, the Vercel AI SDK's mock model, an MCP client and server joined in memory
 the way a Node.js agent does with the OpenTelemetry JS SDK (``span.recordException`` and an ERROR
 status, one trace per case), exported over OTLP/HTTP protobuf to a real ``failcat serve`` on
 SQLite with the default catalog. One test per (stack, failure) checks the stored category and
-that the failure is exactly one row; the ordinary programming errors must stay UNCATALOGED.
+that the failure is exactly one row; the ordinary programming errors must stay UNCATALOGED. The
+``wrapped`` and ``nested`` stacks run every other case again inside agent code that wraps the
+error in its own (``scenarios/wrapped.mjs``): the catalog must know it from the message alone,
+and the receiver must store a failure recorded at two levels once.
 
 The cases and their expected categories live with the scenarios (``node run.mjs --list``), so a
 case is written once. ``FAILCAT_NODE_CONFORMANCE_DIR`` points the suite at another copy of the

@@ -46,8 +46,9 @@ try {
 } catch (error) {
   exportError = String(error?.message ?? error);
 }
-process.stdout.write(`${JSON.stringify({ cases, export_error: exportError })}\n`);
-if (exportError !== null) process.exit(1);
 // Scenario servers and sockets are closed by their cases; exit anyway so a library's stray
-// keep-alive timer cannot hold the run open.
-process.exit(0);
+// keep-alive timer cannot hold the run open, but only once the line is written: a pipe takes
+// 64 KiB at a time, and exiting sooner cuts a longer line.
+process.stdout.write(`${JSON.stringify({ cases, export_error: exportError })}\n`, () =>
+  process.exit(exportError === null ? 0 : 1),
+);

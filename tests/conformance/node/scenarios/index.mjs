@@ -7,6 +7,7 @@ import { cases as node } from './node.mjs';
 import { cases as openai } from './openai.mjs';
 import { cases as ordinary } from './ordinary.mjs';
 import { cases as vercelAi } from './vercel-ai.mjs';
+import { nested, wrapped } from './wrapped.mjs';
 
 export const STACKS = {
   openai,
@@ -17,4 +18,6 @@ export const STACKS = {
   node,
   axios,
   ordinary,
+  wrapped,
+  nested,
 };
