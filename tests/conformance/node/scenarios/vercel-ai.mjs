@@ -49,6 +49,25 @@ const weather = tool({
   execute: async ({ city }) => `sunny in ${city}`,
 });
 
+// streamText reports a failed stream to onError and ends it; an agent that wants the failure
+// raises what onError got.
+async function streamFailure(model) {
+  let failure;
+  const result = streamText({
+    model,
+    prompt: 'Plan the trip.',
+    maxRetries: 0,
+    onError: ({ error }) => {
+      failure = error;
+    },
+  });
+  await result.consumeStream();
+  if (failure) throw failure;
+  return result;
+}
+
+const emptyStream = async () => new Response(null, { status: 200, headers: { 'content-type': 'text/event-stream' } });
+
 export const cases = [
   {
     id: 'api-call-rate-limit-429',
@@ -175,24 +194,12 @@ export const cases = [
   {
     id: 'stream-text-rate-limit-429',
     expect: 'rate_limit',
-    run: async () => {
-      // streamText reports a failed stream to onError and ends it; an agent that wants the
-      // failure raises what onError got.
-      let failure;
-      const result = streamText({
-        model: provider(
+    run: () =>
+      streamFailure(
+        provider(
           openaiError(429, 'Rate limit reached for gpt-4o-mini on requests per min (RPM): Limit 3, Used 3, Requested 1.', 'requests', 'rate_limit_exceeded'),
         )('gpt-4o-mini'),
-        prompt: 'Plan the trip.',
-        maxRetries: 0,
-        onError: ({ error }) => {
-          failure = error;
-        },
-      });
-      await result.consumeStream();
-      if (failure) throw failure;
-      return result;
-    },
+      ),
   },
   {
     id: 'api-call-quota-429',
@@ -252,20 +259,7 @@ export const cases = [
     // A stream answered 200 with no body: onError gets the provider's failure to read it.
     id: 'stream-empty-body',
     expect: 'output_parse',
-    run: async () => {
-      let failure;
-      const result = streamText({
-        model: provider(async () => new Response(null, { status: 200, headers: { 'content-type': 'text/event-stream' } })).chat('gpt-4o'),
-        prompt: 'Plan the trip.',
-        maxRetries: 0,
-        onError: ({ error }) => {
-          failure = error;
-        },
-      });
-      await result.consumeStream();
-      if (failure) throw failure;
-      return result;
-    },
+    run: () => streamFailure(provider(emptyStream).chat('gpt-4o')),
   },
   {
     // The same stream awaited for its text, with no onError: the SDK's own NoOutputGeneratedError.
@@ -273,7 +267,7 @@ export const cases = [
     expect: 'output_parse',
     run: async () => {
       const result = streamText({
-        model: provider(async () => new Response(null, { status: 200, headers: { 'content-type': 'text/event-stream' } })).chat('gpt-4o'),
+        model: provider(emptyStream).chat('gpt-4o'),
         prompt: 'Plan the trip.',
         maxRetries: 0,
         onError: () => {},
