@@ -192,6 +192,17 @@ export const cases = [
       ).then(raiseInvalidToolCall),
   },
   {
+    // toolChoice 'required', and the model answered in text: the SDK enforces the choice.
+    id: 'tool-choice-required-ignored',
+    expect: 'tool',
+    run: () =>
+      ask(answeringModel([{ type: 'text', text: 'It is sunny in Paris.' }]), {
+        tools: { weather },
+        toolChoice: 'required',
+        stopWhen: stepCountIs(1),
+      }),
+  },
+  {
     id: 'stream-text-rate-limit-429',
     expect: 'rate_limit',
     run: () =>
