@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 from collections.abc import Collection
 from typing import Any
 
@@ -10,6 +11,7 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
 )
 
 from otel_failcat._recorder import FailureRecorder, set_active_recorder
+from otel_failcat._reserve import DescriptorReserve
 from otel_failcat._settings import AgentSettings
 from otel_failcat.hooks import Hook
 from otel_failcat.hooks.asyncio_handler import AsyncioExceptionHook
@@ -50,10 +52,16 @@ class FailcatInstrumentor(BaseInstrumentor):
             logger_provider=kwargs.get("logger_provider"),
             settings=settings,
         )
-        hooks = _build_hooks(recorder, settings)
+        # Descriptors for the exporters of a process that used up its own (EMFILE), freed at
+        # exit before the providers' shutdown, which atexit runs after this handler.
+        reserve = DescriptorReserve()
+        reserve.acquire()
+        atexit.register(reserve.release)
+        hooks = _build_hooks(recorder, settings, reserve)
         for hook in hooks:
             hook.install()
         self._failcat_hooks = hooks
+        self._failcat_reserve = reserve
         set_active_recorder(recorder)
 
     def _uninstrument(self, **kwargs: Any) -> None:
@@ -61,12 +69,19 @@ class FailcatInstrumentor(BaseInstrumentor):
         for hook in reversed(hooks):
             hook.uninstall()
         self._failcat_hooks = []
+        reserve: DescriptorReserve | None = getattr(self, "_failcat_reserve", None)
+        if reserve is not None:
+            atexit.unregister(reserve.release)
+            reserve.release()
+            del self._failcat_reserve
         set_active_recorder(None)
 
 
-def _build_hooks(recorder: FailureRecorder, settings: AgentSettings) -> list[Hook]:
+def _build_hooks(
+    recorder: FailureRecorder, settings: AgentSettings, reserve: DescriptorReserve
+) -> list[Hook]:
     hooks: list[Hook] = [
-        SysExceptHook(recorder, settings.flush_timeout_millis),
+        SysExceptHook(recorder, settings.flush_timeout_millis, reserve),
         ThreadingExceptHook(recorder),
         AsyncioExceptionHook(recorder),
         LoggingHook(recorder),

@@ -2,9 +2,10 @@
 
 Records the exception (mechanism ``excepthook``, handled False), then flushes the tracer, meter
 and logger providers, bounded by ``FAILCAT_FLUSH_TIMEOUT_MILLIS``, so the last failure is
-exported before the interpreter exits; then chains to the previous hook, which prints the
-traceback. An exception that escapes ``asyncio.run`` arrives here too. ``SystemExit`` never
-reaches ``sys.excepthook``.
+exported before the interpreter exits (with the instrumentor's reserve of file descriptors
+freed for it, for a process that dies of having none left: :mod:`otel_failcat._reserve`); then
+chains to the previous hook, which prints the traceback. An exception that escapes
+``asyncio.run`` arrives here too. ``SystemExit`` never reaches ``sys.excepthook``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from types import TracebackType
 
 from otel_failcat._internal_errors import report_internal_error
 from otel_failcat._recorder import FailureRecorder
+from otel_failcat._reserve import DescriptorReserve
 from otel_failcat.hooks._patch import AttributePatch
 
 _ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], object]
@@ -25,9 +27,15 @@ class SysExceptHook:
 
     name = "excepthook"
 
-    def __init__(self, recorder: FailureRecorder, flush_timeout_millis: int) -> None:
+    def __init__(
+        self,
+        recorder: FailureRecorder,
+        flush_timeout_millis: int,
+        reserve: DescriptorReserve | None = None,
+    ) -> None:
         self._recorder = recorder
         self._flush_timeout_millis = flush_timeout_millis
+        self._reserve = reserve if reserve is not None else DescriptorReserve(0)
         self._patch: AttributePatch[_ExceptHook] = AttributePatch(sys, "excepthook")
 
     def install(self) -> None:
@@ -51,6 +59,7 @@ class SysExceptHook:
             if isinstance(exc, BaseException):
                 self._recorder.record(exc, "excepthook", handled=False, tb=tb)
             if self._flush_timeout_millis > 0:
-                self._recorder.flush(self._flush_timeout_millis)
+                with self._reserve.released():
+                    self._recorder.flush(self._flush_timeout_millis)
         except Exception:
             report_internal_error("sys.excepthook")
