@@ -5,9 +5,27 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 OPENTELEMETRY_INSTRUMENT = Path(sys.executable).with_name("opentelemetry-instrument")
+
+#: The opening lines of an agent script that, with ``AGENT_EXIT_WITHOUT_ATEXIT`` set, ends the
+#: process with ``os._exit`` right after the hook chain: no atexit handlers, so no SDK shutdown
+#: flush, and only otel_failcat's own flush in ``sys.excepthook`` can deliver.
+EXIT_WITHOUT_ATEXIT = textwrap.dedent(
+    """
+    import os as _os, sys as _sys
+
+    if _os.environ.get("AGENT_EXIT_WITHOUT_ATEXIT"):
+        _chained = _sys.excepthook
+        def _last_words(*args):
+            _chained(*args)
+            _sys.stderr.flush()
+            _os._exit(1)
+        _sys.excepthook = _last_words
+    """
+)
 
 
 def run_instrumented(

@@ -12,27 +12,20 @@ import subprocess
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
-from tests.otel_failcat._instrumented_run import run_instrumented
+from tests.otel_failcat._instrumented_run import EXIT_WITHOUT_ATEXIT, run_instrumented
 from tests.support.otlp_sink import OtlpSink
 
 # Every descriptor the soft limit allows is taken (and held), then the next open fails.
-AGENT = textwrap.dedent(
+AGENT = EXIT_WITHOUT_ATEXIT + textwrap.dedent(
     """
-    import os, resource, sys, tempfile
+    import resource, tempfile
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
-    if os.environ.get("AGENT_EXIT_WITHOUT_ATEXIT"):
-        chained = sys.excepthook
-        def last_words(*args):
-            chained(*args)
-            sys.stderr.flush()
-            os._exit(1)
-        sys.excepthook = last_words
-
     held = []
     while True:
         held.append(tempfile.TemporaryFile())  # the agent's leak: OSError [Errno 24] at the end
@@ -47,7 +40,11 @@ def sink() -> Iterator[OtlpSink]:
 
 
 def _run(
-    tmp_path: Path, sink: OtlpSink, protocol: str, marker: str, **env: str
+    tmp_path: Path,
+    sink: OtlpSink,
+    protocol: Literal["grpc", "http/protobuf"],
+    marker: str,
+    **env: str,
 ) -> subprocess.CompletedProcess[str]:
     return run_instrumented(
         tmp_path,
@@ -76,7 +73,7 @@ def _crash_types(sink: OtlpSink, marker: str) -> list[str]:
 
 @pytest.mark.parametrize("protocol", ["grpc", "http/protobuf"])
 def test_the_failure_that_used_up_the_descriptors_is_exported_by_the_excepthook(
-    sink: OtlpSink, tmp_path: Path, protocol: str
+    sink: OtlpSink, tmp_path: Path, protocol: Literal["grpc", "http/protobuf"]
 ) -> None:
     # os._exit after the hook chain: no atexit, so only otel_failcat's own flush can deliver.
     marker = f"excepthook-{protocol}"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.otel_failcat._instrumented_run import run_instrumented
+from tests.otel_failcat._instrumented_run import EXIT_WITHOUT_ATEXIT, run_instrumented
 from tests.support.otlp_sink import OtlpSink, SinkSpan
 
 FAKE_KEY = "sk-proj-" + "M1n2B3v4C5x6Z7l8K9j0H1g2F3d4S5a6P7o8I9u0"
@@ -19,17 +19,9 @@ FAKE_KEY = "sk-proj-" + "M1n2B3v4C5x6Z7l8K9j0H1g2F3d4S5a6P7o8I9u0"
 # A tool error handled and recorded by the code, then a crash through three nested spans. The
 # process ends with os._exit right after the hook chain: no atexit, so no SDK shutdown flush;
 # only otel_failcat's flush in sys.excepthook can deliver the spans.
-AGENT = textwrap.dedent(
+AGENT = EXIT_WITHOUT_ATEXIT + textwrap.dedent(
     f"""
-    import os, sys
     from opentelemetry import trace
-
-    chained = sys.excepthook
-    def last_words(*args):
-        chained(*args)
-        sys.stderr.flush()
-        os._exit(1)
-    sys.excepthook = last_words
 
     tracer = trace.get_tracer("agent")
 
@@ -63,6 +55,7 @@ def test_each_exception_is_one_redacted_event_on_its_innermost_span(
         # Batches would wait a minute: what arrives was flushed by the crash.
         "OTEL_BSP_SCHEDULE_DELAY": "60000",
         "OTEL_METRIC_EXPORT_INTERVAL": "60000",
+        "AGENT_EXIT_WITHOUT_ATEXIT": "1",
     }
     result = run_instrumented(tmp_path, AGENT, env)
     assert result.returncode == 1, result.stderr

@@ -11,26 +11,16 @@ from pathlib import Path
 import pytest
 
 from tests.otel_failcat._helpers import needs_log_event_names
-from tests.otel_failcat._instrumented_run import run_instrumented
+from tests.otel_failcat._instrumented_run import EXIT_WITHOUT_ATEXIT, run_instrumented
 from tests.support.otlp_sink import OtlpSink
 
 FAKE_KEY = "sk-proj-" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2H1g0"
 SERVICE = "agent-under-test"
 
 # A thread dies, an asyncio task fails unobserved, then the main thread crashes.
-AGENT = textwrap.dedent(
+AGENT = EXIT_WITHOUT_ATEXIT + textwrap.dedent(
     f"""
-    import asyncio, gc, os, sys, threading
-
-    if os.environ.get("AGENT_EXIT_WITHOUT_ATEXIT"):
-        # Wrap the hook chain so the process ends with os._exit right after it: no atexit
-        # handlers, so no SDK shutdown flush. Only otel_failcat's own flush can deliver.
-        chained = sys.excepthook
-        def last_words(*args):
-            chained(*args)
-            sys.stderr.flush()
-            os._exit(1)
-        sys.excepthook = last_words
+    import asyncio, gc, threading
 
     def worker():
         raise ConnectionError("tool worker lost its connection")
