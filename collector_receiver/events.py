@@ -34,6 +34,9 @@ UNCATALOGED = "UNCATALOGED"
 #: How many leaves of an exception group are read and matched: the agent sends at most 16
 #: (``otel_failcat.attributes``); a longer list from another sender is cut.
 MAX_GROUP_LEAVES = 16
+#: How many links of a cause chain are matched as failures of their own: the agent describes
+#: at most 8 (``failcat.cause_messages``); a longer list from another sender is cut.
+MAX_CAUSE_LEAVES = 8
 
 
 class GenAIContext(NamedTuple):
@@ -126,6 +129,10 @@ class FailureEvent:
     #: The failures inside an exception group (``failcat.group.*``), in the agent's order;
     #: empty for a failure that is not a group. The catalog classifies a group by them.
     group_leaves: tuple[GroupLeaf, ...] = ()
+    #: The first links of the cause chain (``failcat.cause_messages`` / ``.cause_base_types``
+    #: beside ``failcat.cause_types``), outermost first, each with the links below it as its
+    #: causes: what the catalog classifies a wrapper by when its own type names no entry.
+    cause_leaves: tuple[GroupLeaf, ...] = ()
     #: The GenAI context (CONTRACT §5 r2): from the failure's own attributes, its span, the
     #: nearest ancestor span of the request, or the resource. Not yet redacted or capped.
     gen_ai: GenAIContext = NO_GENAI_CONTEXT
@@ -187,6 +194,7 @@ class MatchedFailure:
 
 
 __all__ = [
+    "MAX_CAUSE_LEAVES",
     "MAX_GROUP_LEAVES",
     "NO_GENAI_CONTEXT",
     "UNCATALOGED",

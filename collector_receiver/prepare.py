@@ -195,6 +195,7 @@ class FailurePreparer:
                 error_type=None if event.error_type is None else caches.name(event.error_type),
                 base_types=tuple(caches.name(base) for base in event.base_types),
                 group_leaves=tuple(caches.leaf(leaf) for leaf in event.group_leaves),
+                cause_leaves=tuple(caches.leaf(leaf) for leaf in event.cause_leaves),
             )
         )
         template = message_template(message)
@@ -235,6 +236,7 @@ class _MatchView(NamedTuple):
     error_type: str | None
     base_types: Sequence[str]
     group_leaves: Sequence[GroupLeaf]
+    cause_leaves: Sequence[GroupLeaf]
 
 
 class _RedactionCaches:
@@ -277,8 +279,9 @@ class _RedactionCaches:
         return GenAIContext(*(None if value is None else self.name(value) for value in context))
 
     def leaf(self, leaf: GroupLeaf) -> GroupLeaf:
-        """A leaf of an exception group as matching sees it: every text redacted like the
-        failure's own (its message is also stored, redacted, in ``failcat.group.messages``)."""
+        """A leaf of an exception group, or a link of the cause chain, as matching sees it:
+        every text redacted like the failure's own (its message is also stored, redacted, in
+        ``failcat.group.messages`` / ``failcat.cause_messages``)."""
         return GroupLeaf(
             exception_type=self.name(leaf.exception_type),
             exception_message=self.message(without_nul(leaf.exception_message)),

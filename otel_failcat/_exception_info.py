@@ -23,6 +23,11 @@ MAX_GROUP_LEAVES = 16
 #: Of each leaf's cause chain only this many links are named (a leaf's own chain is evidence of
 #: the group's failure, not the failure itself; the group's own chain keeps MAX_CAUSE_CHAIN).
 MAX_LEAF_CAUSE_TYPES = 8
+#: Of the cause chain, the first this many links are described beyond their type (message and
+#: bases, ``failcat.cause_messages`` / ``failcat.cause_base_types``): what a wrapper such as
+#: ``raise StepFailed("step failed") from exc`` is classified by. The direct causes say what
+#: went wrong; a chain's far end is rarely more than a few links away.
+MAX_CAUSE_DETAILS = 8
 #: Sub-groups are entered down to this depth; a group nested deeper counts as a leaf itself.
 MAX_GROUP_DEPTH = 8
 #: Members looked at, in all, before the walk stops: bounds it when a hostile subclass's

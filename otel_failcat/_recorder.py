@@ -47,6 +47,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_failcat import attributes as names
 from otel_failcat._dedupe import SeenExceptions
 from otel_failcat._exception_info import (
+    MAX_CAUSE_DETAILS,
     MAX_GROUP_LEAVES,
     MAX_LEAF_CAUSE_TYPES,
     base_types,
@@ -54,6 +55,7 @@ from otel_failcat._exception_info import (
     cause_types,
     format_stacktrace,
     group_leaves,
+    is_exception_group,
     qualified_type_name,
     safe_message,
 )
@@ -222,6 +224,7 @@ class FailureRecorder:
         message = redactor.message(safe_message(exc))
         stacktrace = redactor.stacktrace(format_stacktrace(exc, tb))
         caller = _redacted_attributes(caller_attributes, redactor)
+        chain = cause_chain(exc)
         event_attributes: dict[str, AttributeValue] = dict(caller)
         event_attributes.update(
             {
@@ -238,12 +241,15 @@ class FailureRecorder:
                 names.FAILCAT_HANDLED: handled,
                 # A tuple, as the SDK stores a sequence on a span; the OTel 1.27 SDK keeps a
                 # log record's list as it is, and the two signals would then differ.
-                names.FAILCAT_CAUSE_TYPES: tuple(cause_types(exc)),
+                names.FAILCAT_CAUSE_TYPES: tuple(qualified_type_name(type(c)) for c in chain),
                 names.FAILCAT_BASE_TYPES: tuple(base_types(type(exc))),
             }
         )
+        event_attributes.update(_cause_attributes(chain, redactor))
         # The group's leaves, walked once: its attributes, and what may place it in a trace.
-        leaves = group_leaves(exc)
+        # A wrapper over a group (``raise StepFailed(...) from group``: what agent code makes
+        # of an MCP client's or a task group's failure) is described by that group's leaves.
+        leaves = group_leaves(exc) or _wrapped_group_leaves(chain)
         event_attributes.update(_group_attributes(leaves, redactor))
         mode = settings.signal_mode
         if mode == "dup":
@@ -374,6 +380,38 @@ def _restates_recorded(leaf: BaseException, seen: SeenExceptions) -> bool:
     """Whether ``leaf`` was raised ``from None`` while handling an exception recorded already."""
     context = leaf.__context__
     return leaf.__suppress_context__ and leaf.__cause__ is None and context in seen
+
+
+def _wrapped_group_leaves(chain: list[BaseException]) -> list[BaseException]:
+    """The leaves of the first exception group among the described links of a cause chain
+    (none when there is none): what the wrapper of a group is classified by."""
+    for link in chain[:MAX_CAUSE_DETAILS]:
+        if is_exception_group(link):
+            return group_leaves(link)
+    return []
+
+
+def _cause_attributes(chain: list[BaseException], redactor: Redactor) -> dict[str, AttributeValue]:
+    """The first links of the cause chain beyond their types, aligned with
+    ``failcat.cause_types`` (see :mod:`.attributes`); ``{}`` without a chain.
+
+    An agent's wrapper (``raise StepFailed("step failed") from exc``) says nothing of what
+    failed; the receiver classifies it by its causes when its own type names no entry, and a
+    catalog entry for a cause needs its message (``context_length_exceeded`` in a
+    ``BadRequestError``'s) and its bases (a botocore class generated below ``ClientError``).
+    The messages are capped like a group leaf's: several travel on one event.
+    """
+    if not chain:
+        return {}
+    described = chain[:MAX_CAUSE_DETAILS]
+    join = names.GROUP_NAME_SEPARATOR.join
+    return {
+        names.FAILCAT_CAUSE_MESSAGES: tuple(
+            redactor.message(safe_message(link), limit=MAX_GROUP_MESSAGE_LENGTH)
+            for link in described
+        ),
+        names.FAILCAT_CAUSE_BASE_TYPES: tuple(join(base_types(type(link))) for link in described),
+    }
 
 
 def _group_attributes(leaves: list[BaseException], redactor: Redactor) -> dict[str, AttributeValue]:

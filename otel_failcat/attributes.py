@@ -18,6 +18,11 @@ attribute                  type         meaning
                                         (also an SDK span it left)
 ``failcat.cause_types``    list[str]    qualified types of the ``__cause__``/``__context__``
                                         chain, direct cause first, root cause last
+``failcat.cause_messages`` list[str]    only with a cause chain: the message of each of its
+                                        first 8 links, aligned with ``failcat.cause_types``,
+                                        redacted, capped to 512 characters
+``failcat.cause_base_types`` list[str]  only with a cause chain: each of those links'
+                                        ``failcat.base_types``, joined by spaces
 ``failcat.base_types``     list[str]    qualified types of the exception class's bases in
                                         method resolution order, nearest first, without
                                         the type itself, ``object``, ``BaseException`` and
@@ -80,6 +85,11 @@ FAILCAT_MECHANISM = "failcat.mechanism"
 FAILCAT_HANDLED = "failcat.handled"
 FAILCAT_CAUSE_TYPES = "failcat.cause_types"
 FAILCAT_BASE_TYPES = "failcat.base_types"
+#: The first links of the cause chain described beyond their type, aligned with
+#: ``failcat.cause_types``: a receiver classifies a wrapper whose own type it does not know by
+#: what it wraps, as it classifies an exception group by its leaves.
+FAILCAT_CAUSE_MESSAGES = "failcat.cause_messages"
+FAILCAT_CAUSE_BASE_TYPES = "failcat.cause_base_types"
 #: One recording sent as both a span event and a log record (``logs/dup``): the same random id
 #: on both, so a receiver that gets both signals stores the failure once.
 FAILCAT_RECORDING_ID = "failcat.recording_id"

@@ -11,7 +11,7 @@ from itertools import islice
 from pathlib import Path
 from types import MappingProxyType
 
-from collector_receiver.catalog._matcher import Matcher
+from collector_receiver.catalog._matcher import Found, Matcher
 from collector_receiver.catalog._model import (
     UNCATALOGED_CATEGORY,
     UNCATALOGED_SEVERITY,
@@ -20,12 +20,21 @@ from collector_receiver.catalog._model import (
     Match,
     MatchInput,
 )
+from collector_receiver.catalog._types import BASE, TYPE
 from collector_receiver.catalog._validate import FORMAT_VERSION, validate
 from collector_receiver.catalog._yaml import YamlProblem, load_yaml
-from collector_receiver.events import MAX_GROUP_LEAVES, UNCATALOGED, AttributeValue
+from collector_receiver.events import (
+    MAX_CAUSE_LEAVES,
+    MAX_GROUP_LEAVES,
+    UNCATALOGED,
+    AttributeValue,
+    GroupLeaf,
+)
 
 # What a group leaf offers attribute rules: nothing (its attributes are the span's).
 _NO_ATTRIBUTES: Mapping[str, AttributeValue] = MappingProxyType({})
+# A match by the failure's own type, or a base of it, says what the failure itself is.
+_OWN_ROLES = (TYPE, BASE)
 
 
 @dataclass(frozen=True)
@@ -60,22 +69,21 @@ class Catalog:
         span's attributes) are matched like any failure's. So a group of one kind matches
         that kind, and a group whose leaves are unknown is matched as before.
 
+        A wrapper is classified by what it wraps: when no entry matches the failure by its own
+        type or a base of it, the described links of its cause chain (``cause_leaves``, at
+        most :data:`MAX_CAUSE_LEAVES`) are matched like leaves, outermost first, and the first
+        that matches decides (``cause i of n``); only when none does is the failure matched
+        by its message and its causes' types alone. An entry for the wrapper's own type (a
+        retry's verdict, a framework's parse error) keeps the failure as it is.
+
         Never raises for odd input (empty type, huge or binary-looking message, attribute values
         of any type).
         """
         leaves = tuple(islice(getattr(failure, "group_leaves", None) or (), MAX_GROUP_LEAVES))
         for position, leaf in enumerate(leaves):
-            found = self._matcher.best(
-                leaf.exception_type or "",
-                leaf.exception_message or "",
-                leaf.cause_types or (),
-                _NO_ATTRIBUTES,
-                None,
-                leaf.base_types or (),
-                within=f"group leaf {position + 1} of {len(leaves)}",
-            )
+            found = self._best_of_leaf(leaf, f"group leaf {position + 1} of {len(leaves)}")
             if found is not None:
-                return self._verdict(*found, group_leaf=position)
+                return self._verdict(found, group_leaf=position)
         found = self._matcher.best(
             failure.exception_type or "",
             failure.exception_message or "",
@@ -84,6 +92,16 @@ class Catalog:
             failure.error_type,
             getattr(failure, "base_types", None) or (),
         )
+        causes = tuple(islice(getattr(failure, "cause_leaves", None) or (), MAX_CAUSE_LEAVES))
+        if causes and not self._known_by_own_type(failure, found):
+            # No entry knows it by its own type: a wrapper (``raise StepFailed("step failed")
+            # from exc``) is what it wraps, so each described link of its cause chain is
+            # matched as a failure of its own, outermost first, before the match by the
+            # wrapper's message and its causes' types alone.
+            for position, cause in enumerate(causes):
+                by_cause = self._best_of_leaf(cause, f"cause {position + 1} of {len(causes)}")
+                if by_cause is not None:
+                    return self._verdict(by_cause)
         if found is None:
             return Match(
                 code=UNCATALOGED,
@@ -93,18 +111,48 @@ class Catalog:
                 entry=None,
                 reasons=(),
             )
-        return self._verdict(*found)
+        return self._verdict(found)
 
-    def _verdict(
-        self, entry: CatalogEntry, reasons: tuple[str, ...], group_leaf: int | None = None
-    ) -> Match:
+    def _known_by_own_type(self, failure: MatchInput, found: Found | None) -> bool:
+        """Whether an entry matches ``failure`` by its own type or a base of it (a retry's
+        verdict, a framework's parse error), even where one matching a cause's type ranks
+        higher: such a failure is itself, not what it wraps."""
+        if found is None:
+            return False
+        if found.role in _OWN_ROLES:
+            return True
+        own = self._matcher.best(
+            failure.exception_type or "",
+            failure.exception_message or "",
+            (),
+            failure.attributes or {},
+            failure.error_type,
+            getattr(failure, "base_types", None) or (),
+        )
+        return own is not None and own.role in _OWN_ROLES
+
+    def _best_of_leaf(self, leaf: GroupLeaf, within: str) -> Found | None:
+        """A group's leaf or a link of a cause chain, matched by its type, bases, causes and
+        message: it carries no attributes or ``error.type`` of its own (those are its span's)."""
+        return self._matcher.best(
+            leaf.exception_type or "",
+            leaf.exception_message or "",
+            leaf.cause_types or (),
+            _NO_ATTRIBUTES,
+            None,
+            leaf.base_types or (),
+            within=within,
+        )
+
+    def _verdict(self, found: Found, group_leaf: int | None = None) -> Match:
+        entry = found.entry
         return Match(
             code=entry.code,
             category=entry.category,
             severity=entry.severity,
             catalog_version=self.catalog_version,
             entry=entry,
-            reasons=reasons,
+            reasons=found.reasons,
             group_leaf=group_leaf,
         )
 

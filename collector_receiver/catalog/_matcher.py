@@ -29,6 +29,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import re2
 
@@ -101,6 +102,15 @@ class _CompiledEntry:
     error_types: frozenset[str]
 
 
+class Found(NamedTuple):
+    """The entry that won, its reasons, and the role of the type it matched by: ``"type"``,
+    ``"cause"`` or ``"base"`` (:mod:`._types`), None for an entry that names no type."""
+
+    entry: CatalogEntry
+    reasons: tuple[str, ...]
+    role: str | None
+
+
 class Matcher:
     """The compiled index of one catalog's entries. Immutable after construction."""
 
@@ -165,8 +175,8 @@ class Matcher:
         error_type: str | None,
         base_types: Sequence[str] = (),
         within: str = "",
-    ) -> tuple[CatalogEntry, tuple[str, ...]] | None:
-        """The winning entry and its reasons, or None when no entry matches.
+    ) -> Found | None:
+        """The winning entry, its reasons and its hit's role, or None when no entry matches.
 
         Candidates are visited in preference order and only tested (booleans, set lookups);
         the reasons are spelled out for the winner alone. The loop stops at the first match
@@ -223,8 +233,11 @@ class Matcher:
             winner = first_untyped_or_base if base_only_seen else first
         if winner is None:
             return None
-        return winner.entry, self._reasons(
-            winner, type_hits.get(winner.position), message_hits, attributes, error_type, within
+        hit = type_hits.get(winner.position)
+        return Found(
+            winner.entry,
+            self._reasons(winner, hit, message_hits, attributes, error_type, within),
+            None if hit is None else hit.role,
         )
 
     def _reasons(

@@ -39,7 +39,8 @@ class MatchInput(Protocol):
     when the object has them, so that inputs written before they existed keep working:
     ``base_types`` (a sequence of type names, the type's bases nearest first) and
     ``group_leaves`` (a sequence of :class:`collector_receiver.events.GroupLeaf`, the failures
-    inside an exception group).
+    inside an exception group) and ``cause_leaves`` (the same for the first links of the cause
+    chain, outermost first).
     """
 
     @property

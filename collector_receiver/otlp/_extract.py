@@ -32,6 +32,7 @@ from typing import Any
 from google.protobuf.message import Message
 
 from collector_receiver.events import (
+    MAX_CAUSE_LEAVES,
     MAX_GROUP_LEAVES,
     NO_GENAI_CONTEXT,
     AttributeValue,
@@ -53,6 +54,8 @@ from collector_receiver.otlp._messages import Signal
 from collector_receiver.otlp._spans import RequestSpans
 from otel_failcat.attributes import (
     FAILCAT_BASE_TYPES,
+    FAILCAT_CAUSE_BASE_TYPES,
+    FAILCAT_CAUSE_MESSAGES,
     FAILCAT_CAUSE_TYPES,
     FAILCAT_FINGERPRINT,
     FAILCAT_GROUP_BASE_TYPES,
@@ -235,6 +238,32 @@ def _group_leaves(attributes: dict[str, AttributeValue]) -> tuple[GroupLeaf, ...
     return tuple(leaves)
 
 
+def _cause_leaves(
+    cause_types: tuple[str, ...], attributes: dict[str, AttributeValue]
+) -> tuple[GroupLeaf, ...]:
+    """The first links of the cause chain, from ``failcat.cause_messages`` and
+    ``failcat.cause_base_types`` aligned with ``failcat.cause_types``: link ``i`` has the
+    links after it as its own causes. At most :data:`MAX_CAUSE_LEAVES`, however long the lists
+    a sender wrote; a missing or non-string element counts as empty.
+    """
+    messages, bases = (
+        value if isinstance(value := attributes.get(key), list) else []
+        for key in (FAILCAT_CAUSE_MESSAGES, FAILCAT_CAUSE_BASE_TYPES)
+    )
+    leaves = []
+    for index, link_type in enumerate(cause_types[:MAX_CAUSE_LEAVES]):
+        message = messages[index] if index < len(messages) else ""
+        leaves.append(
+            GroupLeaf(
+                exception_type=link_type,
+                exception_message=message if isinstance(message, str) else "",
+                cause_types=cause_types[index + 1 : index + 1 + _MAX_LEAF_NAMES],
+                base_types=_names(bases[index] if index < len(bases) else None),
+            )
+        )
+    return tuple(leaves)
+
+
 def _failure(
     *,
     source: Any,
@@ -251,6 +280,7 @@ def _failure(
     gen_ai: GenAIContext,
 ) -> FailureEvent:
     error_type = attributes.get("error.type")
+    cause_types = _cause_types(attributes.get(FAILCAT_CAUSE_TYPES))
     return FailureEvent(
         source=source,
         service_name=resource.service_name,
@@ -266,12 +296,15 @@ def _failure(
         scope_name=scope_name,
         span_name=span_name,
         error_type=None if error_type is None else _text(error_type),
-        cause_types=_cause_types(attributes.get(FAILCAT_CAUSE_TYPES)),
+        cause_types=cause_types,
         fingerprint=_fingerprint(attributes.get(FAILCAT_FINGERPRINT)),
         recording_id=_recording_id(attributes.get(FAILCAT_RECORDING_ID)),
         base_types=_cause_types(attributes.get(FAILCAT_BASE_TYPES)),
         group_leaves=(
             _group_leaves(attributes) if FAILCAT_GROUP_EXCEPTION_TYPES in attributes else ()
+        ),
+        cause_leaves=(
+            _cause_leaves(cause_types, attributes) if FAILCAT_CAUSE_MESSAGES in attributes else ()
         ),
         gen_ai=gen_ai,
     )

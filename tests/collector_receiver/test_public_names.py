@@ -56,6 +56,7 @@ PUBLIC = {
         "FailureSource",
         "GenAIContext",
         "GroupLeaf",
+        "MAX_CAUSE_LEAVES",
         "MAX_GROUP_LEAVES",
         "MatchedFailure",
         "NO_GENAI_CONTEXT",

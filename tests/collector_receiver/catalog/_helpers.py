@@ -47,6 +47,7 @@ def failure(
     *,
     bases: Sequence[str] = (),
     leaves: Sequence[GroupLeaf] = (),
+    cause_leaves: Sequence[GroupLeaf] = (),
 ) -> FailureEvent:
     """A span-event failure carrying just what matching reads."""
     return FailureEvent(
@@ -63,6 +64,7 @@ def failure(
         error_type=error_type,
         base_types=tuple(bases),
         group_leaves=tuple(leaves),
+        cause_leaves=tuple(cause_leaves),
     )
 
 

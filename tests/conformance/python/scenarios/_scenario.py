@@ -13,7 +13,10 @@ whatever the library's own spans add: "exactly one row per failure" is a count p
 - ``track``: raised out of ``with otel_failcat.track(...)``, caught outside it;
 - ``span``: raised out of an SDK span (``Span.record_exception`` through the SDK hook);
 - ``thread``: raised out of a thread's target, never caught (the threading hook);
-- ``none``: the library records it itself (its own spans), the agent does nothing.
+- ``none``: the library records it itself (its own spans), the agent does nothing;
+- ``wrapped``: caught, wrapped in the agent's own exception (``raise StepFailed("step failed")
+  from exc``, a type no catalog entry names, a message that says nothing), and the wrapper
+  recorded with ``record_failure``: the catalog must know the failure by what it wraps.
 
 ``user_span=False`` runs a case with no span of the agent's own open (no ``conformance``
 root): the library's spans start traces of their own, and so does a
@@ -51,6 +54,10 @@ _seconds: dict[str, float] = {}
 
 class DidNotRaise(Exception):
     """A case whose library call returned instead of failing: the scenario is wrong."""
+
+
+class StepFailed(Exception):
+    """The agent's own error around a library's, as agent code raises it (``via="wrapped"``)."""
 
 
 def _call(function: Callable[[], Any]) -> None:
@@ -158,6 +165,11 @@ def _raise_via(case: str, function: Callable[[], Any], via: str) -> None:
     except BaseException as exc:  # CancelledError and KeyboardInterrupt are cases too
         if via == "record":
             record_failure(exc)
+        elif via == "wrapped":
+            try:
+                raise StepFailed("step failed") from exc
+            except StepFailed as wrapper:
+                record_failure(wrapper)
         elif via == "log":
             _logger.exception("case %s failed", case)
         return

@@ -22,6 +22,20 @@ def _messages(handler):
     return call
 
 
+def _long_request() -> None:
+    # The SDK itself refuses: max_tokens this large may take over 10 minutes unstreamed, so it
+    # raises before any request leaves (the transport would answer 200).
+    anthropic.Anthropic(
+        api_key="sk-ant-test",
+        max_retries=0,
+        http_client=client(answer(200, {"type": "message"}, None, httpx2), httpx2),
+    ).messages.create(
+        model="claude-sonnet-4-5",
+        max_tokens=300_000,
+        messages=[{"role": "user", "content": "Write the whole book."}],
+    )
+
+
 def _error(status: int, kind: str, message: str, headers: dict[str, str] | None = None):
     body = {"type": "error", "error": {"type": kind, "message": message}}
     return _messages(answer(status, body, headers, httpx2))
@@ -72,6 +86,7 @@ run(
 run("timeout", _messages(read_timeout(httpx2)), via="thread")
 run("connection", _messages(refused(httpx2)))
 run("conflict", _error(409, "conflict_error", "Storage is in use"), via="log")
+run("streaming_required", _long_request, via="log")
 run("client_closed_request", _error(499, "api_error", "Client closed request"))
 # The SDK instruments itself: with nothing recorded by the agent, its own span (status ERROR,
 # error.type `client_timeout_error`) is the failure's only record.
@@ -83,4 +98,18 @@ overloaded = _error(529, "overloaded_error", "Overloaded")
 run("no_user_span_overloaded", overloaded, user_span=False)
 run("no_user_span_overloaded_logged", overloaded, via="log", user_span=False)
 run("no_user_span_timeout", _messages(read_timeout(httpx2)), user_span=False)
+# The same failures inside the agent's own wrapper (see _scenario: via="wrapped").
+run(
+    "prompt_too_long.wrapped",
+    _error(400, "invalid_request_error", "prompt is too long: 215000 tokens > 200000 maximum"),
+    via="wrapped",
+)
+run("overloaded.wrapped", _error(529, "overloaded_error", "Overloaded"), via="wrapped")
+run("auth.wrapped", _error(401, "authentication_error", "invalid x-api-key"), via="wrapped")
+run("streaming_required.wrapped", _long_request, via="wrapped")
+run(
+    "billing.wrapped",
+    _error(402, "billing_error", "Your credit balance is too low to access the Anthropic API."),
+    via="wrapped",
+)
 report()

@@ -131,4 +131,17 @@ run(
     _under_sdk_span(_openai_error(500, "The server had an error.", "server_error", None)),
     via="span",
 )
+# The same failures inside the agent's own wrapper (see _scenario: via="wrapped").
+run(
+    "context_overflow.wrapped",
+    _openai_error(
+        400,
+        "This model's maximum context length is 128000 tokens. However, your messages resulted in 130517 tokens.",
+        "invalid_request_error",
+        "context_length_exceeded",
+    ),
+    via="wrapped",
+)
+run("json_output_parser.wrapped", _json_parser, via="wrapped")
+run("tool_exception.wrapped", _tool_exception, via="wrapped")
 report()

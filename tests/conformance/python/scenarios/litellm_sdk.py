@@ -133,4 +133,32 @@ run(
         400, "invalid_request_error", "prompt is too long: 215000 tokens > 200000 maximum"
     ),
 )
+# The same failures inside the agent's own wrapper (see _scenario: via="wrapped").
+run(
+    "context_window.wrapped",
+    _openai_error(
+        400,
+        "This model's maximum context length is 128000 tokens. However, your messages resulted in 130517 tokens.",
+        "invalid_request_error",
+        "context_length_exceeded",
+    ),
+    via="wrapped",
+)
+run(
+    "content_policy.wrapped",
+    _openai_error(
+        400,
+        "Your request was rejected as a result of our safety system.",
+        "invalid_request_error",
+        "content_policy_violation",
+    ),
+    via="wrapped",
+)
+run(
+    "service_unavailable.wrapped",
+    _openai_error(
+        503, "The server is currently overloaded with other requests.", "server_error", None
+    ),
+    via="wrapped",
+)
 report()

@@ -198,4 +198,8 @@ run("jsonrpc_unknown_prompt_no_user_span", itinerary, user_span=False)
 run("jsonrpc_unknown_resource_no_user_span", _legacy("read_resource", hotels), user_span=False)
 slow = {"query": "flights"}
 run("jsonrpc_timeout", _legacy("call_tool", "slow_search", slow, read_timeout_seconds=0.2))
+# The same failures inside the agent's own wrapper (see _scenario: via="wrapped").
+run("unknown_tool.wrapped", _unknown_tool, via="wrapped")
+run("unknown_prompt.wrapped", _unknown_prompt, via="wrapped")
+run("timeout.wrapped", _timeout, via="wrapped")
 report()

@@ -223,4 +223,9 @@ run(
     ),
     via="track",
 )
+# The same failures inside the agent's own wrapper (see _scenario: via="wrapped").
+run("output_retries_exceeded.wrapped", _output_retries, via="wrapped")
+run("unknown_tool.wrapped", _unknown_tool, via="wrapped")
+run("request_limit.wrapped", _request_limit, via="wrapped")
+run("ordinary_tool_type_error.wrapped", _user_code_type_error, via="wrapped")
 report()

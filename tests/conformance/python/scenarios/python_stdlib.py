@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import resource
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -250,6 +252,20 @@ def _tool_command_failed() -> None:
     subprocess.run([sys.executable, "-c", "import sys; sys.exit(1)"], check=True)
 
 
+def _file_too_large() -> None:
+    # A sandbox's file-size limit (RLIMIT_FSIZE, ulimit -f): the write past it fails with EFBIG
+    # (Python ignores SIGXFSZ, which would otherwise end the process). The limit is this
+    # process's own and is put back at once.
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    with tempfile.TemporaryFile() as out:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, hard))
+        try:
+            out.write(b"x" * 65536)
+            out.flush()
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+
 def _json_decode() -> None:
     json.loads('{"answer": "the model stopped mid-')
 
@@ -322,6 +338,7 @@ run("urllib_truncated_body", _urllib_truncated, via="log")
 run("aiohttp_html_instead_of_json", _aiohttp_html_instead_of_json)
 run("stream_line_over_limit", _stream_line_over_limit, via="span")
 run("json_decode", _json_decode)
+run("file_too_large", _file_too_large, via="log")
 run("file_not_found", _file_not_found)
 run("ordinary_key_error", _key_error)
 run("ordinary_type_error", _type_error, via="log")
@@ -329,4 +346,12 @@ run("ordinary_attribute_error", _attribute_error, via="thread")
 run("ordinary_zero_division", _zero_division, via="track")
 run("ordinary_name_error", _name_error)
 run("ordinary_assertion", _assertion, via="span")
+# The same failures inside the agent's own wrapper (see _scenario: via="wrapped").
+run("httpx_429.wrapped", _httpx_429, via="wrapped")
+run("urllib_503.wrapped", _urllib_status(503), via="wrapped")
+run("requests_refused.wrapped", _requests_refused, via="wrapped")
+run("subprocess_timeout.wrapped", _subprocess_timeout, via="wrapped")
+run("json_decode.wrapped", _json_decode, via="wrapped")
+run("file_too_large.wrapped", _file_too_large, via="wrapped")
+run("ordinary_key_error.wrapped", _key_error, via="wrapped")
 report()

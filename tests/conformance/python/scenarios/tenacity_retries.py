@@ -35,4 +35,6 @@ run("retry_error", _flaky_search)
 run("retry_error_logged", _flaky_search, via="log")
 run("reraised_rate_limit", _reraised, via="track")
 run("retry_error_around_a_bug", _buggy)
+# The same failures inside the agent's own wrapper (see _scenario: via="wrapped").
+run("retry_error.wrapped", _flaky_search, via="wrapped")
 report()
