@@ -11,14 +11,17 @@ Three ways to put the same batches of failures into PostgreSQL, each batch one t
       (``LIKE failure_matches INCLUDING ALL``: the same unique key and indexes), no patterns.
 
 It prints rows/s of each at batch sizes 100, 1000 and 5000 with the ratios (b)/(a) and (b)/(c),
-for two workloads: ``shared`` (400 fingerprints, half of them known before the run, as in steady
-state) and ``unique`` (every failure its own stacktrace and fingerprint, as in the issue's
-persist run). Then, per workload at 1000 rows per batch, where one transaction of (b) spends its
-time: the staging table check, the COPY (rows built while streaming), the move statement and the
-commit, by driving the store's own ``_pg_copy`` steps in a hand-held transaction. SQLite's rows/s
-close the run for reference. A fresh PostgreSQL database is created for the run and dropped
-after it; each measurement starts from empty tables. Best of ``--repeat`` runs, alternating the
-order of (a), (b) and (c).
+for three workloads: ``shared`` (400 fingerprints, half of them known before the run, as in
+steady state), ``unique`` (every failure its own stacktrace and fingerprint, as in the issue's
+persist run) and ``logs`` (``shared`` as log records with trace and span ids, which the store
+first looks up against the status-only rows of their traces, ``store/_other_signal.py``; the
+limit (c) does no such lookup). Then, per workload at 1000 rows per batch, where one
+transaction of (b) spends its time: the staging table check, the COPY (rows built while
+streaming), the move statement and the commit, by driving the store's own ``_pg_copy`` steps
+in a hand-held transaction. SQLite's rows/s close the run for reference (span events, then log
+records). A fresh PostgreSQL database is created for the run and dropped after it; each
+measurement starts from empty tables. Best of ``--repeat`` runs, alternating the order of (a),
+(b) and (c).
 
     python benchmarks/bench_store_write.py [--rows 20000] [--repeat 3] [--admin-url URL]
 """
@@ -38,7 +41,7 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from collector_receiver.events import MatchedFailure
+from collector_receiver.events import FailureSource, MatchedFailure
 from collector_receiver.store import FailureStore, NewPattern, _pg_copy, _rows, upgrade
 from collector_receiver.store.tables import failure_matches, failure_patterns
 
@@ -57,7 +60,9 @@ class PortableFailureStore(FailureStore):
         return self._write_rows_portable(conn, unique, received_at)
 
 
-def make_failures(count: int, *, unique: bool, seed: int = 11) -> list[MatchedFailure]:
+def make_failures(
+    count: int, *, unique: bool, source: FailureSource = "span_event", seed: int = 11
+) -> list[MatchedFailure]:
     rng = random.Random(seed)
     base = datetime(2026, 3, 1, tzinfo=timezone.utc)
     stack = "".join(
@@ -83,7 +88,7 @@ def make_failures(count: int, *, unique: bool, seed: int = 11) -> list[MatchedFa
                 stacktrace="Traceback (most recent call last):\n" + stack + tail,
                 fingerprint=fingerprint,
                 message_template="Rate limit reached for <str> in <str>: <int> tokens per min",
-                source="span_event",
+                source=source,
                 occurred_at=base + timedelta(milliseconds=n * 37),
                 attributes={
                     "http.response.status_code": 429,
@@ -124,12 +129,12 @@ def copy_rows_per_second(
     """The limit: the same rows, binary COPY straight into ``bench_copy``, a batch a commit."""
     _reset(store, failures)
     received_at = datetime.now(timezone.utc)
-    columns = ", ".join(_rows.MATCH_COLUMNS)
+    columns = ", ".join(_rows.WRITE_COLUMNS)
     types = [
         {"occurred_at": "timestamptz", "received_at": "timestamptz", "attributes": "jsonb"}.get(
             column, "text"
         )
-        for column in _rows.MATCH_COLUMNS
+        for column in _rows.WRITE_COLUMNS
     ]
     with store.engine.connect() as conn:
         dbapi = conn.connection.driver_connection
@@ -192,8 +197,12 @@ def _postgresql(url: str, args: argparse.Namespace) -> None:
         ("store", lambda f, n: rows_per_second(store, f, n)),
         ("COPY", lambda f, n: copy_rows_per_second(store, f, n)),
     ]
-    for workload in ("shared", "unique"):
-        failures = make_failures(args.rows, unique=workload == "unique")
+    for workload in ("shared", "unique", "logs"):
+        failures = make_failures(
+            args.rows,
+            unique=workload == "unique",
+            source="log_record" if workload == "logs" else "span_event",
+        )
         print(f"\nPostgreSQL, {workload} fingerprints, {args.rows} rows, best of {args.repeat}")
         print(
             f"{'batch':>6} {'portable rows/s':>16} {'store rows/s':>13} {'COPY rows/s':>12}"
@@ -239,16 +248,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-    failures = make_failures(args.rows, unique=False)
     with tempfile.TemporaryDirectory() as tmp:
         sqlite_url = f"sqlite:///{tmp}/bench.db"
         upgrade(sqlite_url)
         sqlite_store = FailureStore.from_url(sqlite_url)
-        print(f"\nSQLite, shared fingerprints, {args.rows} rows, best of {args.repeat}")
-        print(f"{'batch':>6} {'rows/s':>10}")
-        for size in BATCH_SIZES:
-            rate = best_of(args.repeat, lambda s=size: rows_per_second(sqlite_store, failures, s))
-            print(f"{size:>6} {rate:>10,.0f}")
+        for source in ("span_event", "log_record"):
+            failures = make_failures(args.rows, unique=False, source=source)
+            print(f"\nSQLite, shared fingerprints, {source}, {args.rows} rows,", end=" ")
+            print(f"best of {args.repeat}")
+            print(f"{'batch':>6} {'rows/s':>10}")
+            for size in BATCH_SIZES:
+                rate = best_of(
+                    args.repeat,
+                    lambda s=size, f=failures: rows_per_second(sqlite_store, f, s),
+                )
+                print(f"{size:>6} {rate:>10,.0f}")
         sqlite_store.close()
 
 

@@ -139,6 +139,10 @@ class FailureEvent:
     #: ``failcat.recording_id`` as sent by ``otel_failcat`` in ``logs/dup`` mode (32 hex
     #: digits), else None: one recording sent both as a span event and as a log record.
     recording_id: str | None = None
+    #: A ``span_status`` failure's lineage in its request (span ids, lowercase hex: ancestors
+    #: nearest first, then descendants), else empty: an exception log record on one of these
+    #: spans, in the same trace, is this failure recorded on the other signal.
+    related_span_ids: tuple[str, ...] = ()
 
     def event_key(self) -> str:
         """The idempotency key of CONTRACT §4: the same failure delivered twice gets the same key.
@@ -191,6 +195,9 @@ class MatchedFailure:
     #: Columns ``gen_ai_provider`` .. ``gen_ai_agent``, redacted and capped like the other
     #: stored names.
     gen_ai: GenAIContext = NO_GENAI_CONTEXT
+    #: A ``span_status`` failure's lineage (``FailureEvent.related_span_ids``), stored in the
+    #: column ``related_span_ids``, space-separated; empty for other sources.
+    related_span_ids: tuple[str, ...] = ()
 
 
 __all__ = [

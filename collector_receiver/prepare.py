@@ -219,6 +219,7 @@ class FailurePreparer:
             occurred_at=occurred_at(event.time_unix_nano),
             attributes=attributes,
             gen_ai=caches.gen_ai(event.gen_ai),
+            related_span_ids=event.related_span_ids,
         )
         return failure, match
 

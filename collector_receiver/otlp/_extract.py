@@ -26,7 +26,7 @@ and only a span whose name passes has its ``gen_ai.*`` attributes read.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from google.protobuf.message import Message
@@ -362,6 +362,10 @@ def _extract_traces(request: Any, result: ExtractResult) -> None:
     # with two exception events in a trace the recordings of a failure that a deeper recording
     # of it (or of what it wraps) explains (_duplicate_events).
     dropped = lineage.beside_exceptions(spans_by_id) | repeats.repeated(spans_by_id)
+    # A status-only failure kept carries its lineage to the store: an exception log record on
+    # one of its spans, which always arrives in a request of its own, is the same failure.
+    for position, related in lineage.related_span_ids(spans_by_id, dropped).items():
+        result.events[position] = replace(result.events[position], related_span_ids=related)
     if dropped:
         result.events = [e for i, e in enumerate(result.events) if i not in dropped]
 

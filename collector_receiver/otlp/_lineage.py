@@ -40,8 +40,13 @@ from collector_receiver.otlp._spans import MAX_INDEXED_SPANS, RequestSpans
 MAX_LINEAGE_HOPS = 256
 #: The most spans a request may have for the index to be built (the request's one index).
 MAX_LINEAGE_SPANS = MAX_INDEXED_SPANS
+#: The most span ids a stored status-only failure keeps of its lineage (``related_span_ids``):
+#: its ancestors, nearest first, then its descendants. An agent's log record is emitted on the
+#: span around the call or a few levels up; 64 ids are 1 KiB of text on a rare row.
+MAX_RELATED_SPANS = 64
 
 _Key = tuple[bytes, bytes]  # (trace id, span id), raw
+_SPAN_ID_BYTES = 8
 
 
 class SpanLineage:
@@ -70,6 +75,53 @@ class SpanLineage:
         if len(self._candidates) > 1:
             dropped |= self._above_status_only(spans)
         return dropped
+
+    def related_span_ids(
+        self, spans: RequestSpans, dropped: set[int]
+    ) -> dict[int, tuple[str, ...]]:
+        """The lineage in the request of each status-only failure kept, by position: span ids
+        (lowercase hex) of its ancestors, nearest first (its parent always, as the span names
+        it, even when the parent is in another request), then of its descendants, breadth
+        first; at most :data:`MAX_RELATED_SPANS`.
+
+        The store keeps them with the row, so that an exception log record on one of those
+        spans, which arrives in a logs request of its own, is known for the same failure
+        (``store._other_signal``). Only failures with a span id have a lineage; a cycle of
+        parent links ends a walk where it closes.
+        """
+        related: dict[int, tuple[str, ...]] = {}
+        for position, span, trace_id, span_id in self._candidates:
+            if position in dropped or not span_id:
+                continue
+            seen: dict[bytes, None] = {span_id: None}  # insertion-ordered: the lineage so far
+            parent = span.parent_span_id
+            while (
+                len(parent) == _SPAN_ID_BYTES
+                and parent not in seen
+                and len(seen) <= MAX_RELATED_SPANS
+            ):
+                seen[parent] = None
+                node = spans.get(trace_id, parent)
+                if node is None:
+                    break
+                parent = node.parent_span_id
+            level = [span_id]
+            while level and len(seen) <= MAX_RELATED_SPANS:
+                below: list[bytes] = []
+                for above in level:
+                    for child in spans.children(trace_id, above):
+                        child_id = child.span_id
+                        if (
+                            len(child_id) == _SPAN_ID_BYTES
+                            and child_id not in seen
+                            and len(seen) <= MAX_RELATED_SPANS
+                        ):
+                            seen[child_id] = None
+                            below.append(child_id)
+                level = below
+            del seen[span_id]
+            related[position] = tuple(related_id.hex() for related_id in seen)
+        return related
 
     def _above_status_only(self, spans: RequestSpans) -> set[int]:
         """Positions of the status-only failures that are ancestors of another one.

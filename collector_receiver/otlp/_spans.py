@@ -32,11 +32,12 @@ _TRACE_ID_BYTES = 16
 class RequestSpans:
     """Spans of a decoded ``ExportTraceServiceRequest`` by (trace id, span id), raw bytes."""
 
-    __slots__ = ("_by_id", "_met", "_request")
+    __slots__ = ("_by_id", "_children", "_met", "_request")
 
     def __init__(self, request: Any) -> None:
         self._request = request
         self._by_id: dict[bytes, Any] | None = None
+        self._children: dict[bytes, list[Any]] | None = None
         #: spans handed over by the walk, by their 16-byte trace id and 8-byte span id joined
         self._met: dict[bytes, Any] = {}
 
@@ -57,6 +58,23 @@ class RequestSpans:
         if span is None or span.trace_id != trace_id:
             return None
         return span
+
+    def children(self, trace_id: bytes, span_id: bytes) -> list[Any]:
+        """The spans of the request whose parent is this span (empty for an oversized request).
+
+        The map of children is built on the first call, from the index (so at most once per
+        request, and only for a request that needs it: one with a status-only failure kept).
+        """
+        children = self._children
+        if children is None:
+            by_id = self._by_id
+            if by_id is None:
+                by_id = self._by_id = self._build()
+            children = self._children = {}
+            for span in by_id.values():
+                if span.parent_span_id:
+                    children.setdefault(span.trace_id + span.parent_span_id, []).append(span)
+        return children.get(trace_id + span_id, [])
 
     def _build(self) -> dict[bytes, Any]:
         every: dict[bytes, Any] = {}

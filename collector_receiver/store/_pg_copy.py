@@ -48,13 +48,13 @@ from sqlalchemy import Connection
 
 from collector_receiver.events import MatchedFailure
 from collector_receiver.storable import storable_text
-from collector_receiver.store._rows import MATCH_COLUMNS, attributes_json, match_values
+from collector_receiver.store._rows import WRITE_COLUMNS, attributes_json, match_values
 
-_STAGE_COLUMNS = ("ord", *MATCH_COLUMNS, "message_template")
-_COLUMNS = ", ".join(MATCH_COLUMNS)
+_STAGE_COLUMNS = ("ord", *WRITE_COLUMNS, "message_template")
+_COLUMNS = ", ".join(WRITE_COLUMNS)
 
 # Column types match failure_matches; lengths are checked when rows move into the real table.
-# The columns are those of ``MATCH_COLUMNS`` in its order (``stage`` writes rows in it).
+# The columns are those of ``WRITE_COLUMNS`` in its order (``stage`` writes rows in it).
 # ``attributes`` is staged as strict JSON text (``_rows.attributes_json``) and cast once in the
 # move.
 _STAGE_DEFINITION = """
@@ -63,7 +63,7 @@ _STAGE_DEFINITION = """
     exception_message text, stacktrace text, fingerprint text, source text,
     occurred_at timestamptz, received_at timestamptz, attributes text, gen_ai_provider text,
     gen_ai_model text, gen_ai_operation text, gen_ai_tool text, gen_ai_agent text,
-    message_template text
+    related_span_ids text, message_template text
 """
 # Named after its columns: a transaction-pooling proxy hands a server session, and the temp
 # table in it, from one client to the next, so during a rolling upgrade a release whose staging
@@ -84,7 +84,7 @@ _COPY_TYPES = [
 ]
 _COPY_TYPES[0] = "int4"
 
-_SELECT_STAGED = ", ".join("attributes::jsonb" if c == "attributes" else c for c in MATCH_COLUMNS)
+_SELECT_STAGED = ", ".join("attributes::jsonb" if c == "attributes" else c for c in WRITE_COLUMNS)
 
 
 def _first(column: str) -> str:

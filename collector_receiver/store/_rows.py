@@ -38,6 +38,11 @@ MATCH_COLUMNS = (
     *GENAI_COLUMNS,
 )
 
+#: Columns written beside :data:`MATCH_COLUMNS`, which the reads do not return: the store's own.
+STORE_ONLY_COLUMNS = ("related_span_ids",)
+#: Every column a write sets, in the order of :func:`match_values`.
+WRITE_COLUMNS = (*MATCH_COLUMNS, *STORE_ONLY_COLUMNS)
+
 _NO_CONTEXT_VALUES: tuple[None, ...] = (None,) * len(GENAI_COLUMNS)
 
 
@@ -102,7 +107,7 @@ def match_values(
     *,
     attributes: Callable[[Mapping[str, Any]], Any] = _storable_attributes,
 ) -> tuple[Any, ...]:
-    """The ``failure_matches`` row of ``failure`` as values in :data:`MATCH_COLUMNS` order.
+    """The ``failure_matches`` row of ``failure`` as values in :data:`WRITE_COLUMNS` order.
 
     ``attributes`` makes the attributes storable: as a value by default (SQLAlchemy's JSON type
     encodes it), or as JSON text with :func:`attributes_json` (the COPY path).
@@ -125,12 +130,22 @@ def match_values(
         received_at,
         attributes(failure.attributes),
         *genai_values(failure.gen_ai),
+        related_span_ids(failure),
     )
+
+
+def related_span_ids(failure: MatchedFailure) -> str | None:
+    """The column ``related_span_ids``: for a status-only failure with a trace and a span id,
+    its lineage, space-separated (``""`` when it has none, so the partial index still holds the
+    row: a log record on the span itself ties to it); NULL for every other failure."""
+    if failure.source != "span_status" or not failure.trace_id or not failure.span_id:
+        return None
+    return " ".join(failure.related_span_ids)
 
 
 def match_row(failure: MatchedFailure, received_at: datetime) -> dict[str, Any]:
     """The ``failure_matches`` row of ``failure``, keyed by column name."""
-    return dict(zip(MATCH_COLUMNS, match_values(failure, received_at), strict=True))
+    return dict(zip(WRITE_COLUMNS, match_values(failure, received_at), strict=True))
 
 
 def unique_by_event_key(

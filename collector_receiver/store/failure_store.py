@@ -14,6 +14,10 @@ written in ``event_key`` order and patterns in ``fingerprint`` order, so racing 
 in the same order and cannot deadlock; a failure both deliver is stored by exactly one of them and
 counted in its pattern exactly once.
 
+A failure recorded on two signals (an exception log record and a library's status-only span of
+its lineage) is stored once, whichever arrives first: the write transaction looks for the other
+recording first (``_other_signal``).
+
 The same call counts the GenAI operations of the requests whose failures it writes
 (``operations``, one :class:`~collector_receiver.events.OperationCounts` per request), once per
 delivery key, after the failures and in the same transaction (``_operation_counts`` says how);
@@ -35,7 +39,7 @@ from sqlalchemy import Connection, Engine, bindparam, case, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from collector_receiver.events import MatchedFailure, OperationCounts
-from collector_receiver.store import _operation_counts, _pg_copy, _rows, retention
+from collector_receiver.store import _operation_counts, _other_signal, _pg_copy, _rows, retention
 from collector_receiver.store._engine import SQLITE_BEGIN_OPTION, create_store_engine
 from collector_receiver.store._partitions import ensure_partitions, month_of, next_month
 from collector_receiver.store.errors import (
@@ -153,8 +157,14 @@ class FailureStore:
                 with self._write_transaction() as conn:
                     stored_keys: set[str] = set()
                     new_patterns: tuple[NewPattern, ...] = ()
-                    if unique:
-                        stored_keys, new_patterns = self._write_rows(conn, unique, received_at)
+                    # A log record and a status-only span of one failure: the first stored is
+                    # the row, the other a repeat of it (``_other_signal``).
+                    repeats = _other_signal.recorded_on_other_signal(
+                        conn, unique, postgresql=not self._is_sqlite
+                    )
+                    rows = [f for f in unique if f.event_key not in repeats] if repeats else unique
+                    if rows:
+                        stored_keys, new_patterns = self._write_rows(conn, rows, received_at)
                     counted_keys = count(conn, deliveries, received_at)
                 break
             except DATABASE_ERRORS as exc:

@@ -130,6 +130,10 @@ failure_matches = Table(
     Column("attributes", _JSON_TYPE, nullable=False),
     # The GenAI context (CONTRACT §5 r2, migration 0004); NULL when absent at every level.
     *(Column(name, String(), nullable=True) for name in GENAI_COLUMNS),
+    # A status-only failure's lineage in its request, span ids space-separated ("" for none;
+    # migration 0007, ``_other_signal``); NULL on every other row. The store's own: the API
+    # does not show it.
+    Column("related_span_ids", Text(), nullable=True),
     # The idempotency key. On PostgreSQL the table is partitioned by month of ``occurred_at``
     # (migration 0006, ``_partitions``), and a partitioned table's unique keys must hold the
     # partition key, so there it is ``(event_key, occurred_at)`` (and the primary key ``(id,
@@ -168,6 +172,17 @@ for _name in GENAI_FILTER_COLUMNS:
         postgresql_where=_column.isnot(None),
         sqlite_where=_column.isnot(None),
     )
+
+# The status-only failures of a trace, for the store's tie between the two signals of one
+# failure (``_other_signal``): partial, so only those rare rows cost an index entry, and small
+# enough that the planner takes it even for a partition it has no statistics of yet (a
+# lookup by the full ``trace_id`` index then seq-scans a fresh month's partition).
+Index(
+    "ix_failure_matches_trace_id_status_only",
+    failure_matches.c.trace_id,
+    postgresql_where=failure_matches.c.related_span_ids.isnot(None),
+    sqlite_where=failure_matches.c.related_span_ids.isnot(None),
+)
 
 failure_patterns = Table(
     "failure_patterns",

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from collector_receiver.events import AttributeValue, FailureSource, MatchedFailure
 from collector_receiver.store import FailureStore
+from collector_receiver.store._rows import MATCH_COLUMNS
 from collector_receiver.store.tables import failure_matches, failure_patterns
 from collector_receiver.timeparse import utc_now
 
@@ -62,8 +63,10 @@ def write_days_ago(url: str, first: int, days_ago: float, count: int) -> None:
 
 
 def stored_rows(store: FailureStore) -> list[dict[str, Any]]:
+    """Every row's id and readable columns (not the store's own, which older schemas lack)."""
+    columns = [failure_matches.c[name] for name in ("id", *MATCH_COLUMNS)]
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(failure_matches).order_by(failure_matches.c.id))
+        rows = conn.execute(sa.select(*columns).order_by(failure_matches.c.id))
         return [dict(row._mapping) for row in rows]
 
 

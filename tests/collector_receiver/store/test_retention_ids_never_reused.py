@@ -7,9 +7,12 @@ continues after the largest of them.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import sqlalchemy as sa
 
 from collector_receiver.store import FailureStore, upgrade
+from collector_receiver.store._rows import STORE_ONLY_COLUMNS, match_row
 from collector_receiver.store.tables import failure_matches
 from tests.collector_receiver.store._helpers import failure, stored_rows
 
@@ -42,7 +45,14 @@ def test_a_database_migrated_from_0004_keeps_its_ids_and_never_reuses_them(
     upgrade(sqlite_url, "0004")
     store = FailureStore.from_url(sqlite_url)
     try:
-        store.write_batch([failure(n) for n in range(1, 6)])
+        # The rows as this tree's store writes them, less the columns 0004 does not have yet.
+        received_at = datetime.now(timezone.utc)
+        rows = [match_row(failure(n), received_at) for n in range(1, 6)]
+        for row in rows:
+            for column in STORE_ONLY_COLUMNS:
+                del row[column]
+        with store.engine.begin() as conn:
+            conn.execute(sa.insert(failure_matches), rows)
         before = {row["event_key"]: row["id"] for row in stored_rows(store)}
 
         upgrade(sqlite_url)
