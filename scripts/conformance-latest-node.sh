@@ -28,4 +28,4 @@ npm ls --depth=0
 
 cd "$root"
 FAILCAT_NODE_CONFORMANCE_DIR="$work" "${PYTHON:-.venv/bin/python}" -m pytest \
-  tests/conformance/test_node_stacks.py "$@"
+  tests/conformance/test_node_stacks.py tests/conformance/test_node_logged_one_row.py "$@"
