@@ -9,7 +9,6 @@ PostgreSQL), and what the store holds and the API would answer stays within the 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,7 +21,7 @@ from collector_receiver.events import FailureEvent
 from collector_receiver.otlp import decode_request, extract_failures
 from collector_receiver.prepare import FailurePreparer
 from collector_receiver.presentation import failure_json
-from collector_receiver.store import FailureStore, upgrade
+from collector_receiver.store import FailureStore
 from collector_receiver.store.queries import FailureQueries
 from otel_failcat.redaction import Redactor
 from tests.collector_receiver.otlp._helpers import exception_event, span, trace_request
@@ -73,14 +72,6 @@ def hostile_events() -> list[FailureEvent]:
     assert len(request) > 8 * MEGABYTE
     decoded = decode_request("traces", request, "application/x-protobuf")
     return extract_failures("traces", decoded).events
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[FailureStore]:
-    upgrade(db_url)
-    store = FailureStore.from_url(db_url)
-    yield store
-    store.close()
 
 
 def test_a_hostile_request_ends_in_a_bounded_row(

@@ -12,38 +12,26 @@ arrives first, and that row is the one that arrived first (``store/_other_signal
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.conformance._node import NODE_DIR, agent_environment, node
 from tests.e2e._receiver import running_receiver
 from tests.e2e._support import database, stored_failures
 
 pytestmark = pytest.mark.slow
-
-NODE_DIR = Path(os.environ.get("FAILCAT_NODE_CONFORMANCE_DIR") or Path(__file__).with_name("node"))
 
 # The signal whose row is kept, by the order the agent flushes its providers in.
 FIRST_SOURCE = {"logs-first": "log_record", "spans-first": "span_status"}
 
 
 def _run_agent(endpoint: str, order: str) -> dict[str, object]:
-    node = shutil.which("node")
-    assert node is not None, "this test needs `node` (Node.js 20 or newer)"
-    assert (NODE_DIR / "node_modules").is_dir(), f"run `npm ci` in {NODE_DIR}"
-    environ = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.upper().startswith(("OTEL_", "ANTHROPIC_")) and not k.upper().endswith("_PROXY")
-    }
-    environ["FAILCAT_OTLP_HTTP"] = endpoint
     run = subprocess.run(
-        [node, "logged.mjs", order],
+        [node(), "logged.mjs", order],
         cwd=NODE_DIR,
-        env=environ,
+        env=agent_environment(endpoint),
         capture_output=True,
         text=True,
         timeout=120,

@@ -21,41 +21,28 @@ from __future__ import annotations
 import functools
 import json
 import os
-import shutil
 import subprocess
 from collections import defaultdict
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conformance._node import NODE_DIR, agent_environment, node
 from tests.e2e._receiver import running_receiver
 from tests.e2e._support import stored_failures
 
 pytestmark = pytest.mark.slow
 
-NODE_DIR = Path(os.environ.get("FAILCAT_NODE_CONFORMANCE_DIR") or Path(__file__).with_name("node"))
 UNCATALOGED = "UNCATALOGED"
 _RUN_TIMEOUT = 180.0
-
-
-def _node() -> str:
-    node = shutil.which("node")
-    if node is None:
-        raise RuntimeError("the Node.js conformance suite needs `node` (Node.js 20 or newer)")
-    if not (NODE_DIR / "node_modules").is_dir():
-        raise RuntimeError(
-            f"{NODE_DIR} has no node_modules: run `npm ci` there (`make test` does it)"
-        )
-    return node
 
 
 @functools.cache
 def _listed_cases() -> tuple[dict[str, str], ...]:
     """Every case as ``{stack, id, expect}``, from the scenarios themselves."""
     listed = subprocess.run(
-        [_node(), "run.mjs", "--list"],
+        [node(), "run.mjs", "--list"],
         cwd=NODE_DIR,
         capture_output=True,
         text=True,
@@ -91,19 +78,10 @@ def conformance_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
     directory = tmp_path_factory.mktemp("node-conformance")
     url = f"sqlite:///{directory / 'failcat.db'}"
     with running_receiver(url, directory / "receiver.log") as receiver:
-        # The scenarios set what they need; a developer's provider keys, base URLs, proxies or
-        # OTEL_ settings must not change what the libraries raise or where spans go.
-        environ = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.upper().startswith(("OTEL_", "OPENAI_", "ANTHROPIC_"))
-            and not k.upper().endswith("_PROXY")
-        }
-        environ["FAILCAT_OTLP_HTTP"] = receiver.http_endpoint
         run = subprocess.run(
-            [_node(), "run.mjs"],
+            [node(), "run.mjs"],
             cwd=NODE_DIR,
-            env=environ,
+            env=agent_environment(receiver.http_endpoint),
             capture_output=True,
             text=True,
             timeout=_RUN_TIMEOUT,
@@ -183,7 +161,7 @@ def test_run_refuses_bad_input_with_one_line(
 ) -> None:
     env = {k: v for k, v in os.environ.items() if k != "FAILCAT_OTLP_HTTP"} | environ
     run = subprocess.run(
-        [_node(), "run.mjs", *args],
+        [node(), "run.mjs", *args],
         cwd=NODE_DIR,
         env=env,
         capture_output=True,

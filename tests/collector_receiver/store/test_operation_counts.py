@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -47,14 +46,6 @@ def _stored_counts(store: FailureStore) -> dict[tuple[Any, ...], int]:
         ): row.operations
         for row in rows
     }
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[FailureStore]:
-    upgrade(db_url)
-    store = FailureStore.from_url(db_url)
-    yield store
-    store.close()
 
 
 def test_operations_are_counted_per_hour_and_context(store: FailureStore) -> None:

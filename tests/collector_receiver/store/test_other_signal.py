@@ -8,7 +8,6 @@ write transaction: whichever is stored first is the row, the other a repeat of i
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -24,14 +23,6 @@ TRACE = "a" * 32
 STEP = "1" * 16  # the agent's step span, where it logged the failure
 SDK = "2" * 16  # the SDK's span under it, marked ERROR with error.type
 SIBLING = "3" * 16  # another call under the same step
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[FailureStore]:
-    upgrade(db_url)
-    store = FailureStore.from_url(db_url)
-    yield store
-    store.close()
 
 
 def logged(n: int, span_id: str | None = STEP, trace_id: str = TRACE) -> MatchedFailure:

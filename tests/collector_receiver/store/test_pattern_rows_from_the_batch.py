@@ -6,21 +6,10 @@ that comes first in the batch never lends a pattern its columns or its count.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
-
-from collector_receiver.store import FailureStore, NewPattern, upgrade
+from collector_receiver.store import FailureStore, NewPattern
 from tests.collector_receiver.store._helpers import BASE_TIME, failure, stored_patterns
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[FailureStore]:
-    upgrade(db_url)
-    store = FailureStore.from_url(db_url)
-    yield store
-    store.close()
 
 
 def test_the_first_failure_in_input_order_names_the_pattern(store: FailureStore) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 
 from collector_receiver.events import GenAIContext, OperationCounts, OperationKey
-from collector_receiver.store import FailureStore, SchemaMissing, upgrade
+from collector_receiver.store import FailureStore, SchemaMissing
 from collector_receiver.store.tables import gen_ai_counted_deliveries, gen_ai_operations
 from tests.collector_receiver.store._helpers import (
     BASE_TIME,
@@ -23,14 +22,6 @@ OLD = "a" * 32
 SEEN_AGAIN = "b" * 32
 RECENT = "c" * 32
 CHAT = GenAIContext(provider="openai", model="gpt-4o", operation="chat")
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[FailureStore]:
-    upgrade(db_url)
-    store = FailureStore.from_url(db_url)
-    yield store
-    store.close()
 
 
 def _at(days: float) -> datetime:

@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from datetime import timedelta, timezone
 
 import pytest
 
-from collector_receiver.store import FailureStore, NewPattern, StoreError, upgrade
+from collector_receiver.store import FailureStore, NewPattern, StoreError
 from tests.collector_receiver.store._helpers import (
     BASE_TIME,
     failure,
     stored_patterns,
     stored_rows,
 )
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[FailureStore]:
-    upgrade(db_url)
-    store = FailureStore.from_url(db_url)
-    yield store
-    store.close()
 
 
 def test_a_batch_is_stored_with_every_column(store: FailureStore) -> None:

@@ -13,12 +13,13 @@ this same file against their newest releases (docs/default-catalog.md, "Conforma
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conformance.python._runs import LibraryRun, rows_of_case, run_libraries
+from tests.conformance.python._runs import SCENARIOS, LibraryRun, rows_of_case, run_libraries
 from tests.e2e._receiver import ReceiverProcess, running_receiver
 
 pytestmark = pytest.mark.slow
@@ -287,77 +288,23 @@ LIBRARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     ),
 }
 
-#: Cases run again inside the agent's own wrapper (``via="wrapped"``: ``raise
-#: StepFailed("step failed") from exc``, the wrapper recorded): the same category is expected,
-#: known by the failure the wrapper carries in its cause chain.
-WRAPPED_CASES: dict[str, tuple[str, ...]] = {
-    "openai_sdk": (
-        "rate_limit",
-        "context_length",
-        "content_filter",
-        "model_not_found",
-        "gateway_timeout",
-        "ordinary_key_error",
-    ),
-    "anthropic_sdk": (
-        "prompt_too_long",
-        "overloaded",
-        "auth",
-        "streaming_required",
-        "billing",
-    ),
-    "google_genai": (
-        "resource_exhausted",
-        "token_limit",
-        "not_found",
-    ),
-    "litellm_sdk": (
-        "context_window",
-        "content_policy",
-        "service_unavailable",
-    ),
-    "langchain_stack": (
-        "context_overflow",
-        "json_output_parser",
-        "tool_exception",
-    ),
-    "pydantic_ai_agents": (
-        "output_retries_exceeded",
-        "unknown_tool",
-        "request_limit",
-        "ordinary_tool_type_error",
-    ),
-    "openai_agents": (
-        "failing_tool",
-        "unknown_tool",
-        "max_turns",
-        "input_guardrail",
-    ),
-    "mcp_stack": (
-        "unknown_tool",
-        "unknown_prompt",
-        "timeout",
-    ),
-    "botocore_bedrock": (
-        "throttling",
-        "service_unavailable",
-        "context_length",
-        "access_denied",
-    ),
-    "tenacity_retries": ("retry_error",),
-    "python_stdlib": (
-        "httpx_429",
-        "urllib_503",
-        "requests_refused",
-        "subprocess_timeout",
-        "json_decode",
-        "file_too_large",
-        "ordinary_key_error",
-    ),
-}
-for _library, _wrapped in WRAPPED_CASES.items():
-    _cases = LIBRARIES[_library][1]
-    _cases.update({f"{case}.wrapped": _cases[case] for case in _wrapped})
+
+#: Cases each script runs again inside the agent's own wrapper (``run_wrapped``: ``raise
+#: StepFailed("step failed") from exc``, the wrapper recorded), read from the script itself: the
+#: same category is expected, known by the failure the wrapper carries in its cause chain.
+def _wrapped_in(library: str) -> tuple[str, ...]:
+    tree = ast.parse((SCENARIOS / f"{library}.py").read_text(encoding="utf-8"))
+    return tuple(
+        argument.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "run_wrapped"
+        for argument in node.args
+        if isinstance(argument, ast.Constant) and isinstance(argument.value, str)
+    )
+
+
+for _library, (_, _cases) in LIBRARIES.items():
+    _cases.update({f"{case}.wrapped": _cases[case] for case in _wrapped_in(_library)})
 
 #: Cases known to give two rows for one failure, and why; strict, so a fix shows as a pass.
 KNOWN_EXTRA_ROWS: dict[tuple[str, str], str] = {

@@ -50,6 +50,7 @@ _logger = logging.getLogger("agent")
 _cases: dict[str, str | list[str]] = {}
 _errors: dict[str, str] = {}
 _seconds: dict[str, float] = {}
+_functions: dict[str, Callable[[], Any]] = {}
 
 
 class DidNotRaise(Exception):
@@ -100,6 +101,7 @@ def run(
 ) -> None:
     """Run one case in a trace of its own, recording what it raises the ``via`` way
     (``user_span=False``: with no span of the agent's own open, see above)."""
+    _functions[case] = function
     if not user_span:
         _run_without_user_span(case, function, via)
         return
@@ -117,6 +119,13 @@ def run(
         except DidNotRaise as exc:
             _errors[case] = str(exc)
         _seconds[case] = round(time.monotonic() - started, 3)
+
+
+def run_wrapped(*cases: str) -> None:
+    """Run these cases again, each as ``<case>.wrapped`` inside the agent's own wrapper
+    (``via="wrapped"``): the same failure, known only by what the wrapper carries."""
+    for case in cases:
+        run(f"{case}.wrapped", _functions[case], via="wrapped")
 
 
 def _run_without_user_span(case: str, function: Callable[[], Any], via: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import anthropic
 import httpx2
 from _mock_http import answer, client, read_timeout, refused
-from _scenario import report, run
+from _scenario import report, run, run_wrapped
 
 
 def _messages(handler):
@@ -99,17 +99,5 @@ run("no_user_span_overloaded", overloaded, user_span=False)
 run("no_user_span_overloaded_logged", overloaded, via="log", user_span=False)
 run("no_user_span_timeout", _messages(read_timeout(httpx2)), user_span=False)
 # The same failures inside the agent's own wrapper (see _scenario: via="wrapped").
-run(
-    "prompt_too_long.wrapped",
-    _error(400, "invalid_request_error", "prompt is too long: 215000 tokens > 200000 maximum"),
-    via="wrapped",
-)
-run("overloaded.wrapped", _error(529, "overloaded_error", "Overloaded"), via="wrapped")
-run("auth.wrapped", _error(401, "authentication_error", "invalid x-api-key"), via="wrapped")
-run("streaming_required.wrapped", _long_request, via="wrapped")
-run(
-    "billing.wrapped",
-    _error(402, "billing_error", "Your credit balance is too low to access the Anthropic API."),
-    via="wrapped",
-)
+run_wrapped("prompt_too_long", "overloaded", "auth", "streaming_required", "billing")
 report()

@@ -5,7 +5,7 @@ subclasses of ``botocore.exceptions.ClientError`` and not causes of it."""
 from __future__ import annotations
 
 import boto3
-from _scenario import report, run
+from _scenario import report, run, run_wrapped
 from botocore.config import Config
 from botocore.stub import Stubber
 
@@ -101,34 +101,5 @@ def _converse_without_model_id() -> None:
 
 run("param_validation", _converse_without_model_id, via="log")
 # The same failures inside the agent's own wrapper (see _scenario: via="wrapped").
-run(
-    "throttling.wrapped",
-    _converse_error(
-        "ThrottlingException", "Too many requests, please wait before trying again.", 429
-    ),
-    via="wrapped",
-)
-run(
-    "service_unavailable.wrapped",
-    _converse_error(
-        "ServiceUnavailableException",
-        "The service is temporarily unable to handle the request.",
-        503,
-    ),
-    via="wrapped",
-)
-run(
-    "context_length.wrapped",
-    _converse_error("ValidationException", "Input is too long for requested model.", 400),
-    via="wrapped",
-)
-run(
-    "access_denied.wrapped",
-    _converse_error(
-        "AccessDeniedException",
-        "You don't have access to the model with the specified model ID.",
-        403,
-    ),
-    via="wrapped",
-)
+run_wrapped("throttling", "service_unavailable", "context_length", "access_denied")
 report()

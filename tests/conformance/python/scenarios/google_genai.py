@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 
 from _mock_http import answer, client, read_timeout, refused
-from _scenario import report, run
+from _scenario import report, run, run_wrapped
 from google import genai
 from google.genai import types
 
@@ -139,46 +139,5 @@ def _embed_with_own_client() -> None:
 
 run("own_client_refused", _embed_with_own_client, via="track")
 # The same failures inside the agent's own wrapper (see _scenario: via="wrapped").
-run(
-    "resource_exhausted.wrapped",
-    _generate(
-        answer(
-            429,
-            _status(
-                429,
-                "RESOURCE_EXHAUSTED",
-                "You exceeded your current quota, please check your plan and billing details.",
-            ),
-        )
-    ),
-    via="wrapped",
-)
-run(
-    "token_limit.wrapped",
-    _generate(
-        answer(
-            400,
-            _status(
-                400,
-                "INVALID_ARGUMENT",
-                "The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).",
-            ),
-        )
-    ),
-    via="wrapped",
-)
-run(
-    "not_found.wrapped",
-    _generate(
-        answer(
-            404,
-            _status(
-                404,
-                "NOT_FOUND",
-                "models/gemini-9 is not found for API version v1beta, or is not supported for generateContent.",
-            ),
-        )
-    ),
-    via="wrapped",
-)
+run_wrapped("resource_exhausted", "token_limit", "not_found")
 report()

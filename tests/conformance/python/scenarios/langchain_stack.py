@@ -5,7 +5,7 @@ tool that fails."""
 from __future__ import annotations
 
 from _mock_http import answer, client, read_timeout, refused
-from _scenario import report, run
+from _scenario import report, run, run_wrapped
 from _sdk_span import sdk_span
 from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.tools import ToolException, tool
@@ -132,16 +132,5 @@ run(
     via="span",
 )
 # The same failures inside the agent's own wrapper (see _scenario: via="wrapped").
-run(
-    "context_overflow.wrapped",
-    _openai_error(
-        400,
-        "This model's maximum context length is 128000 tokens. However, your messages resulted in 130517 tokens.",
-        "invalid_request_error",
-        "context_length_exceeded",
-    ),
-    via="wrapped",
-)
-run("json_output_parser.wrapped", _json_parser, via="wrapped")
-run("tool_exception.wrapped", _tool_exception, via="wrapped")
+run_wrapped("context_overflow", "json_output_parser", "tool_exception")
 report()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import litellm
 import openai
 from _mock_http import answer, client, read_timeout, refused
-from _scenario import report, run
+from _scenario import report, run, run_wrapped
 from litellm.llms.custom_httpx.http_handler import HTTPHandler
 
 MESSAGES = [{"role": "user", "content": "hello"}]
@@ -134,31 +134,5 @@ run(
     ),
 )
 # The same failures inside the agent's own wrapper (see _scenario: via="wrapped").
-run(
-    "context_window.wrapped",
-    _openai_error(
-        400,
-        "This model's maximum context length is 128000 tokens. However, your messages resulted in 130517 tokens.",
-        "invalid_request_error",
-        "context_length_exceeded",
-    ),
-    via="wrapped",
-)
-run(
-    "content_policy.wrapped",
-    _openai_error(
-        400,
-        "Your request was rejected as a result of our safety system.",
-        "invalid_request_error",
-        "content_policy_violation",
-    ),
-    via="wrapped",
-)
-run(
-    "service_unavailable.wrapped",
-    _openai_error(
-        503, "The server is currently overloaded with other requests.", "server_error", None
-    ),
-    via="wrapped",
-)
+run_wrapped("context_window", "content_policy", "service_unavailable")
 report()

@@ -11,7 +11,7 @@ import socket
 from collections.abc import Awaitable, Callable
 
 import anyio
-from _scenario import report, run
+from _scenario import report, run, run_wrapped
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
 
@@ -199,7 +199,5 @@ run("jsonrpc_unknown_resource_no_user_span", _legacy("read_resource", hotels), u
 slow = {"query": "flights"}
 run("jsonrpc_timeout", _legacy("call_tool", "slow_search", slow, read_timeout_seconds=0.2))
 # The same failures inside the agent's own wrapper (see _scenario: via="wrapped").
-run("unknown_tool.wrapped", _unknown_tool, via="wrapped")
-run("unknown_prompt.wrapped", _unknown_prompt, via="wrapped")
-run("timeout.wrapped", _timeout, via="wrapped")
+run_wrapped("unknown_tool", "unknown_prompt", "timeout")
 report()

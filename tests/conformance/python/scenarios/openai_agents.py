@@ -9,7 +9,7 @@ import json
 
 import openai
 from _mock_http import answer, async_client
-from _scenario import report, run
+from _scenario import report, run, run_wrapped
 from agents import (
     Agent,
     GuardrailFunctionOutput,
@@ -151,24 +151,5 @@ run(
 )
 run("ordinary_value_error", _user_code_value_error)
 # The same failures inside the agent's own wrapper (see _scenario: via="wrapped").
-run(
-    "failing_tool.wrapped",
-    _run(_agent(answer(200, _tool_call("book_flight", city)))),
-    via="wrapped",
-)
-run(
-    "unknown_tool.wrapped",
-    _run(_agent(answer(200, _tool_call("get_forecast", city)))),
-    via="wrapped",
-)
-run(
-    "max_turns.wrapped",
-    _run(_agent(answer(200, _tool_call("get_weather", city))), max_turns=2),
-    via="wrapped",
-)
-run(
-    "input_guardrail.wrapped",
-    _run(_agent(answer(200, _tool_call("get_weather", city)), input_guardrails=[_no_homework])),
-    via="wrapped",
-)
+run_wrapped("failing_tool", "unknown_tool", "max_turns", "input_guardrail")
 report()

@@ -9,7 +9,7 @@ import openai
 from _mock_http import answer as _answer
 from _mock_http import client as _http
 from _mock_http import read_timeout, refused
-from _scenario import report, run
+from _scenario import report, run, run_wrapped
 
 
 def _client(handler) -> openai.OpenAI:
@@ -240,71 +240,12 @@ run(
 run("request_too_large", _chat(_nginx_413), via="track")
 run("ordinary_key_error", _user_code_key_error)
 # The same failures inside the agent's own wrapper (see _scenario: via="wrapped").
-run(
-    "rate_limit.wrapped",
-    _chat(
-        _answer(
-            429,
-            _error(
-                "Rate limit reached for gpt-4o in organization org-x on tokens per min (TPM): "
-                "Limit 30000, Used 30000, Requested 512. Please try again in 1.4s.",
-                "tokens",
-                "rate_limit_exceeded",
-            ),
-            {"retry-after": "2"},
-        )
-    ),
-    via="wrapped",
+run_wrapped(
+    "rate_limit",
+    "context_length",
+    "content_filter",
+    "model_not_found",
+    "gateway_timeout",
+    "ordinary_key_error",
 )
-run(
-    "context_length.wrapped",
-    _chat(
-        _answer(
-            400,
-            _error(
-                "This model's maximum context length is 128000 tokens. However, your messages "
-                "resulted in 130517 tokens. Please reduce the length of the messages.",
-                "invalid_request_error",
-                "context_length_exceeded",
-                "messages",
-            ),
-        )
-    ),
-    via="wrapped",
-)
-run(
-    "content_filter.wrapped",
-    _chat(
-        _answer(
-            400,
-            _error(
-                "Invalid prompt: your prompt was flagged as potentially violating our usage "
-                "policy.",
-                "invalid_request_error",
-                "invalid_prompt",
-            ),
-        )
-    ),
-    via="wrapped",
-)
-run(
-    "model_not_found.wrapped",
-    _chat(
-        _answer(
-            404,
-            _error(
-                "The model `gpt-9` does not exist or you do not have access to it.",
-                "invalid_request_error",
-                "model_not_found",
-            ),
-        )
-    ),
-    via="wrapped",
-)
-run(
-    "gateway_timeout.wrapped",
-    _chat(_answer(504, _error("Gateway timeout.", "server_error", None))),
-    via="wrapped",
-)
-run("ordinary_key_error.wrapped", _user_code_key_error, via="wrapped")
 report()

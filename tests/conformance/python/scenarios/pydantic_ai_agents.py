@@ -13,7 +13,7 @@ import anthropic
 import httpx2
 import openai
 from _mock_http import answer, async_client, read_timeout, refused
-from _scenario import report, run
+from _scenario import report, run, run_wrapped
 from _sdk_span import sdk_span
 from anthropic.resources.beta.messages import AsyncMessages as AnthropicBetaMessages
 from pydantic import BaseModel
@@ -224,8 +224,5 @@ run(
     via="track",
 )
 # The same failures inside the agent's own wrapper (see _scenario: via="wrapped").
-run("output_retries_exceeded.wrapped", _output_retries, via="wrapped")
-run("unknown_tool.wrapped", _unknown_tool, via="wrapped")
-run("request_limit.wrapped", _request_limit, via="wrapped")
-run("ordinary_tool_type_error.wrapped", _user_code_type_error, via="wrapped")
+run_wrapped("output_retries_exceeded", "unknown_tool", "request_limit", "ordinary_tool_type_error")
 report()

@@ -21,7 +21,7 @@ import httpx
 import httpx2
 import requests
 from _mock_http import answer, client
-from _scenario import report, run
+from _scenario import report, run, run_wrapped
 
 
 def _closed_port() -> int:
@@ -347,11 +347,13 @@ run("ordinary_zero_division", _zero_division, via="track")
 run("ordinary_name_error", _name_error)
 run("ordinary_assertion", _assertion, via="span")
 # The same failures inside the agent's own wrapper (see _scenario: via="wrapped").
-run("httpx_429.wrapped", _httpx_429, via="wrapped")
-run("urllib_503.wrapped", _urllib_status(503), via="wrapped")
-run("requests_refused.wrapped", _requests_refused, via="wrapped")
-run("subprocess_timeout.wrapped", _subprocess_timeout, via="wrapped")
-run("json_decode.wrapped", _json_decode, via="wrapped")
-run("file_too_large.wrapped", _file_too_large, via="wrapped")
-run("ordinary_key_error.wrapped", _key_error, via="wrapped")
+run_wrapped(
+    "httpx_429",
+    "urllib_503",
+    "requests_refused",
+    "subprocess_timeout",
+    "json_decode",
+    "file_too_large",
+    "ordinary_key_error",
+)
 report()

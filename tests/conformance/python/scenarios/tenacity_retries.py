@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 from _mock_http import answer, client
-from _scenario import report, run
+from _scenario import report, run, run_wrapped
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_none
 
 
@@ -36,5 +36,5 @@ run("retry_error_logged", _flaky_search, via="log")
 run("reraised_rate_limit", _reraised, via="track")
 run("retry_error_around_a_bug", _buggy)
 # The same failures inside the agent's own wrapper (see _scenario: via="wrapped").
-run("retry_error.wrapped", _flaky_search, via="wrapped")
+run_wrapped("retry_error")
 report()
