@@ -3,10 +3,10 @@
 // status alone (error.type, no exception event). One failure, two signals, two export requests:
 // the receiver must store it once, whichever request arrives first. The order is the test's to
 // choose, so both are exercised: `logs-first` flushes the log records (and waits for the
-// receiver's answer) before the spans, `spans-first` the other way round.
+// receiver's answer) before the spans, `spans-first` the other way round. The failure is one of
+// the Anthropic scenarios (scenarios/anthropic.mjs), by id.
 //
-//   FAILCAT_OTLP_HTTP=http://127.0.0.1:4318 node logged.mjs logs-first|spans-first
-import Anthropic from '@anthropic-ai/sdk';
+//   FAILCAT_OTLP_HTTP=http://127.0.0.1:4318 node logged.mjs logs-first|spans-first [case-id]
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { logs, SeverityNumber } from '@opentelemetry/api-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
@@ -14,16 +14,17 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { answering } from './scenarios/_http.mjs';
+import { cases } from './scenarios/anthropic.mjs';
 
-const order = process.argv[2];
+const [order, caseId = 'authentication-401'] = process.argv.slice(2);
 const endpoint = process.env.FAILCAT_OTLP_HTTP;
-if (!endpoint || !['logs-first', 'spans-first'].includes(order)) {
-  console.error('usage: FAILCAT_OTLP_HTTP=... node logged.mjs logs-first|spans-first');
+const scenario = cases.find((c) => c.id === caseId);
+if (!endpoint || !['logs-first', 'spans-first'].includes(order) || !scenario) {
+  console.error('usage: FAILCAT_OTLP_HTTP=... node logged.mjs logs-first|spans-first [anthropic case id]');
   process.exit(2);
 }
 
-const resource = resourceFromAttributes({ 'service.name': `node-logged-${order}` });
+const resource = resourceFromAttributes({ 'service.name': `node-logged-${caseId}-${order}` });
 const held = { maxQueueSize: 512, maxExportBatchSize: 512, scheduledDelayMillis: 600_000 };
 const tracing = new NodeTracerProvider({
   resource,
@@ -38,23 +39,9 @@ logs.setGlobalLoggerProvider(logging);
 
 const tracer = trace.getTracer('node-logged-agent');
 const logger = logs.getLogger('node-logged-agent');
-const client = new Anthropic({
-  apiKey: 'sk-ant-test-not-a-key',
-  maxRetries: 0,
-  fetch: answering(401, {
-    type: 'error',
-    error: { type: 'authentication_error', message: 'invalid x-api-key' },
-    request_id: 'req_011CSHoEeqs5C35K2UUqR7Fy',
-  }),
-});
-
 const recorded = await tracer.startActiveSpan('agent.step plan', async (span) => {
   try {
-    await client.messages.create({
-      model: 'claude-sonnet-4-5',
-      max_tokens: 256,
-      messages: [{ role: 'user', content: 'Plan the trip.' }],
-    });
+    await scenario.run();
     return { raised: false };
   } catch (error) {
     // The agent's own report: a log record in the step span's context, with the exception

@@ -2,7 +2,7 @@
 // on a custom `fetch`, and the SDK's own failures (no object, unknown tool, bad tool input,
 // retries exhausted) through its `ai/test` mock model, which stands in for the provider only.
 import { createOpenAI } from '@ai-sdk/openai';
-import { generateObject, generateText, stepCountIs, streamText, tool } from 'ai';
+import { customProvider, generateObject, generateText, stepCountIs, streamText, tool } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import { z } from 'zod';
 import { answering, closedPort, neverAnswering } from './_http.mjs';
@@ -166,6 +166,15 @@ export const cases = [
         schema: z.object({ city: z.string(), days: z.number() }),
         prompt: 'Plan the trip.',
       }),
+  },
+  {
+    // A provider registry asked for a model it does not hold (NoSuchModelError).
+    id: 'no-such-model',
+    expect: 'not_found',
+    run: async () => {
+      const provider = customProvider({ languageModels: { fast: answeringModel([{ type: 'text', text: 'ok' }]) } });
+      return ask(provider.languageModel('smart-v9'));
+    },
   },
   {
     id: 'no-such-tool',

@@ -28,7 +28,6 @@ const TYPE_ONLY = new Map([
   ['vercel-ai.invalid-argument', 'AI_InvalidArgumentError: "Invalid argument for parameter …"'],
   ['vercel-ai.download-refused', 'AI_DownloadError: "URL with IP address … is not allowed"'],
   ['mcp.http-endpoint-401', 'the status is the error\'s code (exception.type 401); the text is the server\'s'],
-  ['node.fetch-body-terminated', 'TypeError "terminated": the bare word, too common to match on'],
   ['axios.cancelled', 'CanceledError "canceled": the bare word, too common to match on'],
 ]);
 
