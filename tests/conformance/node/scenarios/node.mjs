@@ -1,11 +1,12 @@
 // Node.js itself: `fetch` (undici) against a refused port and a peer that hangs up, timeouts and
 // aborts of AbortSignal, `node:net` / `node:http` socket errors, a missing file, and JSON.parse /
 // Response.json() on malformed model output, and an allocation V8 refuses.
-import { execSync, spawn } from 'node:child_process';
+import { execFile, execSync, spawn } from 'node:child_process';
 import dns from 'node:dns/promises';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import { closedPort, hangingUp } from './_http.mjs';
 
@@ -48,6 +49,33 @@ export const cases = [
     id: 'array-buffer-allocation-failed',
     expect: 'resource',
     run: async () => new ArrayBuffer(2 ** 40),
+  },
+  {
+    // A tool run in a worker thread with a heap limit, which it outgrows: V8 ends the worker
+    // and its 'error' event carries ERR_WORKER_OUT_OF_MEMORY.
+    id: 'worker-out-of-memory',
+    expect: 'resource',
+    run: () =>
+      new Promise((resolve, reject) => {
+        const worker = new Worker('const held = []; for (;;) held.push(new Array(1e5).fill(held.length));', {
+          eval: true,
+          resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
+        });
+        worker.on('error', reject);
+        worker.on('exit', resolve);
+      }),
+  },
+  {
+    // A shell tool whose command prints more than exec's maxBuffer: the child is killed and
+    // the callback gets ERR_CHILD_PROCESS_STDIO_MAXBUFFER.
+    id: 'child-output-over-maxbuffer',
+    expect: 'resource',
+    run: () =>
+      new Promise((resolve, reject) => {
+        execFile(process.execPath, ['-e', "process.stdout.write('x'.repeat(65536))"], { maxBuffer: 1024 }, (error) =>
+          error ? reject(error) : resolve(),
+        );
+      }),
   },
   {
     // Unbounded recursion (a tool result that refers to itself, walked without a depth bound):
