@@ -263,7 +263,7 @@ class FailureRecorder:
             if target is None:
                 # In the trace of a cause recorded on a span, or of the span an error answer of
                 # this very message marked, if there is one (see _recorded_on).
-                parent = spans.first_of(_linked(exc, leaves)) or spans.answered(
+                parent = spans.first_of(_linked(exc, chain, leaves)) or spans.answered(
                     _messages_of(exc, leaves)
                 )
                 target = telemetry.tracer.start_span(
@@ -330,8 +330,10 @@ def _redacted_attributes(
     }
 
 
-def _linked(exc: BaseException, leaves: list[BaseException]) -> list[BaseException]:
-    """What ``exc`` was raised from (its cause chain) and, for an exception group, its
+def _linked(
+    exc: BaseException, chain: list[BaseException], leaves: list[BaseException]
+) -> list[BaseException]:
+    """What ``exc`` was raised from (its cause ``chain``) and, for an exception group, its
     ``leaves`` and theirs: the exceptions whose recording puts ``exc`` in a trace (see
     _recorded_on).
 
@@ -341,7 +343,7 @@ def _linked(exc: BaseException, leaves: list[BaseException]) -> list[BaseExcepti
     into that attempt and lose its category."""
     if hasattr(exc, "last_attempt"):
         return []
-    linked = cause_chain(exc)
+    linked = list(chain)  # exc's cause chain, walked once by the caller
     for leaf in leaves:
         linked.append(leaf)
         linked.extend(cause_chain(leaf))

@@ -51,7 +51,7 @@ from collector_receiver.otlp._genai import (
 )
 from collector_receiver.otlp._lineage import SpanLineage
 from collector_receiver.otlp._messages import Signal
-from collector_receiver.otlp._spans import RequestSpans
+from collector_receiver.otlp._spans import SPAN_ID_BYTES, TRACE_ID_BYTES, RequestSpans
 from otel_failcat.attributes import (
     FAILCAT_BASE_TYPES,
     FAILCAT_CAUSE_BASE_TYPES,
@@ -77,8 +77,6 @@ SPAN_STATUS_EVENT_INDEX = -1
 MAX_REASONS = 10
 
 _STATUS_CODE_ERROR = 2
-_TRACE_ID_BYTES = 16
-_SPAN_ID_BYTES = 8
 _LOG_FAILURE_KEYS = frozenset({"exception.type", "exception.message"})
 #: At most this many names are read from one element of ``failcat.group.base_types`` or
 #: ``cause_types``. The catalog looks at fewer; this only bounds what one string can make.
@@ -210,6 +208,17 @@ def _names(value: AttributeValue) -> tuple[str, ...]:
     return tuple(name for name in names if name)
 
 
+def _lists(attributes: dict[str, AttributeValue], *keys: str) -> list[list[AttributeValue]]:
+    """The list values of ``keys`` (an absent or non-list value reads as an empty list)."""
+    return [value if isinstance(value := attributes.get(key), list) else [] for key in keys]
+
+
+def _text_at(values: list[AttributeValue], index: int) -> str:
+    """Element ``index`` of one of a sender's aligned lists: "" when missing or not a string."""
+    value = values[index] if index < len(values) else ""
+    return value if isinstance(value, str) else ""
+
+
 def _group_leaves(attributes: dict[str, AttributeValue]) -> tuple[GroupLeaf, ...]:
     """The leaves of an exception group from its aligned ``failcat.group.*`` lists.
 
@@ -220,22 +229,18 @@ def _group_leaves(attributes: dict[str, AttributeValue]) -> tuple[GroupLeaf, ...
     types = attributes.get(FAILCAT_GROUP_EXCEPTION_TYPES)
     if not isinstance(types, list):
         return ()
-    messages, bases, causes = (
-        value if isinstance(value := attributes.get(key), list) else []
-        for key in (FAILCAT_GROUP_MESSAGES, FAILCAT_GROUP_BASE_TYPES, FAILCAT_GROUP_CAUSE_TYPES)
+    messages, bases, causes = _lists(
+        attributes, FAILCAT_GROUP_MESSAGES, FAILCAT_GROUP_BASE_TYPES, FAILCAT_GROUP_CAUSE_TYPES
     )
-    leaves = []
-    for index, leaf_type in enumerate(types[:MAX_GROUP_LEAVES]):
-        message = messages[index] if index < len(messages) else ""
-        leaves.append(
-            GroupLeaf(
-                exception_type=leaf_type if isinstance(leaf_type, str) else "",
-                exception_message=message if isinstance(message, str) else "",
-                cause_types=_names(causes[index] if index < len(causes) else None),
-                base_types=_names(bases[index] if index < len(bases) else None),
-            )
+    return tuple(
+        GroupLeaf(
+            exception_type=_text_at(types, index),
+            exception_message=_text_at(messages, index),
+            cause_types=_names(_text_at(causes, index)),
+            base_types=_names(_text_at(bases, index)),
         )
-    return tuple(leaves)
+        for index in range(min(len(types), MAX_GROUP_LEAVES))
+    )
 
 
 def _cause_leaves(
@@ -246,22 +251,16 @@ def _cause_leaves(
     links after it as its own causes. At most :data:`MAX_CAUSE_LEAVES`, however long the lists
     a sender wrote; a missing or non-string element counts as empty.
     """
-    messages, bases = (
-        value if isinstance(value := attributes.get(key), list) else []
-        for key in (FAILCAT_CAUSE_MESSAGES, FAILCAT_CAUSE_BASE_TYPES)
-    )
-    leaves = []
-    for index, link_type in enumerate(cause_types[:MAX_CAUSE_LEAVES]):
-        message = messages[index] if index < len(messages) else ""
-        leaves.append(
-            GroupLeaf(
-                exception_type=link_type,
-                exception_message=message if isinstance(message, str) else "",
-                cause_types=cause_types[index + 1 : index + 1 + _MAX_LEAF_NAMES],
-                base_types=_names(bases[index] if index < len(bases) else None),
-            )
+    messages, bases = _lists(attributes, FAILCAT_CAUSE_MESSAGES, FAILCAT_CAUSE_BASE_TYPES)
+    return tuple(
+        GroupLeaf(
+            exception_type=link_type,
+            exception_message=_text_at(messages, index),
+            cause_types=cause_types[index + 1 : index + 1 + _MAX_LEAF_NAMES],
+            base_types=_names(_text_at(bases, index)),
         )
-    return tuple(leaves)
+        for index, link_type in enumerate(cause_types[:MAX_CAUSE_LEAVES])
+    )
 
 
 def _failure(
@@ -404,7 +403,7 @@ def _span_failures(
                 # The agent sent this span's failure as a log record (logs mode): the log
                 # record is the row, whatever the span's status, and for the lineage rule the
                 # span counts as carrying an exception.
-                if len(raw_trace_id) == _TRACE_ID_BYTES and len(raw_span_id) == _SPAN_ID_BYTES:
+                if len(raw_trace_id) == TRACE_ID_BYTES and len(raw_span_id) == SPAN_ID_BYTES:
                     lineage.exception_span(span, raw_trace_id, raw_span_id)
                 return
             if span.status.code != _STATUS_CODE_ERROR:
@@ -412,8 +411,8 @@ def _span_failures(
     if exception_events is None and find_attribute(span.attributes, "error.type") is None:
         return  # an ERROR span without error.type is not a failure of its own
     try:
-        trace_id = _hex_id(raw_trace_id, _TRACE_ID_BYTES, "trace_id")
-        span_id = _hex_id(raw_span_id, _SPAN_ID_BYTES, "span_id")
+        trace_id = _hex_id(raw_trace_id, TRACE_ID_BYTES, "trace_id")
+        span_id = _hex_id(raw_span_id, SPAN_ID_BYTES, "span_id")
     except _BadId as error:
         result.reject(f"span {span.name[:60]!r}: {error}")
         return
@@ -489,8 +488,8 @@ def _extract_logs(request: Any, result: ExtractResult) -> None:
                 else:
                     continue
                 try:
-                    trace_id = _hex_id(record.trace_id, _TRACE_ID_BYTES, "trace_id")
-                    span_id = _hex_id(record.span_id, _SPAN_ID_BYTES, "span_id")
+                    trace_id = _hex_id(record.trace_id, TRACE_ID_BYTES, "trace_id")
+                    span_id = _hex_id(record.span_id, SPAN_ID_BYTES, "span_id")
                 except _BadId as error:
                     result.reject(f"log record: {error}")
                     continue

@@ -60,7 +60,7 @@ from collector_receiver.events import (
     OperationCounts,
     OperationKey,
 )
-from collector_receiver.otlp._spans import RequestSpans
+from collector_receiver.otlp._spans import SPAN_ID_BYTES, TRACE_ID_BYTES, RequestSpans
 
 #: The operation names of the GenAI span conventions (``gen_ai.operation.name`` values, which
 #: are also the first word of the span name).
@@ -81,10 +81,8 @@ OPERATION_NAMES = frozenset(
 MAX_ANCESTOR_HOPS = 256
 
 _HOUR_NANOS = 3_600_000_000_000
-_TRACE_ID_BYTES = 16
-_SPAN_ID_BYTES = 8
-_ZERO_TRACE = bytes(_TRACE_ID_BYTES)
-_ZERO_SPAN = bytes(_SPAN_ID_BYTES)
+_ZERO_TRACE = bytes(TRACE_ID_BYTES)
+_ZERO_SPAN = bytes(SPAN_ID_BYTES)
 
 # The attribute keys read, and the slot of a level each one fills: 0 provider, 1 the provider's
 # fallback (gen_ai.system), 2 model, 3 the model's fallback, 4 operation, 5 tool, 6 agent.
@@ -290,8 +288,8 @@ class RequestGenAI:
         span_id = span.span_id
         start = span.start_time_unix_nano
         if (
-            len(trace_id) != _TRACE_ID_BYTES
-            or len(span_id) != _SPAN_ID_BYTES
+            len(trace_id) != TRACE_ID_BYTES
+            or len(span_id) != SPAN_ID_BYTES
             or trace_id == _ZERO_TRACE
             or span_id == _ZERO_SPAN
             or not start
@@ -352,7 +350,7 @@ class RequestGenAI:
         """The context of ``span`` without its resource: its own level, then its ancestors'."""
         trace_id = span.trace_id
         span_id = span.span_id
-        if len(span_id) != _SPAN_ID_BYTES or len(trace_id) != _TRACE_ID_BYTES:
+        if len(span_id) != SPAN_ID_BYTES or len(trace_id) != TRACE_ID_BYTES:
             # not remembered: joined, ids of other lengths could stand for another pair
             return nearest(level_of_key_values(span.attributes), self._above(span, trace_id))
         key = trace_id + span_id
@@ -374,7 +372,7 @@ class RequestGenAI:
     def _above(self, span: Any, trace_id: bytes) -> GenAIContext:
         """The context the ancestors of ``span`` give, nearest first (memoised per ancestor)."""
         parent = span.parent_span_id
-        if len(parent) != _SPAN_ID_BYTES or len(trace_id) != _TRACE_ID_BYTES:
+        if len(parent) != SPAN_ID_BYTES or len(trace_id) != TRACE_ID_BYTES:
             return NO_GENAI_CONTEXT  # no parent, or none a sound span could have
         key = trace_id + parent
         known = self._inherited.get(key)
@@ -402,7 +400,7 @@ class RequestGenAI:
             levels[key] = level
             path.append((key, level))
             parent = node.parent_span_id
-            if len(parent) != _SPAN_ID_BYTES or len(path) >= MAX_ANCESTOR_HOPS:
+            if len(parent) != SPAN_ID_BYTES or len(path) >= MAX_ANCESTOR_HOPS:
                 break
             key = trace_id + parent
             known = inherited.get(key)

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from collector_receiver.otlp._spans import MAX_INDEXED_SPANS, RequestSpans
+from collector_receiver.otlp._spans import MAX_INDEXED_SPANS, SPAN_ID_BYTES, RequestSpans
 
 #: How far up the parent links one walk goes. Agent traces are a few dozen spans deep; a
 #: longer chain is followed this far and the rest is treated as unrelated.
@@ -46,7 +46,15 @@ MAX_LINEAGE_SPANS = MAX_INDEXED_SPANS
 MAX_RELATED_SPANS = 64
 
 _Key = tuple[bytes, bytes]  # (trace id, span id), raw
-_SPAN_ID_BYTES = 8
+
+
+def _admit(seen: dict[bytes, None], span_id: bytes) -> bool:
+    """Add ``span_id`` to a lineage being collected, unless it is no span id, is in it already,
+    or the lineage is full; whether it was added."""
+    if len(span_id) != SPAN_ID_BYTES or span_id in seen or len(seen) > MAX_RELATED_SPANS:
+        return False
+    seen[span_id] = None
+    return True
 
 
 class SpanLineage:
@@ -95,30 +103,19 @@ class SpanLineage:
                 continue
             seen: dict[bytes, None] = {span_id: None}  # insertion-ordered: the lineage so far
             parent = span.parent_span_id
-            while (
-                len(parent) == _SPAN_ID_BYTES
-                and parent not in seen
-                and len(seen) <= MAX_RELATED_SPANS
-            ):
-                seen[parent] = None
+            while _admit(seen, parent):
                 node = spans.get(trace_id, parent)
                 if node is None:
                     break
                 parent = node.parent_span_id
             level = [span_id]
             while level and len(seen) <= MAX_RELATED_SPANS:
-                below: list[bytes] = []
-                for above in level:
-                    for child in spans.children(trace_id, above):
-                        child_id = child.span_id
-                        if (
-                            len(child_id) == _SPAN_ID_BYTES
-                            and child_id not in seen
-                            and len(seen) <= MAX_RELATED_SPANS
-                        ):
-                            seen[child_id] = None
-                            below.append(child_id)
-                level = below
+                level = [
+                    child.span_id
+                    for above in level
+                    for child in spans.children(trace_id, above)
+                    if _admit(seen, child.span_id)
+                ]
             del seen[span_id]
             related[position] = tuple(related_id.hex() for related_id in seen)
         return related

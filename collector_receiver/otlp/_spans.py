@@ -26,7 +26,9 @@ from typing import Any
 #: few thousand spans; this bounds what a hostile request can make the index hold.
 MAX_INDEXED_SPANS = 65536
 
-_TRACE_ID_BYTES = 16
+#: The sizes of OTLP's raw ids: every rule of ``otlp`` that reads ids reads these.
+TRACE_ID_BYTES = 16
+SPAN_ID_BYTES = 8
 
 
 class RequestSpans:
@@ -47,14 +49,11 @@ class RequestSpans:
 
     def get(self, trace_id: bytes, span_id: bytes) -> Any | None:
         """The span of the request with these ids, or None (absent, or the request too large)."""
-        if len(trace_id) == _TRACE_ID_BYTES:  # else joined ids could stand for another pair
+        if len(trace_id) == TRACE_ID_BYTES:  # else joined ids could stand for another pair
             met = self._met.get(trace_id + span_id)
             if met is not None:
                 return met
-        by_id = self._by_id
-        if by_id is None:
-            by_id = self._by_id = self._build()
-        span = by_id.get(span_id)
+        span = self._index().get(span_id)
         if span is None or span.trace_id != trace_id:
             return None
         return span
@@ -67,14 +66,18 @@ class RequestSpans:
         """
         children = self._children
         if children is None:
-            by_id = self._by_id
-            if by_id is None:
-                by_id = self._by_id = self._build()
             children = self._children = {}
-            for span in by_id.values():
+            for span in self._index().values():
                 if span.parent_span_id:
                     children.setdefault(span.trace_id + span.parent_span_id, []).append(span)
         return children.get(trace_id + span_id, [])
+
+    def _index(self) -> dict[bytes, Any]:
+        """Every span of the request by span id, built on the first call."""
+        by_id = self._by_id
+        if by_id is None:
+            by_id = self._by_id = self._build()
+        return by_id
 
     def _build(self) -> dict[bytes, Any]:
         every: dict[bytes, Any] = {}

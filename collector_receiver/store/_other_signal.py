@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -84,23 +85,27 @@ def recorded_on_other_signal(
     # Status-only rows of these traces, through their partial index: every batch of log records
     # with trace context asks, so this must stay cheap (see the module docstring).
     for trace_id, span_id, related in _select(
-        conn, postgresql, traces, "related_span_ids IS NOT NULL", "related_span_ids"
+        conn,
+        postgresql,
+        "trace_id, span_id, related_span_ids",
+        traces,
+        "related_span_ids IS NOT NULL",
     ):
-        known.add(trace_id, span_id, "span_status", (related or "").split())
+        known.add_status(trace_id, span_id, related.split())
     # Log records of the traces a status-only failure of the batch is in: rare, as such
     # failures are.
     status_traces = sorted(
         {f.trace_id for f in taking_part if f.source == "span_status" and f.trace_id}
     )
     if status_traces:
-        for trace_id, span_id, _ in _select(
+        for trace_id, span_id in _select(
             conn,
             postgresql,
+            "trace_id, span_id",
             status_traces,
             "source = 'log_record' AND span_id IS NOT NULL",
-            "NULL",
         ):
-            known.add(trace_id, span_id, "log_record", ())
+            known.add_log(trace_id, span_id)
     repeats: set[str] = set()
     for failure in taking_part:
         if known.explains(failure):
@@ -121,17 +126,20 @@ class _Recorded:
         #: trace id -> every span of a status-only failure's lineage, the span itself included
         self._status_lineages: dict[str, set[str]] = {}
 
-    def add(self, trace_id: str, span_id: str, source: str, related: Sequence[str]) -> None:
-        if source == "log_record":
-            self._log_spans.setdefault(trace_id, set()).add(span_id)
-        else:
-            lineage = self._status_lineages.setdefault(trace_id, set())
-            lineage.add(span_id)
-            lineage.update(related)
+    def add_log(self, trace_id: str, span_id: str) -> None:
+        self._log_spans.setdefault(trace_id, set()).add(span_id)
+
+    def add_status(self, trace_id: str, span_id: str, related: Sequence[str]) -> None:
+        lineage = self._status_lineages.setdefault(trace_id, set())
+        lineage.add(span_id)
+        lineage.update(related)
 
     def add_failure(self, failure: MatchedFailure) -> None:
         assert failure.trace_id is not None and failure.span_id is not None
-        self.add(failure.trace_id, failure.span_id, failure.source, failure.related_span_ids)
+        if failure.source == "log_record":
+            self.add_log(failure.trace_id, failure.span_id)
+        else:
+            self.add_status(failure.trace_id, failure.span_id, failure.related_span_ids)
 
     def explains(self, failure: MatchedFailure) -> bool:
         """Whether ``failure`` is a recording, on the other signal, of one already known."""
@@ -145,15 +153,14 @@ class _Recorded:
 
 
 def _select(
-    conn: Connection, postgresql: bool, traces: Sequence[str], where: str, third: str
-) -> Iterator[tuple[str, str, str | None]]:
-    """``trace_id, span_id, <third>`` of the rows of ``traces`` that satisfy ``where``.
+    conn: Connection, postgresql: bool, columns: str, traces: Sequence[str], where: str
+) -> Iterator[Any]:
+    """``columns`` of the rows of ``traces`` that satisfy ``where``.
 
     PostgreSQL takes the trace ids as one array parameter (``= ANY``): one short statement
     whatever their number, where an ``IN`` list of hundreds of parameters cost more to send and
     plan, for each partition, than the lookup itself. SQLite binds a list in chunks.
     """
-    columns = f"trace_id, span_id, {third}"
     if postgresql:
         query = f"SELECT {columns} FROM failure_matches WHERE trace_id = ANY(:traces) AND {where}"
         yield from conn.execute(sa.text(query), {"traces": list(traces)})
